@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""Turns the raw output of bench/run into a short table on stdout and docs/benchmarks.md.
+
+Inputs (the files bench/run writes into BUILD_DIR/bench-results/):
+  --micro FILE      Google Benchmark JSON (--benchmark_format=json), with repetitions
+                    and aggregates only; the median of each benchmark is reported.
+  --pipeline FILE   optional: JSON lines from `gale-bench pipeline --json`, one object
+                    per measurement with case, mode, flows, ns_per_packet, mpps and
+                    bytes_per_flow. Lines that are not JSON objects are ignored.
+The page gets the machine, the date, the commands, the tables and, with pipeline data,
+a gnuplot PNG of ns per packet against flows (log x) per case.
+
+Standard library only: this runs under Debian's /usr/bin/python3 with nothing else.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# One line on what each microbenchmark measures; unknown names are shown bare.
+MICRO_DESCRIPTIONS = {
+    "BM_ParseIpv4Tcp": "net::parse, Ethernet/IPv4/TCP",
+    "BM_ParseIpv6UdpExt": "net::parse, Ethernet/IPv6/hop-by-hop/dest-opts/UDP",
+    "BM_ParseVlanIpv4Tcp": "net::parse, Ethernet/802.1Q/IPv4/TCP",
+    "BM_Checksum": "net::checksum (RFC 1071) over N bytes",
+    "BM_CsumUpdate32": "csum_update32 (RFC 1624), one 32-bit field",
+    "BM_NatRewriteIpv4Tcp": "ipv4::set_dst + incremental TCP checksum (NAT core)",
+}
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": model,
+        "kernel": platform.release(),
+        "os": os_name(),
+    }
+
+
+def os_name():
+    try:
+        with open("/etc/os-release", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+def load_micro(path):
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    rows = []
+    for b in doc.get("benchmarks", []):
+        if b.get("aggregate_name") != "median":
+            continue
+        run_name = b.get("run_name", b["name"])
+        cv = next(
+            (
+                c.get("cpu_time")
+                for c in doc["benchmarks"]
+                if c.get("run_name") == run_name and c.get("aggregate_name") == "cv"
+            ),
+            None,
+        )
+        ns = to_ns(b["cpu_time"], b.get("time_unit", "ns"))
+        items = b.get("items_per_second")
+        rows.append(
+            {
+                "name": run_name,
+                "what": MICRO_DESCRIPTIONS.get(run_name.split("/")[0], ""),
+                "ns_per_iter": ns,
+                "ns_per_item": 1e9 / items if items else None,
+                "mitems": items / 1e6 if items else None,
+                "gbytes": b["bytes_per_second"] / 1e9 if b.get("bytes_per_second") else None,
+                "cv": cv,
+                "reps": b.get("repetitions"),
+            }
+        )
+    return doc.get("context", {}), rows
+
+
+def to_ns(value, unit):
+    return value * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[unit]
+
+
+def load_pipeline(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "case" in r and "flows" in r and "ns_per_packet" in r:
+                rows.append(r)
+    rows.sort(key=lambda r: (str(r["case"]), str(r.get("mode", "")), r["flows"]))
+    return rows
+
+
+def fmt(v, digits=2):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def micro_table(rows):
+    head = ["benchmark", "what", "ns/op", "ns/item", "M items/s", "GB/s", "cv"]
+    body = [
+        [
+            r["name"],
+            r["what"],
+            fmt(r["ns_per_iter"], 1),
+            fmt(r["ns_per_item"], 2),
+            fmt(r["mitems"], 1),
+            fmt(r["gbytes"], 2),
+            f"{r['cv'] * 100:.1f}%" if r["cv"] is not None else "-",
+        ]
+        for r in rows
+    ]
+    return head, body
+
+
+def pipeline_table(rows):
+    head = ["case", "mode", "flows", "ns/packet", "Mpps", "bytes/flow"]
+    body = [
+        [
+            str(r["case"]),
+            str(r.get("mode", "")),
+            str(r["flows"]),
+            fmt(float(r["ns_per_packet"]), 1),
+            fmt(float(r["mpps"]), 2) if "mpps" in r else "-",
+            fmt(r.get("bytes_per_flow")),
+        ]
+        for r in rows
+    ]
+    return head, body
+
+
+def text_table(head, body):
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in body:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    return "\n".join(lines)
+
+
+def md_table(head, body):
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for r in body:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+    return "\n".join(lines)
+
+
+def series_of(rows):
+    """Groups pipeline rows into plot series: one per case, split by mode when a case
+    was measured in more than one mode."""
+    modes = {}
+    for r in rows:
+        modes.setdefault(str(r["case"]), set()).add(str(r.get("mode", "")))
+    series = {}
+    for r in rows:
+        case = str(r["case"])
+        label = case if len(modes[case]) == 1 else f"{case} {r.get('mode', '')}"
+        series.setdefault(label, []).append((float(r["flows"]), float(r["ns_per_packet"])))
+    return series
+
+
+def plot(rows, png):
+    """Draws ns per packet against flows with gnuplot; returns an error text or None."""
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return "gnuplot not found"
+    terms = subprocess.run(
+        [gnuplot, "-e", "set terminal"], capture_output=True, text=True, check=False
+    )
+    term = "pngcairo" if "pngcairo" in terms.stdout + terms.stderr else "png"
+    os.makedirs(os.path.dirname(png), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        plots = []
+        for i, (label, points) in enumerate(sorted(series_of(rows).items())):
+            data = os.path.join(tmp, f"s{i}.dat")
+            with open(data, "w", encoding="utf-8") as f:
+                for x, y in sorted(points):
+                    f.write(f"{x} {y}\n")
+            title = label.replace("\\", "\\\\").replace('"', '\\"')
+            plots.append(f'"{data}" using 1:2 with linespoints title "{title}"')
+        script = "\n".join(
+            [
+                f'set terminal {term} size 900,540 noenhanced',
+                f'set output "{png}"',
+                'set title "gale pipeline: ns per packet vs flows"',
+                "set logscale x 10",
+                'set xlabel "flows in the table"',
+                'set ylabel "ns per packet (one core)"',
+                "set yrange [0:*]",
+                "set grid",
+                "set key top left",
+                "plot " + ", \\\n  ".join(plots),
+            ]
+        )
+        r = subprocess.run([gnuplot], input=script, capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            return r.stderr.strip() or f"gnuplot exited {r.returncode}"
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--micro", required=True)
+    ap.add_argument("--micro-command", default="gale-microbench")
+    ap.add_argument("--pipeline")
+    ap.add_argument("--pipeline-command", default="gale-bench pipeline --json")
+    ap.add_argument("--out", required=True, help="the markdown page to write")
+    ap.add_argument("--img-dir", required=True, help="where the plots go")
+    args = ap.parse_args()
+
+    context, micro = load_micro(args.micro)
+    pipe = load_pipeline(args.pipeline) if args.pipeline else []
+    m = machine()
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    mh, mb = micro_table(micro)
+    print(text_table(mh, mb))
+    if pipe:
+        ph, pb = pipeline_table(pipe)
+        print()
+        print(text_table(ph, pb))
+
+    png = os.path.join(args.img_dir, "pipeline-ns-per-packet.png")
+    plot_error = plot(pipe, png) if pipe else None
+
+    page = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`bench/run build`); do not edit by hand.",
+        "Benchmarks are not tests: the figures say how fast, on the machine below, at the",
+        "time below. Timings on a shared VM vary 10-20% from run to run, so each figure is",
+        "the median of 3 repetitions of a run pinned to one CPU, and `cv` is the",
+        "coefficient of variation across those repetitions.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['nproc']} CPUs available (`nproc`)",
+        f"- kernel: {m['kernel']} ({m['os']})",
+        f"- date: {when}",
+    ]
+    if context.get("library_build_type") == "debug":
+        page.append(
+            "- note: Debian's Google Benchmark library reports itself as a debug build; "
+            "this affects its timing loop slightly, not the code measured"
+        )
+    page += [
+        "",
+        "## Microbenchmarks (net/)",
+        "",
+        f"Command: `{args.micro_command}`",
+        "",
+        "Packet benchmarks walk a ring of 4096 prebuilt frames (2 KiB apart, as in an",
+        "AF_XDP UMEM) 64 frames per iteration, so one frame is not parsed again until the",
+        "ring wraps; an item is a packet. The ring's headers fit in L2/L3: the cost of",
+        "frames arriving from the NIC in DRAM is not in these numbers.",
+        "",
+        md_table(mh, mb),
+        "",
+    ]
+    if pipe:
+        page += [
+            "## Pipeline",
+            "",
+            f"Command: `{args.pipeline_command}`",
+            "",
+            md_table(ph, pb),
+            "",
+        ]
+        if plot_error is None:
+            rel = os.path.relpath(png, os.path.dirname(os.path.abspath(args.out)))
+            page += [f"![ns per packet vs flows]({rel})", ""]
+        else:
+            page += [f"(no plot: {plot_error})", ""]
+            print(f"report.py: no plot: {plot_error}", file=sys.stderr)
+    else:
+        page += [
+            "## Pipeline",
+            "",
+            "Not measured: this build has no `gale-bench` (the lb pipeline is planned).",
+            "",
+        ]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write("\n".join(page))
+    print(f"\nwrote {args.out}" + ("" if not pipe or plot_error else f" and {png}"))
+
+
+if __name__ == "__main__":
+    main()
