@@ -1,0 +1,355 @@
+// gale-bench pipeline: one worker, frames from memory, ns per packet per case.
+//
+// Frames live in a ring of a few thousand buffers, as a NIC's would (stride 2112 bytes:
+// a power-of-two stride would alias every frame's headers into a few cache sets). Before
+// each batch the driver refills the 64 buffers it hands over: a 64-byte template copy
+// and the flow's addresses and ports. Every case, the floors included, pays that same
+// driver cost, so ratios against the floors compare the pipelines alone.
+//
+// Cases (DR unless named): established flows at 1, 1k, 1M, 10M (random order); new
+// flows (every packet a SYN of a new connection); NAT and FullNAT with both directions
+// mixed; TUN/IPIP; and two floors:
+//   floor      read each frame and swap its MACs (the compute floor)
+//   floor-mem  per frame, read one random 64-byte line of a region as large as the
+//              1M-flow table, with the same batch prefetching (the memory floor)
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lb/worker.h"
+#include "net/ethernet.h"
+#include "net/ipv4.h"
+#include "net/l4.h"
+#include "packet_builder.h"
+
+namespace gale::bench {
+namespace {
+
+using lb::Batch;
+using lb::FwdMode;
+using lb::Packet;
+
+constexpr size_t kRing = 4096;
+constexpr size_t kStride = 2112;
+constexpr uint16_t kHeadroom = 256;
+constexpr uint16_t kFrameLen = 64;
+
+net::IpAddr ip(const char* s) {
+  return *net::parse_ip(s);
+}
+net::MacAddr mac(const char* s) {
+  return *net::parse_mac(s);
+}
+
+lb::Snapshot make_snapshot(FwdMode mode) {
+  lb::Snapshot s;
+  s.generation = 1;
+  s.ports.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
+  lb::Service svc{
+      .vip = ip("192.0.2.10"), .port = 80, .proto = net::kProtoTcp, .sched = lb::SchedKind::wrr};
+  for (uint16_t i = 0; i < 10; ++i) {
+    net::IpAddr a = net::Ipv4Addr{0x0a010001u + i};
+    s.real_servers.push_back({.addr = a, .mode = mode, .mac = mac("02:00:00:00:01:01")});
+    svc.dests.push_back({.addr = a, .port = 80, .weight = 1 + i % 3});
+    svc.dest_ids.push_back(i);
+  }
+  s.services.push_back(svc);
+  for (uint32_t i = 0; i < 16; ++i)
+    s.fullnat.laddrs.push_back(net::Ipv4Addr{0x0a020001u + i});
+  s.tunnel.src_v4 = net::Ipv4Addr{0x0a030000};
+  s.tunnel.src_v4_spread_bits = 8;
+  s.timeouts.tcp = 1u << 30;  // nothing expires during a run
+  s.timeouts.syn_recv = 1u << 30;
+  if (!s.finalize()) std::abort();
+  return s;
+}
+
+// One direction's packet of a flow: what the driver writes into a buffer.
+struct FlowPkt {
+  uint32_t src, dst;
+  uint16_t sport, dport;
+  uint8_t flags;
+};
+
+class Ring {
+ public:
+  Ring() {
+    mem_ = static_cast<uint8_t*>(
+        mmap(nullptr, kRing * kStride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    tmpl_ = test::PacketBuilder()
+                .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                .ipv4("198.51.100.1", "192.0.2.10")
+                .tcp(1, 80, net::kTcpAck)
+                .pad_to(kFrameLen)
+                .build();
+  }
+  ~Ring() { munmap(mem_, kRing * kStride); }
+
+  // Refills batch slot i from buffer `slot` with flow packet f.
+  void fill(Packet& p, size_t slot, const FlowPkt& f) {
+    uint8_t* d = mem_ + slot * kStride + kHeadroom;
+    std::memcpy(d, tmpl_.data(), kFrameLen);
+    net::store_be32(d + 26, f.src);
+    net::store_be32(d + 30, f.dst);
+    net::store_be16(d + 34, f.sport);
+    net::store_be16(d + 36, f.dport);
+    d[47] = f.flags;
+    p = Packet{.data = d, .len = kFrameLen, .headroom = kHeadroom};
+  }
+
+ private:
+  uint8_t* mem_;
+  std::vector<uint8_t> tmpl_;
+};
+
+struct Result {
+  std::string name, mode;
+  uint64_t flows;
+  double ns_per_packet;
+  double bytes_per_flow;
+};
+
+using Clock = std::chrono::steady_clock;
+
+// Runs `pkts` (in order, cycling) through `step` for at least `min_packets` packets.
+template <typename Step>
+double time_run(Ring& ring, const std::vector<FlowPkt>& pkts, size_t min_packets, Step step) {
+  Batch b;
+  size_t next = 0, slot = 0, done = 0;
+  const auto t0 = Clock::now();
+  while (done < min_packets) {
+    for (int i = 0; i < lb::kBatchSize; ++i) {
+      ring.fill(b.pkts[i], slot, pkts[next]);
+      slot = slot + 1 == kRing ? 0 : slot + 1;
+      next = next + 1 == pkts.size() ? 0 : next + 1;
+    }
+    b.count = lb::kBatchSize;
+    step(b);
+    done += lb::kBatchSize;
+  }
+  const auto t1 = Clock::now();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(done);
+}
+
+std::vector<FlowPkt> client_flows(size_t n, uint8_t flags, std::mt19937_64& rng) {
+  std::vector<FlowPkt> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = {.src = 0xc6336400u + static_cast<uint32_t>(i >> 14) * 7919u % 0xffffff,
+            .dst = 0xc000020a,
+            .sport = static_cast<uint16_t>(1024 + (i & 0x3fff)),
+            .dport = 80,
+            .flags = flags};
+  std::shuffle(v.begin(), v.end(), rng);
+  return v;
+}
+
+// Establishes every flow (untimed) and returns, per flow, the reply packet the real
+// server would send, read off the forwarded SYN.
+std::vector<FlowPkt> establish(lb::Worker& w, Ring& ring, const std::vector<FlowPkt>& fwd,
+                               uint32_t now) {
+  std::vector<FlowPkt> replies;
+  replies.reserve(fwd.size());
+  Batch b;
+  for (size_t i = 0; i < fwd.size(); i += lb::kBatchSize) {
+    const size_t n = std::min<size_t>(lb::kBatchSize, fwd.size() - i);
+    for (size_t j = 0; j < n; ++j) {
+      FlowPkt syn = fwd[i + j];
+      syn.flags = net::kTcpSyn;
+      ring.fill(b.pkts[j], j, syn);
+    }
+    b.count = static_cast<uint16_t>(n);
+    w.process(b, now);
+    for (size_t j = 0; j < n; ++j) {
+      const Packet& p = b.pkts[j];
+      const uint8_t* l3 = p.data + net::kEthHeaderLen;
+      replies.push_back({.src = net::load_be32(l3 + 16),
+                         .dst = net::load_be32(l3 + 12),
+                         .sport = net::load_be16(l3 + 22),
+                         .dport = net::load_be16(l3 + 20),
+                         .flags = net::kTcpAck});
+    }
+  }
+  return replies;
+}
+
+std::unique_ptr<lb::Worker> make_worker(size_t flows) {
+  return std::make_unique<lb::Worker>(lb::WorkerConfig{
+      .flows_v4 = static_cast<uint32_t>(std::max<size_t>(flows, 1024)), .flows_v6 = 1024});
+}
+
+double bytes_per_flow(const lb::Worker& w) {
+  return static_cast<double>(w.table_v4().memory_bytes()) / w.table_v4().capacity();
+}
+
+Result run_established(const char* mode_name, FwdMode mode, size_t flows, bool both_dirs,
+                       size_t min_packets) {
+  std::mt19937_64 rng(42);
+  Ring ring;
+  lb::Snapshot snap = make_snapshot(mode);
+  auto w = make_worker(flows);
+  w->use(&snap);
+  auto fwd = client_flows(flows, net::kTcpAck, rng);
+  auto rev = establish(*w, ring, fwd, 1);
+  if (getenv("GALE_BENCH_DEBUG"))
+    std::fprintf(stderr, "established %u flows, tx %lu kernel %lu created %lu\n", w->flows(),
+                 w->counters().tx, w->counters().to_kernel, w->counters().flows_created);
+  if (getenv("GALE_BENCH_DEBUG"))
+    for (int d = 0; d < lb::kDropCount; ++d)
+      if (w->counters().drops[d])
+        std::fprintf(stderr, "  drop %s: %lu\n", lb::to_string(lb::Drop(d)),
+                     w->counters().drops[d]);
+  std::vector<FlowPkt> pkts = fwd;
+  if (both_dirs) {
+    pkts.insert(pkts.end(), rev.begin(), rev.end());
+    std::shuffle(pkts.begin(), pkts.end(), rng);
+  }
+  double ns = time_run(ring, pkts, min_packets, [&](Batch& b) { w->process(b, 2); });
+  const auto& c = w->counters();
+  if (c.tx < min_packets) {
+    std::fprintf(stderr, "warning: %s forwarded only %lu (kernel %lu, stateless replies %lu)\n",
+                 mode_name, c.tx, c.to_kernel, c.stateless_replies);
+    for (int d = 0; d < lb::kDropCount; ++d)
+      if (c.drops[d])
+        std::fprintf(stderr, "  drop %s: %lu\n", lb::to_string(lb::Drop(d)), c.drops[d]);
+  }
+  return {"", mode_name, flows, ns, bytes_per_flow(*w)};
+}
+
+Result run_new_flows(size_t flows) {
+  std::mt19937_64 rng(43);
+  Ring ring;
+  lb::Snapshot snap = make_snapshot(FwdMode::dr);
+  auto w = make_worker(flows);
+  w->use(&snap);
+  auto pkts = client_flows(flows, net::kTcpSyn, rng);
+  double ns = time_run(ring, pkts, flows, [&](Batch& b) { w->process(b, 1); });
+  if (w->flows() != flows) std::fprintf(stderr, "warning: %u flows created\n", w->flows());
+  return {"dr-new-flows", "dr", flows, ns, bytes_per_flow(*w)};
+}
+
+Result run_floor(size_t min_packets) {
+  std::mt19937_64 rng(44);
+  Ring ring;
+  auto pkts = client_flows(1024, net::kTcpAck, rng);
+  uint64_t sink = 0;
+  double ns = time_run(ring, pkts, min_packets, [&](Batch& b) {
+    for (int i = 0; i < b.count; ++i) {
+      uint8_t* d = b.pkts[i].data;
+      uint8_t tmp[6];
+      std::memcpy(tmp, d, 6);
+      std::memcpy(d, d + 6, 6);
+      std::memcpy(d + 6, tmp, 6);
+      sink += d[23];
+      b.pkts[i].verdict = lb::Verdict::tx;
+    }
+  });
+  if (sink == 1) std::puts("");
+  return {"floor", "-", 0, ns, 0};
+}
+
+Result run_floor_mem(size_t region_bytes, size_t min_packets) {
+  std::mt19937_64 rng(45);
+  Ring ring;
+  auto pkts = client_flows(1 << 20, net::kTcpAck, rng);
+  const size_t lines = region_bytes / 64;
+  auto* region = static_cast<uint8_t*>(mmap(nullptr, lines * 64, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
+  madvise(region, lines * 64, MADV_HUGEPAGE);
+  uint64_t sink = 0;
+  size_t at[lb::kBatchSize];
+  double ns = time_run(ring, pkts, min_packets, [&](Batch& b) {
+    for (int i = 0; i < b.count; ++i) {
+      const uint8_t* d = b.pkts[i].data;
+      uint64_t h = lb::mix64(net::load_be32(d + 26) ^ (uint64_t{net::load_be16(d + 34)} << 32));
+      at[i] = (h % lines) * 64;
+      prefetch(region + at[i]);
+    }
+    for (int i = 0; i < b.count; ++i) {
+      sink += region[at[i]];
+      b.pkts[i].verdict = lb::Verdict::tx;
+    }
+  });
+  munmap(region, lines * 64);
+  if (sink == 1) std::puts("");
+  return {"floor-mem", "-", 1u << 20, ns, 0};
+}
+
+// Median of three runs.
+template <typename F>
+Result median3(F f) {
+  Result r[3] = {f(), f(), f()};
+  std::sort(r, r + 3,
+            [](const Result& a, const Result& b) { return a.ns_per_packet < b.ns_per_packet; });
+  return r[1];
+}
+
+int pipeline(bool json) {
+  std::vector<Result> results;
+  constexpr size_t kMin = 4'000'000;
+  auto add = [&](std::string name, Result r) {
+    r.name = std::move(name);
+    results.push_back(r);
+    const Result& x = results.back();
+    if (json) {
+      std::printf(
+          "{\"case\":\"%s\",\"mode\":\"%s\",\"flows\":%lu,\"ns_per_packet\":%.2f,\"mpps\":%.2f,"
+          "\"bytes_per_flow\":%.1f}\n",
+          x.name.c_str(), x.mode.c_str(), x.flows, x.ns_per_packet, 1e3 / x.ns_per_packet,
+          x.bytes_per_flow);
+    } else {
+      std::printf("%-24s %-8s %10lu flows %8.2f ns/packet %7.2f Mpps %6.1f B/flow\n",
+                  x.name.c_str(), x.mode.c_str(), x.flows, x.ns_per_packet, 1e3 / x.ns_per_packet,
+                  x.bytes_per_flow);
+    }
+    std::fflush(stdout);
+  };
+  const size_t region = make_worker(1 << 20)->table_v4().memory_bytes();
+  add("floor", median3([&] { return run_floor(kMin); }));
+  add("floor-mem", median3([&] { return run_floor_mem(region, kMin); }));
+  for (size_t flows : {size_t{1}, size_t{1000}, size_t{1} << 20, size_t{10} << 20}) {
+    add("dr-established", median3([&] {
+          return run_established("dr", FwdMode::dr, flows, false, std::max(kMin, flows));
+        }));
+  }
+  add("dr-new-flows", median3([&] { return run_new_flows(1 << 20); }));
+  add("nat-both-directions",
+      median3([&] { return run_established("nat", FwdMode::nat, 1 << 20, true, kMin); }));
+  add("fullnat-both-directions",
+      median3([&] { return run_established("fullnat", FwdMode::fullnat, 1 << 20, true, kMin); }));
+  add("tun-ipip",
+      median3([&] { return run_established("tun", FwdMode::tun, 1 << 20, false, kMin); }));
+  return 0;
+}
+
+}  // namespace
+}  // namespace gale::bench
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  // gale-bench one MODE FLOWS [both]: one case, for profiling (valgrind --tool=callgrind).
+  if (args.size() >= 3 && args[0] == "one") {
+    using gale::lb::FwdMode;
+    const std::string m(args[1]);
+    const FwdMode mode = m == "nat"       ? FwdMode::nat
+                         : m == "fullnat" ? FwdMode::fullnat
+                         : m == "tun"     ? FwdMode::tun
+                                          : FwdMode::dr;
+    auto r = gale::bench::run_established(m.c_str(), mode, std::stoul(std::string(args[2])),
+                                          args.size() > 3, 1000000);
+    std::printf("%s %s flows: %.2f ns/packet\n", m.c_str(), std::string(args[2]).c_str(),
+                r.ns_per_packet);
+    return 0;
+  }
+  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
+  if (!args.empty() && args[0] == "pipeline") return gale::bench::pipeline(json);
+  std::fprintf(stderr, "usage: gale-bench pipeline [--json]\n");
+  return 2;
+}

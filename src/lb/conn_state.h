@@ -1,0 +1,61 @@
+// Connection states and timeouts, with IPVS's semantics so that operators' numbers
+// (`ipvsadm --set tcp tcpfin udp`, the "ActiveConn/InActConn" columns) mean the same.
+//
+// A connection's TCP state moves on the flags of each packet, by which side sent it:
+// `in` (client -> real server) and `out` (real server -> client) where gale sees both
+// directions (NAT, FullNAT), `in_only` where replies bypass it (DR, TUN).
+#pragma once
+
+#include <cstdint>
+
+namespace gale::lb {
+
+enum class ConnState : uint8_t {
+  free = 0,  // unused entry
+  none,      // created, no packet classified yet
+  established,
+  syn_sent,
+  syn_recv,
+  fin_wait,
+  time_wait,
+  close,
+  close_wait,
+  last_ack,
+  listen,
+  synack,
+  udp,    // any UDP flow
+  other,  // ICMP echo and other protocols with ports
+  count_
+};
+inline constexpr int kConnStateCount = static_cast<int>(ConnState::count_);
+const char* to_string(ConnState s);
+
+enum class Direction : uint8_t { in = 0, out = 1, in_only = 2 };
+
+// Timeouts in seconds. ipvsadm's defaults ("Timeout (tcp tcpfin udp): 900 120 300").
+struct Timeouts {
+  uint32_t tcp = 900;     // established
+  uint32_t tcpfin = 120;  // fin_wait
+  uint32_t udp = 300;
+  uint32_t syn_recv = 60;
+  uint32_t syn_sent = 120;
+  uint32_t time_wait = 120;
+  uint32_t close = 10;
+  uint32_t close_wait = 60;
+  uint32_t last_ack = 30;
+  uint32_t listen = 120;
+  uint32_t synack = 120;
+  uint32_t other = 60;
+
+  uint32_t of(ConnState s) const;
+};
+
+// The state after a TCP packet with `tcp_flags` travelling in `dir`.
+ConnState tcp_next_state(ConnState s, Direction dir, uint8_t tcp_flags);
+
+// IPVS counts established connections as active and every other state as inactive.
+inline bool is_active(ConnState s) {
+  return s == ConnState::established;
+}
+
+}  // namespace gale::lb

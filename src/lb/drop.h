@@ -1,0 +1,35 @@
+// Why the dataplane dropped a frame. Each reason is a per-worker counter
+// (gale_drops_total{reason="..."}); the parse reasons mirror net::ParseError.
+#pragma once
+
+#include <cstdint>
+
+#include "net/parse.h"
+
+namespace gale::lb {
+
+enum class Drop : uint8_t {
+  none = 0,
+  // net::ParseError, value for value (1 .. kParseErrorCount-1)
+  parse_first_ = 1,
+  parse_last_ = net::kParseErrorCount - 1,
+  no_service,      // to a VIP, on a port/protocol with no virtual service
+  no_dest,         // the service has no available real server
+  fragment,        // a non-first fragment with no flow to follow (no ports to match)
+  no_flow_reply,   // a reply-direction packet matching no connection
+  ttl_exceeded,    // TTL/hop limit would reach 0 (NAT modes route, so they decrement)
+  too_big_no_df,   // too big after encapsulation and fragmentation allowed: not done
+  icmp_unmatched,  // an ICMP error about no connection of ours
+  no_local_port,   // FullNAT: every local port in this worker's range is in use
+  headroom,        // the frame has too little headroom to encapsulate
+  table_full,      // FullNAT: no flow entry free (FullNAT cannot forward statelessly)
+  count_
+};
+inline constexpr int kDropCount = static_cast<int>(Drop::count_);
+
+inline Drop drop_of(net::ParseError e) {
+  return static_cast<Drop>(static_cast<uint8_t>(e));
+}
+const char* to_string(Drop d);
+
+}  // namespace gale::lb

@@ -1,0 +1,218 @@
+// The per-worker flow table: fixed memory allocated once, no locks (one worker owns it).
+//
+// Layout (docs/engine.md):
+//  - entries: one array of fixed-size FlowEntry with a free list;
+//  - index: 64-byte buckets of 7 (tag, ref) slots. A key's 64-bit hash picks a home
+//    bucket (high bits) and a 32-bit tag (low bits). A full home bucket spills into the
+//    next ones; the home bucket remembers how far its keys spilled (`reach`), so a
+//    lookup reads one line in the common case. A ref names an entry and the direction
+//    the key describes (a NAT connection has a forward and a reply key).
+//
+// Lookup is split so that a batch can overlap its cache misses: hash and
+// prefetch_bucket() for the whole batch, then first_candidate() + prefetch_entry(), then
+// find() which verifies the full key through the caller's `match`.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#include "base/compiler.h"
+#include "lb/flow_key.h"
+
+namespace gale::lb {
+
+inline constexpr uint32_t kNoRef = 0xffffffff;
+inline constexpr uint32_t kReplyBit = 0x80000000;  // ref names the reply direction
+inline uint32_t ref_entry(uint32_t ref) {
+  return ref & ~kReplyBit;
+}
+inline bool ref_is_reply(uint32_t ref) {
+  return (ref & kReplyBit) != 0;
+}
+
+// What a flow remembers. Forward key = the client's packet (client -> VIP).
+template <typename Key>
+struct alignas(sizeof(Key) == 16 ? 32 : 64) FlowEntry {
+  Key key;
+  uint32_t expires = 0;  // seconds on the worker's clock
+  uint16_t rs = 0;       // real server's stable id
+  uint8_t state = 0;     // ConnState; 0 = free entry
+  uint8_t flags = 0;     // FlowFlag bits
+  uint16_t lport = 0;    // FullNAT local port
+  uint8_t laddr = 0;     // FullNAT local address index
+  uint8_t service_gen = 0;
+  uint32_t next_free = 0;  // free-list link while free
+};
+
+enum FlowFlag : uint8_t {
+  kFlowHasReply = 1 << 0,  // a reply key is indexed (NAT, FullNAT)
+  kFlowFullNat = 1 << 1,
+  kFlowActive = 1 << 2,  // counted as an active connection of its real server
+};
+
+static_assert(sizeof(FlowEntry<FlowKeyV4>) == 32, "IPv4 entries are half a cache line");
+static_assert(sizeof(FlowEntry<FlowKeyV6>) == 64, "IPv6 entries are one cache line");
+
+struct alignas(64) FlowBucket {
+  static constexpr int kSlots = 7;
+  uint32_t tag[kSlots];
+  uint32_t reach;  // how many buckets past this one hold keys whose home is this one
+  uint32_t ref[kSlots];
+  uint32_t pad;
+};
+static_assert(sizeof(FlowBucket) == 64);
+
+template <typename Key>
+class FlowTable {
+ public:
+  using Entry = FlowEntry<Key>;
+  // How far a key may be placed from its home bucket before an insert fails.
+  static constexpr uint32_t kMaxReach = 16;
+
+  // capacity: connections. The index has room for two keys per connection (NAT) at
+  // 65% load, where linear probing over 7-slot buckets keeps clusters short.
+  FlowTable(uint32_t capacity, uint64_t seed)
+      : capacity_(capacity ? capacity : 1),
+        nbuckets_(static_cast<uint32_t>((2ull * capacity_ * 100 / 65) / FlowBucket::kSlots + 2)),
+        seed_(seed) {
+    entries_ = static_cast<Entry*>(map(sizeof(Entry) * capacity_));
+    buckets_ = static_cast<FlowBucket*>(map(sizeof(FlowBucket) * (nbuckets_ + kMaxReach)));
+    for (uint32_t i = 0; i < capacity_; ++i)
+      entries_[i].next_free = i + 1;
+    free_head_ = 0;
+  }
+  ~FlowTable() {
+    munmap(entries_, sizeof(Entry) * capacity_);
+    munmap(buckets_, sizeof(FlowBucket) * (nbuckets_ + kMaxReach));
+  }
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  uint64_t hash(const Key& k) const { return hash_key(k, seed_); }
+
+  void prefetch_bucket(uint64_t h) const { prefetch(&buckets_[home(h)]); }
+  void prefetch_entry(uint32_t ref) const {
+    if (ref != kNoRef) prefetch(&entries_[ref_entry(ref)]);
+  }
+
+  // The first slot whose tag matches, without verifying: for prefetching the entry.
+  uint32_t first_candidate(uint64_t h) const {
+    const FlowBucket& b = buckets_[home(h)];
+    const uint32_t t = tag(h);
+    for (int i = 0; i < FlowBucket::kSlots; ++i)
+      if (b.tag[i] == t) return b.ref[i];
+    return kNoRef;
+  }
+
+  // The ref whose tag matches and for which match(ref) is true, or kNoRef.
+  template <typename Match>
+  uint32_t find(uint64_t h, Match&& match) const {
+    const uint32_t t = tag(h);
+    const uint32_t home_b = home(h);
+    const uint32_t last = home_b + buckets_[home_b].reach;
+    for (uint32_t bi = home_b; bi <= last; ++bi) {
+      const FlowBucket& b = buckets_[bi];
+      for (int i = 0; i < FlowBucket::kSlots; ++i)
+        if (b.tag[i] == t && match(b.ref[i])) return b.ref[i];
+    }
+    return kNoRef;
+  }
+
+  // Indexes ref under hash h. False when every bucket within kMaxReach is full.
+  bool insert(uint64_t h, uint32_t ref) {
+    const uint32_t home_b = home(h);
+    for (uint32_t d = 0; d <= kMaxReach; ++d) {
+      FlowBucket& b = buckets_[home_b + d];
+      for (int i = 0; i < FlowBucket::kSlots; ++i) {
+        if (b.tag[i] == 0) {
+          b.tag[i] = tag(h);
+          b.ref[i] = ref;
+          FlowBucket& hb = buckets_[home_b];
+          if (d > hb.reach) hb.reach = d;
+          ++keys_;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // Removes the slot holding ref under hash h (it must be there).
+  void erase(uint64_t h, uint32_t ref) {
+    const uint32_t t = tag(h);
+    const uint32_t home_b = home(h);
+    for (uint32_t bi = home_b; bi <= home_b + buckets_[home_b].reach; ++bi) {
+      FlowBucket& b = buckets_[bi];
+      for (int i = 0; i < FlowBucket::kSlots; ++i) {
+        if (b.tag[i] == t && b.ref[i] == ref) {
+          b.tag[i] = 0;
+          b.ref[i] = kNoRef;
+          --keys_;
+          return;
+        }
+      }
+    }
+  }
+
+  // A free entry's index, or kNoRef when the table is full.
+  uint32_t alloc() {
+    if (free_head_ >= capacity_) return kNoRef;
+    uint32_t i = free_head_;
+    free_head_ = entries_[i].next_free;
+    ++used_;
+    return i;
+  }
+  void release(uint32_t i) {
+    entries_[i] = Entry{};
+    entries_[i].next_free = free_head_;
+    free_head_ = i;
+    --used_;
+  }
+
+  Entry& entry(uint32_t i) { return entries_[i]; }
+  const Entry& entry(uint32_t i) const { return entries_[i]; }
+
+  uint32_t capacity() const { return capacity_; }
+  uint32_t used() const { return used_; }
+  uint64_t keys() const { return keys_; }
+  // Memory this table holds (entries + index), for bytes-per-flow figures.
+  size_t memory_bytes() const {
+    return sizeof(Entry) * capacity_ + sizeof(FlowBucket) * (nbuckets_ + kMaxReach);
+  }
+
+  // Clock-sweep cursor over entries, for incremental expiry.
+  uint32_t sweep_cursor = 0;
+
+ private:
+  uint32_t home(uint64_t h) const {
+    return static_cast<uint32_t>(((h >> 32) * uint64_t{nbuckets_}) >> 32);
+  }
+  static uint32_t tag(uint64_t h) {
+    uint32_t t = static_cast<uint32_t>(h);
+    return t ? t : 1;  // 0 marks an empty slot
+  }
+  // Anonymous mappings: zeroed, faulted in now (not on the fast path), and eligible
+  // for transparent huge pages, which spare the TLB on random lookups.
+  static void* map(size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+  }
+
+  uint32_t capacity_;
+  uint32_t nbuckets_;
+  uint64_t seed_;
+  Entry* entries_ = nullptr;
+  FlowBucket* buckets_ = nullptr;
+  uint32_t free_head_ = 0;
+  uint32_t used_ = 0;
+  uint64_t keys_ = 0;
+};
+
+}  // namespace gale::lb

@@ -1,0 +1,141 @@
+// The Snapshot: everything a worker needs to forward, immutable once published.
+// The control plane builds one (off the fast path: it allocates), calls finalize(),
+// and publishes it through one atomic pointer; a worker reads the pointer once per
+// batch. Real servers are addressed by stable ids so that flows survive reloads.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "lb/conn_state.h"
+#include "lb/flow_key.h"
+#include "lb/maglev.h"
+#include "lb/scheduler.h"
+#include "net/addr.h"
+
+namespace gale::lb {
+
+// ipvsadm's -g -i -m, and FullNAT (two-arm SNAT + DNAT).
+enum class FwdMode : uint8_t { dr, tun, nat, fullnat };
+enum class TunEncap : uint8_t { ipip, gue, vxlan };
+const char* to_string(FwdMode m);
+const char* to_string(TunEncap e);
+
+// A real server, by stable id (its index in Snapshot::real_servers).
+struct RealServer {
+  net::IpAddr addr;
+  uint16_t port = 0;  // 0: the service's port
+  FwdMode mode = FwdMode::dr;
+  TunEncap encap = TunEncap::ipip;
+  net::MacAddr mac;        // next hop toward the server (the server itself when on-link)
+  net::MacAddr inner_mac;  // VXLAN: destination MAC of the inner frame
+  uint16_t out_port = 0;   // interface index toward it
+  uint16_t mtu = 1500;     // L3 MTU of the path toward it
+  uint32_t service = 0;    // owning service (index in Snapshot::services)
+  uint32_t pos = 0;        // index in the service's dests
+  bool live = true;        // false: removed from config, kept while its flows drain
+};
+
+// A virtual service: VIP, port, protocol, its scheduler and real servers.
+struct Service {
+  net::IpAddr vip;
+  uint16_t port = 0;
+  uint8_t proto = 0;
+  SchedKind sched = SchedKind::wlc;
+  SchedFlags sched_flags;
+  std::vector<SchedDest> dests;    // scheduler's view, in dest order
+  std::vector<uint16_t> dest_ids;  // real server id of each dest
+  // Built by finalize():
+  SchedTables tables;
+  std::vector<uint16_t> maglev;  // dest positions by flow hash: adoption and full-table
+};
+
+// A network interface the dataplane sends on.
+struct Port {
+  net::MacAddr mac;          // ours
+  net::MacAddr gateway_mac;  // next hop toward clients (replies of NAT and FullNAT)
+  uint16_t mtu = 1500;
+};
+
+// Outer headers of TUN mode.
+struct Tunnel {
+  net::Ipv4Addr src_v4;  // outer source
+  net::Ipv6Addr src_v6;
+  // Outer IPv4 sources vary per flow over the low `src_v4_spread_bits` bits, so a
+  // receiver's RSS (which hashes the outer addresses of IPIP) spreads tunnelled flows.
+  uint8_t src_v4_spread_bits = 0;
+  uint16_t gue_port = 6080;
+  uint32_t vxlan_vni = 1;
+  uint8_t ttl = 64;
+};
+
+// FullNAT local (source) addresses, and the local port range split among workers.
+struct FullNat {
+  std::vector<net::IpAddr> laddrs;
+  uint16_t port_lo = 1024;
+  uint16_t port_hi = 65535;
+};
+
+// What an (address, port, protocol) is to the dataplane.
+enum class EndpointKind : uint8_t {
+  service = 1,  // a virtual service: value = service index
+  nat_rs = 2,   // a NAT real server's source: value = real server id
+  laddr = 3,    // a FullNAT local address (port 0): value = laddr index
+};
+
+// A small open-addressing map from endpoints to services / servers / local addresses,
+// sized so that it stays in cache.
+class EndpointMap {
+ public:
+  void build(std::span<const std::pair<FlowKeyV6, uint32_t>> items);
+  // The value for (kind, addr, port, proto), or -1.
+  int64_t find(EndpointKind kind, const net::IpAddr& addr, uint16_t port, uint8_t proto) const;
+  static FlowKeyV6 make_key(EndpointKind kind, const net::IpAddr& addr, uint16_t port,
+                            uint8_t proto);
+
+ private:
+  struct Slot {
+    FlowKeyV6 key;
+    uint32_t value = 0;
+    bool used = false;
+  };
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+};
+
+struct Snapshot {
+  uint64_t generation = 0;
+  std::vector<Service> services;
+  std::vector<RealServer> real_servers;  // by stable id
+  std::vector<Port> ports;
+  uint16_t client_port = 0;  // the interface replies to clients leave by
+  Tunnel tunnel;
+  FullNat fullnat;
+  Timeouts timeouts;
+  uint32_t maglev_size = kDefaultMaglevSize;
+  // Seed of the flow hash that picks Maglev entries: the same on every node.
+  uint64_t cluster_seed = 0x9a1e;
+  // Built by finalize():
+  EndpointMap endpoints;
+
+  // Checks consistency, builds scheduler tables, Maglev tables and the endpoint map.
+  Expected<void> finalize();
+
+  const Service* find_service(const net::IpAddr& vip, uint16_t port, uint8_t proto) const {
+    int64_t v = endpoints.find(EndpointKind::service, vip, port, proto);
+    return v < 0 ? nullptr : &services[static_cast<size_t>(v)];
+  }
+};
+
+// The consistent-hash input of a flow: the same on every node (cluster_seed), so a flow
+// ECMP moves between nodes maps to the same real server.
+inline uint64_t flow_hash(const net::FiveTuple& t, uint64_t seed) {
+  FlowKeyV6 k = FlowKeyV6::make(t.src, t.sport, t.dst, t.dport, t.proto);
+  k.pad[0] = static_cast<uint8_t>(t.src.family);
+  return hash_key(k, seed);
+}
+
+}  // namespace gale::lb

@@ -1,0 +1,508 @@
+#include "lb/worker.h"
+
+#include <algorithm>
+
+#include "net/icmp.h"
+#include "net/ipv4.h"
+#include "net/l4.h"
+
+namespace gale::lb {
+
+using net::Family;
+
+Worker::Worker(const WorkerConfig& cfg)
+    : cfg_(cfg),
+      t4_(std::make_unique<FlowTable<FlowKeyV4>>(cfg.flows_v4, cfg.seed)),
+      t6_(std::make_unique<FlowTable<FlowKeyV6>>(cfg.flows_v6, cfg.seed ^ 0x66)) {}
+
+Worker::~Worker() = default;
+
+template <>
+FlowTable<FlowKeyV4>& Worker::table<FlowKeyV4>() {
+  return *t4_;
+}
+template <>
+FlowTable<FlowKeyV6>& Worker::table<FlowKeyV6>() {
+  return *t6_;
+}
+template <>
+const FlowTable<FlowKeyV4>& Worker::table<FlowKeyV4>() const {
+  return *t4_;
+}
+template <>
+const FlowTable<FlowKeyV6>& Worker::table<FlowKeyV6>() const {
+  return *t6_;
+}
+
+uint32_t Worker::flows() const {
+  return t4_->used() + t6_->used();
+}
+size_t Worker::flow_memory_bytes() const {
+  return t4_->memory_bytes() + t6_->memory_bytes();
+}
+
+void Worker::use(const Snapshot* snap) {
+  snap_ = snap;
+  if (!snap || snap->generation == generation_) return;
+  generation_ = snap->generation;
+
+  // Connection counts follow real servers across reloads, by stable id.
+  std::vector<DestLoad> by_id(snap->real_servers.size());
+  for (const ServiceState& old : services_)
+    for (size_t pos = 0; pos < old.ids.size(); ++pos)
+      if (old.ids[pos] < by_id.size()) by_id[old.ids[pos]] = old.loads[pos];
+  std::vector<ServiceState> fresh(snap->services.size());
+  for (size_t si = 0; si < snap->services.size(); ++si) {
+    const Service& svc = snap->services[si];
+    ServiceState& ss = fresh[si];
+    ss.sched = std::make_unique<SchedState>(svc.sched, svc.dests.size(), cfg_.seed ^ (si * 0x9e37));
+    ss.ids = svc.dest_ids;
+    ss.loads.resize(svc.dests.size());
+    for (size_t pos = 0; pos < svc.dest_ids.size(); ++pos) {
+      if (svc.dest_ids[pos] < by_id.size()) ss.loads[pos] = by_id[svc.dest_ids[pos]];
+      update_overload(svc.dests[pos], ss.loads[pos]);
+    }
+  }
+  services_ = std::move(fresh);
+  if (rs_counters_.size() < snap->real_servers.size())
+    rs_counters_.resize(snap->real_servers.size());
+
+  // This worker's share of the FullNAT local ports: a disjoint range per worker, so the
+  // local port alone tells which worker owns a reply.
+  const uint32_t lo = snap->fullnat.port_lo, hi = snap->fullnat.port_hi;
+  const uint32_t per = (hi - lo + 1) / std::max<uint32_t>(cfg_.count, 1);
+  lport_lo_ = static_cast<uint16_t>(lo + cfg_.id * per);
+  lport_hi_ = static_cast<uint16_t>(cfg_.id + 1 == cfg_.count ? hi : lport_lo_ + per - 1);
+}
+
+void Worker::finish(Packet& p, const Outcome& o) {
+  p.verdict = o.verdict;
+  p.drop_reason = o.drop;
+  if (o.verdict == Verdict::tx)
+    ++counters_.tx;
+  else if (o.verdict == Verdict::drop)
+    ++counters_.drops[static_cast<int>(o.drop)];
+  else
+    ++counters_.to_kernel;
+}
+
+void Worker::drop(Packet& p, Drop d) {
+  finish(p, Outcome::dropped(d));
+}
+
+uint16_t Worker::rs_port(const RealServer& rs) const {
+  return rs.port ? rs.port : static_cast<uint16_t>(snap_->services[rs.service].port);
+}
+
+void Worker::count_in(uint16_t rs_id, uint32_t bytes) {
+  RsCounters& c = rs_counters_[rs_id];
+  ++c.in_pkts;
+  c.in_bytes += bytes;
+}
+
+void Worker::set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t rs_id) {
+  if (static_cast<uint8_t>(next) == state) return;
+  state = static_cast<uint8_t>(next);
+  const bool was = (flags & kFlowActive) != 0;
+  if (was == is_active(next)) return;
+  flags = static_cast<uint8_t>(was ? flags & ~kFlowActive : flags | kFlowActive);
+  const RealServer& rs = snap_->real_servers[rs_id];
+  if (!rs.live || rs.service >= services_.size()) return;
+  DestLoad& l = services_[rs.service].loads[rs.pos];
+  if (was)
+    deactivate_conn(l);
+  else
+    activate_conn(l);
+  update_overload(snap_->services[rs.service].dests[rs.pos], l);
+}
+
+template <typename Key>
+Key Worker::reply_key(const FlowEntry<Key>& e) const {
+  if (e.rs >= snap_->real_servers.size()) return Key{};  // matches no packet
+  const RealServer& rs = snap_->real_servers[e.rs];
+  const uint16_t rsport = rs.port ? rs.port : e.key.dport;
+  if (e.flags & kFlowFullNat)
+    return Key::make(rs.addr, rsport, snap_->fullnat.laddrs[e.laddr], e.lport, e.key.proto);
+  return Key::make(rs.addr, rsport, e.key.src_ip(), e.key.sport, e.key.proto);
+}
+
+template <typename Key>
+NatAddrs Worker::nat_addrs(const FlowEntry<Key>& e) const {
+  const RealServer& rs = snap_->real_servers[e.rs];
+  NatAddrs a{.client = e.key.src_ip(),
+             .cport = e.key.sport,
+             .vip = e.key.dst_ip(),
+             .vport = e.key.dport,
+             .rs = rs.addr,
+             .rsport = rs.port ? rs.port : e.key.dport};
+  if (e.flags & kFlowFullNat) {
+    a.laddr = snap_->fullnat.laddrs[e.laddr];
+    a.lport = e.lport;
+  }
+  return a;
+}
+
+template <typename Key>
+uint32_t Worker::find(const Key& k, uint64_t h, bool reply) const {
+  const FlowTable<Key>& t = table<Key>();
+  return t.find(h, [&](uint32_t ref) {
+    if (ref_is_reply(ref) != reply) return false;
+    const FlowEntry<Key>& e = t.entry(ref_entry(ref));
+    if (e.state == 0) return false;
+    return reply ? reply_key(e) == k : e.key == k;
+  });
+}
+
+template <typename Key>
+void Worker::remove_flow(uint32_t idx) {
+  FlowTable<Key>& t = table<Key>();
+  FlowEntry<Key>& e = t.entry(idx);
+  t.erase(t.hash(e.key), idx);
+  if (e.flags & kFlowHasReply) {
+    const Key rk = reply_key(e);
+    t.erase(t.hash(rk), idx | kReplyBit);
+  }
+  if (e.rs < snap_->real_servers.size()) {
+    const RealServer& rs = snap_->real_servers[e.rs];
+    if (rs.live && rs.service < services_.size()) {
+      unbind_conn(snap_->services[rs.service].dests[rs.pos], services_[rs.service].loads[rs.pos],
+                  (e.flags & kFlowActive) != 0);
+    }
+  }
+  t.release(idx);
+  ++counters_.flows_expired;
+}
+
+template <typename Key>
+void Worker::sweep(uint32_t now_s) {
+  FlowTable<Key>& t = table<Key>();
+  if (t.used() == 0) return;
+  const uint32_t cap = t.capacity();
+  for (uint32_t n = std::min(cfg_.sweep_per_batch, cap); n > 0; --n) {
+    const uint32_t idx = t.sweep_cursor;
+    t.sweep_cursor = idx + 1 == cap ? 0 : idx + 1;
+    const FlowEntry<Key>& e = t.entry(idx);
+    if (e.state != 0 && e.expires <= now_s) remove_flow<Key>(idx);
+  }
+}
+
+int Worker::adopt_pick(const Service& svc, const net::FiveTuple& t) {
+  if (svc.maglev.empty()) return -1;
+  const uint16_t pos = maglev_lookup(svc.maglev, flow_hash(t, snap_->cluster_seed));
+  return pos == kNoBackend ? -1 : pos;
+}
+
+// Classifies a frame. True when it needs the flow table (then its bucket is prefetched);
+// otherwise its verdict is already set.
+bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
+  net::ParsedPacket& pp = s.pp;
+  const net::ParseError err = net::parse({p.data, p.len}, pp);
+  if (err != net::ParseError::ok) {
+    drop(p, drop_of(err));
+    return false;
+  }
+  if (pp.family == Family::none) {
+    finish(p, {Verdict::to_kernel});
+    return false;
+  }
+  if (GALE_UNLIKELY(pp.has(net::kFlagIcmpError))) {
+    handle_icmp_error(p, pp, now_s);
+    return false;
+  }
+  const Snapshot& snap = *snap_;
+  int64_t v = snap.endpoints.find(EndpointKind::service, pp.tuple.dst, pp.tuple.dport, pp.proto);
+  if (v >= 0) {
+    s.kind = Kind::forward;
+  } else if (pp.has(net::kFlagL4) && !snap.fullnat.laddrs.empty() &&
+             (v = snap.endpoints.find(EndpointKind::laddr, pp.tuple.dst, 0, 0)) >= 0 &&
+             pp.tuple.dport >= snap.fullnat.port_lo && pp.tuple.dport <= snap.fullnat.port_hi) {
+    s.kind = Kind::reply_fullnat;
+  } else if ((v = snap.endpoints.find(EndpointKind::nat_rs, pp.tuple.src, pp.tuple.sport,
+                                      pp.proto)) >= 0) {
+    s.kind = Kind::reply_nat;
+  } else {
+    finish(p, {Verdict::to_kernel});
+    return false;
+  }
+  s.target = static_cast<int32_t>(v);
+  if (pp.family == Family::v4) {
+    s.hash = t4_->hash(key_of<FlowKeyV4>(pp.tuple));
+    t4_->prefetch_bucket(s.hash);
+  } else {
+    s.hash = t6_->hash(key_of<FlowKeyV6>(pp.tuple));
+    t6_->prefetch_bucket(s.hash);
+  }
+  return true;
+}
+
+template <typename Key>
+void Worker::lookup_stage(std::span<const uint8_t> idx) {
+  FlowTable<Key>& t = table<Key>();
+  for (uint8_t i : idx) {
+    Slot& s = slots_[i];
+    s.ref = t.first_candidate(s.hash);
+    t.prefetch_entry(s.ref);
+  }
+}
+
+template <typename Key>
+void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s) {
+  for (uint8_t i : idx)
+    act<Key>(batch.pkts[i], slots_[i], now_s);
+}
+
+template <typename Key>
+void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
+  FlowTable<Key>& t = table<Key>();
+  const Snapshot& snap = *snap_;
+  const net::ParsedPacket& pp = s.pp;
+  const bool reply = s.kind != Kind::forward;
+  const Key k = key_of<Key>(pp.tuple);
+  uint32_t ref = find(k, s.hash, reply);
+  if (ref != kNoRef) {
+    const FlowEntry<Key>& e = t.entry(ref_entry(ref));
+    if (e.expires <= now_s || e.rs >= snap.real_servers.size()) {
+      remove_flow<Key>(ref_entry(ref));
+      ref = kNoRef;
+    }
+  }
+  if (ref == kNoRef) {
+    if (s.kind == Kind::forward) return act_new<Key>(p, s, now_s);
+    if (s.kind == Kind::reply_nat) {
+      // No flow (table full, or gale restarted): a NAT reply is still translatable from
+      // the snapshot alone, since its source names the real server and so the service.
+      const RealServer& rs = snap.real_servers[static_cast<size_t>(s.target)];
+      const Service& svc = snap.services[rs.service];
+      ++counters_.stateless_replies;
+      return finish(p, reply_nat(p, pp, {.vip = svc.vip, .vport = svc.port}, snap));
+    }
+    return finish(p, {Verdict::to_kernel});  // a local-address port no flow of ours uses
+  }
+
+  FlowEntry<Key>& e = t.entry(ref_entry(ref));
+  const RealServer& rs = snap.real_servers[e.rs];
+  if (pp.proto == net::kProtoTcp) {
+    const Direction dir = reply                                                 ? Direction::out
+                          : (rs.mode == FwdMode::dr || rs.mode == FwdMode::tun) ? Direction::in_only
+                                                                                : Direction::in;
+    set_state(e.flags, e.state, tcp_next_state(static_cast<ConnState>(e.state), dir, pp.tcp_flags),
+              e.rs);
+  }
+  e.expires = now_s + snap.timeouts.of(static_cast<ConnState>(e.state));
+  if (reply) {
+    RsCounters& c = rs_counters_[e.rs];
+    ++c.out_pkts;
+    c.out_bytes += pp.l3_len();
+    const NatAddrs a = nat_addrs(e);
+    return finish(
+        p, rs.mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
+  }
+  count_in(e.rs, pp.l3_len());
+  switch (rs.mode) {
+    case FwdMode::dr:
+      return finish(p, forward_dr(p, rs, snap));
+    case FwdMode::tun: {
+      bool too_big = false;
+      finish(p, forward_tun(p, pp, rs, snap, s.hash, &too_big));
+      if (too_big) ++counters_.too_big_sent;
+      return;
+    }
+    case FwdMode::nat:
+      return finish(p, forward_nat(p, pp, rs, nat_addrs(e), snap));
+    case FwdMode::fullnat:
+      return finish(p, forward_fullnat(p, pp, rs, nat_addrs(e), snap));
+  }
+}
+
+template <typename Key>
+bool Worker::pick_local_port(const RealServer& rs, uint16_t rsport, uint8_t proto, NatAddrs& a,
+                             uint8_t& laddr_idx) {
+  const auto& laddrs = snap_->fullnat.laddrs;
+  const uint32_t range = uint32_t{lport_hi_} - lport_lo_ + 1;
+  // A (local address, port) pair is free when no flow's reply key uses it toward this
+  // real server: ports are reused across real servers, as connect() does.
+  // One cursor walks the (address, port) pairs, addresses fastest.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    const uint64_t c = pair_cursor_++;
+    const uint32_t li = static_cast<uint32_t>(c % laddrs.size());
+    if (laddrs[li].family != rs.addr.family) continue;
+    const uint16_t port = static_cast<uint16_t>(lport_lo_ + (c / laddrs.size()) % range);
+    const Key rk = Key::make(rs.addr, rsport, laddrs[li], port, proto);
+    if (find(rk, table<Key>().hash(rk), true) == kNoRef) {
+      a.laddr = laddrs[li];
+      a.lport = port;
+      laddr_idx = static_cast<uint8_t>(li);
+      return true;
+    }
+  }
+  return false;
+}
+
+template <typename Key>
+void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
+  const Snapshot& snap = *snap_;
+  const net::ParsedPacket& pp = s.pp;
+  if (pp.has(net::kFlagLaterFragment)) return drop(p, Drop::fragment);
+  const Service& svc = snap.services[static_cast<size_t>(s.target)];
+  ServiceState& ss = services_[static_cast<size_t>(s.target)];
+  FlowTable<Key>& t = table<Key>();
+  const bool tcp = pp.proto == net::kProtoTcp;
+  // A TCP segment without SYN belongs to a connection another node (or this one before
+  // a restart) began: the consistent hash sends it where that node did.
+  const bool midstream = tcp && !(pp.tcp_flags & net::kTcpSyn);
+  const bool track = !(midstream && (pp.tcp_flags & net::kTcpRst));
+  uint32_t idx = track ? t.alloc() : kNoRef;
+  int pos;
+  if (midstream || idx == kNoRef) {
+    pos = svc.sched == SchedKind::mh ? schedule(svc.sched, svc.sched_flags, svc.tables, svc.dests,
+                                                ss.loads, *ss.sched, {pp.tuple, now_s})
+                                     : adopt_pick(svc, pp.tuple);
+  } else {
+    pos = schedule(svc.sched, svc.sched_flags, svc.tables, svc.dests, ss.loads, *ss.sched,
+                   {pp.tuple, now_s});
+  }
+  if (pos < 0) {
+    if (idx != kNoRef) t.release(idx);
+    return drop(p, Drop::no_dest);
+  }
+  const uint16_t rs_id = svc.dest_ids[static_cast<size_t>(pos)];
+  const RealServer& rs = snap.real_servers[rs_id];
+  NatAddrs a{.client = pp.tuple.src,
+             .cport = pp.tuple.sport,
+             .vip = pp.tuple.dst,
+             .vport = pp.tuple.dport,
+             .rs = rs.addr,
+             .rsport = rs.port ? rs.port : svc.port};
+
+  if (idx != kNoRef) {
+    FlowEntry<Key>& e = t.entry(idx);
+    e = FlowEntry<Key>{};
+    e.key = key_of<Key>(pp.tuple);
+    e.rs = rs_id;
+    bool ok = true;
+    if (rs.mode == FwdMode::fullnat) {
+      ok = pick_local_port<Key>(rs, a.rsport, pp.proto, a, e.laddr);
+      if (!ok) {
+        t.release(idx);
+        return drop(p, Drop::no_local_port);
+      }
+      e.lport = a.lport;
+      e.flags |= kFlowFullNat | kFlowHasReply;
+    } else if (rs.mode == FwdMode::nat) {
+      e.flags |= kFlowHasReply;
+    }
+    ok = t.insert(s.hash, idx);
+    if (ok && (e.flags & kFlowHasReply)) {
+      const Key rk = reply_key(e);
+      ok = t.insert(t.hash(rk), idx | kReplyBit);
+      if (!ok) t.erase(s.hash, idx);
+    }
+    if (ok) {
+      bind_conn(svc.dests[static_cast<size_t>(pos)], ss.loads[static_cast<size_t>(pos)]);
+      e.flags |= kFlowActive;
+      e.state = static_cast<uint8_t>(ConnState::none);
+      const ConnState first = tcp                          ? tcp_next_state(ConnState::none,
+                                                   rs.mode == FwdMode::dr || rs.mode == FwdMode::tun
+                                                                                ? Direction::in_only
+                                                                                : Direction::in,
+                                                                            pp.tcp_flags)
+                              : pp.proto == net::kProtoUdp ? ConnState::udp
+                                                           : ConnState::other;
+      set_state(e.flags, e.state, first, rs_id);
+      e.expires = now_s + snap.timeouts.of(first);
+      ++counters_.flows_created;
+      ++rs_counters_[rs_id].conns;
+      if (midstream) ++counters_.flows_adopted;
+    } else {
+      t.release(idx);
+      idx = kNoRef;
+    }
+  }
+  if (idx == kNoRef) {
+    if (rs.mode == FwdMode::fullnat) return drop(p, Drop::table_full);
+    ++counters_.stateless;
+  }
+  count_in(rs_id, pp.l3_len());
+  switch (rs.mode) {
+    case FwdMode::dr:
+      return finish(p, forward_dr(p, rs, snap));
+    case FwdMode::tun: {
+      bool too_big = false;
+      finish(p, forward_tun(p, pp, rs, snap, s.hash, &too_big));
+      if (too_big) ++counters_.too_big_sent;
+      return;
+    }
+    case FwdMode::nat:
+      return finish(p, forward_nat(p, pp, rs, a, snap));
+    case FwdMode::fullnat:
+      return finish(p, forward_fullnat(p, pp, rs, a, snap));
+  }
+}
+
+// ICMP errors are rare: looked up one at a time, off the batched path.
+void Worker::handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s) {
+  net::IcmpInner in;
+  if (net::parse_icmp_inner({p.data, p.len}, pp, in) != net::IcmpInnerError::ok)
+    return finish(p, {Verdict::to_kernel});
+  const net::FiveTuple& q = in.tuple;
+  // The quote is of a packet travelling the other way: reverse it to get ours.
+  const net::FiveTuple rev{
+      .src = q.dst, .dst = q.src, .sport = q.dport, .dport = q.sport, .proto = q.proto};
+  // About a packet a VIP sent the client: the error goes to the real server.
+  const bool to_server = snap_->find_service(q.src, q.sport, q.proto) != nullptr;
+  auto try_family = [&]<typename Key>(Key) -> bool {
+    FlowTable<Key>& t = table<Key>();
+    const Key k = key_of<Key>(rev);
+    const uint32_t ref = find(k, t.hash(k), !to_server);
+    if (ref == kNoRef) return false;
+    const FlowEntry<Key>& e = t.entry(ref_entry(ref));
+    if (e.expires <= now_s || e.rs >= snap_->real_servers.size()) return false;
+    const RealServer& rs = snap_->real_servers[e.rs];
+    if (!to_server && rs.mode != FwdMode::nat && rs.mode != FwdMode::fullnat) return false;
+    ++counters_.icmp_forwarded;
+    finish(p, forward_icmp_error(p, pp, in, rs, nat_addrs(e), to_server, *snap_, t.hash(e.key)));
+    return true;
+  };
+  const bool done = pp.family == Family::v4 ? try_family(FlowKeyV4{}) : try_family(FlowKeyV6{});
+  if (!done) finish(p, {Verdict::to_kernel});
+}
+
+void Worker::process(Batch& batch, uint32_t now_s) {
+  counters_.rx += batch.count;
+  if (!snap_) {
+    for (int i = 0; i < batch.count; ++i)
+      finish(batch.pkts[i], {Verdict::to_kernel});
+    return;
+  }
+  uint8_t idx4[kBatchSize], idx6[kBatchSize];
+  size_t n4 = 0, n6 = 0;
+  for (uint8_t i = 0; i < batch.count; ++i) {
+    Slot& s = slots_[i];
+    if (classify(batch.pkts[i], s, now_s)) {
+      if (s.pp.family == Family::v4)
+        idx4[n4++] = i;
+      else
+        idx6[n6++] = i;
+    }
+  }
+  lookup_stage<FlowKeyV4>({idx4, n4});
+  lookup_stage<FlowKeyV6>({idx6, n6});
+  act_stage<FlowKeyV4>(batch, {idx4, n4}, now_s);
+  act_stage<FlowKeyV6>(batch, {idx6, n6}, now_s);
+  sweep<FlowKeyV4>(now_s);
+  sweep<FlowKeyV6>(now_s);
+}
+
+int Worker::find_flow_rs(const net::FiveTuple& tuple, uint32_t now_s) const {
+  auto look = [&]<typename Key>(Key) -> int {
+    const FlowTable<Key>& t = table<Key>();
+    const Key k = key_of<Key>(tuple);
+    const uint32_t ref = find(k, t.hash(k), false);
+    if (ref == kNoRef) return -1;
+    const FlowEntry<Key>& e = t.entry(ref_entry(ref));
+    return e.expires <= now_s ? -1 : e.rs;
+  };
+  return tuple.src.is_v4() ? look(FlowKeyV4{}) : look(FlowKeyV6{});
+}
+
+}  // namespace gale::lb

@@ -1,0 +1,146 @@
+// One dataplane worker: owns its flow tables, scheduler state and counters, and runs
+// the pipeline over batches of frames (DESIGN.md section 3):
+//   parse + classify every frame, hash and prefetch its flow bucket;
+//   prefetch the candidate entries;
+//   verify, then schedule / adopt / follow the flow and rewrite per mode.
+// Nothing here locks, allocates per packet, makes a syscall or throws.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "lb/conn_state.h"
+#include "lb/drop.h"
+#include "lb/flow_table.h"
+#include "lb/modes.h"
+#include "lb/packet.h"
+#include "lb/scheduler.h"
+#include "lb/snapshot.h"
+
+namespace gale::lb {
+
+struct WorkerConfig {
+  uint32_t flows_v4 = 1u << 20;   // tracked IPv4 connections
+  uint32_t flows_v6 = 1u << 16;   // tracked IPv6 connections
+  uint64_t seed = 0x6a1e5eed;     // secret flow-table hash seed (random per worker in galed)
+  uint16_t id = 0;                // this worker's index
+  uint16_t count = 1;             // workers in all: FullNAT local ports are split among them
+  uint32_t sweep_per_batch = 16;  // entries the expiry sweep examines per batch and family
+};
+
+// Per-worker counters; the control plane sums them over workers.
+struct WorkerCounters {
+  uint64_t rx = 0;
+  uint64_t tx = 0;
+  uint64_t to_kernel = 0;
+  uint64_t drops[kDropCount] = {};
+  uint64_t flows_created = 0;
+  uint64_t flows_expired = 0;
+  uint64_t flows_adopted = 0;      // mid-connection packets given a flow by the consistent hash
+  uint64_t stateless = 0;          // forwarded by the consistent hash without a flow (table full)
+  uint64_t stateless_replies = 0;  // NAT replies translated without a flow
+  uint64_t icmp_forwarded = 0;     // ICMP errors about a connection, translated and sent on
+  uint64_t too_big_sent = 0;       // ICMP "too big" answers
+};
+
+// IPVS's per-real-server statistics.
+struct RsCounters {
+  uint64_t conns = 0;
+  uint64_t in_pkts = 0;
+  uint64_t out_pkts = 0;
+  uint64_t in_bytes = 0;
+  uint64_t out_bytes = 0;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerConfig& cfg);
+  ~Worker();
+
+  // Switches to a snapshot between batches. When its generation differs, per-service
+  // scheduler state is rebuilt and connection counts carried over by real-server id
+  // (allocates: once per reload, never per packet).
+  void use(const Snapshot* snap);
+  const Snapshot* snapshot() const { return snap_; }
+
+  // Runs the pipeline over the batch; `now_s` is the worker's clock in seconds.
+  void process(Batch& batch, uint32_t now_s);
+
+  const WorkerCounters& counters() const { return counters_; }
+  std::span<const RsCounters> rs_counters() const { return rs_counters_; }
+  std::span<const DestLoad> loads(size_t service) const { return services_[service].loads; }
+  uint32_t flows() const;
+  size_t flow_memory_bytes() const;
+  const FlowTable<FlowKeyV4>& table_v4() const { return *t4_; }
+  const FlowTable<FlowKeyV6>& table_v6() const { return *t6_; }
+  // The connection a client's packet belongs to: its real server id, or -1.
+  int find_flow_rs(const net::FiveTuple& client_tuple, uint32_t now_s) const;
+
+ private:
+  struct ServiceState {
+    std::unique_ptr<SchedState> sched;
+    std::vector<DestLoad> loads;  // in dest order
+    std::vector<uint16_t> ids;    // real server id of each dest
+  };
+  // What stage 1 learned of a frame that needs the flow table.
+  enum class Kind : uint8_t { forward, reply_nat, reply_fullnat };
+  struct Slot {
+    net::ParsedPacket pp;
+    uint64_t hash;
+    uint32_t ref;
+    int32_t target;  // forward: service index; reply_nat: real server id
+    Kind kind;
+  };
+
+  bool classify(Packet& p, Slot& s, uint32_t now_s);
+  template <typename Key>
+  void lookup_stage(std::span<const uint8_t> idx);
+  template <typename Key>
+  void act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s);
+  template <typename Key>
+  void act(Packet& p, Slot& s, uint32_t now_s);
+  template <typename Key>
+  void act_new(Packet& p, Slot& s, uint32_t now_s);
+  template <typename Key>
+  bool pick_local_port(const RealServer& rs, uint16_t rsport, uint8_t proto, NatAddrs& a,
+                       uint8_t& laddr_idx);
+  template <typename Key>
+  Key reply_key(const FlowEntry<Key>& e) const;
+  template <typename Key>
+  NatAddrs nat_addrs(const FlowEntry<Key>& e) const;
+  template <typename Key>
+  void remove_flow(uint32_t idx);
+  template <typename Key>
+  void sweep(uint32_t now_s);
+  template <typename Key>
+  FlowTable<Key>& table();
+  template <typename Key>
+  const FlowTable<Key>& table() const;
+  template <typename Key>
+  uint32_t find(const Key& k, uint64_t h, bool reply) const;
+
+  void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
+  int adopt_pick(const Service& svc, const net::FiveTuple& t);
+  void set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t rs_id);
+  void count_in(uint16_t rs_id, uint32_t bytes);
+  void finish(Packet& p, const Outcome& o);
+  void drop(Packet& p, Drop d);
+  uint16_t rs_port(const RealServer& rs) const;
+
+  WorkerConfig cfg_;
+  const Snapshot* snap_ = nullptr;
+  uint64_t generation_ = ~0ull;
+  std::unique_ptr<FlowTable<FlowKeyV4>> t4_;
+  std::unique_ptr<FlowTable<FlowKeyV6>> t6_;
+  std::vector<ServiceState> services_;
+  std::vector<RsCounters> rs_counters_;
+  WorkerCounters counters_;
+  uint16_t lport_lo_ = 0;  // this worker's FullNAT local port range
+  uint16_t lport_hi_ = 0;
+  uint64_t pair_cursor_ = 0;  // FullNAT: next (local address, port) pair to try
+  Slot slots_[kBatchSize];
+};
+
+}  // namespace gale::lb
