@@ -1,5 +1,7 @@
 #include "lb/conn_state.h"
 
+#include <array>
+
 #include "net/l4.h"
 
 namespace gale::lb {
@@ -132,14 +134,53 @@ uint32_t Timeouts::of(ConnState s) const {
   }
 }
 
-ConnState tcp_next_state(ConnState s, Direction dir, uint8_t flags) {
-  if (s < S::none || s > S::synack) return s;
-  const Row& row = kRows[static_cast<int>(s) - static_cast<int>(S::none)];
-  const Next& n = dir == Direction::in ? row.in : dir == Direction::out ? row.out : row.in_only;
-  if (flags & net::kTcpRst) return n.rst;
-  if (flags & net::kTcpSyn) return n.syn;
-  if (flags & net::kTcpFin) return n.fin;
-  return n.ack;
+std::array<uint32_t, kConnStateCount> Timeouts::table() const {
+  std::array<uint32_t, kConnStateCount> t{};
+  for (int i = 0; i < kConnStateCount; ++i)
+    t[i] = of(static_cast<ConnState>(i));
+  return t;
 }
+
+namespace detail {
+
+namespace {
+// Expands kRows (by state) into the flat table the fast path indexes. States outside
+// the TCP machine (free, udp, other) map to themselves.
+constexpr auto expand() {
+  std::array<std::array<std::array<uint8_t, kConnStateCount>, 4>, 3> t{};
+  for (int dir = 0; dir < 3; ++dir) {
+    for (int st = 0; st < kConnStateCount; ++st) {
+      for (int ev = 0; ev < 4; ++ev)
+        t[dir][ev][st] = static_cast<uint8_t>(st);
+      if (st < static_cast<int>(S::none) || st > static_cast<int>(S::synack)) continue;
+      const Row& row = kRows[st - static_cast<int>(S::none)];
+      const Next& n = dir == 0 ? row.in : dir == 1 ? row.out : row.in_only;
+      t[dir][0][st] = static_cast<uint8_t>(n.syn);
+      t[dir][1][st] = static_cast<uint8_t>(n.fin);
+      t[dir][2][st] = static_cast<uint8_t>(n.ack);
+      t[dir][3][st] = static_cast<uint8_t>(n.rst);
+    }
+  }
+  return t;
+}
+constexpr auto kExpanded = expand();
+}  // namespace
+
+static_assert(kConnStateCount == 14, "GALE_ROW lists 14 states");
+const uint8_t kTcpNext[3][4][kConnStateCount] = {
+#define GALE_ROW(d, e)                                                                    \
+  {                                                                                       \
+    kExpanded[d][e][0], kExpanded[d][e][1], kExpanded[d][e][2], kExpanded[d][e][3],       \
+        kExpanded[d][e][4], kExpanded[d][e][5], kExpanded[d][e][6], kExpanded[d][e][7],   \
+        kExpanded[d][e][8], kExpanded[d][e][9], kExpanded[d][e][10], kExpanded[d][e][11], \
+        kExpanded[d][e][12], kExpanded[d][e][13]                                          \
+  }
+    {GALE_ROW(0, 0), GALE_ROW(0, 1), GALE_ROW(0, 2), GALE_ROW(0, 3)},
+    {GALE_ROW(1, 0), GALE_ROW(1, 1), GALE_ROW(1, 2), GALE_ROW(1, 3)},
+    {GALE_ROW(2, 0), GALE_ROW(2, 1), GALE_ROW(2, 2), GALE_ROW(2, 3)},
+#undef GALE_ROW
+};
+
+}  // namespace detail
 
 }  // namespace gale::lb

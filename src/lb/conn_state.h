@@ -6,6 +6,7 @@
 // directions (NAT, FullNAT), `in_only` where replies bypass it (DR, TUN).
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace gale::lb {
@@ -48,10 +49,23 @@ struct Timeouts {
   uint32_t other = 60;
 
   uint32_t of(ConnState s) const;
+  // Every state's timeout, for a lookup by index on the fast path.
+  std::array<uint32_t, kConnStateCount> table() const;
 };
+using TimeoutTable = std::array<uint32_t, kConnStateCount>;
+
+namespace detail {
+// kTcpNext[dir][event][state], event 0 syn, 1 fin, 2 ack, 3 rst (conn_state.cc).
+extern const uint8_t kTcpNext[3][4][kConnStateCount];
+}  // namespace detail
 
 // The state after a TCP packet with `tcp_flags` travelling in `dir`.
-ConnState tcp_next_state(ConnState s, Direction dir, uint8_t tcp_flags);
+inline ConnState tcp_next_state(ConnState s, Direction dir, uint8_t tcp_flags) {
+  // RST wins over SYN, SYN over FIN; anything else is an ACK event.
+  const int ev = (tcp_flags & 0x04) ? 3 : (tcp_flags & 0x02) ? 0 : (tcp_flags & 0x01) ? 1 : 2;
+  return static_cast<ConnState>(
+      detail::kTcpNext[static_cast<int>(dir)][ev][static_cast<uint8_t>(s)]);
+}
 
 // IPVS counts established connections as active and every other state as inactive.
 inline bool is_active(ConnState s) {

@@ -85,7 +85,8 @@ inline uint64_t mix64(uint64_t x) {
   return x;
 }
 
-// Seeded hash of a key's words. The seed is secret per worker, so an attacker cannot
+// Seeded hash of a key's words: a multiply-xorshift per word and a final avalanche,
+// cheap enough for every packet. The seed is secret per worker, so an attacker cannot
 // aim a flood of tuples at one bucket.
 template <typename Key>
 inline uint64_t hash_key(const Key& k, uint64_t seed) {
@@ -93,9 +94,12 @@ inline uint64_t hash_key(const Key& k, uint64_t seed) {
   uint64_t w[sizeof(Key) / 8];
   std::memcpy(w, &k, sizeof k);
   uint64_t h = seed;
-  for (size_t i = 0; i < sizeof(Key) / 8; ++i)
-    h = mix64(h ^ w[i]) + i;
-  return h;
+  for (size_t i = 0; i < sizeof(Key) / 8; ++i) {
+    h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 29;
+  }
+  h *= 0xd6e8feb86659fd93ULL;
+  return h ^ (h >> 32);
 }
 
 }  // namespace gale::lb

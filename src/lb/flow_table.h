@@ -13,6 +13,7 @@
 // find() which verifies the full key through the caller's `match`.
 #pragma once
 
+#include <immintrin.h>
 #include <sys/mman.h>
 
 #include <cstddef>
@@ -94,32 +95,36 @@ class FlowTable {
 
   uint64_t hash(const Key& k) const { return hash_key(k, seed_); }
 
-  void prefetch_bucket(uint64_t h) const { prefetch(&buckets_[home(h)]); }
+  // A key's home bucket: computed once per packet, then passed to the calls below.
+  uint32_t home(uint64_t h) const {
+    return static_cast<uint32_t>(((h >> 32) * uint64_t{nbuckets_}) >> 32);
+  }
+  void prefetch_bucket(uint32_t home_b) const { prefetch(&buckets_[home_b]); }
   void prefetch_entry(uint32_t ref) const {
     if (ref != kNoRef) prefetch(&entries_[ref_entry(ref)]);
   }
 
   // The first slot whose tag matches, without verifying: for prefetching the entry.
-  uint32_t first_candidate(uint64_t h) const {
-    const FlowBucket& b = buckets_[home(h)];
-    const uint32_t t = tag(h);
-    for (int i = 0; i < FlowBucket::kSlots; ++i)
-      if (b.tag[i] == t) return b.ref[i];
-    return kNoRef;
+  uint32_t first_candidate(uint32_t home_b, uint64_t h) const {
+    const FlowBucket& b = buckets_[home_b];
+    const uint32_t m = tag_matches(b, tag(h));
+    return m ? b.ref[__builtin_ctz(m)] : kNoRef;
   }
 
   // The ref whose tag matches and for which match(ref) is true, or kNoRef.
   template <typename Match>
-  uint32_t find(uint64_t h, Match&& match) const {
+  GALE_ALWAYS_INLINE uint32_t find(uint32_t home_b, uint64_t h, Match&& match) const {
     const uint32_t t = tag(h);
-    const uint32_t home_b = home(h);
-    const uint32_t last = home_b + buckets_[home_b].reach;
-    for (uint32_t bi = home_b; bi <= last; ++bi) {
+    uint32_t bi = home_b;
+    const uint32_t last = bi + buckets_[bi].reach;
+    for (;; ++bi) {
       const FlowBucket& b = buckets_[bi];
-      for (int i = 0; i < FlowBucket::kSlots; ++i)
-        if (b.tag[i] == t && match(b.ref[i])) return b.ref[i];
+      for (uint32_t m = tag_matches(b, t); m; m &= m - 1) {
+        const uint32_t ref = b.ref[__builtin_ctz(m)];
+        if (match(ref)) return ref;
+      }
+      if (bi == last) return kNoRef;
     }
-    return kNoRef;
   }
 
   // Indexes ref under hash h. False when every bucket within kMaxReach is full.
@@ -188,8 +193,18 @@ class FlowTable {
   uint32_t sweep_cursor = 0;
 
  private:
-  uint32_t home(uint64_t h) const {
-    return static_cast<uint32_t>(((h >> 32) * uint64_t{nbuckets_}) >> 32);
+  // Bit i set when slot i holds tag t: one compare of all seven tags at once.
+  static uint32_t tag_matches(const FlowBucket& b, uint32_t t) {
+#if defined(__AVX2__)
+    const __m256i tags = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.tag));
+    const __m256i eq = _mm256_cmpeq_epi32(tags, _mm256_set1_epi32(static_cast<int>(t)));
+    return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(eq))) & 0x7f;
+#else
+    uint32_t m = 0;
+    for (int i = 0; i < FlowBucket::kSlots; ++i)
+      m |= uint32_t{b.tag[i] == t} << i;
+    return m;
+#endif
   }
   static uint32_t tag(uint64_t h) {
     uint32_t t = static_cast<uint32_t>(h);

@@ -30,36 +30,38 @@ const char* to_string(TunEncap e) {
   return "?";
 }
 
-FlowKeyV6 EndpointMap::make_key(EndpointKind kind, const net::IpAddr& addr, uint16_t port,
-                                uint8_t proto) {
-  FlowKeyV6 k = FlowKeyV6::make(addr, port, net::IpAddr{}, 0, proto);
-  k.pad[0] = static_cast<uint8_t>(kind);
-  k.pad[1] = static_cast<uint8_t>(addr.family);
-  return k;
-}
-
-void EndpointMap::build(std::span<const std::pair<FlowKeyV6, uint32_t>> items) {
-  size_t n = 16;
-  while (n < items.size() * 2)
-    n *= 2;
-  slots_.assign(n, Slot{});
-  mask_ = n - 1;
-  for (const auto& [key, value] : items) {
-    uint64_t i = hash_key(key, 0) & mask_;
-    while (slots_[i].used && !(slots_[i].key == key))
-      i = (i + 1) & mask_;
-    slots_[i] = Slot{.key = key, .value = value, .used = true};
-  }
-}
-
-int64_t EndpointMap::find(EndpointKind kind, const net::IpAddr& addr, uint16_t port,
-                          uint8_t proto) const {
-  if (slots_.empty()) return -1;
-  const FlowKeyV6 key = make_key(kind, addr, port, proto);
-  for (uint64_t i = hash_key(key, 0) & mask_;; i = (i + 1) & mask_) {
-    const Slot& s = slots_[i];
-    if (!s.used) return -1;
-    if (s.key == key) return s.value;
+void EndpointMap::build(std::span<const Item> items) {
+  size_t n4 = 16, n6 = 16;
+  for (const Item& it : items)
+    (it.addr.is_v4() ? n4 : n6) += 2;
+  auto pow2 = [](size_t n) {
+    size_t p = 16;
+    while (p < n)
+      p *= 2;
+    return p;
+  };
+  v4_.assign(pow2(n4), Slot4{});
+  v6_.assign(pow2(n6), Slot6{});
+  mask4_ = v4_.size() - 1;
+  mask6_ = v6_.size() - 1;
+  for (const Item& it : items) {
+    const uint64_t tail =
+        (uint64_t{it.port} << 16) | (uint64_t{it.proto} << 8) | static_cast<uint8_t>(it.kind);
+    if (it.addr.is_v4()) {
+      const uint64_t k = (uint64_t{it.addr.v4().v} << 32) | tail;
+      uint64_t i = slot_of(k, mask4_);
+      while (v4_[i].key != 0 && v4_[i].key != k)
+        i = (i + 1) & mask4_;
+      v4_[i] = Slot4{.key = k, .value = it.value};
+    } else {
+      uint64_t hi, lo;
+      std::memcpy(&hi, it.addr.b.data(), 8);
+      std::memcpy(&lo, it.addr.b.data() + 8, 8);
+      uint64_t i = slot_of(hi ^ (lo * 31) ^ (tail << 7), mask6_);
+      while (v6_[i].tail != 0 && !(v6_[i].tail == tail && v6_[i].hi == hi && v6_[i].lo == lo))
+        i = (i + 1) & mask6_;
+      v6_[i] = Slot6{.hi = hi, .lo = lo, .tail = tail, .value = it.value};
+    }
   }
 }
 
@@ -69,13 +71,13 @@ Expected<void> Snapshot::finalize() {
   if (fullnat.laddrs.size() > 255) return fail("at most 255 FullNAT local addresses");
   if (real_servers.size() >= 0xffff) return fail("at most 65534 real servers");
   if (ports.empty()) return fail("no interface configured");
-  std::vector<std::pair<FlowKeyV6, uint32_t>> items;
+  std::vector<EndpointMap::Item> items;
   for (size_t si = 0; si < services.size(); ++si) {
     Service& s = services[si];
     if (s.dests.size() != s.dest_ids.size())
       return fail("service " + std::string(net::to_text(s.vip).view()) + ":" +
                   std::to_string(s.port) + ": dests and dest ids differ in length");
-    items.emplace_back(EndpointMap::make_key(EndpointKind::service, s.vip, s.port, s.proto), si);
+    items.push_back({EndpointKind::service, s.vip, s.port, s.proto, static_cast<uint32_t>(si)});
     s.tables = SchedTables::build(s.sched, s.sched_flags, s.dests, maglev_size);
     std::vector<MaglevBackend> backends;
     for (size_t d = 0; d < s.dests.size(); ++d) {
@@ -89,15 +91,15 @@ Expected<void> Snapshot::finalize() {
       backends.push_back({.key = maglev_key(rs.addr, rs.port), .weight = w});
       if (rs.mode == FwdMode::nat) {
         uint16_t src_port = rs.port ? rs.port : s.port;
-        items.emplace_back(EndpointMap::make_key(EndpointKind::nat_rs, rs.addr, src_port, s.proto),
-                           id);
+        items.push_back({EndpointKind::nat_rs, rs.addr, src_port, s.proto, id});
       }
     }
     s.maglev = build_maglev(backends, maglev_size);
   }
   for (size_t i = 0; i < fullnat.laddrs.size(); ++i)
-    items.emplace_back(EndpointMap::make_key(EndpointKind::laddr, fullnat.laddrs[i], 0, 0), i);
+    items.push_back({EndpointKind::laddr, fullnat.laddrs[i], 0, 0, static_cast<uint32_t>(i)});
   endpoints.build(items);
+  timeout_of = timeouts.table();
   return {};
 }
 

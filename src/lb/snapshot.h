@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -87,23 +88,54 @@ enum class EndpointKind : uint8_t {
 };
 
 // A small open-addressing map from endpoints to services / servers / local addresses,
-// sized so that it stays in cache.
+// sized to stay in cache. Keys are packed into machine words (IPv4: one) and hashed
+// with one multiply: this lookup runs for every frame.
 class EndpointMap {
  public:
-  void build(std::span<const std::pair<FlowKeyV6, uint32_t>> items);
+  struct Item {
+    EndpointKind kind;
+    net::IpAddr addr;
+    uint16_t port;
+    uint8_t proto;
+    uint32_t value;
+  };
+  void build(std::span<const Item> items);
   // The value for (kind, addr, port, proto), or -1.
-  int64_t find(EndpointKind kind, const net::IpAddr& addr, uint16_t port, uint8_t proto) const;
-  static FlowKeyV6 make_key(EndpointKind kind, const net::IpAddr& addr, uint16_t port,
-                            uint8_t proto);
+  int64_t find(EndpointKind kind, const net::IpAddr& addr, uint16_t port, uint8_t proto) const {
+    const uint64_t tail = (uint64_t{port} << 16) | (uint64_t{proto} << 8) | uint8_t(kind);
+    if (addr.is_v4()) {
+      const uint64_t k = (uint64_t{addr.v4().v} << 32) | tail;
+      for (uint64_t i = slot_of(k, mask4_);; i = (i + 1) & mask4_) {
+        const Slot4& s = v4_[i];
+        if (s.key == k) return s.value;
+        if (s.key == 0) return -1;
+      }
+    }
+    uint64_t hi, lo;
+    std::memcpy(&hi, addr.b.data(), 8);
+    std::memcpy(&lo, addr.b.data() + 8, 8);
+    for (uint64_t i = slot_of(hi ^ (lo * 31) ^ (tail << 7), mask6_);; i = (i + 1) & mask6_) {
+      const Slot6& s = v6_[i];
+      if (s.tail == tail && s.hi == hi && s.lo == lo) return s.value;
+      if (s.tail == 0) return -1;
+    }
+  }
 
  private:
-  struct Slot {
-    FlowKeyV6 key;
+  static uint64_t slot_of(uint64_t k, uint64_t mask) {
+    return ((k * 0x9e3779b97f4a7c15ULL) >> 40) & mask;
+  }
+  struct Slot4 {
+    uint64_t key = 0;  // 0: empty (a real key's kind byte is never 0)
     uint32_t value = 0;
-    bool used = false;
   };
-  std::vector<Slot> slots_;
-  uint64_t mask_ = 0;
+  struct Slot6 {
+    uint64_t hi = 0, lo = 0, tail = 0;  // tail 0: empty
+    uint32_t value = 0;
+  };
+  std::vector<Slot4> v4_ = std::vector<Slot4>(1);
+  std::vector<Slot6> v6_ = std::vector<Slot6>(1);
+  uint64_t mask4_ = 0, mask6_ = 0;
 };
 
 struct Snapshot {
@@ -120,6 +152,7 @@ struct Snapshot {
   uint64_t cluster_seed = 0x9a1e;
   // Built by finalize():
   EndpointMap endpoints;
+  TimeoutTable timeout_of;  // timeouts indexed by state
 
   // Checks consistency, builds scheduler tables, Maglev tables and the endpoint map.
   Expected<void> finalize();

@@ -143,9 +143,10 @@ NatAddrs Worker::nat_addrs(const FlowEntry<Key>& e) const {
 }
 
 template <typename Key>
-uint32_t Worker::find(const Key& k, uint64_t h, bool reply) const {
+GALE_ALWAYS_INLINE uint32_t Worker::find(const Key& k, uint32_t home, uint64_t h,
+                                         bool reply) const {
   const FlowTable<Key>& t = table<Key>();
-  return t.find(h, [&](uint32_t ref) {
+  return t.find(home, h, [&](uint32_t ref) {
     if (ref_is_reply(ref) != reply) return false;
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
     if (e.state == 0) return false;
@@ -226,11 +227,15 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   }
   s.target = static_cast<int32_t>(v);
   if (pp.family == Family::v4) {
-    s.hash = t4_->hash(key_of<FlowKeyV4>(pp.tuple));
-    t4_->prefetch_bucket(s.hash);
+    s.k4 = key_of<FlowKeyV4>(pp.tuple);
+    s.hash = t4_->hash(s.k4);
+    s.home = t4_->home(s.hash);
+    t4_->prefetch_bucket(s.home);
   } else {
-    s.hash = t6_->hash(key_of<FlowKeyV6>(pp.tuple));
-    t6_->prefetch_bucket(s.hash);
+    s.k6 = key_of<FlowKeyV6>(pp.tuple);
+    s.hash = t6_->hash(s.k6);
+    s.home = t6_->home(s.hash);
+    t6_->prefetch_bucket(s.home);
   }
   return true;
 }
@@ -240,7 +245,7 @@ void Worker::lookup_stage(std::span<const uint8_t> idx) {
   FlowTable<Key>& t = table<Key>();
   for (uint8_t i : idx) {
     Slot& s = slots_[i];
-    s.ref = t.first_candidate(s.hash);
+    s.ref = t.first_candidate(s.home, s.hash);
     t.prefetch_entry(s.ref);
   }
 }
@@ -257,8 +262,8 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   const Snapshot& snap = *snap_;
   const net::ParsedPacket& pp = s.pp;
   const bool reply = s.kind != Kind::forward;
-  const Key k = key_of<Key>(pp.tuple);
-  uint32_t ref = find(k, s.hash, reply);
+  const Key& k = s.template key<Key>();
+  uint32_t ref = find(k, s.home, s.hash, reply);
   if (ref != kNoRef) {
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
     if (e.expires <= now_s || e.rs >= snap.real_servers.size()) {
@@ -288,7 +293,7 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     set_state(e.flags, e.state, tcp_next_state(static_cast<ConnState>(e.state), dir, pp.tcp_flags),
               e.rs);
   }
-  e.expires = now_s + snap.timeouts.of(static_cast<ConnState>(e.state));
+  e.expires = now_s + snap.timeout_of[e.state];
   if (reply) {
     RsCounters& c = rs_counters_[e.rs];
     ++c.out_pkts;
@@ -377,7 +382,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   if (idx != kNoRef) {
     FlowEntry<Key>& e = t.entry(idx);
     e = FlowEntry<Key>{};
-    e.key = key_of<Key>(pp.tuple);
+    e.key = s.template key<Key>();
     e.rs = rs_id;
     bool ok = true;
     if (rs.mode == FwdMode::fullnat) {
@@ -409,7 +414,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
                               : pp.proto == net::kProtoUdp ? ConnState::udp
                                                            : ConnState::other;
       set_state(e.flags, e.state, first, rs_id);
-      e.expires = now_s + snap.timeouts.of(first);
+      e.expires = now_s + snap.timeout_of[static_cast<uint8_t>(first)];
       ++counters_.flows_created;
       ++rs_counters_[rs_id].conns;
       if (midstream) ++counters_.flows_adopted;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "lb/conn_state.h"
@@ -88,10 +89,20 @@ class Worker {
   enum class Kind : uint8_t { forward, reply_nat, reply_fullnat };
   struct Slot {
     net::ParsedPacket pp;
+    FlowKeyV4 k4;  // the frame's own key, of its family
+    FlowKeyV6 k6;
     uint64_t hash;
+    uint32_t home;  // home bucket of hash
     uint32_t ref;
     int32_t target;  // forward: service index; reply_nat: real server id
     Kind kind;
+    template <typename Key>
+    const Key& key() const {
+      if constexpr (std::is_same_v<Key, FlowKeyV4>)
+        return k4;
+      else
+        return k6;
+    }
   };
 
   bool classify(Packet& p, Slot& s, uint32_t now_s);
@@ -119,7 +130,11 @@ class Worker {
   template <typename Key>
   const FlowTable<Key>& table() const;
   template <typename Key>
-  uint32_t find(const Key& k, uint64_t h, bool reply) const;
+  uint32_t find(const Key& k, uint64_t h, bool reply) const {
+    return find(k, table<Key>().home(h), h, reply);
+  }
+  template <typename Key>
+  uint32_t find(const Key& k, uint32_t home, uint64_t h, bool reply) const;
 
   void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
   int adopt_pick(const Service& svc, const net::FiveTuple& t);

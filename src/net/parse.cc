@@ -1,5 +1,7 @@
 #include "net/parse.h"
 
+#include <cstring>
+
 #include "net/ethernet.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
@@ -149,8 +151,11 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
   out.l4_off = out.payload_off = static_cast<uint16_t>(off + hl);
   out.proto = out.tuple.proto = ipv4::proto(ip);
   out.ttl = ipv4::ttl(ip);
-  out.tuple.src = ipv4::src(ip);
-  out.tuple.dst = ipv4::dst(ip);
+  // Written in place: the tuple is zeroed, and building an IpAddr to copy over it would
+  // make a 4-byte store that a wider load reads back (a store-forwarding stall).
+  out.tuple.src.family = out.tuple.dst.family = Family::v4;
+  std::memcpy(out.tuple.src.b.data(), ip + 12, 4);
+  std::memcpy(out.tuple.dst.b.data(), ip + 16, 4);
   if (hl > kIpv4MinHeaderLen) {
     out.flags |= kFlagIpOptions;
     if (!walk_options(ip + kIpv4MinHeaderLen, ip + hl, [](uint8_t, const uint8_t*, uint8_t) {}))
@@ -182,8 +187,9 @@ ParseError parse_ipv6(const uint8_t* base, size_t end, ParsedPacket& out) {
   out.family = Family::v6;
   out.l3_end = static_cast<uint16_t>(off + total);
   out.ttl = ipv6::hop_limit(ip);
-  out.tuple.src = ipv6::src(ip);
-  out.tuple.dst = ipv6::dst(ip);
+  out.tuple.src.family = out.tuple.dst.family = Family::v6;
+  std::memcpy(out.tuple.src.b.data(), ip + 8, 16);
+  std::memcpy(out.tuple.dst.b.data(), ip + 24, 16);
 
   uint8_t nh = ipv6::next_header(ip);
   size_t at = off + kIpv6HeaderLen;
@@ -212,6 +218,12 @@ ParseError parse_ipv6(const uint8_t* base, size_t end, ParsedPacket& out) {
   return parse_l4(base, out);
 }
 
+// The L3 parse proper, on an `out` whose L3/L4 fields are already zero.
+ParseError parse_l3_zeroed(Bytes frame, Family family, ParsedPacket& out) {
+  if (family == Family::v4) return parse_ipv4(frame.data(), frame.size(), out);
+  return parse_ipv6(frame.data(), frame.size(), out);
+}
+
 }  // namespace
 
 ParseError parse_l3(Bytes frame, uint16_t l3_off, Family family, ParsedPacket& out) {
@@ -222,8 +234,9 @@ ParseError parse_l3(Bytes frame, uint16_t l3_off, Family family, ParsedPacket& o
   out.tuple = FiveTuple{};
   if (frame.size() > 0xffff) return ParseError::ipv4_bad_total_len;  // beyond any MTU
   out.frame_len = static_cast<uint16_t>(frame.size());
-  if (family == Family::v4) return parse_ipv4(frame.data(), frame.size(), out);
-  return parse_ipv6(frame.data(), frame.size(), out);
+  if (l3_off > frame.size())
+    return family == Family::v4 ? ParseError::ipv4_truncated : ParseError::ipv6_truncated;
+  return parse_l3_zeroed(frame, family, out);
 }
 
 ParseError parse(Bytes frame, ParsedPacket& out) {
@@ -244,8 +257,8 @@ ParseError parse(Bytes frame, ParsedPacket& out) {
   }
   out.ethertype = type;
   out.l3_off = out.l4_off = out.payload_off = out.l3_end = static_cast<uint16_t>(off + 2);
-  if (type == kEtherTypeIpv4) return parse_l3(frame, out.l3_off, Family::v4, out);
-  if (type == kEtherTypeIpv6) return parse_l3(frame, out.l3_off, Family::v6, out);
+  if (type == kEtherTypeIpv4) return parse_l3_zeroed(frame, Family::v4, out);
+  if (type == kEtherTypeIpv6) return parse_l3_zeroed(frame, Family::v6, out);
   out.l3_end = out.frame_len;  // ARP and others: the rest is theirs
   return ParseError::ok;
 }
