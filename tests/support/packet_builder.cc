@@ -200,8 +200,10 @@ std::vector<uint8_t> PacketBuilder::build() const {
         break;
       }
     }
-    const bool v6 =
-        L.kind == Kind::ipv6 || L.kind == Kind::ipv6_ext || (ip && ip->kind == Kind::ipv6);
+    // The family that numbers what follows L: L's own when L is an IP layer, else the
+    // nearest enclosing IP layer's (IPv4 inside IPv6 carries ICMP, not ICMPv6).
+    const bool v6 = L.kind == Kind::ipv6 || L.kind == Kind::ipv6_ext ||
+                    (L.kind != Kind::ipv4 && ip && ip->kind == Kind::ipv6);
     const uint16_t next_tpid = next ? next->b : 0;
     const uint8_t next_proto = L.proto ? *L.proto
                                : next  ? ip_proto_of(next->kind, v6, next->a)

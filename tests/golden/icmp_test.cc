@@ -1,0 +1,179 @@
+// Golden tests of ICMP errors about tracked connections: from the client's side about a
+// packet the VIP sent (sent on to the flow's real server, translated as the mode does),
+// and from the real server's side about a packet gale sent it (translated back to the
+// client's view). Errors about no connection of ours go to the kernel.
+#include "lb_fixture.h"
+
+namespace gale::golden {
+namespace {
+
+// An ICMP "fragmentation needed" (IPv4) or "packet too big" (IPv6) error, MTU 1400,
+// quoting q, appended to b.
+PacketBuilder& add_icmp(PacketBuilder& b, std::string_view src, std::string_view dst, uint8_t ttl,
+                        const Bytes& q) {
+  if (src.find(':') != std::string_view::npos)
+    b.ipv6(src, dst).ttl(ttl).icmp(2, 0, 1400);
+  else
+    b.ipv4(src, dst).ttl(ttl).icmp(3, 4, 1400);
+  return b.payload(q);
+}
+Bytes icmp_frame(std::string_view src_mac, std::string_view dst_mac, std::string_view src,
+                 std::string_view dst, uint8_t ttl, const Bytes& q) {
+  PacketBuilder b;
+  b.eth(src_mac, dst_mac);
+  return add_icmp(b, src, dst, ttl, q).build();
+}
+
+// The quote of `translated`, except the UDP checksum, which gale leaves as it was in
+// `original` (as IPVS does: a quote's L4 checksum covers bytes the quote lacks).
+Bytes quote_as(const Seg& translated, const Bytes& original) {
+  Bytes q = quote(translated);
+  if (translated.proto == net::kProtoUdp)
+    std::copy(original.end() - 2, original.end(), q.end() - 2);
+  return q;
+}
+
+class IcmpGolden : public PerFamily {
+ protected:
+  // Opens a flow to svc; returns its real server and, for FullNAT, the local port.
+  const RealServer* open(Golden& g, Svc svc, uint16_t* lport = nullptr) {
+    const Out out = g.run(frame(kClientSideMac, kPort0Mac, to_vip(svc)));
+    EXPECT_EQ(out.verdict, Verdict::tx);
+    if (lport && out.verdict == Verdict::tx) {
+      const size_t at = 14 + (F.v6 ? 40 : 20);
+      *lport = static_cast<uint16_t>(out.bytes[at] << 8 | out.bytes[at + 1]);
+    }
+    return g.flow_rs(to_vip(svc));
+  }
+  // The packet the VIP sent the client, which a router on the way could not forward.
+  Seg from_vip(Svc svc) const {
+    Seg s = to_vip(svc).reversed();
+    s.flags = net::kTcpSyn | net::kTcpAck;
+    return s;
+  }
+};
+
+TEST_P(IcmpGolden, FromTheClientSideDrForwardsByMac) {
+  Golden g;
+  const RealServer* rs = open(g, Svc::dr);
+  ASSERT_NE(rs, nullptr);
+  const Bytes q = quote(from_vip(Svc::dr));
+  const Out out = g.run(icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, q));
+  EXPECT_TRUE(sent(out, 1, icmp_frame(kPort1Mac, text(rs->mac), F.router, F.vip, 64, q)));
+  EXPECT_EQ(g.worker.counters().icmp_forwarded, 1u);
+}
+
+TEST_P(IcmpGolden, FromTheClientSideTunEncapsulates) {
+  Golden g;
+  const RealServer* rs = open(g, Svc::ipip);
+  ASSERT_NE(rs, nullptr);
+  const Bytes q = quote(from_vip(Svc::ipip));
+  const Out out = g.run(icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, q));
+  PacketBuilder want;
+  want.eth(kPort1Mac, text(rs->mac));
+  if (F.v6) {
+    ASSERT_GE(out.bytes.size(), 18u);
+    want.ipv6(F.tun_src, text(rs->addr))
+        .ttl(kTunnelTtl)
+        .flow_label((uint32_t{out.bytes[15]} << 16 | uint32_t{out.bytes[16]} << 8 | out.bytes[17]) &
+                    0xfffff);
+  } else {
+    want.ipv4(F.tun_src, text(rs->addr)).ttl(kTunnelTtl);
+  }
+  EXPECT_TRUE(sent(out, 1, add_icmp(want, F.router, F.vip, 64, q).build()));
+}
+
+TEST_P(IcmpGolden, FromTheClientSideNatTranslatesTheQuote) {
+  Golden g;
+  const RealServer* rs = open(g, Svc::nat);
+  ASSERT_NE(rs, nullptr);
+  const Seg orig = from_vip(Svc::nat);
+  Seg translated = orig;  // as the server sent it
+  translated.src = text(rs->addr);
+  translated.sport = kRsPort;
+  const Out out = g.run(icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, quote(orig)));
+  EXPECT_TRUE(sent(out, 1,
+                   icmp_frame(kPort1Mac, text(rs->mac), F.router, text(rs->addr), 63,
+                              quote_as(translated, quote(orig)))));
+  EXPECT_EQ(g.worker.counters().icmp_forwarded, 1u);
+}
+
+TEST_P(IcmpGolden, FromTheClientSideFullNatTranslatesToServerAndLocalAddress) {
+  Golden g;
+  uint16_t lport = 0;
+  const RealServer* rs = open(g, Svc::fullnat, &lport);
+  ASSERT_NE(rs, nullptr);
+  const Seg orig = from_vip(Svc::fullnat);
+  Seg translated = orig;  // as the server sent it: to the local address
+  translated.src = text(rs->addr);
+  translated.sport = kRsPort;
+  translated.dst = F.laddr;
+  translated.dport = lport;
+  const Out out = g.run(icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, quote(orig)));
+  EXPECT_TRUE(sent(out, 1,
+                   icmp_frame(kPort1Mac, text(rs->mac), F.laddr, text(rs->addr), 63,
+                              quote_as(translated, quote(orig)))));
+}
+
+TEST_P(IcmpGolden, FromTheServerSideNatTranslatesBackToTheClientsView) {
+  Golden g;
+  const RealServer* rs = open(g, Svc::nat);
+  ASSERT_NE(rs, nullptr);
+  Seg to_rs = to_vip(Svc::nat);  // what gale sent the server
+  to_rs.dst = text(rs->addr);
+  to_rs.dport = kRsPort;
+  to_rs.ttl = 63;
+  Seg as_client_sent = to_vip(Svc::nat);
+  as_client_sent.ttl = 63;  // the quote keeps the TTL it had
+  const Out out =
+      g.run(icmp_frame(text(rs->mac), kPort1Mac, text(rs->addr), F.client, 64, quote(to_rs)), 1);
+  EXPECT_TRUE(sent(out, 0,
+                   icmp_frame(kPort0Mac, kGatewayMac, F.vip, F.client, 63,
+                              quote_as(as_client_sent, quote(to_rs)))));
+  EXPECT_EQ(g.worker.counters().icmp_forwarded, 1u);
+}
+
+TEST_P(IcmpGolden, FromTheServerSideFullNatTranslatesBackToTheClientsView) {
+  Golden g;
+  uint16_t lport = 0;
+  const RealServer* rs = open(g, Svc::fullnat, &lport);
+  ASSERT_NE(rs, nullptr);
+  Seg to_rs = to_vip(Svc::fullnat);
+  to_rs.src = F.laddr;
+  to_rs.sport = lport;
+  to_rs.dst = text(rs->addr);
+  to_rs.dport = kRsPort;
+  to_rs.ttl = 63;
+  Seg as_client_sent = to_vip(Svc::fullnat);
+  as_client_sent.ttl = 63;
+  const Out out =
+      g.run(icmp_frame(text(rs->mac), kPort1Mac, text(rs->addr), F.laddr, 64, quote(to_rs)), 1);
+  EXPECT_TRUE(sent(out, 0,
+                   icmp_frame(kPort0Mac, kGatewayMac, F.vip, F.client, 63,
+                              quote_as(as_client_sent, quote(to_rs)))));
+}
+
+TEST_P(IcmpGolden, AboutNoFlowGoesToTheKernel) {
+  Golden g;
+  const RealServer* rs = open(g, Svc::nat);
+  ASSERT_NE(rs, nullptr);
+  // About VIP -> another client port: no such connection.
+  Seg other = from_vip(Svc::nat);
+  other.dport = 40001;
+  Out out = g.run(icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, quote(other)));
+  EXPECT_EQ(out.verdict, Verdict::to_kernel);
+  // From the server's side, about a connection gale never made.
+  Seg to_rs = to_vip(Svc::nat);
+  to_rs.sport = 40001;
+  to_rs.dst = text(rs->addr);
+  to_rs.dport = kRsPort;
+  out = g.run(icmp_frame(text(rs->mac), kPort1Mac, text(rs->addr), F.client, 64, quote(to_rs)), 1);
+  EXPECT_EQ(out.verdict, Verdict::to_kernel);
+  EXPECT_EQ(g.worker.counters().icmp_forwarded, 0u);
+  EXPECT_EQ(g.worker.counters().to_kernel, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, IcmpGolden, ::testing::ValuesIn(kCases), case_name);
+
+}  // namespace
+}  // namespace gale::golden
