@@ -1,0 +1,306 @@
+// libFuzzer target for the whole worker pipeline: frames in, verdicts and rewritten
+// frames out, through one real Snapshot (every forwarding mode and encapsulation, NAT
+// and FullNAT replies, ICMP errors) and one Worker whose flow tables are small enough to
+// fill, so the stateless full-table path runs too. The Worker lives across inputs, as it
+// does in galed: flows created by one input are followed, replied to and expired by
+// later ones.
+//
+// Input: one byte of clock step, then records of a 2-byte big-endian length (low 11
+// bits) and that many frame bytes. Up to 16 frames make a batch; a zero length ends the
+// batch early. At most 4 batches per input; the clock advances by the step before the
+// first and by 1 s before each later one. The seeds (fuzz/corpus/pipeline/) are written
+// by make_seeds --pipeline, which knows the addresses configured below.
+//
+// ASan/UBSan catch bad memory and arithmetic; the invariants below catch frames that are
+// wrong but in bounds: a tx frame outside its buffer, too short, that no longer parses or
+// whose checksums the rewrite broke; a frame handed to the kernel that was modified; a
+// drop without a reason; counters that do not add up.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "lb/worker.h"
+#include "net/checksum.h"
+#include "net/ethernet.h"
+#include "net/ipv4.h"
+#include "net/l4.h"
+#include "net/parse.h"
+
+namespace {
+
+using namespace gale;
+using lb::FwdMode;
+using lb::TunEncap;
+
+#define CHECK(cond)                \
+  do {                             \
+    if (!(cond)) __builtin_trap(); \
+  } while (0)
+
+constexpr size_t kHeadroom = 256;
+constexpr size_t kTailroom = 64;
+constexpr size_t kMaxFrame = 2047;
+constexpr int kMaxFramesPerBatch = 16;
+constexpr int kMaxBatches = 4;
+static_assert(kHeadroom >= lb::kMinHeadroom);
+
+net::IpAddr ip(const char* s) {
+  return *net::parse_ip(s);
+}
+net::MacAddr mac(const char* s) {
+  return *net::parse_mac(s);
+}
+
+struct ServiceSpec {
+  const char* vip;
+  uint16_t port;
+  uint8_t proto;
+  lb::SchedKind sched;
+};
+
+struct RsSpec {
+  size_t service;  // index in kServices
+  const char* addr;
+  FwdMode mode;
+  TunEncap encap = TunEncap::ipip;
+  uint16_t port = 0;
+  int32_t weight = 1;
+  uint16_t mtu = 1500;
+};
+
+// The configuration; fuzz/make_seeds.cc writes frames to these addresses.
+constexpr ServiceSpec kServices[] = {
+    {"192.0.2.10", 80, net::kProtoTcp, lb::SchedKind::wlc},
+    {"192.0.2.10", 53, net::kProtoUdp, lb::SchedKind::sh},
+    {"2001:db8::10", 80, net::kProtoTcp, lb::SchedKind::mh},
+    {"2001:db8::10", 53, net::kProtoUdp, lb::SchedKind::rr},
+};
+// Every mode and encapsulation; TUN across families; NAT and FullNAT with and without a
+// port of their own; a quiesced server; paths whose MTU a large frame exceeds.
+constexpr RsSpec kServers[] = {
+    {0, "10.1.0.1", FwdMode::dr},
+    {0, "10.1.0.2", FwdMode::tun, TunEncap::ipip},
+    {0, "10.1.0.3", FwdMode::tun, TunEncap::gue, 0, 2, 1400},
+    {0, "2001:db8:1::4", FwdMode::tun, TunEncap::vxlan},
+    {0, "10.1.0.5", FwdMode::nat, TunEncap::ipip, 8080},
+    {0, "10.1.0.6", FwdMode::fullnat},
+    {0, "10.1.0.7", FwdMode::dr, TunEncap::ipip, 0, 0},
+    {1, "10.1.0.11", FwdMode::nat},
+    {1, "10.1.0.12", FwdMode::nat, TunEncap::ipip, 5353},
+    {1, "10.1.0.13", FwdMode::fullnat},
+    {1, "10.1.0.14", FwdMode::tun, TunEncap::gue},
+    {2, "2001:db8:1::21", FwdMode::dr},
+    {2, "2001:db8:1::22", FwdMode::tun, TunEncap::ipip},
+    {2, "2001:db8:1::23", FwdMode::tun, TunEncap::vxlan},
+    {2, "2001:db8:1::24", FwdMode::nat},
+    {2, "2001:db8:1::25", FwdMode::fullnat},
+    {2, "10.1.0.26", FwdMode::tun, TunEncap::gue},
+    {3, "2001:db8:1::31", FwdMode::nat},
+    {3, "2001:db8:1::32", FwdMode::fullnat, TunEncap::ipip, 5353},
+    {3, "2001:db8:1::33", FwdMode::tun, TunEncap::ipip, 0, 1, 1280},
+};
+
+lb::Snapshot make_snapshot() {
+  lb::Snapshot s;
+  s.generation = 1;
+  s.ports.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
+  s.ports.push_back({.mac = mac("02:00:00:00:00:02"), .gateway_mac = mac("02:00:00:00:01:fe")});
+  s.client_port = 0;
+  s.tunnel = {
+      .src_v4 = ip("10.3.0.1").v4(), .src_v6 = ip("2001:db8:3::1").v6(), .src_v4_spread_bits = 4};
+  s.fullnat.laddrs = {ip("10.2.0.1"), ip("10.2.0.2"), ip("2001:db8:2::1"), ip("2001:db8:2::2")};
+  s.maglev_size = 251;
+
+  for (const ServiceSpec& spec : kServices)
+    s.services.push_back(
+        {.vip = ip(spec.vip), .port = spec.port, .proto = spec.proto, .sched = spec.sched});
+  for (const RsSpec& r : kServers) {
+    const auto id = static_cast<uint16_t>(s.real_servers.size());
+    lb::RealServer rs{.addr = ip(r.addr),
+                      .port = r.port,
+                      .mode = r.mode,
+                      .encap = r.encap,
+                      .mac = mac("02:00:00:01:00:00"),
+                      .inner_mac = mac("02:00:00:02:00:00"),
+                      .out_port = 1,
+                      .mtu = r.mtu};
+    rs.mac.b[5] = static_cast<uint8_t>(id);
+    s.real_servers.push_back(rs);
+    lb::Service& svc = s.services[r.service];
+    svc.dests.push_back({.addr = rs.addr, .port = r.port ? r.port : svc.port, .weight = r.weight});
+    svc.dest_ids.push_back(id);
+  }
+  if (!s.finalize()) __builtin_trap();
+  return s;
+}
+
+const lb::Snapshot& snapshot() {
+  static const lb::Snapshot snap = make_snapshot();
+  return snap;
+}
+
+std::unique_ptr<lb::Worker> g_worker;
+uint32_t g_now = 1000;
+
+void new_worker() {
+  g_worker = std::make_unique<lb::Worker>(lb::WorkerConfig{.flows_v4 = 256, .flows_v6 = 64});
+  g_worker->use(&snapshot());
+  g_now = 1000;
+}
+
+// True when the IPv4 header checksum verifies (IPv6 has none).
+bool ip_checksum_ok(const uint8_t* frame, const net::ParsedPacket& pp) {
+  if (pp.family != net::Family::v4) return true;
+  return net::csum_fold(net::csum_partial(frame + pp.l3_off, pp.l4_off - pp.l3_off)) == 0xffff;
+}
+
+// True when the L4 checksum verifies, or cannot be verified (fragments, other protocols).
+// A zero UDP checksum means "none" in IPv4, and in IPv6 only on tunnels (RFC 6935): a
+// received one is taken as wrong, a sent one (an encapsulation's) as right.
+bool l4_checksum_ok(const uint8_t* frame, const net::ParsedPacket& pp, bool sent) {
+  if (pp.family == net::Family::none || !pp.has(net::kFlagL4) || pp.has(net::kFlagFragment))
+    return true;
+  const uint8_t* l3 = frame + pp.l3_off;
+  const uint8_t* l4 = frame + pp.l4_off;
+  const size_t len = pp.l3_end - pp.l4_off;
+  uint32_t sum = 0;
+  switch (pp.proto) {
+    case net::kProtoTcp:
+    case net::kProtoUdp:
+    case net::kProtoIcmpv6:
+      if (pp.proto == net::kProtoUdp && net::load_be16(l4 + 6) == 0)
+        return sent || pp.family == net::Family::v4;
+      sum = pp.family == net::Family::v4
+                ? net::csum_partial(l3 + 12, 8) + pp.proto + static_cast<uint32_t>(len)
+                : net::pseudo_header_v6(l3 + 8, l3 + 24, pp.proto, static_cast<uint32_t>(len));
+      break;
+    case net::kProtoIcmp:
+      break;
+    default:
+      return true;
+  }
+  return net::csum_fold(net::csum_partial(l4, len, sum)) == 0xffff;
+}
+
+// One received frame in its own heap buffer, so that ASan sees a write past either end.
+struct Frame {
+  std::unique_ptr<uint8_t[]> buf;
+  size_t size = 0;
+  std::vector<uint8_t> in;  // the bytes received
+  bool in_parsed = false;
+  bool in_ip_ok = false, in_l4_ok = false;
+};
+
+void check_output(const lb::Packet& p, const Frame& f) {
+  const uint8_t* start = f.buf.get();
+  const uint8_t* end = start + f.size;
+  switch (p.verdict) {
+    case lb::Verdict::tx: {
+      CHECK(p.drop_reason == lb::Drop::none);
+      CHECK(p.data >= start && p.data <= end);
+      CHECK(p.len <= static_cast<size_t>(end - p.data));
+      CHECK(p.headroom == p.data - start);
+      CHECK(p.len >= net::kEthHeaderLen);
+      CHECK(p.port < snapshot().ports.size());
+      net::ParsedPacket pp;
+      CHECK(net::parse({p.data, p.len}, pp) == net::ParseError::ok);
+      // A rewrite keeps checksums that were right right (NAT updates them
+      // incrementally; encapsulation and ICMP answers compute new ones).
+      if (f.in_ip_ok) CHECK(ip_checksum_ok(p.data, pp));
+      if (f.in_ip_ok && f.in_l4_ok) CHECK(l4_checksum_ok(p.data, pp, true));
+      break;
+    }
+    case lb::Verdict::to_kernel:
+      // The host stack gets the frame as it arrived.
+      CHECK(p.drop_reason == lb::Drop::none);
+      CHECK(p.data == start + kHeadroom && p.len == f.in.size());
+      CHECK(std::memcmp(p.data, f.in.data(), p.len) == 0);
+      break;
+    case lb::Verdict::drop:
+      CHECK(p.drop_reason != lb::Drop::none);
+      CHECK(static_cast<int>(p.drop_reason) < lb::kDropCount);
+      break;
+    default:
+      __builtin_trap();
+  }
+}
+
+void check_counters(const lb::WorkerCounters& c) {
+  uint64_t dropped = 0;
+  for (uint64_t d : c.drops)
+    dropped += d;
+  CHECK(c.drops[static_cast<int>(lb::Drop::none)] == 0);
+  CHECK(c.rx == c.tx + c.to_kernel + dropped);
+}
+
+void run_batch(std::vector<Frame>& frames) {
+  lb::Batch batch;
+  batch.count = static_cast<uint16_t>(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    Frame& f = frames[i];
+    batch.pkts[i] = lb::Packet{.data = f.buf.get() + kHeadroom,
+                               .len = static_cast<uint16_t>(f.in.size()),
+                               .headroom = static_cast<uint16_t>(kHeadroom),
+                               .port = static_cast<uint16_t>(i & 1)};
+  }
+  const lb::WorkerCounters before = g_worker->counters();
+  g_worker->process(batch, g_now);
+  const lb::WorkerCounters& after = g_worker->counters();
+  CHECK(after.rx == before.rx + frames.size());
+  for (size_t i = 0; i < frames.size(); ++i)
+    check_output(batch.pkts[i], frames[i]);
+  check_counters(after);
+  CHECK(g_worker->table_v4().used() <= 256 && g_worker->table_v6().used() <= 64);
+  frames.clear();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  snapshot();
+  new_worker();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  // Worker clocks count seconds from start and never wrap in practice; keep it so.
+  if (g_now > (1u << 30)) new_worker();
+  g_now += data[0];
+  size_t off = 1;
+  int batches = 0;
+  std::vector<Frame> frames;
+  while (off + 2 <= size && batches < kMaxBatches) {
+    size_t len = (static_cast<size_t>(data[off]) << 8 | data[off + 1]) & kMaxFrame;
+    off += 2;
+    if (len > size - off) len = size - off;
+    if (len == 0) {
+      if (!frames.empty()) {
+        run_batch(frames);
+        ++batches;
+        g_now += 1;
+      }
+      continue;
+    }
+    Frame f;
+    f.size = kHeadroom + len + kTailroom;
+    f.buf = std::make_unique<uint8_t[]>(f.size);
+    f.in.assign(data + off, data + off + len);
+    std::memcpy(f.buf.get() + kHeadroom, data + off, len);
+    off += len;
+    net::ParsedPacket pp;
+    f.in_parsed = net::parse({f.in.data(), f.in.size()}, pp) == net::ParseError::ok;
+    f.in_ip_ok = f.in_parsed && ip_checksum_ok(f.in.data(), pp);
+    f.in_l4_ok = f.in_parsed && l4_checksum_ok(f.in.data(), pp, false);
+    frames.push_back(std::move(f));
+    if (frames.size() == kMaxFramesPerBatch) {
+      run_batch(frames);
+      ++batches;
+      g_now += 1;
+    }
+  }
+  if (!frames.empty() && batches < kMaxBatches) run_batch(frames);
+  return 0;
+}
