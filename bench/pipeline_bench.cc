@@ -342,8 +342,9 @@ int main(int argc, char** argv) {
                          : m == "fullnat" ? FwdMode::fullnat
                          : m == "tun"     ? FwdMode::tun
                                           : FwdMode::dr;
-    auto r = gale::bench::run_established(m.c_str(), mode, std::stoul(std::string(args[2])),
-                                          args.size() > 3, 1000000);
+    auto r = gale::bench::run_established(
+        m.c_str(), mode, std::stoul(std::string(args[2])), args.size() > 3,
+        getenv("GALE_BENCH_PACKETS") ? std::stoul(getenv("GALE_BENCH_PACKETS")) : 1000000);
     std::printf("%s %s flows: %.2f ns/packet\n", m.c_str(), std::string(args[2]).c_str(),
                 r.ns_per_packet);
     return 0;

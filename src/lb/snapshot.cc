@@ -77,7 +77,19 @@ Expected<void> Snapshot::finalize() {
     if (s.dests.size() != s.dest_ids.size())
       return fail("service " + std::string(net::to_text(s.vip).view()) + ":" +
                   std::to_string(s.port) + ": dests and dest ids differ in length");
-    items.push_back({EndpointKind::service, s.vip, s.port, s.proto, static_cast<uint32_t>(si)});
+    if (s.fwmark == 0) {
+      items.push_back({EndpointKind::service, s.vip, s.port, s.proto, static_cast<uint32_t>(si)});
+    } else {
+      bool any = false;
+      for (FwmarkRule& r : fwmark_rules) {
+        if (r.fwmark != s.fwmark) continue;
+        r.service = static_cast<uint32_t>(si);
+        r.proto = s.proto;
+        any = true;
+      }
+      if (!any)
+        return fail("fwmark " + std::to_string(s.fwmark) + ": no rule says which packets carry it");
+    }
     s.tables = SchedTables::build(s.sched, s.sched_flags, s.dests, maglev_size);
     std::vector<MaglevBackend> backends;
     for (size_t d = 0; d < s.dests.size(); ++d) {
@@ -89,13 +101,37 @@ Expected<void> Snapshot::finalize() {
       if (rs.out_port >= ports.size()) return fail("real server on an unknown interface");
       uint32_t w = s.dests[d].weight > 0 ? static_cast<uint32_t>(s.dests[d].weight) : 0;
       backends.push_back({.key = maglev_key(rs.addr, rs.port), .weight = w});
+      if ((rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat) &&
+          rs.addr.family != (s.fwmark ? rs.addr.family : s.vip.family))
+        return fail("real server " + std::string(net::to_text(rs.addr).view()) +
+                    ": NAT and FullNAT need the VIP's address family");
+      if ((rs.mode == FwdMode::dr || rs.mode == FwdMode::tun) && rs.port && rs.port != s.port)
+        return fail("real server " + std::string(net::to_text(rs.addr).view()) + ":" +
+                    std::to_string(rs.port) +
+                    ": DR and TUN cannot change the port (the server sees the VIP's)");
       if (rs.mode == FwdMode::nat) {
-        uint16_t src_port = rs.port ? rs.port : s.port;
-        items.push_back({EndpointKind::nat_rs, rs.addr, src_port, s.proto, id});
+        // Replies are recognised by their source: the server's address and port.
+        if (rs.port || !s.fwmark) {
+          items.push_back({EndpointKind::nat_rs, rs.addr, rs.port ? rs.port : s.port, s.proto, id});
+        } else {
+          for (const FwmarkRule& r : fwmark_rules) {
+            if (r.fwmark != s.fwmark) continue;
+            if (r.port_hi - r.port_lo > 1024)
+              return fail(
+                  "fwmark " + std::to_string(s.fwmark) +
+                  ": a NAT real server needs a port, or the rule's ports a range of at most 1024");
+            for (uint32_t p = r.port_lo; p <= r.port_hi; ++p)
+              items.push_back(
+                  {EndpointKind::nat_rs, rs.addr, static_cast<uint16_t>(p), s.proto, id});
+          }
+        }
       }
     }
     s.maglev = build_maglev(backends, maglev_size);
   }
+  for (const FwmarkRule& r : fwmark_rules)
+    if (r.service >= services.size() || services[r.service].fwmark != r.fwmark)
+      return fail("fwmark rule for mark " + std::to_string(r.fwmark) + " has no virtual service");
   for (size_t i = 0; i < fullnat.laddrs.size(); ++i)
     items.push_back({EndpointKind::laddr, fullnat.laddrs[i], 0, 0, static_cast<uint32_t>(i)});
   endpoints.build(items);

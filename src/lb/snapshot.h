@@ -4,6 +4,7 @@
 // batch. Real servers are addressed by stable ids so that flows survive reloads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -40,8 +41,11 @@ struct RealServer {
   bool live = true;        // false: removed from config, kept while its flows drain
 };
 
-// A virtual service: VIP, port, protocol, its scheduler and real servers.
+// A virtual service: VIP, port, protocol, its scheduler and real servers. A firewall-
+// mark service (fwmark != 0) matches the FwmarkRules naming its mark instead; its vip
+// and port are unused (port 0: persistence templates span all its ports).
 struct Service {
+  uint32_t fwmark = 0;
   net::IpAddr vip;
   uint16_t port = 0;
   uint8_t proto = 0;
@@ -49,9 +53,37 @@ struct Service {
   SchedFlags sched_flags;
   std::vector<SchedDest> dests;    // scheduler's view, in dest order
   std::vector<uint16_t> dest_ids;  // real server id of each dest
+  // ipvsadm -p: a client's new connections go to the real server its last one went to,
+  // for this many seconds after the last new connection (0: off).
+  uint32_t persistence_s = 0;
+  // ipvsadm -M, as a prefix length: clients within one such prefix share a server.
+  // 0 means the whole address (/32, /128).
+  uint8_t persistence_prefix = 0;
   // Built by finalize():
   SchedTables tables;
   std::vector<uint16_t> maglev;  // dest positions by flow hash: adoption and full-table
+};
+
+// keepalived's `virtual_server fwmark N` relies on an iptables rule to set the mark;
+// gale sees packets before netfilter, so the config states the match itself.
+struct FwmarkRule {
+  uint32_t fwmark = 0;
+  net::IpAddr net;         // destination prefix
+  uint8_t prefix_len = 0;  // 32 / 128 for one address
+  uint16_t port_lo = 0;    // destination ports (0-65535 for all)
+  uint16_t port_hi = 65535;
+  uint8_t proto = 0;     // TCP or UDP
+  uint32_t service = 0;  // set by finalize()
+
+  bool matches(const net::IpAddr& dst, uint16_t dport, uint8_t p) const {
+    if (p != proto || dport < port_lo || dport > port_hi || dst.family != net.family) return false;
+    for (int bit = 0; bit < prefix_len; bit += 8) {
+      const int n = std::min(8, prefix_len - bit);
+      const uint8_t mask = static_cast<uint8_t>(0xff00 >> n);
+      if ((dst.b[bit / 8] ^ net.b[bit / 8]) & mask) return false;
+    }
+    return true;
+  }
 };
 
 // A network interface the dataplane sends on.
@@ -142,6 +174,7 @@ struct Snapshot {
   uint64_t generation = 0;
   std::vector<Service> services;
   std::vector<RealServer> real_servers;  // by stable id
+  std::vector<FwmarkRule> fwmark_rules;  // checked in order when no service matches exactly
   std::vector<Port> ports;
   uint16_t client_port = 0;  // the interface replies to clients leave by
   Tunnel tunnel;
@@ -157,8 +190,16 @@ struct Snapshot {
   // Checks consistency, builds scheduler tables, Maglev tables and the endpoint map.
   Expected<void> finalize();
 
+  // The service a client's packet to (dst, dport, proto) belongs to: index, or -1.
+  int64_t service_for(const net::IpAddr& dst, uint16_t dport, uint8_t proto) const {
+    const int64_t v = endpoints.find(EndpointKind::service, dst, dport, proto);
+    if (v >= 0 || fwmark_rules.empty()) return v;
+    for (const FwmarkRule& r : fwmark_rules)
+      if (r.matches(dst, dport, proto)) return r.service;
+    return -1;
+  }
   const Service* find_service(const net::IpAddr& vip, uint16_t port, uint8_t proto) const {
-    int64_t v = endpoints.find(EndpointKind::service, vip, port, proto);
+    const int64_t v = service_for(vip, port, proto);
     return v < 0 ? nullptr : &services[static_cast<size_t>(v)];
   }
 };

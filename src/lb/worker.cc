@@ -90,10 +90,6 @@ void Worker::drop(Packet& p, Drop d) {
   finish(p, Outcome::dropped(d));
 }
 
-uint16_t Worker::rs_port(const RealServer& rs) const {
-  return rs.port ? rs.port : static_cast<uint16_t>(snap_->services[rs.service].port);
-}
-
 void Worker::count_in(uint16_t rs_id, uint32_t bytes) {
   RsCounters& c = rs_counters_[rs_id];
   ++c.in_pkts;
@@ -163,7 +159,7 @@ void Worker::remove_flow(uint32_t idx) {
     const Key rk = reply_key(e);
     t.erase(t.hash(rk), idx | kReplyBit);
   }
-  if (e.rs < snap_->real_servers.size()) {
+  if (e.rs < snap_->real_servers.size() && !(e.flags & kFlowTemplate)) {
     const RealServer& rs = snap_->real_servers[e.rs];
     if (rs.live && rs.service < services_.size()) {
       unbind_conn(snap_->services[rs.service].dests[rs.pos], services_[rs.service].loads[rs.pos],
@@ -211,7 +207,7 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
     return false;
   }
   const Snapshot& snap = *snap_;
-  int64_t v = snap.endpoints.find(EndpointKind::service, pp.tuple.dst, pp.tuple.dport, pp.proto);
+  int64_t v = snap.service_for(pp.tuple.dst, pp.tuple.dport, pp.proto);
   if (v >= 0) {
     s.kind = Kind::forward;
   } else if (pp.has(net::kFlagL4) && !snap.fullnat.laddrs.empty() &&
@@ -240,20 +236,25 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   return true;
 }
 
-template <typename Key>
-void Worker::lookup_stage(std::span<const uint8_t> idx) {
-  FlowTable<Key>& t = table<Key>();
-  for (uint8_t i : idx) {
-    Slot& s = slots_[i];
-    s.ref = t.first_candidate(s.home, s.hash);
-    t.prefetch_entry(s.ref);
-  }
-}
-
+// Looks up and acts on the batch's flow frames in one pass, fetching ahead: the entry of
+// frame k + kAhead is prefetched while frame k is handled, so its memory latency hides
+// behind kAhead frames of work (the buckets were prefetched during classify).
 template <typename Key>
 void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s) {
-  for (uint8_t i : idx)
-    act<Key>(batch.pkts[i], slots_[i], now_s);
+  constexpr size_t kAhead = 6;
+  FlowTable<Key>& t = table<Key>();
+  auto fetch = [&](size_t k) {
+    Slot& s = slots_[idx[k]];
+    s.ref = t.first_candidate(s.home, s.hash);
+    t.prefetch_entry(s.ref);
+  };
+  const size_t n = idx.size();
+  for (size_t k = 0; k < std::min(kAhead, n); ++k)
+    fetch(k);
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kAhead < n) fetch(k + kAhead);
+    act<Key>(batch.pkts[idx[k]], slots_[idx[k]], now_s);
+  }
 }
 
 template <typename Key>
@@ -278,6 +279,7 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
       // the snapshot alone, since its source names the real server and so the service.
       const RealServer& rs = snap.real_servers[static_cast<size_t>(s.target)];
       const Service& svc = snap.services[rs.service];
+      if (svc.fwmark) return finish(p, {Verdict::to_kernel});  // which VIP? unknown
       ++counters_.stateless_replies;
       return finish(p, reply_nat(p, pp, {.vip = svc.vip, .vport = svc.port}, snap));
     }
@@ -293,7 +295,10 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     set_state(e.flags, e.state, tcp_next_state(static_cast<ConnState>(e.state), dir, pp.tcp_flags),
               e.rs);
   }
-  e.expires = now_s + snap.timeout_of[e.state];
+  // Written only when it changes (once a second for a busy flow): a clean entry line
+  // is not written back to memory when it leaves the cache.
+  const uint32_t expires = now_s + snap.timeout_of[e.state];
+  if (e.expires != expires) e.expires = expires;
   if (reply) {
     RsCounters& c = rs_counters_[e.rs];
     ++c.out_pkts;
@@ -357,8 +362,12 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   const bool midstream = tcp && !(pp.tcp_flags & net::kTcpSyn);
   const bool track = !(midstream && (pp.tcp_flags & net::kTcpRst));
   uint32_t idx = track ? t.alloc() : kNoRef;
-  int pos;
-  if (midstream || idx == kNoRef) {
+  int pos = -1;
+  const Key tmpl_key = svc.persistence_s ? template_key<Key>(svc, pp.tuple) : Key{};
+  if (svc.persistence_s) pos = sticky_dest<Key>(tmpl_key, static_cast<uint32_t>(s.target), now_s);
+  if (pos >= 0) {
+    // the client's template decided
+  } else if (midstream || idx == kNoRef) {
     pos = svc.sched == SchedKind::mh ? schedule(svc.sched, svc.sched_flags, svc.tables, svc.dests,
                                                 ss.loads, *ss.sched, {pp.tuple, now_s})
                                      : adopt_pick(svc, pp.tuple);
@@ -372,12 +381,13 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   }
   const uint16_t rs_id = svc.dest_ids[static_cast<size_t>(pos)];
   const RealServer& rs = snap.real_servers[rs_id];
+  if (svc.persistence_s) remember_dest<Key>(tmpl_key, rs_id, svc.persistence_s, now_s);
   NatAddrs a{.client = pp.tuple.src,
              .cport = pp.tuple.sport,
              .vip = pp.tuple.dst,
              .vport = pp.tuple.dport,
              .rs = rs.addr,
-             .rsport = rs.port ? rs.port : svc.port};
+             .rsport = rs.port ? rs.port : pp.tuple.dport};
 
   if (idx != kNoRef) {
     FlowEntry<Key>& e = t.entry(idx);
@@ -444,6 +454,62 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   }
 }
 
+// The persistence template's key: the client's network (ipvsadm -M), port 0, the
+// service's VIP and port, marked apart from connection keys by a pad byte.
+template <typename Key>
+Key Worker::template_key(const Service& svc, const net::FiveTuple& t) const {
+  net::IpAddr client = t.src;
+  const int bits = client.is_v4() ? 32 : 128;
+  const int keep = svc.persistence_prefix ? std::min<int>(svc.persistence_prefix, bits) : bits;
+  for (int bit = keep; bit < bits; ++bit)
+    client.b[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  Key k = Key::make(client, 0, svc.vip, svc.port, t.proto);
+  k.pad[0] = 1;
+  return k;
+}
+
+// The dest position the client's live template names, refreshing it; or -1.
+template <typename Key>
+int Worker::sticky_dest(const Key& k, uint32_t service, uint32_t now_s) {
+  FlowTable<Key>& t = table<Key>();
+  const uint32_t ref = find(k, t.hash(k), false);
+  if (ref == kNoRef) return -1;
+  FlowEntry<Key>& e = t.entry(ref_entry(ref));
+  if (e.expires <= now_s || e.rs >= snap_->real_servers.size()) {
+    remove_flow<Key>(ref_entry(ref));
+    return -1;
+  }
+  const RealServer& rs = snap_->real_servers[e.rs];
+  // A quiesced (weight 0) server keeps its persistent clients, as in IPVS; a removed one
+  // does not.
+  if (!rs.live || rs.service != service) return -1;
+  return static_cast<int>(rs.pos);
+}
+
+// Creates or refreshes the client's template after a new connection went to rs_id.
+template <typename Key>
+void Worker::remember_dest(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s) {
+  FlowTable<Key>& t = table<Key>();
+  const uint64_t h = t.hash(k);
+  const uint32_t ref = find(k, h, false);
+  if (ref != kNoRef) {
+    FlowEntry<Key>& e = t.entry(ref_entry(ref));
+    e.rs = rs_id;
+    e.expires = now_s + timeout_s;
+    return;
+  }
+  const uint32_t idx = t.alloc();
+  if (idx == kNoRef) return;  // full: the connection itself still goes through
+  FlowEntry<Key>& e = t.entry(idx);
+  e = FlowEntry<Key>{};
+  e.key = k;
+  e.rs = rs_id;
+  e.state = static_cast<uint8_t>(ConnState::other);
+  e.flags = kFlowTemplate;
+  e.expires = now_s + timeout_s;
+  if (!t.insert(h, idx)) t.release(idx);
+}
+
 // ICMP errors are rare: looked up one at a time, off the batched path.
 void Worker::handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s) {
   net::IcmpInner in;
@@ -490,8 +556,6 @@ void Worker::process(Batch& batch, uint32_t now_s) {
         idx6[n6++] = i;
     }
   }
-  lookup_stage<FlowKeyV4>({idx4, n4});
-  lookup_stage<FlowKeyV6>({idx6, n6});
   act_stage<FlowKeyV4>(batch, {idx4, n4}, now_s);
   act_stage<FlowKeyV6>(batch, {idx6, n6}, now_s);
   sweep<FlowKeyV4>(now_s);

@@ -107,8 +107,6 @@ class Worker {
 
   bool classify(Packet& p, Slot& s, uint32_t now_s);
   template <typename Key>
-  void lookup_stage(std::span<const uint8_t> idx);
-  template <typename Key>
   void act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s);
   template <typename Key>
   void act(Packet& p, Slot& s, uint32_t now_s);
@@ -123,6 +121,12 @@ class Worker {
   NatAddrs nat_addrs(const FlowEntry<Key>& e) const;
   template <typename Key>
   void remove_flow(uint32_t idx);
+  template <typename Key>
+  Key template_key(const Service& svc, const net::FiveTuple& t) const;
+  template <typename Key>
+  int sticky_dest(const Key& k, uint32_t service, uint32_t now_s);
+  template <typename Key>
+  void remember_dest(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s);
   template <typename Key>
   void sweep(uint32_t now_s);
   template <typename Key>
@@ -142,7 +146,6 @@ class Worker {
   void count_in(uint16_t rs_id, uint32_t bytes);
   void finish(Packet& p, const Outcome& o);
   void drop(Packet& p, Drop d);
-  uint16_t rs_port(const RealServer& rs) const;
 
   WorkerConfig cfg_;
   const Snapshot* snap_ = nullptr;

@@ -189,3 +189,107 @@ TEST(WorkerSmoke, FullNatRoundTrips) {
 
 }  // namespace
 }  // namespace gale::lb
+
+namespace gale::lb {
+namespace {
+
+// Sends a SYN from client:cport and returns the real server id its flow went to.
+int syn_to(Worker& w, Frame& fr, const char* client, uint16_t cport, uint32_t now) {
+  Batch b;
+  b.count = 1;
+  b.pkts[0] = fr.pkt(PacketBuilder()
+                         .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                         .ipv4(client, "192.0.2.10")
+                         .tcp(cport, 80, net::kTcpSyn)
+                         .build());
+  w.process(b, now);
+  if (b.pkts[0].verdict != Verdict::tx) return -2;
+  return w.find_flow_rs({.src = ip(client),
+                         .dst = ip("192.0.2.10"),
+                         .sport = cport,
+                         .dport = 80,
+                         .proto = net::kProtoTcp},
+                        now);
+}
+
+TEST(WorkerPersistence, ClientNetworkSticksUntilTimeout) {
+  Snapshot snap = make_snapshot(FwdMode::dr);
+  snap.services[0].persistence_s = 300;
+  snap.services[0].persistence_prefix = 24;
+  Worker w({.flows_v4 = 1024, .flows_v6 = 64});
+  w.use(&snap);
+  Frame fr;
+  const int first = syn_to(w, fr, "198.51.100.7", 40000, 100);
+  ASSERT_GE(first, 0);
+  // rr would rotate; persistence keeps the /24 on one server.
+  for (uint16_t p = 40001; p < 40010; ++p)
+    EXPECT_EQ(syn_to(w, fr, "198.51.100.7", p, 110), first);
+  EXPECT_EQ(syn_to(w, fr, "198.51.100.99", 41000, 120), first);
+  // Another network is scheduled on its own (rr: the next server).
+  EXPECT_NE(syn_to(w, fr, "203.0.113.5", 42000, 120), first);
+  // Past the timeout (counted from the last new connection) the template is gone: the
+  // client is scheduled anew (rr's next server), and sticks to that one from then on.
+  const int again = syn_to(w, fr, "198.51.100.7", 43000, 1000);
+  ASSERT_GE(again, 0);
+  EXPECT_NE(again, first);
+  EXPECT_EQ(syn_to(w, fr, "198.51.100.7", 43001, 1001), again);
+}
+
+}  // namespace
+}  // namespace gale::lb
+
+namespace gale::lb {
+namespace {
+
+TEST(WorkerFwmark, RuleSelectsTheServiceAndPersistenceSpansPorts) {
+  Snapshot snap = make_snapshot(FwdMode::dr);
+  Service& svc = snap.services[0];
+  svc.fwmark = 7;
+  svc.port = 0;
+  svc.persistence_s = 300;
+  snap.fwmark_rules.push_back(
+      {.fwmark = 7, .net = ip("192.0.2.0"), .prefix_len = 24, .port_lo = 80, .port_hi = 443});
+  ASSERT_TRUE(snap.finalize().has_value());
+  Worker w({.flows_v4 = 1024, .flows_v6 = 64});
+  w.use(&snap);
+  Frame fr;
+  auto send = [&](const char* dst, uint16_t dport, uint16_t cport) {
+    Batch b;
+    b.count = 1;
+    b.pkts[0] = fr.pkt(PacketBuilder()
+                           .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                           .ipv4("198.51.100.7", dst)
+                           .tcp(cport, dport, net::kTcpSyn)
+                           .build());
+    w.process(b, 100);
+    if (b.pkts[0].verdict != Verdict::tx) return -2;
+    return w.find_flow_rs({.src = ip("198.51.100.7"),
+                           .dst = ip(dst),
+                           .sport = cport,
+                           .dport = dport,
+                           .proto = net::kProtoTcp},
+                          100);
+  };
+  const int first = send("192.0.2.10", 80, 40000);
+  ASSERT_GE(first, 0);
+  EXPECT_EQ(send("192.0.2.11", 443, 40001), first);  // same mark, same client: same server
+  EXPECT_EQ(send("192.0.2.10", 8080, 40002), -2);    // outside the rule: not ours
+  EXPECT_EQ(send("192.0.3.10", 80, 40003), -2);
+}
+
+TEST(Snapshot, RejectsWhatCannotWork) {
+  Snapshot snap = make_snapshot(FwdMode::dr);
+  snap.real_servers[0].port = 8080;  // DR cannot change the port
+  auto r = snap.finalize();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("DR and TUN cannot change the port"), std::string::npos);
+
+  Snapshot mark = make_snapshot(FwdMode::dr);
+  mark.services[0].fwmark = 9;  // no rule sets mark 9
+  auto m = mark.finalize();
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message.find("fwmark 9"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gale::lb
