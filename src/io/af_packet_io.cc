@@ -1,0 +1,251 @@
+#include "io/af_packet_io.h"
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <iterator>
+#include <stdexcept>
+
+#include "io/netdev.h"
+
+namespace gale::io {
+
+namespace {
+
+[[noreturn]] void fail_on(const std::string& ifname, const char* what) {
+  throw std::runtime_error("af_packet: interface " + ifname + ": " + what + ": " +
+                           std::strerror(errno));
+}
+
+template <typename T>
+void set_opt(int fd, int level, int name, const T& v, const std::string& ifname, const char* what) {
+  if (setsockopt(fd, level, name, &v, sizeof v) != 0) fail_on(ifname, what);
+}
+
+uint32_t load_acquire(const uint32_t& v) {
+  return std::atomic_ref<const uint32_t>(v).load(std::memory_order_acquire);
+}
+void store_release(uint32_t& v, uint32_t x) {
+  std::atomic_ref<uint32_t>(v).store(x, std::memory_order_release);
+}
+
+// Where a tx slot's frame starts: the kernel reads it right after the tpacket3_hdr
+// (TPACKET3_HDRLEN less the sockaddr_ll that only rx fills in).
+constexpr size_t kTxDataOffset = TPACKET3_HDRLEN - sizeof(sockaddr_ll);
+
+}  // namespace
+
+AfPacketIo::AfPacketIo(const AfPacketConfig& cfg)
+    : cfg_(cfg), pool_(cfg.buffer_size, cfg.headroom) {
+  if (cfg.headroom < lb::kMinHeadroom)
+    throw std::runtime_error("af_packet: headroom below lb::kMinHeadroom");
+  if (cfg.interfaces.empty()) throw std::runtime_error("af_packet: no interface");
+  rings_.resize(cfg.interfaces.size());
+  try {
+    for (size_t i = 0; i < rings_.size(); ++i) {
+      rings_[i].ifname = cfg.interfaces[i];
+      open_ring(rings_[i]);
+    }
+  } catch (...) {
+    for (Ring& r : rings_) {
+      if (r.map) munmap(r.map, r.map_size);
+      if (r.fd >= 0) close(r.fd);
+    }
+    throw;
+  }
+}
+
+AfPacketIo::~AfPacketIo() {
+  for (Ring& r : rings_) {
+    if (r.map) munmap(r.map, r.map_size);
+    if (r.fd >= 0) close(r.fd);
+  }
+}
+
+void AfPacketIo::open_ring(Ring& r) {
+  auto idx = interface_index(r.ifname);
+  if (!idx) throw std::runtime_error("af_packet: " + idx.error().message);
+  // Protocol 0 until the rings exist, so nothing queues up before them.
+  r.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (r.fd < 0) fail_on(r.ifname, "socket(AF_PACKET)");
+  set_opt(r.fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V3}, r.ifname, "PACKET_VERSION v3");
+
+  tpacket_req3 rx{};
+  rx.tp_block_size = cfg_.rx_block_size;
+  rx.tp_block_nr = cfg_.rx_blocks;
+  rx.tp_frame_size = 2048;  // only a hint in V3: frames are packed into the block
+  rx.tp_frame_nr = cfg_.rx_block_size / 2048 * cfg_.rx_blocks;
+  rx.tp_retire_blk_tov = cfg_.rx_block_timeout_ms;
+  set_opt(r.fd, SOL_PACKET, PACKET_RX_RING, rx, r.ifname, "PACKET_RX_RING");
+
+  tpacket_req3 tx{};
+  const uint32_t per_block = 16;
+  tx.tp_block_size = cfg_.tx_frame_size * per_block;
+  tx.tp_block_nr = (cfg_.tx_frames + per_block - 1) / per_block;
+  tx.tp_frame_size = cfg_.tx_frame_size;
+  tx.tp_frame_nr = tx.tp_block_nr * per_block;
+  cfg_.tx_frames = tx.tp_frame_nr;
+  set_opt(r.fd, SOL_PACKET, PACKET_TX_RING, tx, r.ifname, "PACKET_TX_RING");
+
+  const size_t rx_size = size_t{rx.tp_block_size} * rx.tp_block_nr;
+  r.map_size = rx_size + size_t{tx.tp_block_size} * tx.tp_block_nr;
+  void* m = mmap(nullptr, r.map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r.fd, 0);
+  if (m == MAP_FAILED) fail_on(r.ifname, "mmap of the packet rings");
+  r.map = static_cast<uint8_t*>(m);
+  r.rx = r.map;
+  r.tx = r.map + rx_size;
+
+  // Straight to the driver: no qdisc, and the send is done when sendto() returns.
+  set_opt(r.fd, SOL_PACKET, PACKET_QDISC_BYPASS, int{1}, r.ifname, "PACKET_QDISC_BYPASS");
+  // A malformed tx slot is skipped (TP_STATUS_WRONG_FORMAT) instead of stopping the ring.
+  set_opt(r.fd, SOL_PACKET, PACKET_LOSS, int{1}, r.ifname, "PACKET_LOSS");
+  // Frames the host itself sends on the interface are not ours to forward.
+  set_opt(r.fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, int{1}, r.ifname, "PACKET_IGNORE_OUTGOING");
+
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = static_cast<int>(*idx);
+  if (bind(r.fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) fail_on(r.ifname, "bind");
+  if (cfg_.fanout_group) {
+    const int fanout = cfg_.fanout_group | (PACKET_FANOUT_HASH << 16);
+    set_opt(r.fd, SOL_PACKET, PACKET_FANOUT, fanout, r.ifname, "PACKET_FANOUT");
+  }
+}
+
+// Copies the frame at r.next into batch slot `slot`; false if it cannot be handed over.
+bool AfPacketIo::take(Ring& r, uint16_t port, lb::Packet& p, int slot) {
+  const auto* h = reinterpret_cast<const tpacket3_hdr*>(r.next);
+  const uint8_t* src = r.next + h->tp_mac;
+  uint32_t len = h->tp_snaplen;
+  const bool vlan = (h->tp_status & TP_STATUS_VLAN_VALID) != 0 && len >= 12;
+  if (len < h->tp_len || len + (vlan ? 4 : 0) > pool_.max_frame()) return false;
+  uint8_t* dst = pool_.frame(slot);
+  if (vlan) {
+    // The kernel moved the 802.1Q tag into metadata: put it back where it was.
+    const uint16_t tpid =
+        (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;
+    const uint16_t tci = static_cast<uint16_t>(h->hv1.tp_vlan_tci);
+    std::memcpy(dst, src, 12);
+    const uint8_t tag[4] = {uint8_t(tpid >> 8), uint8_t(tpid), uint8_t(tci >> 8), uint8_t(tci)};
+    std::memcpy(dst + 12, tag, 4);
+    std::memcpy(dst + 16, src + 12, len - 12);
+    len += 4;
+  } else {
+    std::memcpy(dst, src, len);
+  }
+  p.data = dst;
+  p.len = static_cast<uint16_t>(len);
+  p.headroom = pool_.headroom();
+  p.port = port;
+  p.verdict = lb::Verdict::drop;
+  p.drop_reason = lb::Drop::none;
+  return true;
+}
+
+uint16_t AfPacketIo::rx(lb::Batch& batch) {
+  uint16_t n = 0;
+  const uint16_t ports = static_cast<uint16_t>(rings_.size());
+  for (uint16_t k = 0; k < ports && n < lb::kBatchSize; ++k) {
+    const uint16_t port = static_cast<uint16_t>((rr_ + k) % ports);
+    Ring& r = rings_[port];
+    while (n < lb::kBatchSize) {
+      auto* bd = reinterpret_cast<tpacket_block_desc*>(r.rx + size_t{r.block} * cfg_.rx_block_size);
+      tpacket_hdr_v1& bh = bd->hdr.bh1;
+      if (r.left == 0) {
+        if (!(load_acquire(bh.block_status) & TP_STATUS_USER)) break;
+        r.left = bh.num_pkts;
+        r.next = reinterpret_cast<uint8_t*>(bd) + bh.offset_to_first_pkt;
+      }
+      if (r.left > 0) {
+        if (take(r, port, batch.pkts[n], n))
+          ++n;
+        else
+          ++stats_.rx_dropped;
+        r.next += reinterpret_cast<const tpacket3_hdr*>(r.next)->tp_next_offset;
+        --r.left;
+      }
+      if (r.left == 0) {  // block done (or empty): give it back
+        store_release(bh.block_status, TP_STATUS_KERNEL);
+        r.block = (r.block + 1) % cfg_.rx_blocks;
+      }
+    }
+  }
+  rr_ = static_cast<uint16_t>((rr_ + 1) % ports);
+  batch.count = n;
+  stats_.rx += n;
+  return n;
+}
+
+void AfPacketIo::complete(lb::Batch& batch) {
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    const lb::Packet& p = batch.pkts[i];
+    // to_kernel: the host stack already has its own copy; drop: the buffer is reused.
+    if (p.verdict != lb::Verdict::tx) continue;
+    if (p.port >= rings_.size() || p.len + kTxDataOffset > cfg_.tx_frame_size) {
+      ++stats_.tx_dropped;
+      continue;
+    }
+    Ring& r = rings_[p.port];
+    uint8_t* slot = r.tx + size_t{r.tx_next} * cfg_.tx_frame_size;
+    auto* h = reinterpret_cast<tpacket3_hdr*>(slot);
+    const uint32_t st = load_acquire(h->tp_status);
+    if (st != TP_STATUS_AVAILABLE && st != TP_STATUS_WRONG_FORMAT) {
+      ++stats_.tx_dropped;  // the kernel has not sent this slot yet: ring full
+      continue;
+    }
+    std::memcpy(slot + kTxDataOffset, p.data, p.len);
+    h->tp_len = p.len;
+    h->tp_snaplen = p.len;
+    h->tp_next_offset = 0;
+    store_release(h->tp_status, TP_STATUS_SEND_REQUEST);
+    r.tx_next = (r.tx_next + 1) % cfg_.tx_frames;
+    r.tx_pending = true;
+    ++stats_.tx;
+  }
+  batch.count = 0;
+}
+
+void AfPacketIo::flush() {
+  for (Ring& r : rings_) {
+    if (!r.tx_pending) continue;
+    r.tx_pending = false;
+    // Errors (ENOBUFS on a full driver queue) leave slots marked; the next kick retries.
+    (void)sendto(r.fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+  }
+}
+
+bool AfPacketIo::wait_rx(int timeout_ms) {
+  for (Ring& r : rings_) {  // a block half read, or handed over since: no need to sleep
+    auto* bd = reinterpret_cast<tpacket_block_desc*>(r.rx + size_t{r.block} * cfg_.rx_block_size);
+    if (r.left > 0 || (load_acquire(bd->hdr.bh1.block_status) & TP_STATUS_USER)) return true;
+  }
+  pollfd fds[16];
+  const size_t n = std::min(rings_.size(), std::size(fds));
+  for (size_t i = 0; i < n; ++i)
+    fds[i] = {.fd = rings_[i].fd, .events = POLLIN, .revents = 0};
+  return poll(fds, n, timeout_ms) > 0;
+}
+
+IoStats AfPacketIo::stats() const {
+  for (const Ring& r : rings_) {
+    tpacket_stats_v3 st{};
+    socklen_t len = sizeof st;
+    if (getsockopt(r.fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) ring_drops_ += st.tp_drops;
+  }
+  IoStats s = stats_;
+  s.rx_dropped += ring_drops_;
+  return s;
+}
+
+}  // namespace gale::io

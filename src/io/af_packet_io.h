@@ -1,0 +1,75 @@
+// The AF_PACKET backend (DESIGN.md section 4): the fallback where XDP is unavailable.
+// Per interface one packet socket with a TPACKET_V3 rx ring (blocks of frames the
+// kernel fills; one poll() wakes us per block) and a tx ring sent with
+// PACKET_QDISC_BYPASS (straight to the driver). Received frames are copied into
+// worker-owned buffers with headroom (the ring leaves none to grow into) and VLAN tags
+// the kernel took off are put back, so the pipeline sees the frame as it was on the wire.
+//
+// The host stack still receives every frame (a packet socket gets a copy): install the
+// owned-traffic filter (io/owned_filter.h) on each interface, or the kernel forwards
+// owned traffic a second time or answers it with RSTs. See docs/io.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/frame_pool.h"
+#include "io/port_io.h"
+
+namespace gale::io {
+
+struct AfPacketConfig {
+  std::vector<std::string> interfaces;  // port i = interfaces[i]
+  uint16_t headroom = 256;              // >= lb::kMinHeadroom
+  uint32_t buffer_size = 4096;          // per batch slot: headroom + frame + tailroom
+  uint32_t rx_block_size = 1u << 18;    // TPACKET_V3 block (a multiple of the page size)
+  uint32_t rx_blocks = 16;
+  uint32_t rx_block_timeout_ms = 1;  // a partly filled block is handed over after this
+  uint32_t tx_frames = 512;          // tx ring slots per interface
+  uint32_t tx_frame_size = 4096;     // tx ring slot: tpacket header + frame
+  // Non-zero: join this PACKET_FANOUT group (hash) so that several workers share the
+  // interfaces, each frame going to one of them. The group id must be unique per host.
+  uint16_t fanout_group = 0;
+};
+
+class AfPacketIo final : public PortIo {
+ public:
+  // Throws std::runtime_error naming the interface and the errno text.
+  explicit AfPacketIo(const AfPacketConfig& cfg);
+  ~AfPacketIo() override;
+  AfPacketIo(const AfPacketIo&) = delete;
+  AfPacketIo& operator=(const AfPacketIo&) = delete;
+
+  uint16_t rx(lb::Batch& batch) override;
+  void complete(lb::Batch& batch) override;
+  void flush() override;
+  IoStats stats() const override;
+  bool wait_rx(int timeout_ms) override;
+
+ private:
+  struct Ring {
+    std::string ifname;
+    int fd = -1;
+    uint8_t* map = nullptr;
+    size_t map_size = 0;
+    uint8_t* rx = nullptr;  // rx_blocks blocks
+    uint8_t* tx = nullptr;  // tx_frames slots
+    uint32_t block = 0;     // the rx block being read
+    uint32_t left = 0;      // frames left in it (0: not opened yet)
+    uint8_t* next = nullptr;
+    uint32_t tx_next = 0;
+    bool tx_pending = false;
+  };
+  void open_ring(Ring& r);
+  bool take(Ring& r, uint16_t port, lb::Packet& p, int slot);
+
+  AfPacketConfig cfg_;
+  FramePool pool_;
+  std::vector<Ring> rings_;
+  uint16_t rr_ = 0;  // port rx() starts with, rotated for fairness
+  IoStats stats_;
+  mutable uint64_t ring_drops_ = 0;  // PACKET_STATISTICS, read-and-reset by the kernel
+};
+
+}  // namespace gale::io

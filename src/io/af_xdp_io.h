@@ -1,0 +1,80 @@
+// The AF_XDP backend (DESIGN.md section 4), the default on Linux. One AF_XDP socket per
+// (interface, queue) this worker serves, each with its own UMEM of 4 KiB frames whose
+// headroom (xsk_umem_config.frame_headroom) leaves room for encapsulation. The XDP
+// steering program (XdpProgram, one per interface, shared by the workers) sends owned
+// frames to these sockets and passes the rest to the kernel.
+//
+// A frame transmitted on the socket it arrived on is sent from its own UMEM frame (no
+// copy); one leaving by another interface is copied into a free frame of that
+// interface's socket. Zero-copy is tried first where the driver allows it, then copy
+// mode (veth is copy mode only). See docs/io.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "io/port_io.h"
+#include "io/xdp_program.h"
+
+namespace gale::io {
+
+// A queue of a port this worker serves.
+struct XdpQueue {
+  uint16_t port = 0;
+  uint32_t queue = 0;
+};
+
+struct AfXdpConfig {
+  std::vector<XdpProgram*> programs;  // port i's program (its interface); must outlive the io
+  std::vector<XdpQueue> queues;       // empty: every active queue of every port
+  uint32_t frames = 4096;             // UMEM frames per socket (4 KiB each)
+  uint32_t ring_size = 2048;          // fill, completion, rx and tx ring entries
+  uint16_t headroom = 256;            // frame_headroom: >= lb::kMinHeadroom
+  bool try_zero_copy = true;          // XDP_ZEROCOPY first, XDP_COPY if refused
+};
+
+class AfXdpIo final : public PortIo {
+ public:
+  static constexpr uint32_t kFrameSize = 4096;
+
+  // Throws std::runtime_error naming the interface, queue and errno text.
+  explicit AfXdpIo(const AfXdpConfig& cfg);
+  ~AfXdpIo() override;
+  AfXdpIo(const AfXdpIo&) = delete;
+  AfXdpIo& operator=(const AfXdpIo&) = delete;
+
+  uint16_t rx(lb::Batch& batch) override;
+  void complete(lb::Batch& batch) override;
+  void flush() override;
+  IoStats stats() const override;
+  bool wait_rx(int timeout_ms) override;
+
+  size_t sockets() const { return socks_.size(); }
+  // Whether every socket got zero-copy.
+  bool zero_copy() const;
+
+ private:
+  struct Sock;
+  // Where each frame of the batch rx() filled came from.
+  struct Origin {
+    Sock* sock;
+    uint64_t chunk;  // UMEM offset of its frame
+  };
+  void close_all();
+  void open_socket(Sock& s, const std::string& ifname, int map_fd);
+  void refill(Sock& s);
+  void reap(Sock& s);
+  void kick_tx(Sock& s);
+  bool send_local(Sock& s, uint8_t* data, uint16_t len);
+  bool send_copy(Sock& t, const uint8_t* data, uint16_t len);
+
+  AfXdpConfig cfg_;
+  std::vector<std::unique_ptr<Sock>> socks_;
+  std::vector<Sock*> tx_sock_;  // by port: the socket transmitting there (nullptr: none)
+  Origin origin_[lb::kBatchSize];
+  size_t rr_ = 0;
+  IoStats stats_;
+};
+
+}  // namespace gale::io

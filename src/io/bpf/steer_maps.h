@@ -1,0 +1,40 @@
+/* The steering program's map layouts, shared by steer.bpf.c and the loader
+ * (io/xdp_program.cc). Plain C: the BPF side is built by clang -target bpf. */
+#ifndef GALE_IO_BPF_STEER_MAPS_H
+#define GALE_IO_BPF_STEER_MAPS_H
+
+#include <linux/types.h>
+
+#define GALE_STEER_PROG_NAME "gale_steer"
+#define GALE_STEER_MAX_QUEUES 256
+#define GALE_STEER_MAX_ENDPOINTS 65536
+
+/* An exact endpoint: services (dst) and NAT real-server sources (src). IPv4 addresses
+ * take the first 4 bytes, the rest zero. Port in network byte order. */
+struct gale_endpoint_key {
+  __u8 addr[16];
+  __be16 port;
+  __u8 proto;  /* IPPROTO_TCP / IPPROTO_UDP */
+  __u8 family; /* 4 or 6 */
+};
+
+/* A local address with a port range (FullNAT): dst addr + proto -> range. */
+struct gale_range_key {
+  __u8 addr[16];
+  __u8 proto;
+  __u8 family;
+  __u8 pad[2];
+};
+struct gale_port_range {
+  __u16 lo, hi; /* host byte order, inclusive */
+};
+
+/* Counters, one per-CPU array slot each. */
+enum gale_steer_stat {
+  GALE_STEER_REDIRECTED = 0,
+  GALE_STEER_PASSED = 1,
+  GALE_STEER_ICMP_REDIRECTED = 2,
+  GALE_STEER_STATS = 3,
+};
+
+#endif

@@ -1,0 +1,78 @@
+#include "io/memory_io.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace gale::io {
+
+MemoryIo::MemoryIo(const MemoryIoConfig& cfg)
+    : cfg_(cfg), pool_(cfg.buffer_size, cfg.headroom), sent_(cfg.ports), kernel_(cfg.ports) {
+  if (cfg.headroom < lb::kMinHeadroom)
+    throw std::runtime_error("memory io: headroom below lb::kMinHeadroom");
+  if (cfg.buffer_size <= cfg.headroom + FramePool::kTailroom)
+    throw std::runtime_error("memory io: buffer_size leaves no room for a frame");
+}
+
+void MemoryIo::inject(uint16_t port, std::span<const uint8_t> frame) {
+  inputs_.push_back({port, Frame(frame.begin(), frame.end())});
+}
+
+void MemoryIo::clear_output() {
+  for (auto& v : sent_)
+    v.clear();
+  for (auto& v : kernel_)
+    v.clear();
+}
+
+uint16_t MemoryIo::rx(lb::Batch& batch) {
+  uint16_t n = 0;
+  while (n < lb::kBatchSize) {
+    if (next_ == inputs_.size()) {
+      if (!cfg_.repeat || inputs_.empty()) break;
+      next_ = 0;
+    }
+    const Input& in = inputs_[next_++];
+    if (in.bytes.size() > pool_.max_frame() || in.port >= cfg_.ports) {
+      ++stats_.rx_dropped;
+      continue;
+    }
+    lb::Packet& p = batch.pkts[n];
+    p.data = pool_.frame(n);
+    std::memcpy(p.data, in.bytes.data(), in.bytes.size());
+    p.len = static_cast<uint16_t>(in.bytes.size());
+    p.headroom = pool_.headroom();
+    p.port = in.port;
+    p.verdict = lb::Verdict::drop;
+    p.drop_reason = lb::Drop::none;
+    ++n;
+  }
+  batch.count = n;
+  stats_.rx += n;
+  return n;
+}
+
+void MemoryIo::complete(lb::Batch& batch) {
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    const lb::Packet& p = batch.pkts[i];
+    switch (p.verdict) {
+      case lb::Verdict::tx:
+        if (p.port >= cfg_.ports) {
+          ++stats_.tx_dropped;
+          break;
+        }
+        ++stats_.tx;
+        if (cfg_.capture) sent_[p.port].emplace_back(p.data, p.data + p.len);
+        break;
+      case lb::Verdict::to_kernel:
+        if (cfg_.capture && p.port < cfg_.ports)
+          kernel_[p.port].emplace_back(p.data, p.data + p.len);
+        break;
+      case lb::Verdict::drop:
+        ++dropped_;
+        break;
+    }
+  }
+  batch.count = 0;
+}
+
+}  // namespace gale::io

@@ -1,0 +1,78 @@
+#include "io/owned_filter.h"
+
+#include <netinet/in.h>
+
+#include "io/command.h"
+
+namespace gale::io {
+
+namespace {
+
+std::string l4_match(uint8_t proto) {
+  switch (proto) {
+    case IPPROTO_TCP:
+      return "meta l4proto tcp";
+    case IPPROTO_UDP:
+      return "meta l4proto udp";
+    default:
+      return "meta l4proto { tcp, udp }";
+  }
+}
+
+std::string ports(uint16_t lo, uint16_t hi) {
+  return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+}
+
+std::string reset_table(const std::string& table) {
+  // Declaring the table first makes the delete succeed when it does not exist yet; the
+  // whole script is one nft transaction, so the swap is atomic.
+  return "table netdev " + table + "\ndelete table netdev " + table + "\n";
+}
+
+}  // namespace
+
+std::string owned_filter_table(std::string_view ifname) {
+  std::string t = "gale_owned_";
+  for (char c : ifname) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    t += ok ? c : '_';
+  }
+  return t;
+}
+
+std::string owned_filter_script(std::string_view ifname, std::span<const OwnedEndpoint> owned) {
+  const std::string table = owned_filter_table(ifname);
+  std::string s = reset_table(table);
+  s += "table netdev " + table + " {\n";
+  s += "  chain owned {\n";
+  s += "    type filter hook ingress device \"" + std::string(ifname) +
+       "\" priority -500; policy accept;\n";
+  for (const OwnedEndpoint& e : owned) {
+    if (e.addr.family == net::Family::none) continue;
+    const char* fam = e.addr.is_v4() ? "ip" : "ip6";
+    const char* dir = e.match_source ? "saddr" : "daddr";
+    const char* pdir = e.match_source ? "sport" : "dport";
+    s += "    " + std::string(fam) + " " + dir + " " + net::to_text(e.addr).c_str() + " " +
+         l4_match(e.proto) + " th " + pdir + " " + ports(e.port_lo, e.port_hi) + " drop\n";
+  }
+  s += "  }\n}\n";
+  return s;
+}
+
+Expected<void> install_owned_filter(std::string_view ifname, std::span<const OwnedEndpoint> owned) {
+  auto r = run_command({"nft", "-f", "-"}, owned_filter_script(ifname, owned));
+  if (!r)
+    return fail("installing the owned-traffic filter on " + std::string(ifname) + ": " +
+                r.error().message);
+  return {};
+}
+
+Expected<void> remove_owned_filter(std::string_view ifname) {
+  auto r = run_command({"nft", "-f", "-"}, reset_table(owned_filter_table(ifname)));
+  if (!r)
+    return fail("removing the owned-traffic filter from " + std::string(ifname) + ": " +
+                r.error().message);
+  return {};
+}
+
+}  // namespace gale::io

@@ -1,0 +1,57 @@
+// The I/O backend interface (DESIGN.md section 4). One PortIo serves one worker over a
+// set of interfaces ("ports": the index into the config's interface list, the same index
+// as lb::Snapshot::ports). The worker loop is:
+//
+//   io.wait_rx(timeout);                 // optional: sleep while idle (one poll())
+//   while (io.rx(batch)) { worker.process(batch, now); io.complete(batch); io.flush(); }
+//
+// Calls are virtual once per batch, never per frame. Frames handed out by rx() stay
+// valid until complete(); every one has at least lb::kMinHeadroom writable bytes before
+// Packet::data and room to grow after it.
+#pragma once
+
+#include <cstdint>
+
+#include "lb/packet.h"
+#include "net/addr.h"
+
+namespace gale::io {
+
+// Counters of one PortIo, summed over its interfaces.
+struct IoStats {
+  uint64_t rx = 0;              // frames handed to the pipeline
+  uint64_t tx = 0;              // frames queued for transmission
+  uint64_t tx_dropped = 0;      // tx ring (or free frames) exhausted, or no tx path on the port
+  uint64_t rx_dropped = 0;      // frames the backend could not hand over (too long, ring loss)
+  uint64_t kernel_dropped = 0;  // to_kernel verdicts the backend could not give to the host
+};
+
+class PortIo {
+ public:
+  virtual ~PortIo();
+  // Fills `batch` (from count 0) with up to lb::kBatchSize frames; returns the count.
+  // Never blocks.
+  virtual uint16_t rx(lb::Batch& batch) = 0;
+  // Disposes of every frame of a batch rx() filled, by verdict: tx -> queued on
+  // Packet::port; to_kernel -> the host stack where the backend can; drop -> freed.
+  virtual void complete(lb::Batch& batch) = 0;
+  // Kicks transmission of what complete() queued (one syscall per socket at most).
+  virtual void flush() = 0;
+  virtual IoStats stats() const = 0;
+  // Waits up to `timeout_ms` for frames to receive; true when some may be there.
+  // Backends without a file descriptor to wait on return true at once.
+  virtual bool wait_rx(int timeout_ms);
+};
+
+// An (address, port range, protocol) the dataplane owns. Derived from the snapshot;
+// the XDP program steers these to the dataplane and the AF_PACKET filter hides them
+// from the host stack.
+struct OwnedEndpoint {
+  net::IpAddr addr;
+  uint16_t port_lo = 0;
+  uint16_t port_hi = 0;
+  uint8_t proto = 0;          // IPPROTO_TCP / IPPROTO_UDP; 0: both
+  bool match_source = false;  // true: match the source (NAT real server replies)
+};
+
+}  // namespace gale::io

@@ -1,0 +1,160 @@
+// MemoryIo (the test/bench backend), the owned-endpoint list derived from a snapshot, and
+// the nft script of the AF_PACKET ownership filter.
+#include "io/memory_io.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include "io/owned.h"
+#include "io/owned_filter.h"
+#include "packet_builder.h"
+
+namespace gale::io {
+namespace {
+
+std::vector<uint8_t> udp_frame(uint16_t dport, size_t payload = 10) {
+  return test::PacketBuilder()
+      .eth("02:00:00:00:00:01", "02:00:00:00:00:02")
+      .ipv4("10.0.0.1", "10.0.0.2")
+      .udp(1234, dport)
+      .payload(std::string(payload, 'x'))
+      .build();
+}
+
+TEST(MemoryIo, RxHandsOutFramesWithHeadroomAndPorts) {
+  MemoryIo io({.ports = 2});
+  const auto a = udp_frame(1), b = udp_frame(2);
+  io.inject(0, a);
+  io.inject(1, b);
+  lb::Batch batch;
+  ASSERT_EQ(io.rx(batch), 2);
+  EXPECT_EQ(batch.count, 2);
+  EXPECT_EQ(batch.pkts[0].port, 0);
+  EXPECT_EQ(batch.pkts[1].port, 1);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GE(batch.pkts[i].headroom, lb::kMinHeadroom);
+    // The headroom is writable memory of the frame's own buffer.
+    batch.pkts[i].data[-static_cast<int>(lb::kMinHeadroom)] = 0xaa;
+  }
+  EXPECT_EQ(std::vector<uint8_t>(batch.pkts[0].data, batch.pkts[0].data + batch.pkts[0].len), a);
+  EXPECT_EQ(std::vector<uint8_t>(batch.pkts[1].data, batch.pkts[1].data + batch.pkts[1].len), b);
+  EXPECT_EQ(io.rx(batch), 0);  // nothing left (the first batch is not completed: fine here)
+}
+
+TEST(MemoryIo, CompleteDisposesByVerdict) {
+  MemoryIo io({.ports = 2});
+  for (int i = 0; i < 3; ++i)
+    io.inject(0, udp_frame(static_cast<uint16_t>(i)));
+  lb::Batch batch;
+  ASSERT_EQ(io.rx(batch), 3);
+  // Encapsulate the first in its headroom and send it out of the other port.
+  lb::Packet& p = batch.pkts[0];
+  p.data -= 20;
+  p.len += 20;
+  std::memset(p.data, 0xee, 20);
+  p.port = 1;
+  p.verdict = lb::Verdict::tx;
+  batch.pkts[1].verdict = lb::Verdict::to_kernel;
+  batch.pkts[2].verdict = lb::Verdict::drop;
+  io.complete(batch);
+  io.flush();
+  EXPECT_EQ(batch.count, 0);
+  ASSERT_EQ(io.sent(1).size(), 1u);
+  EXPECT_TRUE(io.sent(0).empty());
+  EXPECT_EQ(io.sent(1)[0].size(), udp_frame(0).size() + 20);
+  EXPECT_EQ(io.sent(1)[0][0], 0xee);
+  ASSERT_EQ(io.to_kernel(0).size(), 1u);
+  EXPECT_EQ(io.to_kernel(0)[0], udp_frame(1));
+  EXPECT_EQ(io.dropped(), 1u);
+  EXPECT_EQ(io.flushes(), 1u);
+  const IoStats st = io.stats();
+  EXPECT_EQ(st.rx, 3u);
+  EXPECT_EQ(st.tx, 1u);
+}
+
+TEST(MemoryIo, BatchesAreAtMostKBatchSizeAndRepeatLoops) {
+  MemoryIo io({.capture = false, .repeat = true});
+  for (int i = 0; i < 10; ++i)
+    io.inject(0, udp_frame(static_cast<uint16_t>(i)));
+  lb::Batch batch;
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(io.rx(batch), lb::kBatchSize);
+    for (int i = 0; i < batch.count; ++i)
+      batch.pkts[i].verdict = lb::Verdict::tx;
+    io.complete(batch);
+  }
+  EXPECT_EQ(io.stats().tx, 3u * lb::kBatchSize);
+  EXPECT_TRUE(io.sent(0).empty());  // not capturing
+}
+
+TEST(MemoryIo, TooLongFramesAndUnknownPortsAreCounted) {
+  MemoryIo io({.ports = 1, .buffer_size = 1024});
+  io.inject(0, udp_frame(1, 2000));
+  io.inject(5, udp_frame(1));
+  io.inject(0, udp_frame(1));
+  lb::Batch batch;
+  ASSERT_EQ(io.rx(batch), 1);
+  batch.pkts[0].verdict = lb::Verdict::tx;
+  batch.pkts[0].port = 3;  // no such port
+  io.complete(batch);
+  const IoStats st = io.stats();
+  EXPECT_EQ(st.rx_dropped, 2u);
+  EXPECT_EQ(st.tx_dropped, 1u);
+  EXPECT_EQ(st.tx, 0u);
+}
+
+TEST(MemoryIo, RejectsHeadroomBelowTheMinimum) {
+  EXPECT_THROW(MemoryIo({.headroom = 64}), std::runtime_error);
+}
+
+lb::Snapshot snapshot_with_nat_and_fullnat() {
+  lb::Snapshot s;
+  lb::Service svc;
+  svc.vip = *net::parse_ip("10.1.0.1");
+  svc.port = 80;
+  svc.proto = IPPROTO_TCP;
+  svc.dest_ids = {0, 1};
+  s.services.push_back(svc);
+  lb::RealServer nat{.addr = *net::parse_ip("10.2.0.1"), .port = 8080, .mode = lb::FwdMode::nat};
+  lb::RealServer dr{.addr = *net::parse_ip("10.2.0.2"), .mode = lb::FwdMode::dr};
+  s.real_servers = {nat, dr};
+  s.fullnat.laddrs = {*net::parse_ip("10.3.0.1"), *net::parse_ip("fd00::3")};
+  s.fullnat.port_lo = 2000;
+  s.fullnat.port_hi = 3000;
+  return s;
+}
+
+TEST(Owned, EndpointsFromSnapshot) {
+  const auto owned = owned_endpoints(snapshot_with_nat_and_fullnat());
+  ASSERT_EQ(owned.size(), 4u);  // service, NAT source (not the DR server), two laddrs
+  EXPECT_EQ(owned[0].addr, *net::parse_ip("10.1.0.1"));
+  EXPECT_EQ(owned[0].port_lo, 80);
+  EXPECT_EQ(owned[0].proto, IPPROTO_TCP);
+  EXPECT_FALSE(owned[0].match_source);
+  EXPECT_EQ(owned[1].addr, *net::parse_ip("10.2.0.1"));
+  EXPECT_EQ(owned[1].port_lo, 8080);
+  EXPECT_TRUE(owned[1].match_source);
+  EXPECT_EQ(owned[3].addr, *net::parse_ip("fd00::3"));
+  EXPECT_EQ(owned[3].port_lo, 2000);
+  EXPECT_EQ(owned[3].port_hi, 3000);
+  EXPECT_EQ(owned[3].proto, 0);
+}
+
+TEST(OwnedFilter, ScriptHasOneDropRulePerEndpoint) {
+  const auto owned = owned_endpoints(snapshot_with_nat_and_fullnat());
+  const std::string s = owned_filter_script("veth-a.1", owned);
+  EXPECT_EQ(owned_filter_table("veth-a.1"), "gale_owned_veth_a_1");
+  // Replaced atomically: declared, deleted and created in one script.
+  EXPECT_NE(s.find("table netdev gale_owned_veth_a_1\ndelete table netdev gale_owned_veth_a_1\n"),
+            std::string::npos);
+  EXPECT_NE(s.find("hook ingress device \"veth-a.1\""), std::string::npos);
+  EXPECT_NE(s.find("ip daddr 10.1.0.1 meta l4proto tcp th dport 80 drop"), std::string::npos);
+  EXPECT_NE(s.find("ip saddr 10.2.0.1 meta l4proto tcp th sport 8080 drop"), std::string::npos);
+  EXPECT_NE(s.find("ip daddr 10.3.0.1 meta l4proto { tcp, udp } th dport 2000-3000 drop"),
+            std::string::npos);
+  EXPECT_NE(s.find("ip6 daddr fd00::3 meta l4proto { tcp, udp } th dport 2000-3000 drop"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace gale::io
