@@ -145,6 +145,42 @@ TEST(FlowsGolden, TcpStatesSetTimeoutsAndActiveCounts) {
   }
 }
 
+// Where gale sees both directions (NAT), the server's packets move the state too.
+TEST(FlowsGolden, NatTcpStatesFollowBothDirections) {
+  for (const Family* f : kFamilies) {
+    SCOPED_TRACE(f->name);
+    Golden g;
+    Seg in = dr_syn(*f, 40000);
+    in.dport = port_of(Svc::nat);
+    ASSERT_EQ(g.run(frame(kClientSideMac, kPort0Mac, in)).verdict, Verdict::tx);
+    const RealServer* rs = g.flow_rs(in);
+    ASSERT_NE(rs, nullptr);
+    const lb::DestLoad& l = g.worker.loads(
+        service_index(g.snap(), service_of(g.snap(), *f, Svc::nat, net::kProtoTcp)))[rs->pos];
+    Seg out{.src = text(rs->addr), .dst = f->client, .sport = kRsPort, .dport = 40000};
+    auto server_sends = [&](uint8_t flags) {
+      out.flags = flags;
+      return g.run(frame(text(rs->mac), kPort1Mac, out), 1).verdict;
+    };
+    auto client_sends = [&](uint8_t flags) {
+      in.flags = flags;
+      return g.run(frame(kClientSideMac, kPort0Mac, in)).verdict;
+    };
+    EXPECT_EQ(l.inactive, 1u);  // SYN_RECV
+    EXPECT_EQ(server_sends(net::kTcpSyn | net::kTcpAck), Verdict::tx);
+    EXPECT_EQ(g.worker.find_flow_rs(in.tuple(), 1059), rs - g.snap().real_servers.data());
+    EXPECT_EQ(g.worker.find_flow_rs(in.tuple(), 1060), -1);  // still SYN_RECV
+    EXPECT_EQ(client_sends(net::kTcpAck), Verdict::tx);      // ESTABLISHED
+    EXPECT_EQ(l.active, 1u);
+    EXPECT_EQ(l.inactive, 0u);
+    EXPECT_EQ(server_sends(net::kTcpFin | net::kTcpAck), Verdict::tx);  // FIN_WAIT
+    EXPECT_EQ(l.active, 0u);
+    EXPECT_EQ(l.inactive, 1u);
+    EXPECT_GE(g.worker.find_flow_rs(in.tuple(), 1119), 0);
+    EXPECT_EQ(g.worker.find_flow_rs(in.tuple(), 1120), -1);
+  }
+}
+
 TEST(FlowsGolden, TheSweepFreesExpiredFlowsAndTheirLoad) {
   for (const Family* f : kFamilies) {
     SCOPED_TRACE(f->name);

@@ -83,6 +83,33 @@ TEST_P(IcmpGolden, FromTheClientSideTunEncapsulates) {
   EXPECT_TRUE(sent(out, 1, add_icmp(want, F.router, F.vip, 64, q).build()));
 }
 
+// Over UDP tunnels the error takes its flow's outer headers (entropy port, flow label),
+// so that it reaches the same receive queue as the flow.
+TEST_P(IcmpGolden, FromTheClientSideTunKeepsTheFlowsOuterHeaders) {
+  for (Svc svc : {Svc::gue, Svc::vxlan, Svc::gue_x, Svc::vxlan_x}) {
+    SCOPED_TRACE(port_of(svc));
+    Golden g;
+    const Out syn = g.run(frame(kClientSideMac, kPort0Mac, to_vip(svc)));
+    const RealServer* rs = g.flow_rs(to_vip(svc));
+    ASSERT_NE(rs, nullptr);
+    ASSERT_EQ(syn.verdict, Verdict::tx);
+    const Out out =
+        g.run(icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, quote(from_vip(svc))));
+    ASSERT_EQ(out.verdict, Verdict::tx) << lb::to_string(out.drop);
+    EXPECT_EQ(out.port, 1);
+    const size_t udp = 14 + (rs->addr.is_v6() ? 40 : 20);
+    // Outer Ethernet, the IPv6 flow label, the UDP ports: as the flow's.
+    EXPECT_EQ(Bytes(out.bytes.begin(), out.bytes.begin() + 14),
+              Bytes(syn.bytes.begin(), syn.bytes.begin() + 14));
+    if (rs->addr.is_v6()) {
+      EXPECT_EQ(Bytes(out.bytes.begin() + 15, out.bytes.begin() + 18),
+                Bytes(syn.bytes.begin() + 15, syn.bytes.begin() + 18));
+    }
+    EXPECT_EQ(Bytes(out.bytes.begin() + udp, out.bytes.begin() + udp + 4),
+              Bytes(syn.bytes.begin() + udp, syn.bytes.begin() + udp + 4));
+  }
+}
+
 TEST_P(IcmpGolden, FromTheClientSideNatTranslatesTheQuote) {
   Golden g;
   const RealServer* rs = open(g, Svc::nat);

@@ -109,6 +109,40 @@ TEST_P(ModesGolden, TunEncapsulatesInEveryWay) {
   }
 }
 
+// A short IPv4 packet arrives padded to Ethernet's minimum; encapsulated or routed,
+// the padding must not travel on as if it were payload.
+TEST(PaddingGolden, OnlyDrKeepsEthernetPadding) {
+  Golden g;
+  for (Svc svc : {Svc::dr, Svc::ipip, Svc::gue, Svc::nat}) {
+    SCOPED_TRACE(port_of(svc));
+    const Seg s{.src = kV4.client,
+                .dst = kV4.vip,
+                .dport = port_of(svc),
+                .flags = net::kTcpSyn,
+                .payload = ""};
+    PacketBuilder in;
+    in.eth(kClientSideMac, kPort0Mac);
+    const Bytes padded = put(in, s).pad_to(60).build();
+    ASSERT_EQ(padded.size(), 60u);
+    const Out out = g.run(padded);
+    const RealServer* rs = g.flow_rs(s);
+    ASSERT_NE(rs, nullptr);
+    if (svc == Svc::dr) {
+      PacketBuilder want;
+      want.eth(kPort1Mac, text(rs->mac));
+      EXPECT_TRUE(sent(out, 1, put(want, s).pad_to(60).build()));
+    } else if (svc == Svc::nat) {
+      Seg to_rs = s;
+      to_rs.dst = text(rs->addr);
+      to_rs.dport = kRsPort;
+      to_rs.ttl = 63;
+      EXPECT_TRUE(sent(out, 1, frame(kPort1Mac, text(rs->mac), to_rs)));
+    } else {
+      EXPECT_TRUE(sent(out, 1, tunnelled(*rs, s, out.bytes)));
+    }
+  }
+}
+
 TEST(TunGolden, SpreadBitsVaryOnlyTheLowBitsOfTheOuterSource) {
   Golden g({.spread_bits = 6});
   std::set<uint32_t> sources;
