@@ -18,6 +18,7 @@ enum class Verdict : uint8_t {
   drop = 0,   // counted under drop_reason
   tx,         // send on `port`
   to_kernel,  // not ours: hand to the host stack (ARP, VRRP, BGP, SSH, ...)
+  handoff,    // another worker owns this flow: pass the frame to worker `owner`
 };
 
 struct Packet {
@@ -27,6 +28,7 @@ struct Packet {
   uint16_t port = 0;      // in: receiving interface; out: transmitting interface
   Verdict verdict = Verdict::drop;
   Drop drop_reason = Drop::none;
+  uint16_t owner = 0;  // handoff: the owning worker
 };
 
 struct Batch {

@@ -1,6 +1,7 @@
 #include "lb/worker.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "net/icmp.h"
 #include "net/ipv4.h"
@@ -73,6 +74,7 @@ void Worker::use(const Snapshot* snap) {
   const uint32_t per = (hi - lo + 1) / std::max<uint32_t>(cfg_.count, 1);
   lport_lo_ = static_cast<uint16_t>(lo + cfg_.id * per);
   lport_hi_ = static_cast<uint16_t>(cfg_.id + 1 == cfg_.count ? hi : lport_lo_ + per - 1);
+  lport_per_worker_ = std::max<uint32_t>(per, 1);
 }
 
 void Worker::finish(Packet& p, const Outcome& o) {
@@ -222,6 +224,18 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
     return false;
   }
   s.target = static_cast<int32_t>(v);
+  if (cfg_.count > 1) {
+    const uint16_t owner =
+        s.kind == Kind::forward     ? owner_of_client(pp.tuple.src, pp.tuple.sport, cfg_.count)
+        : s.kind == Kind::reply_nat ? owner_of_client(pp.tuple.dst, pp.tuple.dport, cfg_.count)
+                                    : owner_of_local_port(pp.tuple.dport);
+    if (owner != cfg_.id) {
+      p.verdict = Verdict::handoff;
+      p.owner = owner;
+      ++counters_.handed_off;
+      return false;
+    }
+  }
   if (pp.family == Family::v4) {
     s.k4 = key_of<FlowKeyV4>(pp.tuple);
     s.hash = t4_->hash(s.k4);
@@ -560,6 +574,21 @@ void Worker::process(Batch& batch, uint32_t now_s) {
   act_stage<FlowKeyV6>(batch, {idx6, n6}, now_s);
   sweep<FlowKeyV4>(now_s);
   sweep<FlowKeyV6>(now_s);
+}
+
+uint16_t Worker::owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers) {
+  uint64_t a, b;
+  std::memcpy(&a, client.b.data(), 8);
+  std::memcpy(&b, client.b.data() + 8, 8);
+  const uint64_t h = mix64(a ^ (b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t{port} << 48));
+  return static_cast<uint16_t>(((h >> 32) * workers) >> 32);
+}
+
+uint16_t Worker::owner_of_local_port(uint16_t lport) const {
+  const uint32_t lo = snap_->fullnat.port_lo;
+  if (lport < lo) return cfg_.id;
+  return static_cast<uint16_t>(
+      std::min<uint32_t>((lport - lo) / lport_per_worker_, cfg_.count - 1u));
 }
 
 int Worker::find_flow_rs(const net::FiveTuple& tuple, uint32_t now_s) const {

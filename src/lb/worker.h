@@ -44,6 +44,7 @@ struct WorkerCounters {
   uint64_t stateless_replies = 0;  // NAT replies translated without a flow
   uint64_t icmp_forwarded = 0;     // ICMP errors about a connection, translated and sent on
   uint64_t too_big_sent = 0;       // ICMP "too big" answers
+  uint64_t handed_off = 0;         // frames of flows another worker owns, passed to it
 };
 
 // IPVS's per-real-server statistics.
@@ -76,6 +77,11 @@ class Worker {
   size_t flow_memory_bytes() const;
   const FlowTable<FlowKeyV4>& table_v4() const { return *t4_; }
   const FlowTable<FlowKeyV6>& table_v6() const { return *t6_; }
+  // The worker that owns a flow, from what both directions can compute (DESIGN.md
+  // section 3): the client endpoint for DR, TUN and NAT; the local port for FullNAT.
+  static uint16_t owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers);
+  uint16_t owner_of_local_port(uint16_t lport) const;
+
   // The connection a client's packet belongs to: its real server id, or -1.
   int find_flow_rs(const net::FiveTuple& client_tuple, uint32_t now_s) const;
 
@@ -157,7 +163,8 @@ class Worker {
   WorkerCounters counters_;
   uint16_t lport_lo_ = 0;  // this worker's FullNAT local port range
   uint16_t lport_hi_ = 0;
-  uint64_t pair_cursor_ = 0;  // FullNAT: next (local address, port) pair to try
+  uint64_t pair_cursor_ = 0;
+  uint32_t lport_per_worker_ = 1;  // FullNAT: next (local address, port) pair to try
   Slot slots_[kBatchSize];
 };
 

@@ -293,3 +293,72 @@ TEST(Snapshot, RejectsWhatCannotWork) {
 
 }  // namespace
 }  // namespace gale::lb
+
+namespace gale::lb {
+namespace {
+
+// Two workers: each frame is processed by its receiver, which hands it off unless it
+// owns the flow; the owner then processes it. Every flow ends up in its owner's table
+// only, and both workers get flows.
+TEST(WorkerOwnership, FlowsLandOnlyInTheirOwnersTable) {
+  for (FwdMode mode : {FwdMode::dr, FwdMode::nat, FwdMode::fullnat}) {
+    Snapshot snap = make_snapshot(mode);
+    Worker w0({.flows_v4 = 1024, .flows_v6 = 64, .id = 0, .count = 2});
+    Worker w1({.flows_v4 = 1024, .flows_v6 = 64, .id = 1, .count = 2});
+    w0.use(&snap);
+    w1.use(&snap);
+    Worker* workers[2] = {&w0, &w1};
+    Frame fr;
+    auto deliver = [&](int receiver, const std::vector<uint8_t>& frame) {
+      Batch b;
+      b.count = 1;
+      b.pkts[0] = fr.pkt(frame);
+      workers[receiver]->process(b, 100);
+      if (b.pkts[0].verdict == Verdict::handoff) {
+        const int owner = b.pkts[0].owner;
+        EXPECT_NE(owner, receiver);
+        b.pkts[0] = fr.pkt(frame);
+        workers[owner]->process(b, 100);
+        EXPECT_NE(b.pkts[0].verdict, Verdict::handoff);
+      }
+      return b.pkts[0];
+    };
+    for (uint16_t c = 0; c < 64; ++c) {
+      const std::string client = "198.51.100." + std::to_string(1 + c);
+      Packet out = deliver(c % 2, PacketBuilder()
+                                      .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                                      .ipv4(client, "192.0.2.10")
+                                      .tcp(static_cast<uint16_t>(40000 + c), 80, net::kTcpSyn)
+                                      .build());
+      ASSERT_EQ(out.verdict, Verdict::tx);
+      if (mode == FwdMode::dr) continue;
+      // The server's reply, received by the other worker, reaches the flow's owner.
+      net::ParsedPacket o;
+      ASSERT_EQ(net::parse({out.data, out.len}, o), net::ParseError::ok);
+      const std::string src(net::to_text(o.tuple.dst).view()),
+          dst(net::to_text(o.tuple.src).view());
+      Packet back = deliver((c + 1) % 2, PacketBuilder()
+                                             .eth("02:00:00:00:01:01", "02:00:00:00:00:01")
+                                             .ipv4(src, dst)
+                                             .tcp(o.tuple.dport, o.tuple.sport, net::kTcpAck)
+                                             .build());
+      EXPECT_EQ(back.verdict, Verdict::tx) << to_string(mode) << " client " << client;
+    }
+    EXPECT_GT(w0.flows(), 0u) << to_string(mode);
+    EXPECT_GT(w1.flows(), 0u) << to_string(mode);
+    EXPECT_EQ(w0.flows() + w1.flows(), 64u) << to_string(mode);
+    for (uint16_t c = 0; c < 64; ++c) {
+      const net::FiveTuple t{.src = ip(("198.51.100." + std::to_string(1 + c)).c_str()),
+                             .dst = ip("192.0.2.10"),
+                             .sport = static_cast<uint16_t>(40000 + c),
+                             .dport = 80,
+                             .proto = net::kProtoTcp};
+      const uint16_t owner = Worker::owner_of_client(t.src, t.sport, 2);
+      EXPECT_GE(workers[owner]->find_flow_rs(t, 100), 0);
+      EXPECT_EQ(workers[1 - owner]->find_flow_rs(t, 100), -1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gale::lb
