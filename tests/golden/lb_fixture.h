@@ -269,6 +269,7 @@ struct Out {
   Verdict verdict = Verdict::drop;
   Drop drop = Drop::none;
   uint16_t port = 0;
+  uint16_t owner = 0;  // handoff: the owning worker
   Bytes bytes;
 };
 
@@ -328,7 +329,7 @@ class Golden {
                  .port = port};
     worker.process(b, now);
     const lb::Packet& p = b.pkts[0];
-    Out o{.verdict = p.verdict, .drop = p.drop_reason, .port = p.port};
+    Out o{.verdict = p.verdict, .drop = p.drop_reason, .port = p.port, .owner = p.owner};
     if (p.verdict == Verdict::tx) o.bytes.assign(p.data, p.data + p.len);
     return o;
   }

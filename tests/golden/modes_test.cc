@@ -312,20 +312,28 @@ TEST_P(ModesGolden, FullNatTranslatesBothWays) {
 TEST(FullNatGolden, TwoWorkersUseDisjointLocalPortRanges) {
   Golden w0({}, {.flows_v4 = 64, .flows_v6 = 64, .id = 0, .count = 2});
   Golden w1({}, {.flows_v4 = 64, .flows_v6 = 64, .id = 1, .count = 2});
+  Golden* const workers[] = {&w0, &w1};
   const uint16_t mid = kLportLo + (kLportHi - kLportLo + 1) / 2;
+  int flows_of[2] = {0, 0};
   for (uint16_t cport = 40000; cport < 40020; ++cport) {
     const Seg s{
         .src = kV4.client, .dst = kV4.vip, .sport = cport, .dport = 95, .flags = net::kTcpSyn};
-    const Out a = w0.run(frame(kClientSideMac, kPort0Mac, s));
-    const Out b = w1.run(frame(kClientSideMac, kPort0Mac, s));
-    ASSERT_EQ(a.verdict, Verdict::tx);
-    ASSERT_EQ(b.verdict, Verdict::tx);
-    const uint16_t pa = be16(a.bytes, 34), pb = be16(b.bytes, 34);
-    EXPECT_GE(pa, kLportLo);
-    EXPECT_LT(pa, mid);
-    EXPECT_GE(pb, mid);
-    EXPECT_LE(pb, kLportHi);
+    // The client endpoint picks the worker; the other one hands the frame to it.
+    const uint16_t owner = lb::Worker::owner_of_client(ip(s.src), cport, 2);
+    ASSERT_LT(owner, 2);
+    const Out other = workers[1 - owner]->run(frame(kClientSideMac, kPort0Mac, s));
+    EXPECT_EQ(other.verdict, Verdict::handoff);
+    EXPECT_EQ(other.owner, owner);
+    const Out out = workers[owner]->run(frame(kClientSideMac, kPort0Mac, s));
+    ASSERT_EQ(out.verdict, Verdict::tx);
+    const uint16_t lport = be16(out.bytes, 34);
+    EXPECT_GE(lport, owner == 0 ? kLportLo : mid);
+    EXPECT_LE(lport, owner == 0 ? mid - 1 : kLportHi);
+    EXPECT_EQ(w0.worker.owner_of_local_port(lport), owner);  // replies find the owner
+    ++flows_of[owner];
   }
+  EXPECT_GT(flows_of[0], 0);
+  EXPECT_GT(flows_of[1], 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, ModesGolden, ::testing::ValuesIn(kCases), case_name);
