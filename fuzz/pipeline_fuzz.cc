@@ -222,6 +222,8 @@ void check_output(const lb::Packet& p, const Frame& f) {
       CHECK(p.drop_reason != lb::Drop::none);
       CHECK(static_cast<int>(p.drop_reason) < lb::kDropCount);
       break;
+    case lb::Verdict::handoff:
+      __builtin_trap();  // the only worker owns every flow
     default:
       __builtin_trap();
   }
@@ -232,6 +234,7 @@ void check_counters(const lb::WorkerCounters& c) {
   for (uint64_t d : c.drops)
     dropped += d;
   CHECK(c.drops[static_cast<int>(lb::Drop::none)] == 0);
+  CHECK(c.handed_off == 0);
   CHECK(c.rx == c.tx + c.to_kernel + dropped);
 }
 
