@@ -129,6 +129,16 @@ Expected<void> Snapshot::finalize() {
     }
     s.maglev = build_maglev(backends, maglev_size);
   }
+  // A removed NAT server keeps draining: its replies must still be recognised. Its
+  // service index is the one it had (the builder keeps it) when that still exists.
+  for (size_t id = 0; id < real_servers.size(); ++id) {
+    const RealServer& rs = real_servers[id];
+    if (rs.live || rs.mode != FwdMode::nat || rs.service >= services.size()) continue;
+    const Service& s = services[rs.service];
+    if (rs.port || !s.fwmark)
+      items.push_back({EndpointKind::nat_rs, rs.addr, rs.port ? rs.port : s.port, s.proto,
+                       static_cast<uint32_t>(id)});
+  }
   for (const FwmarkRule& r : fwmark_rules)
     if (r.service >= services.size() || services[r.service].fwmark != r.fwmark)
       return fail("fwmark rule for mark " + std::to_string(r.fwmark) + " has no virtual service");

@@ -1,17 +1,14 @@
-// Golden tests that show bugs in files this suite may not change (src/lb/worker.*,
-// snapshot.*, flow_table.h, flow_key.h, conn_state.*). NOT built: add it to golden_lb
-// in tests/CMakeLists.txt once the bugs are fixed, then fold the tests into the others.
+// Draining: a real server removed by a reload keeps its connections, both ways.
 #include "lb_fixture.h"
 
 namespace gale::golden {
 namespace {
 
 // A NAT real server removed by a reload (kept in real_servers with live = false, gone
-// from its service's dests) must keep its flows both ways until they drain. The
-// request direction works; the server's replies do not: Snapshot::finalize() adds the
-// nat_rs endpoint (how Worker::classify recognises a NAT reply) only for servers in a
-// service's dests, so the reply matches no endpoint and goes to the kernel.
-TEST(KnownBugs, NatReplyOfADrainingServerIsTranslated) {
+// from its service's dests) keeps its flows both ways until they drain: its replies
+// are still recognised by their source (Snapshot::finalize registers draining NAT
+// servers too).
+TEST(Drain, NatReplyOfADrainingServerIsTranslated) {
   for (const Family* f : {&kV4, &kV6}) {
     SCOPED_TRACE(f->name);
     Golden g;

@@ -1,0 +1,65 @@
+// What the host knows about its neighbours and routes, read over rtnetlink: the MAC
+// addresses real servers and next hops resolve to, the interfaces' own MACs and MTUs,
+// and the default gateway. galed reads them to build snapshots, and asks the kernel to
+// resolve what it does not know yet (DESIGN.md: neighbour handling).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "net/addr.h"
+
+namespace gale::ctl {
+
+struct Neighbour {
+  net::IpAddr addr;
+  net::MacAddr mac;
+  int ifindex = 0;
+  bool usable = false;  // REACHABLE, STALE, DELAY, PROBE or PERMANENT
+};
+
+struct Link {
+  int ifindex = 0;
+  std::string name;
+  net::MacAddr mac;
+  uint32_t mtu = 0;
+};
+
+// A route lookup's answer (as `ip route get ADDR`).
+struct RouteHop {
+  int ifindex = 0;
+  std::optional<net::IpAddr> gateway;  // none: the destination is on-link
+};
+
+class Rtnetlink {
+ public:
+  static Expected<Rtnetlink> open();
+  Rtnetlink(Rtnetlink&& o) noexcept : fd_(o.fd_), seq_(o.seq_) { o.fd_ = -1; }
+  Rtnetlink& operator=(Rtnetlink&&) = delete;
+  ~Rtnetlink();
+
+  Expected<std::vector<Neighbour>> neighbours();
+  Expected<Link> link(const std::string& name);
+  Expected<RouteHop> route_to(const net::IpAddr& dst);
+
+ private:
+  explicit Rtnetlink(int fd) : fd_(fd) {}
+  // Sends one request and collects every answer message (a dump or a single reply).
+  Expected<std::vector<std::vector<uint8_t>>> transact(const void* req, size_t len);
+  int fd_ = -1;
+  uint32_t seq_ = 1;
+};
+
+// Makes the kernel resolve `addr` on `ifindex` (it sends an ARP request / neighbour
+// solicitation): a zero-length UDP datagram to the discard port, bound to the device.
+void trigger_resolution(const net::IpAddr& addr, const std::string& ifname);
+
+// The next hop's MAC for reaching `dst`, from the route and the neighbour table.
+std::optional<net::MacAddr> next_hop_mac(Rtnetlink& nl, const std::vector<Neighbour>& neigh,
+                                         const net::IpAddr& dst, int* ifindex_out = nullptr,
+                                         net::IpAddr* hop_out = nullptr);
+
+}  // namespace gale::ctl
