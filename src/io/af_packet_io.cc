@@ -80,6 +80,10 @@ void AfPacketIo::open_ring(Ring& r) {
   if (r.fd < 0) fail_on(r.ifname, "socket(AF_PACKET)");
   set_opt(r.fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V3}, r.ifname, "PACKET_VERSION v3");
 
+  // Before the rings (the kernel refuses it after): a malformed tx slot is skipped
+  // (TP_STATUS_WRONG_FORMAT) instead of stopping the ring.
+  set_opt(r.fd, SOL_PACKET, PACKET_LOSS, int{1}, r.ifname, "PACKET_LOSS");
+
   tpacket_req3 rx{};
   rx.tp_block_size = cfg_.rx_block_size;
   rx.tp_block_nr = cfg_.rx_blocks;
@@ -107,8 +111,6 @@ void AfPacketIo::open_ring(Ring& r) {
 
   // Straight to the driver: no qdisc, and the send is done when sendto() returns.
   set_opt(r.fd, SOL_PACKET, PACKET_QDISC_BYPASS, int{1}, r.ifname, "PACKET_QDISC_BYPASS");
-  // A malformed tx slot is skipped (TP_STATUS_WRONG_FORMAT) instead of stopping the ring.
-  set_opt(r.fd, SOL_PACKET, PACKET_LOSS, int{1}, r.ifname, "PACKET_LOSS");
   // Frames the host itself sends on the interface are not ours to forward.
   set_opt(r.fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, int{1}, r.ifname, "PACKET_IGNORE_OUTGOING");
 

@@ -252,6 +252,7 @@ void AfXdpIo::complete(lb::Batch& batch) {
         ++stats_.kernel_dropped;
         break;
       case lb::Verdict::drop:
+      case lb::Verdict::handoff:  // the worker loop has copied it to its owner already
         break;
     }
     if (!keep) s.free.push_back(origin_[i].chunk);

@@ -70,6 +70,9 @@ void MemoryIo::complete(lb::Batch& batch) {
       case lb::Verdict::drop:
         ++dropped_;
         break;
+      case lb::Verdict::handoff:  // the worker loop has copied it to its owner already
+        ++handed_off_;
+        break;
     }
   }
   batch.count = 0;

@@ -34,6 +34,7 @@ class MemoryIo final : public PortIo {
   const std::vector<Frame>& sent(uint16_t port) const { return sent_[port]; }
   const std::vector<Frame>& to_kernel(uint16_t port) const { return kernel_[port]; }
   uint64_t dropped() const { return dropped_; }
+  uint64_t handed_off() const { return handed_off_; }
   uint64_t flushes() const { return flushes_; }
   void clear_output();
 
@@ -52,7 +53,7 @@ class MemoryIo final : public PortIo {
   std::vector<Input> inputs_;
   size_t next_ = 0;
   std::vector<std::vector<Frame>> sent_, kernel_;
-  uint64_t dropped_ = 0, flushes_ = 0;
+  uint64_t dropped_ = 0, handed_off_ = 0, flushes_ = 0;
   IoStats stats_;
 };
 

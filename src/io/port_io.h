@@ -33,7 +33,8 @@ class PortIo {
   // Never blocks.
   virtual uint16_t rx(lb::Batch& batch) = 0;
   // Disposes of every frame of a batch rx() filled, by verdict: tx -> queued on
-  // Packet::port; to_kernel -> the host stack where the backend can; drop -> freed.
+  // Packet::port; to_kernel -> the host stack where the backend can; drop -> freed;
+  // handoff -> freed (the worker loop copies such frames to their owner before this).
   virtual void complete(lb::Batch& batch) = 0;
   // Kicks transmission of what complete() queued (one syscall per socket at most).
   virtual void flush() = 0;

@@ -180,9 +180,18 @@ XdpProgram::XdpProgram(const XdpProgramConfig& cfg) : cfg_(cfg) {
 }
 
 XdpProgram::~XdpProgram() {
-  // Detach only if the attached program is still ours (XDP_FLAGS_REPLACE checks it).
-  LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = prog_fd_);
-  bpf_xdp_detach(static_cast<int>(ifindex_), attach_flag(mode_) | XDP_FLAGS_REPLACE, &opts);
+  // Detach only if the attached program is still ours (another run may have replaced
+  // it); XDP_FLAGS_REPLACE makes the kernel check that again atomically.
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  uint32_t attached = 0;
+  if (bpf_obj_get_info_by_fd(prog_fd_, &info, &len) == 0 &&
+      bpf_xdp_query_id(static_cast<int>(ifindex_), static_cast<int>(attach_flag(mode_)),
+                       &attached) == 0 &&
+      attached == info.id) {
+    LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = prog_fd_);
+    bpf_xdp_detach(static_cast<int>(ifindex_), attach_flag(mode_) | XDP_FLAGS_REPLACE, &opts);
+  }
   bpf_object__close(obj_);
 }
 

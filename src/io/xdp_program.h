@@ -50,6 +50,7 @@ class XdpProgram {
   uint32_t ifindex() const { return ifindex_; }
   XdpMode mode() const { return mode_; }
   int xsk_map_fd() const { return xsks_fd_; }
+  int prog_fd() const { return prog_fd_; }  // for BPF_PROG_TEST_RUN in tests
 
   // Makes the maps say exactly `owned`: entries no longer listed are removed, new ones
   // added; entries in both are never absent in between.

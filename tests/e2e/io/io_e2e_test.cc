@@ -1,0 +1,407 @@
+// e2e tests of the I/O backends on a veth pair between two namespaces (run as root):
+// AF_PACKET rx/tx and its ownership filter, the XDP steering program and AF_XDP rx/tx.
+// The io code runs in the test thread moved into namespace a (InNetns); the peer is a
+// plain UDP socket (and ping) in namespace b.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <optional>
+#include <sstream>
+
+#include "io/af_packet_io.h"
+#include "io/af_xdp_io.h"
+#include "io/command.h"
+#include "io/owned_filter.h"
+#include "io/xdp_program.h"
+#include "netns.h"
+#include "packet_builder.h"
+
+namespace gale::io {
+namespace {
+
+using e2e::eventually;
+using e2e::InNetns;
+using e2e::out;
+using e2e::sh;
+using e2e::Topology;
+using namespace std::chrono_literals;
+
+#define REQUIRE_ROOT() \
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)"
+
+// A UDP socket in namespace b.
+class Peer {
+ public:
+  Peer(const Topology& t) : t_(t) {
+    InNetns in(t.ns_b);
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    timeval tv{.tv_sec = 0, .tv_usec = 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~Peer() { close(fd_); }
+  // Unconnected: the ICMP port unreachable namespace a's kernel may answer is ignored.
+  void send(uint16_t port, const std::string& msg) {
+    sockaddr_in to{.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, t_.ip_a.c_str(), &to.sin_addr);
+    sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+  std::optional<std::string> recv() {
+    char buf[2048];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n < 0) return std::nullopt;
+    return std::string(buf, static_cast<size_t>(n));
+  }
+
+ private:
+  const Topology& t_;
+  int fd_ = -1;
+};
+
+// An IPv4 UDP frame to `port`: its payload, or nullopt.
+std::optional<std::string> udp_payload_to(const lb::Packet& p, uint16_t port) {
+  const uint8_t* d = p.data;
+  if (p.len < 42 || d[12] != 0x08 || d[13] != 0x00 || d[23] != IPPROTO_UDP) return std::nullopt;
+  const size_t ihl = (d[14] & 0xf) * 4u;
+  const uint8_t* udp = d + 14 + ihl;
+  if (14 + ihl + 8 > p.len || ((udp[2] << 8) | udp[3]) != port) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(udp + 8), p.len - (14 + ihl + 8));
+}
+
+// Turns a received UDP frame into the answer: MACs, addresses and ports swapped (the
+// checksums stay valid: the sums are the same).
+void reflect(lb::Packet& p) {
+  uint8_t* d = p.data;
+  uint8_t tmp[6];
+  std::memcpy(tmp, d, 6);
+  std::memcpy(d, d + 6, 6);
+  std::memcpy(d + 6, tmp, 6);
+  std::memcpy(tmp, d + 26, 4);
+  std::memcpy(d + 26, d + 30, 4);
+  std::memcpy(d + 30, tmp, 4);
+  uint8_t* udp = d + 14 + (d[14] & 0xf) * 4u;
+  std::memcpy(tmp, udp, 2);
+  std::memcpy(udp, udp + 2, 2);
+  std::memcpy(udp + 2, tmp, 2);
+  p.verdict = lb::Verdict::tx;
+}
+
+// Receives until a UDP frame to `port` shows up; reflects it when asked. Every other
+// frame goes to the kernel. The payloads of all frames to `port`.
+std::vector<std::string> pump(PortIo& io, uint16_t port, bool reflect_it,
+                              std::chrono::milliseconds timeout = 3000ms) {
+  std::vector<std::string> got;
+  lb::Batch batch;
+  eventually(
+      [&] {
+        io.wait_rx(20);
+        io.rx(batch);
+        for (int i = 0; i < batch.count; ++i) {
+          lb::Packet& p = batch.pkts[i];
+          EXPECT_GE(p.headroom, lb::kMinHeadroom);
+          p.verdict = lb::Verdict::to_kernel;
+          if (auto s = udp_payload_to(p, port)) {
+            got.push_back(*s);
+            if (reflect_it) reflect(p);
+          }
+        }
+        io.complete(batch);
+        io.flush();
+        return !got.empty();
+      },
+      timeout);
+  return got;
+}
+
+// Namespace a's count of UDP datagrams to a port nobody listens on.
+uint64_t udp_no_ports(const Topology& t) {
+  std::istringstream in(out(t.in_a("cat /proc/net/snmp")));
+  std::string line, header;
+  while (std::getline(in, line)) {
+    if (line.rfind("Udp:", 0) != 0) continue;
+    if (header.empty()) {
+      header = line;
+      continue;
+    }
+    std::istringstream h(header), v(line);
+    std::string name, value;
+    while (h >> name && v >> value)
+      if (name == "NoPorts") return std::stoull(value);
+  }
+  return 0;
+}
+
+bool has_xdp(const Topology& t) {
+  return out("ip -n " + t.ns_a + " link show " + t.va).find("xdp") != std::string::npos;
+}
+
+TEST(AfPacket, ReceivesAndTransmits) {
+  REQUIRE_ROOT();
+  Topology t;
+  Peer peer(t);
+  InNetns in(t.ns_a);
+  AfPacketIo io({.interfaces = {t.va}});
+  // The peer resends until the dataplane has seen it (the first may wait for ARP).
+  std::vector<std::string> got;
+  for (int i = 0; i < 5 && got.empty(); ++i) {
+    peer.send(9000, "hello");
+    got = pump(io, 9000, true, 600ms);
+  }
+  ASSERT_FALSE(got.empty()) << "the UDP datagram never reached AF_PACKET rx";
+  EXPECT_EQ(got[0], "hello");
+  // The reflected frame went out by the tx ring and reached the peer's socket.
+  std::optional<std::string> reply;
+  ASSERT_TRUE(eventually([&] { return (reply = peer.recv()).has_value(); }));
+  EXPECT_EQ(*reply, "hello");
+  const IoStats st = io.stats();
+  EXPECT_GE(st.rx, 1u);
+  EXPECT_GE(st.tx, 1u);
+  EXPECT_EQ(st.tx_dropped, 0u);
+}
+
+TEST(AfPacket, OwnershipFilterHidesOwnedFramesFromTheKernel) {
+  REQUIRE_ROOT();
+  Topology t;
+  Peer peer(t);
+  InNetns in(t.ns_a);
+  AfPacketIo io({.interfaces = {t.va}});
+  // Without the filter the kernel sees the datagram too: UDP NoPorts counts it.
+  const uint64_t before = udp_no_ports(t);
+  std::vector<std::string> got;
+  for (int i = 0; i < 5 && got.empty(); ++i) {
+    peer.send(9000, "x");
+    got = pump(io, 9000, false, 600ms);
+  }
+  ASSERT_FALSE(got.empty());
+  ASSERT_TRUE(eventually([&] { return udp_no_ports(t) > before; }));
+
+  const net::IpAddr a = *net::parse_ip(t.ip_a);
+  const OwnedEndpoint owned[] = {{.addr = a, .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  auto r = install_owned_filter(t.va, owned);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const uint64_t mid = udp_no_ports(t);
+  peer.send(9000, "owned");
+  got = pump(io, 9000, false);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], "owned");  // the dataplane still gets it...
+  // ...and the kernel does not: a datagram to a port not owned, sent after it, is
+  // counted alone (frames on a veth queue are handled in order).
+  peer.send(9001, "not owned");
+  ASSERT_TRUE(eventually([&] { return udp_no_ports(t) > mid; }));
+  EXPECT_EQ(udp_no_ports(t), mid + 1);
+
+  ASSERT_TRUE(remove_owned_filter(t.va).has_value());
+  EXPECT_EQ(out(t.in_a("nft list tables")).find(owned_filter_table(t.va)), std::string::npos);
+  EXPECT_TRUE(remove_owned_filter(t.va).has_value());  // removing twice is fine
+}
+
+TEST(OwnedFilter, ReportsNftErrors) {
+  REQUIRE_ROOT();
+  Topology t;
+  InNetns in(t.ns_a);
+  // An address family nft cannot match (none) is skipped; a rule it rejects is reported
+  // with nft's own message and the interface.
+  auto bad = run_command({"nft", "-f", "-"}, "table netdev x { chain y { bogus; } }\n");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("nft -f -: "), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("bogus"), std::string::npos) << bad.error().message;
+  auto missing = run_command({"gale-no-such-tool"});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("cannot run gale-no-such-tool"), std::string::npos)
+      << missing.error().message;
+  const OwnedEndpoint wide[] = {
+      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9, .port_hi = 8}};  // lo > hi
+  auto r = install_owned_filter(t.va, wide);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find(t.va), std::string::npos) << r.error().message;
+}
+
+TEST(AfXdp, SteersOwnedFramesAndPassesTheRest) {
+  REQUIRE_ROOT();
+  Topology t;
+  Peer peer(t);
+  {
+    InNetns in(t.ns_a);
+    XdpProgram prog({.ifname = t.va, .enable_all_queues = true});
+    EXPECT_EQ(prog.mode(), XdpMode::native);
+    EXPECT_TRUE(has_xdp(t));
+    const net::IpAddr a = *net::parse_ip(t.ip_a);
+    const OwnedEndpoint owned[] = {{.addr = a, .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+    ASSERT_TRUE(prog.set_owned(owned).has_value());
+    AfXdpIo io({.programs = {&prog}});
+    EXPECT_EQ(io.sockets(), 2u);   // every active queue is bound
+    EXPECT_FALSE(io.zero_copy());  // veth refuses zero-copy
+
+    // Not owned: ARP and ping are answered by the kernel while the program is attached.
+    EXPECT_TRUE(eventually([&] { return sh(t.in_b("ping -c 1 -W 1 " + t.ip_a)) == 0; }));
+
+    // Owned: reaches rx(); reflected, it leaves by the socket's tx ring.
+    const uint64_t no_ports = udp_no_ports(t);
+    std::vector<std::string> got;
+    for (int i = 0; i < 5 && got.empty(); ++i) {
+      peer.send(9000, "steered");
+      got = pump(io, 9000, true, 600ms);
+    }
+    ASSERT_FALSE(got.empty()) << "the owned datagram never reached AF_XDP rx";
+    EXPECT_EQ(got[0], "steered");
+    std::optional<std::string> reply;
+    ASSERT_TRUE(eventually([&] { return (reply = peer.recv()).has_value(); }));
+    EXPECT_EQ(*reply, "steered");
+    EXPECT_EQ(udp_no_ports(t), no_ports);  // the kernel never saw the owned datagram
+
+    // Not owned UDP goes to the kernel, not to the sockets.
+    peer.send(9001, "kernel's");
+    EXPECT_TRUE(eventually([&] { return udp_no_ports(t) > no_ports; }));
+    EXPECT_TRUE(pump(io, 9001, false, 200ms).empty());
+    const SteerStats ss = prog.stats();
+    EXPECT_GE(ss.redirected, 1u);
+    EXPECT_GE(ss.passed, 1u);
+    EXPECT_GE(io.stats().tx, 1u);
+  }
+  EXPECT_FALSE(has_xdp(t)) << "the program stayed attached after destruction";
+}
+
+TEST(AfXdp, GenericModeWorksToo) {
+  REQUIRE_ROOT();
+  Topology t;
+  Peer peer(t);
+  {
+    InNetns in(t.ns_a);
+    XdpProgram prog({.ifname = t.va, .force_generic = true});
+    EXPECT_EQ(prog.mode(), XdpMode::generic);
+    const OwnedEndpoint owned[] = {
+        {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+    ASSERT_TRUE(prog.set_owned(owned).has_value());
+    AfXdpIo io({.programs = {&prog}});
+    std::vector<std::string> got;
+    for (int i = 0; i < 5 && got.empty(); ++i) {
+      peer.send(9000, "generic");
+      got = pump(io, 9000, true, 600ms);
+    }
+    ASSERT_FALSE(got.empty());
+    std::optional<std::string> reply;
+    ASSERT_TRUE(eventually([&] { return (reply = peer.recv()).has_value(); }));
+    EXPECT_EQ(*reply, "generic");
+  }
+  EXPECT_FALSE(has_xdp(t));
+}
+
+TEST(AfXdp, DetachesAProgramLeftByACrashedRun) {
+  REQUIRE_ROOT();
+  Topology t;
+  InNetns in(t.ns_a);
+  auto first = std::make_unique<XdpProgram>(XdpProgramConfig{.ifname = t.va});
+  // As if `first` had crashed: a new start finds gale_steer attached and replaces it.
+  auto second = std::make_unique<XdpProgram>(XdpProgramConfig{.ifname = t.va});
+  EXPECT_TRUE(has_xdp(t));
+  second.reset();
+  EXPECT_FALSE(has_xdp(t));
+  first.reset();  // its detach finds another (no) program: harmless
+  EXPECT_FALSE(has_xdp(t));
+}
+
+// The steering decisions, frame by frame, through BPF_PROG_TEST_RUN. A socket is bound
+// on queue 0 so that the XSKMAP lookup succeeds and owned frames return XDP_REDIRECT.
+TEST(AfXdp, SteeringDecisions) {
+  REQUIRE_ROOT();
+  Topology t;
+  InNetns in(t.ns_a);
+  XdpProgram prog({.ifname = t.va});
+  const OwnedEndpoint owned[] = {
+      {.addr = *net::parse_ip("10.9.0.1"), .port_lo = 80, .port_hi = 80, .proto = 6},
+      {.addr = *net::parse_ip("fd00::1"), .port_lo = 53, .port_hi = 53, .proto = 17},
+      {.addr = *net::parse_ip("10.9.1.1"), .port_lo = 2000, .port_hi = 3000},  // laddr
+      {.addr = *net::parse_ip("10.9.2.1"),
+       .port_lo = 8080,
+       .port_hi = 8080,
+       .proto = 6,
+       .match_source = true},  // NAT real server
+  };
+  ASSERT_TRUE(prog.set_owned(owned).has_value());
+  AfXdpIo io({.programs = {&prog}, .queues = {{.port = 0, .queue = 0}}});
+
+  auto verdict = [&](const std::vector<uint8_t>& frame) {
+    std::vector<uint8_t> buf(frame);
+    // data/data_end of the context say where the frame is in data_in (all of it).
+    xdp_md ctx{.data = 0,
+               .data_end = static_cast<uint32_t>(buf.size()),
+               .ingress_ifindex = prog.ifindex(),
+               .rx_queue_index = 0};
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf.data(),
+                .data_size_in = static_cast<uint32_t>(buf.size()), .ctx_in = &ctx,
+                .ctx_size_in = sizeof ctx);
+    EXPECT_EQ(bpf_prog_test_run_opts(prog.prog_fd(), &opts), 0) << std::strerror(errno);
+    return opts.retval;
+  };
+  using test::PacketBuilder;
+  const char* m1 = "02:00:00:00:00:01";
+  const char* m2 = "02:00:00:00:00:02";
+  auto v4 = [&] { return PacketBuilder().eth(m1, m2); };
+  // Services: dst addr + port + proto.
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").tcp(1234, 80).build()), XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").udp(1234, 80).build()), XDP_PASS);
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").tcp(1234, 22).build()), XDP_PASS);
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.2").tcp(1234, 80).build()), XDP_PASS);
+  EXPECT_EQ(verdict(v4().vlan(7).ipv4("1.1.1.1", "10.9.0.1").tcp(1234, 80).build()), XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv6("2001:db8::1", "fd00::1").udp(5353, 53).build()), XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv6("2001:db8::1", "fd00::1").tcp(5353, 53).build()), XDP_PASS);
+  // FullNAT local address: any protocol, dst port in range.
+  EXPECT_EQ(verdict(v4().ipv4("10.8.0.5", "10.9.1.1").tcp(80, 2000).build()), XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("10.8.0.5", "10.9.1.1").udp(53, 3000).build()), XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("10.8.0.5", "10.9.1.1").tcp(80, 3001).build()), XDP_PASS);
+  EXPECT_EQ(verdict(v4().ipv4("10.8.0.5", "10.9.1.1").tcp(80, 22).build()), XDP_PASS);
+  // NAT real server replies: src addr + port + proto.
+  EXPECT_EQ(verdict(v4().ipv4("10.9.2.1", "1.1.1.1").tcp(8080, 40000).build()), XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("10.9.2.1", "1.1.1.1").tcp(22, 40000).build()), XDP_PASS);
+  // ICMP errors about packets the dataplane sent: from a VIP, from a local address, to
+  // a NAT real server. Echo, and errors about others' packets, go to the kernel.
+  EXPECT_EQ(verdict(v4().ipv4("9.9.9.9", "10.9.0.1")
+                        .icmp(3, 4, 1400)
+                        .ipv4("10.9.0.1", "1.1.1.1")
+                        .tcp(80, 1234)
+                        .build()),
+            XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("9.9.9.9", "10.9.1.1")
+                        .icmp(3, 4, 1400)
+                        .ipv4("10.9.1.1", "10.8.0.5")
+                        .udp(2500, 53)
+                        .build()),
+            XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("9.9.9.9", "1.1.1.1")
+                        .icmp(11, 0)
+                        .ipv4("1.1.1.1", "10.9.2.1")
+                        .tcp(40000, 8080)
+                        .build()),
+            XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("9.9.9.9", "10.9.0.1")
+                        .icmp(3, 4, 1400)
+                        .ipv4("10.9.0.1", "1.1.1.1")
+                        .tcp(22, 1234)
+                        .build()),
+            XDP_PASS);
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").icmp(8, 0).payload("ping").build()), XDP_PASS);
+  EXPECT_EQ(verdict(v4().ipv6("2001:db8::9", "fd00::1")
+                        .icmp(2, 0, 1280)
+                        .ipv6("fd00::1", "2001:db8::1")
+                        .udp(53, 5353)
+                        .build()),
+            XDP_REDIRECT);
+  // Non-first fragments carry no ports: the kernel reassembles.
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").frag(100).tcp(1234, 80).build()), XDP_PASS);
+  // ARP, and a frame too short for Ethernet.
+  std::vector<uint8_t> arp(42, 0);
+  std::memset(arp.data(), 0xff, 6);
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  EXPECT_EQ(verdict(arp), XDP_PASS);
+  EXPECT_EQ(verdict(std::vector<uint8_t>(arp.begin(), arp.begin() + 14)), XDP_PASS);
+}
+
+}  // namespace
+}  // namespace gale::io
