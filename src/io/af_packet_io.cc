@@ -189,31 +189,35 @@ uint16_t AfPacketIo::rx(lb::Batch& batch) {
   return n;
 }
 
+bool AfPacketIo::transmit(uint16_t port, const uint8_t* data, uint16_t len) {
+  if (port >= rings_.size() || len + kTxDataOffset > cfg_.tx_frame_size) {
+    ++stats_.tx_dropped;
+    return false;
+  }
+  Ring& r = rings_[port];
+  uint8_t* slot = r.tx + size_t{r.tx_next} * cfg_.tx_frame_size;
+  auto* h = reinterpret_cast<tpacket3_hdr*>(slot);
+  const uint32_t st = load_acquire(h->tp_status);
+  if (st != TP_STATUS_AVAILABLE && st != TP_STATUS_WRONG_FORMAT) {
+    ++stats_.tx_dropped;  // the kernel has not sent this slot yet: ring full
+    return false;
+  }
+  std::memcpy(slot + kTxDataOffset, data, len);
+  h->tp_len = len;
+  h->tp_snaplen = len;
+  h->tp_next_offset = 0;
+  store_release(h->tp_status, TP_STATUS_SEND_REQUEST);
+  r.tx_next = (r.tx_next + 1) % cfg_.tx_frames;
+  r.tx_pending = true;
+  ++stats_.tx;
+  return true;
+}
+
 void AfPacketIo::complete(lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];
     // to_kernel: the host stack already has its own copy; drop: the buffer is reused.
-    if (p.verdict != lb::Verdict::tx) continue;
-    if (p.port >= rings_.size() || p.len + kTxDataOffset > cfg_.tx_frame_size) {
-      ++stats_.tx_dropped;
-      continue;
-    }
-    Ring& r = rings_[p.port];
-    uint8_t* slot = r.tx + size_t{r.tx_next} * cfg_.tx_frame_size;
-    auto* h = reinterpret_cast<tpacket3_hdr*>(slot);
-    const uint32_t st = load_acquire(h->tp_status);
-    if (st != TP_STATUS_AVAILABLE && st != TP_STATUS_WRONG_FORMAT) {
-      ++stats_.tx_dropped;  // the kernel has not sent this slot yet: ring full
-      continue;
-    }
-    std::memcpy(slot + kTxDataOffset, p.data, p.len);
-    h->tp_len = p.len;
-    h->tp_snaplen = p.len;
-    h->tp_next_offset = 0;
-    store_release(h->tp_status, TP_STATUS_SEND_REQUEST);
-    r.tx_next = (r.tx_next + 1) % cfg_.tx_frames;
-    r.tx_pending = true;
-    ++stats_.tx;
+    if (p.verdict == lb::Verdict::tx) transmit(p.port, p.data, p.len);
   }
   batch.count = 0;
 }

@@ -44,6 +44,7 @@ class AfPacketIo final : public PortIo {
   uint16_t rx(lb::Batch& batch) override;
   void complete(lb::Batch& batch) override;
   void flush() override;
+  bool transmit(uint16_t port, const uint8_t* data, uint16_t len) override;
   IoStats stats() const override;
   bool wait_rx(int timeout_ms) override;
 

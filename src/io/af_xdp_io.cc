@@ -227,6 +227,13 @@ bool AfXdpIo::send_copy(Sock& t, const uint8_t* data, uint16_t len) {
   return true;
 }
 
+bool AfXdpIo::transmit(uint16_t port, const uint8_t* data, uint16_t len) {
+  Sock* t = port < tx_sock_.size() ? tx_sock_[port] : nullptr;
+  const bool ok = t != nullptr && send_copy(*t, data, len);
+  ++(ok ? stats_.tx : stats_.tx_dropped);
+  return ok;
+}
+
 void AfXdpIo::complete(lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     lb::Packet& p = batch.pkts[i];

@@ -51,6 +51,16 @@ uint16_t MemoryIo::rx(lb::Batch& batch) {
   return n;
 }
 
+bool MemoryIo::transmit(uint16_t port, const uint8_t* data, uint16_t len) {
+  if (port >= cfg_.ports) {
+    ++stats_.tx_dropped;
+    return false;
+  }
+  ++stats_.tx;
+  if (cfg_.capture) sent_[port].emplace_back(data, data + len);
+  return true;
+}
+
 void MemoryIo::complete(lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];

@@ -41,6 +41,7 @@ class MemoryIo final : public PortIo {
   uint16_t rx(lb::Batch& batch) override;
   void complete(lb::Batch& batch) override;
   void flush() override { ++flushes_; }
+  bool transmit(uint16_t port, const uint8_t* data, uint16_t len) override;
   IoStats stats() const override { return stats_; }
 
  private:

@@ -38,6 +38,10 @@ class PortIo {
   virtual void complete(lb::Batch& batch) = 0;
   // Kicks transmission of what complete() queued (one syscall per socket at most).
   virtual void flush() = 0;
+  // Queues a copy of a frame that did not come from this backend's rx() (a frame
+  // another worker handed over) for transmission on `port`. False when there is no
+  // room (counted in tx_dropped).
+  virtual bool transmit(uint16_t port, const uint8_t* data, uint16_t len) = 0;
   virtual IoStats stats() const = 0;
   // Waits up to `timeout_ms` for frames to receive; true when some may be there.
   // Backends without a file descriptor to wait on return true at once.
