@@ -1,0 +1,269 @@
+// The config model: what a keepalived.conf-dialect file says, as plain aggregates.
+// parse_config() (ctl/parser.h) fills it and validates it; build_snapshot()
+// (ctl/snapshot_builder.h) turns it into the dataplane's lb::Snapshot. Health checkers
+// and VRRP are parsed and stored here; acting on them is the job of health/ and ha/.
+// Durations are kept in milliseconds because keepalived accepts fractions (advert_int 0.5).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lb/conn_state.h"
+#include "lb/maglev.h"
+#include "lb/scheduler.h"
+#include "lb/snapshot.h"
+#include "net/addr.h"
+
+namespace gale::ctl {
+
+// Where a directive was written: reported by checks that run after parsing.
+struct Location {
+  std::string file;
+  uint32_t line = 0;
+  uint32_t col = 0;
+};
+// "file:line:col"
+std::string to_string(const Location& at);
+
+// An address and a port (sorry_server, metrics_listen).
+struct Endpoint {
+  net::IpAddr addr;
+  uint16_t port = 0;
+};
+
+// ---- health checkers (stored; health/ runs them) -------------------------------------
+
+enum class CheckKind : uint8_t { tcp, http, ssl, misc, udp, dns };
+const char* to_string(CheckKind k);  // keepalived's block name: "TCP_CHECK", ...
+
+// A range of acceptable HTTP status codes (status_code 200-299).
+struct StatusRange {
+  uint16_t lo = 0;
+  uint16_t hi = 0;
+};
+
+// One url { } of HTTP_GET / SSL_GET.
+struct CheckUrl {
+  std::string path;
+  std::vector<StatusRange> status;  // empty: keepalived's default, any 2xx
+  std::string digest;               // MD5 of the body, hex; empty: not checked
+  std::string virtualhost;          // Host header for this url
+};
+
+// One checker block inside a real_server.
+struct HealthCheck {
+  CheckKind kind = CheckKind::tcp;
+  Location where;
+  uint32_t connect_timeout_ms = 5000;
+  uint16_t connect_port = 0;  // 0: the real server's port
+  std::optional<net::IpAddr> connect_ip;
+  std::optional<net::IpAddr> bindto;
+  uint16_t bind_port = 0;
+  uint32_t retry = 1;  // attempts before the server is marked down (nb_get_retry)
+  uint32_t delay_before_retry_ms = 1000;
+  std::optional<uint32_t> delay_loop_ms;  // overrides the virtual server's
+  uint32_t warmup_ms = 0;
+  // HTTP_GET, SSL_GET
+  std::vector<CheckUrl> urls;
+  std::string virtualhost;
+  bool enable_sni = false;
+  // MISC_CHECK
+  std::string misc_path;  // the command line, as written
+  uint32_t misc_timeout_ms = 0;
+  bool misc_dynamic = false;  // exit code 2..255 sets weight = code - 2
+  std::string user;
+  // UDP_CHECK
+  std::string payload;
+  bool require_reply = false;
+  // DNS_CHECK
+  std::string dns_type = "SOA";
+  std::string dns_name = ".";
+};
+
+// ---- virtual servers --------------------------------------------------------------------
+
+// real_server IP [PORT] { ... }
+struct RealServerConf {
+  Location where;
+  net::IpAddr addr;
+  uint16_t port = 0;  // 0: not written (fwmark services, DR/TUN)
+  uint32_t weight = 1;
+  bool inhibit_on_failure = false;        // unhealthy: weight 0 (quiesce) instead of removal
+  uint32_t uthreshold = 0;                // IPVS -x: 0 = no limit
+  uint32_t lthreshold = 0;                // IPVS -y
+  std::optional<lb::FwdMode> mode;        // lb_kind inside real_server; else the service's
+  std::optional<lb::TunEncap> encap;      // tunnel_encap; else gale { tunnel_encap }
+  std::optional<uint32_t> delay_loop_ms;  // overrides the virtual server's
+  std::string notify_up;
+  std::string notify_down;
+  std::vector<HealthCheck> checks;
+};
+
+enum class VsKind : uint8_t { addr, fwmark, group };
+
+// virtual_server IP PORT | fwmark N | group NAME { ... }
+struct VirtualServerConf {
+  Location where;
+  VsKind kind = VsKind::addr;
+  net::IpAddr vip;      // addr
+  uint16_t port = 0;    // addr
+  uint32_t fwmark = 0;  // fwmark
+  std::string group;    // group: a virtual_server_group's name
+  uint8_t proto = 6;    // protocol TCP | UDP
+  uint32_t delay_loop_ms = 60000;
+  lb::SchedKind sched = lb::SchedKind::wlc;  // lb_algo / lvs_sched
+  lb::FwdMode mode = lb::FwdMode::nat;       // lb_kind / lvs_method (keepalived: NAT)
+  lb::SchedFlags sched_flags;                // sh-port sh-fallback mh-port mh-fallback
+  uint32_t persistence_timeout_s = 0;
+  uint8_t persistence_prefix = 0;  // persistence_granularity as a prefix length; 0: whole
+  uint32_t quorum = 1;
+  uint32_t hysteresis = 0;
+  std::string quorum_up;
+  std::string quorum_down;
+  bool alpha = false;  // servers start down until their first check succeeds
+  bool omega = false;  // run notify_down / quorum_down on removal
+  std::optional<Endpoint> sorry_server;
+  bool sorry_server_inhibit = false;
+  std::string virtualhost;  // default Host of HTTP_GET checkers
+  std::vector<RealServerConf> real_servers;
+};
+
+// One member of a virtual_server_group: IP PORT (an IPv4 range A.B.C.D-E expands into
+// one entry per address) or fwmark N.
+struct GroupEntry {
+  Location where;
+  net::IpAddr vip;
+  uint16_t port = 0;
+  uint32_t fwmark = 0;  // != 0: a firewall-mark member
+};
+
+struct VirtualServerGroup {
+  Location where;
+  std::string name;
+  std::vector<GroupEntry> entries;
+};
+
+// ---- VRRP (stored; ha/ runs it) -----------------------------------------------------
+
+struct VrrpScript {
+  Location where;
+  std::string name;
+  std::string script;
+  uint32_t interval_ms = 1000;
+  uint32_t timeout_ms = 0;  // 0: the interval
+  int32_t weight = 0;       // -253..253: added to priority while the script succeeds/fails
+  uint32_t rise = 1;
+  uint32_t fall = 1;
+  std::string user;
+};
+
+// virtual_ipaddress entry: ADDR[/LEN] [dev IF] [label L]
+struct VirtualIp {
+  net::IpAddr addr;
+  uint8_t prefix_len = 0;  // 0: not written (/32, /128)
+  std::string dev;         // "": the instance's interface
+  std::string label;
+};
+
+// track_script NAME [weight N]
+struct TrackScript {
+  std::string name;
+  std::optional<int32_t> weight;  // overrides the script's
+};
+
+enum class VrrpState : uint8_t { backup, master };
+enum class VrrpAuth : uint8_t { none, pass, ah };
+
+struct VrrpInstance {
+  Location where;
+  std::string name;
+  VrrpState state = VrrpState::backup;
+  std::string interface;
+  uint8_t virtual_router_id = 0;  // required, 1-255
+  uint8_t priority = 100;
+  uint32_t advert_int_ms = 1000;
+  uint8_t version = 2;
+  bool nopreempt = false;
+  uint32_t preempt_delay_s = 0;
+  VrrpAuth auth_type = VrrpAuth::none;
+  std::string auth_pass;
+  std::vector<VirtualIp> vips;           // virtual_ipaddress
+  std::vector<VirtualIp> excluded_vips;  // virtual_ipaddress_excluded
+  std::vector<TrackScript> track_scripts;
+  std::vector<std::string> track_interfaces;
+  std::optional<net::IpAddr> unicast_src_ip;
+  std::vector<net::IpAddr> unicast_peers;
+  std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
+};
+
+struct VrrpSyncGroup {
+  Location where;
+  std::string name;
+  std::vector<std::string> instances;  // group { ... }
+  std::string notify_master, notify_backup, notify_fault, notify;
+};
+
+// ---- global_defs and the gale block ---------------------------------------------------
+
+struct GlobalDefs {
+  std::string router_id;
+  std::string script_user;
+  bool enable_script_security = false;
+  uint8_t vrrp_version = 2;  // default of vrrp_instance's `version`
+};
+
+enum class IoBackend : uint8_t { af_xdp, af_packet };
+const char* to_string(IoBackend b);
+
+// gale { fwmark N { match [tcp|udp] PREFIX [ports LIST] } }: which packets carry mark N.
+struct FwmarkMatch {
+  Location where;
+  uint32_t fwmark = 0;
+  std::optional<uint8_t> proto;  // not written: the virtual_server fwmark's protocol
+  net::IpAddr net;
+  uint8_t prefix_len = 0;
+  struct Ports {
+    uint16_t lo = 0;
+    uint16_t hi = 65535;
+  };
+  std::vector<Ports> ports;  // empty: all ports
+};
+
+// What keepalived never had: the dataplane's own settings.
+struct GaleConf {
+  Location where;
+  std::vector<std::string> interfaces;  // the first faces clients
+  uint32_t workers = 0;                 // 0: one per online core
+  IoBackend io = IoBackend::af_xdp;
+  uint32_t flows = 1000000;  // tracked IPv4 connections per worker
+  uint32_t flows6 = 262144;  // tracked IPv6 connections per worker
+  std::vector<net::IpAddr> fullnat_local_addresses;
+  uint16_t fullnat_port_lo = 1024;
+  uint16_t fullnat_port_hi = 65535;
+  std::optional<net::Ipv4Addr> tunnel_source;
+  std::optional<net::Ipv6Addr> tunnel_source6;
+  uint8_t tunnel_source_spread_bits = 0;
+  lb::TunEncap tunnel_encap = lb::TunEncap::ipip;
+  uint16_t gue_port = 6080;
+  uint32_t vxlan_vni = 1;
+  lb::Timeouts timeouts;
+  uint32_t maglev_size = lb::kDefaultMaglevSize;
+  std::string control_socket = "/run/gale/gale.sock";
+  Endpoint metrics_listen{.addr = net::Ipv4Addr{0x7f000001}, .port = 9469};
+  std::vector<FwmarkMatch> fwmarks;
+};
+
+struct Config {
+  GlobalDefs global;
+  bool has_gale_block = false;
+  GaleConf gale;
+  std::vector<VirtualServerConf> virtual_servers;
+  std::vector<VirtualServerGroup> groups;
+  std::vector<VrrpScript> vrrp_scripts;
+  std::vector<VrrpInstance> vrrp_instances;
+  std::vector<VrrpSyncGroup> vrrp_sync_groups;
+};
+
+}  // namespace gale::ctl

@@ -1,0 +1,24 @@
+// The parsers of the top-level blocks, one file each (parse_vs.cc, parse_vrrp.cc,
+// parse_gale.cc), called by parser.cc; validate.cc checks the whole Config after them.
+// Internal to ctl/.
+#pragma once
+
+#include "base/expected.h"
+#include "ctl/config.h"
+#include "ctl/syntax.h"
+
+namespace gale::ctl::detail {
+
+Expected<void> parse_virtual_server(const Statement& s, Config& c);
+Expected<void> parse_virtual_server_group(const Statement& s, Config& c);
+Expected<void> parse_vrrp_instance(const Statement& s, Config& c);
+Expected<void> parse_vrrp_sync_group(const Statement& s, Config& c);
+Expected<void> parse_vrrp_script(const Statement& s, Config& c);
+Expected<void> parse_gale(const Statement& s, Config& c);
+// `timeout tcp N tcpfin N udp N` (gale) and `lvs_timeouts ...` (global_defs).
+Expected<void> parse_timeouts(const Statement& s, lb::Timeouts& t);
+
+// Cross-directive checks: references resolve, families agree, required settings exist.
+Expected<void> validate(const Config& c, const std::string& main_file);
+
+}  // namespace gale::ctl::detail

@@ -1,0 +1,334 @@
+// vrrp_script, vrrp_instance, vrrp_sync_group: parsed and stored for ha/.
+#include <cctype>
+
+#include "ctl/parse_blocks.h"
+#include "ctl/parse_util.h"
+
+namespace gale::ctl::detail {
+
+namespace {
+
+Expected<void> text_value(const Statement& s, std::string& out, std::string_view usage) {
+  GALE_CTL_TRY(want_args(s, 1, 64, usage));
+  out = rest_of(s, 1);
+  return {};
+}
+
+template <typename T>
+Expected<void> num_value(const Statement& s, T& out, std::string_view usage, uint64_t lo,
+                         uint64_t hi) {
+  GALE_CTL_TRY(want_args(s, 1, 1, usage));
+  auto v = number(s.words[1], s.keyword(), lo, hi);
+  if (!v) return fail(v.error().message);
+  out = static_cast<T>(*v);
+  return {};
+}
+
+Expected<void> ms_value(const Statement& s, uint32_t& out, std::string_view usage, uint32_t max_s) {
+  GALE_CTL_TRY(want_args(s, 1, 1, usage));
+  auto v = duration_ms(s.words[1], s.keyword(), max_s);
+  if (!v) return fail(v.error().message);
+  out = *v;
+  return {};
+}
+
+// One virtual_ipaddress line: ADDR[/LEN] [dev IF] [label L]
+Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out) {
+  if (e.has_block) return error_at(e.open, "a virtual_ipaddress entry takes no block");
+  auto p = prefix(e.words[0], "virtual_ipaddress", true, false);
+  if (!p) return fail(p.error().message);
+  VirtualIp v{.addr = p->addr, .prefix_len = p->written_len ? p->len : uint8_t{0}};
+  for (size_t i = 1; i < e.words.size(); i += 2) {
+    const Word& k = e.words[i];
+    if (i + 1 >= e.words.size())
+      return error_at(k, "\"" + k.text + "\" needs a value (ADDRESS/LEN dev IFNAME label NAME)");
+    if (k.text == "dev") {
+      v.dev = e.words[i + 1].text;
+    } else if (k.text == "label") {
+      v.label = e.words[i + 1].text;
+    } else if (k.text == "brd" || k.text == "broadcast" || k.text == "scope" ||
+               k.text == "use_vmac" || k.text == "no_track" || k.text == "preferred_lft") {
+      return error_at(k, "\"" + k.text + "\" in virtual_ipaddress is not supported yet by gale");
+    } else {
+      constexpr std::string_view known[] = {"dev", "label"};
+      return error_at(
+          k, "unknown virtual_ipaddress option \"" + k.text + "\"" + did_you_mean(k.text, known));
+    }
+  }
+  out.push_back(std::move(v));
+  return {};
+}
+
+Expected<void> parse_vips(const Statement& s, std::vector<VirtualIp>& out) {
+  GALE_CTL_TRY(want_block(s, 0, 0, "virtual_ipaddress { 192.0.2.10/24 dev eth0 }"));
+  for (const Statement& e : s.block)
+    GALE_CTL_TRY(parse_vip(e, out));
+  return {};
+}
+
+}  // namespace
+
+Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
+  GALE_CTL_TRY(want_block(s, 1, 1, "vrrp_script NAME { script \"...\" }"));
+  VrrpScript vs{.where = location(s.head()), .name = s.words[1].text};
+  for (const VrrpScript& o : c.vrrp_scripts)
+    if (o.name == vs.name)
+      return error_at(s.words[1], "duplicate vrrp_script \"" + vs.name + "\" (first at " +
+                                      to_string(o.where) + ")");
+  const Rule rules[] = {
+      {"script",
+       [&](const Statement& x) -> Expected<void> {
+         return text_value(x, vs.script, "script \"CMD\"");
+       }},
+      {"interval",
+       [&](const Statement& x) -> Expected<void> {
+         return ms_value(x, vs.interval_ms, "interval SECONDS", 86400);
+       }},
+      {"timeout",
+       [&](const Statement& x) -> Expected<void> {
+         return ms_value(x, vs.timeout_ms, "timeout SECONDS", 86400);
+       }},
+      {"weight",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "weight -253..253"));
+         auto w = signed_number(x.words[1], "weight", -253, 253);
+         if (!w) return Expected<void>(fail(w.error().message));
+         vs.weight = static_cast<int32_t>(*w);
+         return Expected<void>();
+       }},
+      {"rise",
+       [&](const Statement& x) -> Expected<void> {
+         return num_value(x, vs.rise, "rise N", 1, 1000);
+       }},
+      {"fall",
+       [&](const Statement& x) -> Expected<void> {
+         return num_value(x, vs.fall, "fall N", 1, 1000);
+       }},
+      {"user",
+       [&](const Statement& x) -> Expected<void> {
+         return text_value(x, vs.user, "user NAME [GROUP]");
+       }},
+  };
+  constexpr std::string_view unsupported[] = {"init_fail"};
+  GALE_CTL_TRY(dispatch(s.block, "vrrp_script", rules, unsupported));
+  if (vs.script.empty())
+    return error_at(s.head(), "vrrp_script \"" + vs.name + "\" needs a script");
+  c.vrrp_scripts.push_back(std::move(vs));
+  return {};
+}
+
+Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
+  GALE_CTL_TRY(want_block(s, 1, 1, "vrrp_instance NAME { ... }"));
+  VrrpInstance vi{.where = location(s.head()), .name = s.words[1].text};
+  vi.version = c.global.vrrp_version;
+  for (const VrrpInstance& o : c.vrrp_instances)
+    if (o.name == vi.name)
+      return error_at(s.words[1], "duplicate vrrp_instance \"" + vi.name + "\" (first at " +
+                                      to_string(o.where) + ")");
+  static constexpr Choice<VrrpState> kStates[] = {{"MASTER", VrrpState::master},
+                                                  {"BACKUP", VrrpState::backup}};
+  static constexpr Choice<VrrpAuth> kAuths[] = {{"PASS", VrrpAuth::pass}, {"AH", VrrpAuth::ah}};
+  const auto notify = [](std::string& out) {
+    return [&out](const Statement& x) -> Expected<void> {
+      return text_value(x, out, "notify_* SCRIPT");
+    };
+  };
+  const Rule rules[] = {
+      {"state",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "state MASTER|BACKUP"));
+         auto st = choose<VrrpState>(x.words[1], "state", kStates);
+         if (!st) return Expected<void>(fail(st.error().message));
+         vi.state = *st;
+         return Expected<void>();
+       }},
+      {"interface",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "interface IFNAME"));
+         vi.interface = x.words[1].text;
+         return Expected<void>();
+       }},
+      {"virtual_router_id",
+       [&](const Statement& x) -> Expected<void> {
+         return num_value(x, vi.virtual_router_id, "virtual_router_id 1-255", 1, 255);
+       }},
+      {"priority",
+       [&](const Statement& x) -> Expected<void> {
+         return num_value(x, vi.priority, "priority 1-255", 1, 255);
+       }},
+      {"advert_int",
+       [&](const Statement& x) -> Expected<void> {
+         return ms_value(x, vi.advert_int_ms, "advert_int SECONDS", 255);
+       }},
+      {"version",
+       [&](const Statement& x) -> Expected<void> {
+         return num_value(x, vi.version, "version 2|3", 2, 3);
+       }},
+      {"nopreempt",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_flag(x));
+         vi.nopreempt = true;
+         return Expected<void>();
+       }},
+      {"preempt_delay",
+       [&](const Statement& x) -> Expected<void> {
+         return num_value(x, vi.preempt_delay_s, "preempt_delay SECONDS", 0, 1000);
+       }},
+      {"authentication",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "authentication { auth_type PASS; auth_pass SECRET }"));
+         const Rule auth[] = {
+             {"auth_type",
+              [&](const Statement& y) -> Expected<void> {
+                GALE_CTL_TRY(want_args(y, 1, 1, "auth_type PASS|AH"));
+                auto a = choose<VrrpAuth>(y.words[1], "auth_type", kAuths);
+                if (!a) return Expected<void>(fail(a.error().message));
+                vi.auth_type = *a;
+                return Expected<void>();
+              }},
+             {"auth_pass",
+              [&](const Statement& y) -> Expected<void> {
+                GALE_CTL_TRY(want_args(y, 1, 1, "auth_pass SECRET"));
+                if (y.words[1].text.size() > 8)
+                  return Expected<void>(
+                      error_at(y.words[1], "auth_pass is at most 8 characters (VRRP's limit)"));
+                vi.auth_pass = y.words[1].text;
+                return Expected<void>();
+              }},
+         };
+         return dispatch(x.block, "authentication", auth);
+       }},
+      {"virtual_ipaddress",
+       [&](const Statement& x) -> Expected<void> { return parse_vips(x, vi.vips); }},
+      {"virtual_ipaddress_excluded",
+       [&](const Statement& x) -> Expected<void> { return parse_vips(x, vi.excluded_vips); }},
+      {"track_script",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "track_script { NAME [weight N] }"));
+         for (const Statement& e : x.block) {
+           if (e.has_block)
+             return Expected<void>(error_at(e.open, "track_script entries take no block"));
+           TrackScript t{.name = e.keyword()};
+           if (e.words.size() == 3 && e.words[1].text == "weight") {
+             auto w = signed_number(e.words[2], "weight", -253, 253);
+             if (!w) return Expected<void>(fail(w.error().message));
+             t.weight = static_cast<int32_t>(*w);
+           } else if (e.words.size() != 1) {
+             return Expected<void>(
+                 error_at(e.words[1], "expected NAME [weight N] in track_script"));
+           }
+           vi.track_scripts.push_back(std::move(t));
+         }
+         return Expected<void>();
+       }},
+      {"track_interface",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "track_interface { IFNAME }"));
+         for (const Statement& e : x.block) {
+           if (e.has_block || e.words.size() != 1)
+             return Expected<void>(
+                 error_at(e.head(), "expected one IFNAME per line in track_interface"));
+           vi.track_interfaces.push_back(e.keyword());
+         }
+         return Expected<void>();
+       }},
+      {"unicast_src_ip",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "unicast_src_ip ADDRESS"));
+         auto a = address(x.words[1], "unicast_src_ip");
+         if (!a) return Expected<void>(fail(a.error().message));
+         vi.unicast_src_ip = *a;
+         return Expected<void>();
+       }},
+      {"unicast_peer",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "unicast_peer { ADDRESS }"));
+         for (const Statement& e : x.block) {
+           if (e.has_block || e.words.size() != 1)
+             return Expected<void>(
+                 error_at(e.head(), "expected one ADDRESS per line in unicast_peer"));
+           auto a = address(e.head(), "unicast_peer");
+           if (!a) return Expected<void>(fail(a.error().message));
+           vi.unicast_peers.push_back(*a);
+         }
+         return Expected<void>();
+       }},
+      {"notify_master", notify(vi.notify_master)},
+      {"notify_backup", notify(vi.notify_backup)},
+      {"notify_fault", notify(vi.notify_fault)},
+      {"notify_stop", notify(vi.notify_stop)},
+      {"notify", notify(vi.notify)},
+  };
+  constexpr std::string_view unsupported[] = {"smtp_alert",
+                                              "virtual_routes",
+                                              "virtual_rules",
+                                              "track_file",
+                                              "track_process",
+                                              "track_bfd",
+                                              "dont_track_primary",
+                                              "mcast_src_ip",
+                                              "use_vmac",
+                                              "vmac_xmit_base",
+                                              "native_ipv6",
+                                              "garp_master_delay",
+                                              "garp_master_refresh",
+                                              "garp_master_repeat",
+                                              "accept",
+                                              "no_accept",
+                                              "strict_mode",
+                                              "skip_check_adv_addr",
+                                              "debug",
+                                              "unicast_ttl",
+                                              "lvs_sync_daemon_interface",
+                                              "preempt",
+                                              "kernel_rx_buf_size"};
+  GALE_CTL_TRY(dispatch(s.block, "vrrp_instance", rules, unsupported));
+  if (vi.interface.empty())
+    return error_at(s.head(), "vrrp_instance \"" + vi.name + "\" needs an interface");
+  if (vi.virtual_router_id == 0)
+    return error_at(s.head(),
+                    "vrrp_instance \"" + vi.name + "\" needs a virtual_router_id (1-255)");
+  if (vi.version == 2 && vi.advert_int_ms % 1000 != 0)
+    return error_at(s.head(), "vrrp_instance \"" + vi.name +
+                                  "\": VRRP version 2 adverts whole seconds; use version 3 for "
+                                  "an advert_int below one second");
+  c.vrrp_instances.push_back(std::move(vi));
+  return {};
+}
+
+Expected<void> parse_vrrp_sync_group(const Statement& s, Config& c) {
+  GALE_CTL_TRY(want_block(s, 1, 1, "vrrp_sync_group NAME { group { INSTANCE ... } }"));
+  VrrpSyncGroup g{.where = location(s.head()), .name = s.words[1].text};
+  const auto notify = [](std::string& out) {
+    return [&out](const Statement& x) -> Expected<void> {
+      return text_value(x, out, "notify_* SCRIPT");
+    };
+  };
+  const Rule rules[] = {
+      {"group",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "group { INSTANCE ... }"));
+         for (const Statement& e : x.block) {
+           if (e.has_block) return Expected<void>(error_at(e.open, "group entries take no block"));
+           for (const Word& w : e.words)
+             g.instances.push_back(w.text);
+         }
+         return Expected<void>();
+       }},
+      {"notify_master", notify(g.notify_master)},
+      {"notify_backup", notify(g.notify_backup)},
+      {"notify_fault", notify(g.notify_fault)},
+      {"notify", notify(g.notify)},
+  };
+  constexpr std::string_view unsupported[] = {
+      "smtp_alert",    "global_tracking", "sync_group_tracking_weight",
+      "track_script",  "track_interface", "track_file",
+      "track_process", "track_bfd",       "notify_stop"};
+  GALE_CTL_TRY(dispatch(s.block, "vrrp_sync_group", rules, unsupported));
+  if (g.instances.empty())
+    return error_at(s.head(), "vrrp_sync_group \"" + g.name + "\" needs group { INSTANCE ... }");
+  c.vrrp_sync_groups.push_back(std::move(g));
+  return {};
+}
+
+}  // namespace gale::ctl::detail

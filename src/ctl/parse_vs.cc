@@ -1,0 +1,539 @@
+// virtual_server, virtual_server_group, real_server and the health checker blocks.
+#include <algorithm>
+#include <cctype>
+
+#include "ctl/parse_blocks.h"
+#include "ctl/parse_util.h"
+
+namespace gale::ctl::detail {
+
+namespace {
+
+constexpr Choice<lb::SchedKind> kScheds[] = {
+    {"rr", lb::SchedKind::rr},       {"wrr", lb::SchedKind::wrr},   {"lc", lb::SchedKind::lc},
+    {"wlc", lb::SchedKind::wlc},     {"sh", lb::SchedKind::sh},     {"dh", lb::SchedKind::dh},
+    {"mh", lb::SchedKind::mh},       {"sed", lb::SchedKind::sed},   {"nq", lb::SchedKind::nq},
+    {"fo", lb::SchedKind::fo},       {"ovf", lb::SchedKind::ovf},   {"lblc", lb::SchedKind::lblc},
+    {"lblcr", lb::SchedKind::lblcr}, {"twos", lb::SchedKind::twos},
+};
+
+constexpr Choice<lb::FwdMode> kModes[] = {
+    {"DR", lb::FwdMode::dr},        {"NAT", lb::FwdMode::nat},         {"TUN", lb::FwdMode::tun},
+    {"FNAT", lb::FwdMode::fullnat}, {"FULLNAT", lb::FwdMode::fullnat},
+};
+
+constexpr Choice<uint8_t> kProtocols[] = {{"TCP", 6}, {"UDP", 17}};
+
+constexpr Choice<lb::TunEncap> kEncaps[] = {
+    {"ipip", lb::TunEncap::ipip}, {"gue", lb::TunEncap::gue}, {"vxlan", lb::TunEncap::vxlan}};
+
+// keepalived accepts DR/dr, TCP/tcp.
+Word upper(const Word& w) {
+  Word u = w;
+  for (char& ch : u.text)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return u;
+}
+
+Expected<void> one_word(const Statement& s, std::string& out, std::string_view usage) {
+  GALE_CTL_TRY(want_args(s, 1, 1, usage));
+  out = s.words[1].text;
+  return {};
+}
+
+Expected<void> command(const Statement& s, std::string& out, std::string_view usage) {
+  GALE_CTL_TRY(want_args(s, 1, 64, usage));
+  out = rest_of(s, 1);
+  return {};
+}
+
+Expected<void> set_flag(const Statement& s, bool& out) {
+  GALE_CTL_TRY(want_flag(s));
+  out = true;
+  return {};
+}
+
+template <typename T>
+Expected<void> set_number(const Statement& s, T& out, std::string_view usage, uint64_t lo,
+                          uint64_t hi) {
+  GALE_CTL_TRY(want_args(s, 1, 1, usage));
+  auto v = number(s.words[1], s.keyword(), lo, hi);
+  if (!v) return fail(v.error().message);
+  out = static_cast<T>(*v);
+  return {};
+}
+
+Expected<void> set_duration(const Statement& s, uint32_t& out, std::string_view usage,
+                            uint32_t max_s) {
+  GALE_CTL_TRY(want_args(s, 1, 1, usage));
+  auto v = duration_ms(s.words[1], s.keyword(), max_s);
+  if (!v) return fail(v.error().message);
+  out = *v;
+  return {};
+}
+
+Expected<void> set_duration(const Statement& s, std::optional<uint32_t>& out,
+                            std::string_view usage, uint32_t max_s) {
+  uint32_t v = 0;
+  GALE_CTL_TRY(set_duration(s, v, usage, max_s));
+  out = v;
+  return {};
+}
+
+Expected<void> set_address(const Statement& s, std::optional<net::IpAddr>& out,
+                           std::string_view usage) {
+  GALE_CTL_TRY(want_args(s, 1, 1, usage));
+  auto a = address(s.words[1], s.keyword());
+  if (!a) return fail(a.error().message);
+  out = *a;
+  return {};
+}
+
+// status_code 200 | 200-299 | 200,301-302
+Expected<void> parse_status(const Statement& s, std::vector<StatusRange>& out) {
+  GALE_CTL_TRY(want_args(s, 1, 1, "status_code 200 or 200-299 or 200,301-302"));
+  const Word& w = s.words[1];
+  size_t start = 0;
+  while (start <= w.text.size()) {
+    size_t comma = w.text.find(',', start);
+    if (comma == std::string::npos) comma = w.text.size();
+    const std::string item = w.text.substr(start, comma - start);
+    Word lo = w, hi = w;
+    const size_t dash = item.find('-');
+    lo.text = item.substr(0, dash);
+    hi.text = dash == std::string::npos ? lo.text : item.substr(dash + 1);
+    auto l = number(lo, "status_code", 100, 599);
+    if (!l) return fail(l.error().message);
+    auto h = number(hi, "status_code", 100, 599);
+    if (!h) return fail(h.error().message);
+    if (*h < *l) return error_at(w, "status_code range \"" + item + "\" ends before it starts");
+    out.push_back({static_cast<uint16_t>(*l), static_cast<uint16_t>(*h)});
+    start = comma + 1;
+  }
+  return {};
+}
+
+Expected<void> parse_url(const Statement& s, std::vector<CheckUrl>& urls) {
+  GALE_CTL_TRY(want_block(s, 0, 0, "url { path /; status_code 200 }"));
+  CheckUrl u;
+  const Rule rules[] = {
+      {"path",
+       [&](const Statement& x) -> Expected<void> { return one_word(x, u.path, "path /health"); }},
+      {"status_code",
+       [&](const Statement& x) -> Expected<void> { return parse_status(x, u.status); }},
+      {"digest",
+       [&](const Statement& x) -> Expected<void> {
+         return one_word(x, u.digest, "digest MD5HEX");
+       }},
+      {"virtualhost",
+       [&](const Statement& x) -> Expected<void> {
+         return one_word(x, u.virtualhost, "virtualhost NAME");
+       }},
+  };
+  constexpr std::string_view unsupported[] = {
+      "regex",       "regex_no_match",   "regex_options",
+      "regex_stack", "regex_min_offset", "regex_max_offset"};
+  GALE_CTL_TRY(dispatch(s.block, "url", rules, unsupported));
+  if (u.path.empty()) return error_at(s.head(), "url needs a path (path /health)");
+  urls.push_back(std::move(u));
+  return {};
+}
+
+Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& rs) {
+  GALE_CTL_TRY(want_block(s, 0, 0, std::string(to_string(kind)) + " { ... }"));
+  HealthCheck hc{.kind = kind, .where = location(s.head())};
+  std::vector<Rule> rules = {
+      {"connect_timeout",
+       [&](const Statement& x) -> Expected<void> {
+         return set_duration(x, hc.connect_timeout_ms, "connect_timeout SECONDS", 3600);
+       }},
+      {"connect_port",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "connect_port PORT"));
+         auto p = port(x.words[1], "connect_port");
+         if (!p) return Expected<void>(fail(p.error().message));
+         hc.connect_port = *p;
+         return Expected<void>();
+       }},
+      {"connect_ip",
+       [&](const Statement& x) -> Expected<void> {
+         return set_address(x, hc.connect_ip, "connect_ip ADDRESS");
+       }},
+      {"bindto",
+       [&](const Statement& x) -> Expected<void> {
+         return set_address(x, hc.bindto, "bindto ADDRESS");
+       }},
+      {"bind_port",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, hc.bind_port, "bind_port PORT", 1, 65535);
+       }},
+      {"retry",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, hc.retry, "retry N", 0, 1000);
+       }},
+      {"nb_get_retry",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, hc.retry, "nb_get_retry N", 0, 1000);
+       }},
+      {"delay_before_retry",
+       [&](const Statement& x) -> Expected<void> {
+         return set_duration(x, hc.delay_before_retry_ms, "delay_before_retry SECONDS", 3600);
+       }},
+      {"delay_loop",
+       [&](const Statement& x) -> Expected<void> {
+         return set_duration(x, hc.delay_loop_ms, "delay_loop SECONDS", 86400);
+       }},
+      {"warmup",
+       [&](const Statement& x) -> Expected<void> {
+         return set_duration(x, hc.warmup_ms, "warmup SECONDS", 86400);
+       }},
+  };
+  if (kind == CheckKind::http || kind == CheckKind::ssl) {
+    rules.push_back(
+        {"url", [&](const Statement& x) -> Expected<void> { return parse_url(x, hc.urls); }});
+    rules.push_back({"virtualhost", [&](const Statement& x) -> Expected<void> {
+                       return one_word(x, hc.virtualhost, "virtualhost NAME");
+                     }});
+    rules.push_back({"enable_sni", [&](const Statement& x) -> Expected<void> {
+                       return set_flag(x, hc.enable_sni);
+                     }});
+  } else if (kind == CheckKind::misc) {
+    rules.push_back({"misc_path", [&](const Statement& x) -> Expected<void> {
+                       return command(x, hc.misc_path, "misc_path \"/path/to/check args\"");
+                     }});
+    rules.push_back({"misc_timeout", [&](const Statement& x) -> Expected<void> {
+                       return set_duration(x, hc.misc_timeout_ms, "misc_timeout SECONDS", 3600);
+                     }});
+    rules.push_back({"misc_dynamic", [&](const Statement& x) -> Expected<void> {
+                       return set_flag(x, hc.misc_dynamic);
+                     }});
+    rules.push_back({"user", [&](const Statement& x) -> Expected<void> {
+                       return command(x, hc.user, "user NAME");
+                     }});
+  } else if (kind == CheckKind::udp) {
+    rules.push_back({"payload", [&](const Statement& x) -> Expected<void> {
+                       return one_word(x, hc.payload, "payload HEX");
+                     }});
+    rules.push_back({"require_reply", [&](const Statement& x) -> Expected<void> {
+                       return set_flag(x, hc.require_reply);
+                     }});
+  } else if (kind == CheckKind::dns) {
+    rules.push_back({"type", [&](const Statement& x) -> Expected<void> {
+                       return one_word(x, hc.dns_type, "type A|AAAA|SOA");
+                     }});
+    rules.push_back({"name", [&](const Statement& x) -> Expected<void> {
+                       return one_word(x, hc.dns_name, "name example.com");
+                     }});
+  }
+  constexpr std::string_view unsupported[] = {
+      "bind_if",       "fwmark",           "log_all_failures", "http_protocol", "fast_recovery",
+      "tls_compliant", "min_reply_length", "max_reply_length", "regex",         "source_ip",
+      "alpha",         "protocol"};
+  GALE_CTL_TRY(dispatch(s.block, to_string(kind), rules, unsupported));
+  if ((kind == CheckKind::http || kind == CheckKind::ssl) && hc.urls.empty())
+    return error_at(s.head(), std::string(to_string(kind)) +
+                                  " needs at least one url { path /; status_code 200 }");
+  if (kind == CheckKind::misc && hc.misc_path.empty())
+    return error_at(s.head(), "MISC_CHECK needs misc_path");
+  rs.checks.push_back(std::move(hc));
+  return {};
+}
+
+Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
+  if (s.words.size() < 2)
+    return error_at(s.head(),
+                    "\"real_server\" needs an address (real_server ADDRESS PORT { ... })");
+  if (s.words.size() > 3)
+    return error_at(s.words[3], "unexpected \"" + s.words[3].text +
+                                    "\" after real_server (real_server ADDRESS PORT { ... })");
+  RealServerConf rs{.where = location(s.head())};
+  auto a = address(s.words[1], "real_server address");
+  if (!a) return fail(a.error().message);
+  rs.addr = *a;
+  if (s.words.size() == 3) {
+    auto p = port(s.words[2], "real_server port");
+    if (!p) return fail(p.error().message);
+    rs.port = *p;
+  }
+  for (const RealServerConf& other : vs.real_servers)
+    if (other.addr == rs.addr && other.port == rs.port)
+      return error_at(s.head(), "duplicate real_server " + s.words[1].text +
+                                    (rs.port ? " " + s.words[2].text : std::string()) +
+                                    " (first at " + to_string(other.where) + ")");
+  const auto check = [&](CheckKind k) {
+    return [&rs, k](const Statement& x) -> Expected<void> { return parse_check(x, k, rs); };
+  };
+  const auto rs_mode = [&](const Statement& x) -> Expected<void> {
+    GALE_CTL_TRY(want_args(x, 1, 1, "lb_kind DR|NAT|TUN|FULLNAT"));
+    auto m = choose<lb::FwdMode>(upper(x.words[1]), x.keyword(), kModes);
+    if (!m) return Expected<void>(fail(m.error().message));
+    rs.mode = *m;
+    return Expected<void>();
+  };
+  const Rule rules[] = {
+      {"weight",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, rs.weight, "weight N", 0, 65535);
+       }},
+      {"inhibit_on_failure",
+       [&](const Statement& x) -> Expected<void> { return set_flag(x, rs.inhibit_on_failure); }},
+      {"uthreshold",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, rs.uthreshold, "uthreshold N", 0, 0xffffffffu);
+       }},
+      {"lthreshold",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, rs.lthreshold, "lthreshold N", 0, 0xffffffffu);
+       }},
+      {"lb_kind", rs_mode},
+      {"lvs_method", rs_mode},
+      {"tunnel_encap",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "tunnel_encap ipip|gue|vxlan"));
+         auto e = choose<lb::TunEncap>(x.words[1], "tunnel_encap", kEncaps);
+         if (!e) return Expected<void>(fail(e.error().message));
+         rs.encap = *e;
+         return Expected<void>();
+       }},
+      {"delay_loop",
+       [&](const Statement& x) -> Expected<void> {
+         return set_duration(x, rs.delay_loop_ms, "delay_loop SECONDS", 86400);
+       }},
+      {"notify_up",
+       [&](const Statement& x) -> Expected<void> {
+         return command(x, rs.notify_up, "notify_up SCRIPT");
+       }},
+      {"notify_down",
+       [&](const Statement& x) -> Expected<void> {
+         return command(x, rs.notify_down, "notify_down SCRIPT");
+       }},
+      {"TCP_CHECK", check(CheckKind::tcp)},
+      {"HTTP_GET", check(CheckKind::http)},
+      {"SSL_GET", check(CheckKind::ssl)},
+      {"MISC_CHECK", check(CheckKind::misc)},
+      {"UDP_CHECK", check(CheckKind::udp)},
+      {"DNS_CHECK", check(CheckKind::dns)},
+  };
+  constexpr std::string_view unsupported[] = {
+      "SMTP_CHECK", "BFD_CHECK",          "FILE_CHECK",      "PING_CHECK", "smtp_alert", "alpha",
+      "retry",      "delay_before_retry", "connect_timeout", "warmup",     "virtualhost"};
+  if (s.has_block) GALE_CTL_TRY(dispatch(s.block, "real_server", rules, unsupported));
+  if (rs.lthreshold && rs.uthreshold && rs.lthreshold > rs.uthreshold)
+    return error_at(s.head(), "lthreshold " + std::to_string(rs.lthreshold) +
+                                  " is above uthreshold " + std::to_string(rs.uthreshold));
+  vs.real_servers.push_back(std::move(rs));
+  return {};
+}
+
+// A dotted IPv4 netmask (255.255.255.0) or a prefix length (24, 64) to a length.
+Expected<uint8_t> granularity(const Word& w) {
+  if (w.text.find('.') == std::string::npos) {
+    auto n = number(w, "persistence_granularity", 1, 128);
+    if (!n) return fail(n.error().message);
+    return static_cast<uint8_t>(*n);
+  }
+  const auto mask = net::parse_ipv4(w.text);
+  if (!mask)
+    return error_at(w, "bad persistence_granularity \"" + w.text +
+                           "\" (a netmask like 255.255.255.0, or a prefix length)");
+  const uint32_t m = mask->v;
+  const uint8_t len = static_cast<uint8_t>(std::countl_one(m));
+  if (len == 0 || (len < 32 && (m << len) != 0))
+    return error_at(w, "persistence_granularity \"" + w.text +
+                           "\" is not a contiguous netmask (like 255.255.255.0)");
+  return len;
+}
+
+}  // namespace
+
+Expected<void> parse_virtual_server(const Statement& s, Config& c) {
+  const std::string_view usage =
+      "virtual_server ADDRESS PORT { ... }, virtual_server fwmark N { ... } or "
+      "virtual_server group NAME { ... }";
+  GALE_CTL_TRY(want_block(s, 2, 2, usage));
+  VirtualServerConf vs{.where = location(s.head())};
+  if (s.words[1].text == "fwmark") {
+    vs.kind = VsKind::fwmark;
+    auto m = number(s.words[2], "fwmark", 1, 0xffffffffu);
+    if (!m) return fail(m.error().message);
+    vs.fwmark = static_cast<uint32_t>(*m);
+  } else if (s.words[1].text == "group") {
+    vs.kind = VsKind::group;
+    vs.group = s.words[2].text;
+  } else {
+    auto a = address(s.words[1], "virtual_server address");
+    if (!a) return fail(a.error().message);
+    vs.vip = *a;
+    auto p = port(s.words[2], "virtual_server port");
+    if (!p) return fail(p.error().message);
+    vs.port = *p;
+  }
+  const auto sched = [&](const Statement& x) -> Expected<void> {
+    GALE_CTL_TRY(want_args(x, 1, 1, "lb_algo rr|wrr|lc|wlc|sh|dh|mh|..."));
+    auto k = choose<lb::SchedKind>(x.words[1], x.keyword(), kScheds);
+    if (!k) return Expected<void>(fail(k.error().message));
+    vs.sched = *k;
+    return Expected<void>();
+  };
+  const auto mode = [&](const Statement& x) -> Expected<void> {
+    GALE_CTL_TRY(want_args(x, 1, 1, "lb_kind DR|NAT|TUN|FULLNAT"));
+    auto m = choose<lb::FwdMode>(upper(x.words[1]), x.keyword(), kModes);
+    if (!m) return Expected<void>(fail(m.error().message));
+    vs.mode = *m;
+    return Expected<void>();
+  };
+  const Rule rules[] = {
+      {"delay_loop",
+       [&](const Statement& x) -> Expected<void> {
+         return set_duration(x, vs.delay_loop_ms, "delay_loop SECONDS", 86400);
+       }},
+      {"lb_algo", sched},
+      {"lvs_sched", sched},
+      {"lb_kind", mode},
+      {"lvs_method", mode},
+      {"protocol",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "protocol TCP|UDP"));
+         auto p = choose<uint8_t>(upper(x.words[1]), "protocol", kProtocols);
+         if (!p) return Expected<void>(fail(p.error().message));
+         vs.proto = *p;
+         return Expected<void>();
+       }},
+      {"persistence_timeout",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 0, 1, "persistence_timeout SECONDS"));
+         vs.persistence_timeout_s = 360;  // keepalived's value when none is written
+         if (x.words.size() == 1) return Expected<void>();
+         return set_number(x, vs.persistence_timeout_s, "persistence_timeout SECONDS", 0, 31536000);
+       }},
+      {"persistence_granularity",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "persistence_granularity NETMASK"));
+         auto g = granularity(x.words[1]);
+         if (!g) return Expected<void>(fail(g.error().message));
+         vs.persistence_prefix = *g;
+         return Expected<void>();
+       }},
+      {"sh-port",
+       [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.sched_flags.sh_port); }},
+      {"sh-fallback",
+       [&](const Statement& x) -> Expected<void> {
+         return set_flag(x, vs.sched_flags.sh_fallback);
+       }},
+      {"mh-port",
+       [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.sched_flags.mh_port); }},
+      {"mh-fallback",
+       [&](const Statement& x) -> Expected<void> {
+         return set_flag(x, vs.sched_flags.mh_fallback);
+       }},
+      {"quorum",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, vs.quorum, "quorum N", 0, 0xffffffffu);
+       }},
+      {"hysteresis",
+       [&](const Statement& x) -> Expected<void> {
+         return set_number(x, vs.hysteresis, "hysteresis N", 0, 0xffffffffu);
+       }},
+      {"quorum_up",
+       [&](const Statement& x) -> Expected<void> {
+         return command(x, vs.quorum_up, "quorum_up SCRIPT");
+       }},
+      {"quorum_down",
+       [&](const Statement& x) -> Expected<void> {
+         return command(x, vs.quorum_down, "quorum_down SCRIPT");
+       }},
+      {"alpha", [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.alpha); }},
+      {"omega", [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.omega); }},
+      {"sorry_server",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 2, 2, "sorry_server ADDRESS PORT"));
+         auto a = address(x.words[1], "sorry_server address");
+         if (!a) return Expected<void>(fail(a.error().message));
+         auto p = port(x.words[2], "sorry_server port");
+         if (!p) return Expected<void>(fail(p.error().message));
+         vs.sorry_server = Endpoint{.addr = *a, .port = *p};
+         return Expected<void>();
+       }},
+      {"sorry_server_inhibit",
+       [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.sorry_server_inhibit); }},
+      {"virtualhost",
+       [&](const Statement& x) -> Expected<void> {
+         return one_word(x, vs.virtualhost, "virtualhost NAME");
+       }},
+      {"real_server",
+       [&](const Statement& x) -> Expected<void> { return parse_real_server(x, vs); }},
+  };
+  constexpr std::string_view unsupported[] = {"ha_suspend",
+                                              "ops",
+                                              "one-packet",
+                                              "flag-1",
+                                              "flag-2",
+                                              "flag-3",
+                                              "smtp_alert",
+                                              "sorry_server_lvs_method",
+                                              "ip_family",
+                                              "retry",
+                                              "delay_before_retry",
+                                              "warmup",
+                                              "connect_timeout",
+                                              "inhibit_on_failure",
+                                              "lvs_timeouts"};
+  GALE_CTL_TRY(dispatch(s.block, "virtual_server", rules, unsupported));
+  c.virtual_servers.push_back(std::move(vs));
+  return {};
+}
+
+Expected<void> parse_virtual_server_group(const Statement& s, Config& c) {
+  GALE_CTL_TRY(want_block(s, 1, 1, "virtual_server_group NAME { ADDRESS PORT ... }"));
+  VirtualServerGroup g{.where = location(s.head()), .name = s.words[1].text};
+  for (const VirtualServerGroup& other : c.groups)
+    if (other.name == g.name)
+      return error_at(s.words[1], "duplicate virtual_server_group \"" + g.name + "\" (first at " +
+                                      to_string(other.where) + ")");
+  for (const Statement& e : s.block) {
+    const std::string_view usage = "ADDRESS PORT, ADDRESS-LAST PORT or fwmark N";
+    if (e.keyword() == "fwmark") {
+      GALE_CTL_TRY(want_args(e, 1, 1, "fwmark N"));
+      auto m = number(e.words[1], "fwmark", 1, 0xffffffffu);
+      if (!m) return fail(m.error().message);
+      g.entries.push_back({.where = location(e.head()), .fwmark = static_cast<uint32_t>(*m)});
+      continue;
+    }
+    if (e.has_block) return error_at(e.open, "a virtual_server_group entry takes no block");
+    if (e.words.size() != 2)
+      return error_at(e.head(), "bad virtual_server_group entry (" + std::string(usage) + ")");
+    Word first = e.words[0];
+    uint32_t last_octet = 0;
+    const size_t dash = first.text.find('-');
+    if (dash != std::string::npos) {
+      Word last = first;
+      last.text = first.text.substr(dash + 1);
+      last.col += static_cast<uint32_t>(dash) + 1;
+      first.text = first.text.substr(0, dash);
+      auto n = number(last, "range end", 0, 255);
+      if (!n) return fail(n.error().message);
+      last_octet = static_cast<uint32_t>(*n);
+    }
+    auto a = address(first, "virtual_server_group address");
+    if (!a) return fail(a.error().message);
+    auto p = port(e.words[1], "virtual_server_group port");
+    if (!p) return fail(p.error().message);
+    if (dash == std::string::npos) {
+      g.entries.push_back({.where = location(e.head()), .vip = *a, .port = *p});
+      continue;
+    }
+    if (!a->is_v4()) return error_at(e.head(), "address ranges are supported for IPv4 only");
+    const uint32_t base = a->v4().v;
+    if (last_octet < (base & 0xff))
+      return error_at(e.head(), "range \"" + e.words[0].text + "\" ends before it starts");
+    for (uint32_t o = base & 0xff; o <= last_octet; ++o)
+      g.entries.push_back(
+          {.where = location(e.head()), .vip = net::Ipv4Addr{(base & ~0xffu) | o}, .port = *p});
+  }
+  if (g.entries.empty())
+    return error_at(s.head(), "virtual_server_group \"" + g.name + "\" is empty");
+  c.groups.push_back(std::move(g));
+  return {};
+}
+
+}  // namespace gale::ctl::detail

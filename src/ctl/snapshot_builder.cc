@@ -1,0 +1,190 @@
+#include "ctl/snapshot_builder.h"
+
+#include <string>
+
+namespace gale::ctl {
+
+std::optional<uint16_t> RealServerIds::find(const RealServerKey& key) const {
+  const auto it = ids_.find(key);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<uint16_t> RealServerIds::assign(const RealServerKey& key) {
+  if (auto id = find(key)) return id;
+  size_t id = 0;
+  while (id < slots_.size() && slots_[id].used)
+    ++id;
+  if (id >= 0xffff) return std::nullopt;
+  if (id == slots_.size()) slots_.emplace_back();
+  slots_[id] = Slot{.used = true, .key = key};
+  ids_.emplace(key, static_cast<uint16_t>(id));
+  return static_cast<uint16_t>(id);
+}
+
+void RealServerIds::release(uint16_t id) {
+  if (id >= slots_.size() || !slots_[id].used) return;
+  ids_.erase(slots_[id].key);
+  slots_[id] = Slot{};
+  while (!slots_.empty() && !slots_.back().used)
+    slots_.pop_back();
+}
+
+const RealServerKey* RealServerIds::key_of(uint16_t id) const {
+  return id < slots_.size() && slots_[id].used ? &slots_[id].key : nullptr;
+}
+
+const lb::RealServer* RealServerIds::last_built(uint16_t id) const {
+  return id < slots_.size() && slots_[id].used ? &slots_[id].last : nullptr;
+}
+
+void RealServerIds::remember(uint16_t id, const lb::RealServer& rs) {
+  if (id < slots_.size() && slots_[id].used) slots_[id].last = rs;
+}
+
+std::vector<ServiceKey> service_keys(const VirtualServerConf& vs, const Config& config) {
+  if (vs.kind == VsKind::addr) return {{.vip = vs.vip, .port = vs.port, .proto = vs.proto}};
+  if (vs.kind == VsKind::fwmark) return {{.fwmark = vs.fwmark, .proto = vs.proto}};
+  std::vector<ServiceKey> out;
+  for (const VirtualServerGroup& g : config.groups)
+    if (g.name == vs.group)
+      for (const GroupEntry& e : g.entries)
+        out.push_back({.fwmark = e.fwmark, .vip = e.vip, .port = e.port, .proto = vs.proto});
+  return out;
+}
+
+namespace {
+
+std::vector<lb::FwmarkRule> fwmark_rules(const GaleConf& g) {
+  std::vector<lb::FwmarkRule> out;
+  for (const FwmarkMatch& m : g.fwmarks) {
+    std::vector<FwmarkMatch::Ports> ports = m.ports;
+    if (ports.empty()) ports.push_back({.lo = 0, .hi = 65535});
+    for (const FwmarkMatch::Ports& p : ports)
+      out.push_back({.fwmark = m.fwmark,
+                     .net = m.net,
+                     .prefix_len = m.prefix_len,
+                     .port_lo = p.lo,
+                     .port_hi = p.hi,
+                     .proto = m.proto.value_or(0)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
+                                       RealServerIds& ids, const HealthView& healthy) {
+  const GaleConf& g = config.gale;
+  const size_t nports = g.interfaces.size();
+  if (nports == 0) return fail("no interface configured (gale { interfaces ... })");
+  if (host.port_macs.size() < nports || host.gateway_macs.size() < nports)
+    return fail("the host view has MACs for " + std::to_string(host.port_macs.size()) +
+                " interfaces and gateway MACs for " + std::to_string(host.gateway_macs.size()) +
+                "; the config names " + std::to_string(nports));
+  RealServerIds next = ids;
+  BuiltSnapshot out;
+  lb::Snapshot& s = out.snapshot;
+  for (size_t i = 0; i < nports; ++i)
+    s.ports.push_back({.mac = host.port_macs[i],
+                       .gateway_mac = host.gateway_macs[i],
+                       .mtu = i < host.mtus.size() ? host.mtus[i] : uint16_t{1500}});
+  s.client_port = 0;
+  s.tunnel = lb::Tunnel{.src_v4 = g.tunnel_source.value_or(net::Ipv4Addr{}),
+                        .src_v6 = g.tunnel_source6.value_or(net::Ipv6Addr{}),
+                        .src_v4_spread_bits = g.tunnel_source_spread_bits,
+                        .gue_port = g.gue_port,
+                        .vxlan_vni = g.vxlan_vni};
+  s.fullnat = lb::FullNat{.laddrs = g.fullnat_local_addresses,
+                          .port_lo = g.fullnat_port_lo,
+                          .port_hi = g.fullnat_port_hi};
+  s.timeouts = g.timeouts;
+  s.maglev_size = g.maglev_size;
+  s.fwmark_rules = fwmark_rules(g);
+
+  std::vector<bool> present;
+  const auto place = [&](uint16_t id, const lb::RealServer& rs) {
+    if (s.real_servers.size() <= id) s.real_servers.resize(id + 1, lb::RealServer{.live = false});
+    if (present.size() <= id) present.resize(id + 1, false);
+    s.real_servers[id] = rs;
+    present[id] = true;
+  };
+  for (const VirtualServerConf& vs : config.virtual_servers) {
+    for (const ServiceKey& key : service_keys(vs, config)) {
+      const uint32_t si = static_cast<uint32_t>(s.services.size());
+      lb::Service svc{.fwmark = key.fwmark,
+                      .vip = key.vip,
+                      .port = key.port,
+                      .proto = key.proto,
+                      .sched = vs.sched,
+                      .sched_flags = vs.sched_flags,
+                      .persistence_s = vs.persistence_timeout_s,
+                      .persistence_prefix = vs.persistence_prefix};
+      for (const RealServerConf& rc : vs.real_servers) {
+        const auto id = next.assign({.service = key, .addr = rc.addr, .port = rc.port});
+        if (!id) return fail(to_string(rc.where) + ": out of real server ids (65534)");
+        const lb::FwdMode mode = rc.mode.value_or(vs.mode);
+        lb::RealServer rs{.addr = rc.addr,
+                          .port = rc.port,
+                          .mode = mode,
+                          .encap = rc.encap.value_or(g.tunnel_encap),
+                          .service = si};
+        bool found = false;
+        for (size_t p = nports; p-- > 0 && host.neighbour;) {
+          if (auto mac = host.neighbour(rc.addr, static_cast<uint16_t>(p))) {
+            rs.mac = *mac;
+            rs.out_port = static_cast<uint16_t>(p);
+            found = true;
+            break;
+          }
+        }
+        if (!found) {
+          rs.out_port = static_cast<uint16_t>(nports - 1);
+          out.missing_neighbours.push_back({.id = *id, .addr = rc.addr, .out_port = rs.out_port});
+        }
+        rs.mtu = s.ports[rs.out_port].mtu;
+        const bool up = !healthy || healthy(key, rc);
+        const int32_t weight = static_cast<int32_t>(rc.weight);
+        if (up || rc.inhibit_on_failure) {
+          svc.dests.push_back({.addr = rc.addr,
+                               .port = rc.port ? rc.port : key.port,
+                               .weight = up ? weight : 0,
+                               .u_threshold = rc.uthreshold,
+                               .l_threshold = rc.lthreshold,
+                               .last_weight = weight});
+          svc.dest_ids.push_back(*id);
+        } else {
+          rs.live = false;  // out of the pool; its flows drain
+        }
+        place(*id, rs);
+        next.remember(*id, rs);
+      }
+      s.services.push_back(std::move(svc));
+    }
+  }
+  // Servers the config no longer names: kept, not live, so their flows drain.
+  for (size_t id = 0; id < next.size(); ++id) {
+    if (id < present.size() && present[id]) continue;
+    const lb::RealServer* last = next.last_built(static_cast<uint16_t>(id));
+    if (!last) {
+      if (s.real_servers.size() <= id) s.real_servers.resize(id + 1, lb::RealServer{.live = false});
+      continue;
+    }
+    lb::RealServer rs = *last;
+    rs.live = false;
+    rs.service = 0;
+    for (size_t si = 0; si < s.services.size(); ++si) {
+      const lb::Service& svc = s.services[si];
+      const RealServerKey* k = next.key_of(static_cast<uint16_t>(id));
+      if (svc.fwmark == k->service.fwmark && svc.vip == k->service.vip &&
+          svc.port == k->service.port && svc.proto == k->service.proto)
+        rs.service = static_cast<uint32_t>(si);
+    }
+    place(static_cast<uint16_t>(id), rs);
+  }
+  if (auto r = s.finalize(); !r) return fail(r.error().message);
+  ids = std::move(next);
+  return out;
+}
+
+}  // namespace gale::ctl

@@ -1,0 +1,102 @@
+// Config + what the host knows (MACs, MTUs, neighbours) + health -> lb::Snapshot.
+// Real servers keep stable ids across reloads (RealServerIds): a flow holds its real
+// server's id, so a reload that removes the server keeps the id in the new snapshot as
+// live=false (not in its service's dests) while its flows drain, and a server added back
+// gets its old id. Off the fast path: allocates freely.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "base/expected.h"
+#include "ctl/config.h"
+#include "lb/snapshot.h"
+#include "net/addr.h"
+
+namespace gale::ctl {
+
+// What the host tells the builder about its interfaces (indexed like
+// GaleConf::interfaces) and neighbours.
+struct HostView {
+  std::vector<net::MacAddr> port_macs;
+  std::vector<net::MacAddr> gateway_macs;  // next hop toward clients, per interface
+  std::vector<uint16_t> mtus;              // L3 MTU per interface (missing: 1500)
+  // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
+  // unknown. Interfaces are asked from the last to the first (the first faces clients).
+  std::function<std::optional<net::MacAddr>(const net::IpAddr&, uint16_t port)> neighbour;
+};
+
+// One dataplane service: a virtual_server, or one member of a virtual_server_group.
+struct ServiceKey {
+  uint32_t fwmark = 0;
+  net::IpAddr vip;
+  uint16_t port = 0;
+  uint8_t proto = 0;
+  friend auto operator<=>(const ServiceKey&, const ServiceKey&) = default;
+};
+
+struct RealServerKey {
+  ServiceKey service;
+  net::IpAddr addr;
+  uint16_t port = 0;  // as written (0: not written)
+  friend auto operator<=>(const RealServerKey&, const RealServerKey&) = default;
+};
+
+// Stable real server ids, kept by galed from one build to the next. Each id remembers
+// the last RealServer built for it, which a removed server keeps while it drains.
+class RealServerIds {
+ public:
+  // The id of key, or nullopt.
+  std::optional<uint16_t> find(const RealServerKey& key) const;
+  // The id of key, allocating the lowest free one on first sight; nullopt when all
+  // 65534 are taken.
+  std::optional<uint16_t> assign(const RealServerKey& key);
+  // Frees an id once its flows have drained (the next build no longer carries it).
+  void release(uint16_t id);
+  // Ids in use are below this.
+  size_t size() const { return slots_.size(); }
+  const RealServerKey* key_of(uint16_t id) const;
+  const lb::RealServer* last_built(uint16_t id) const;
+  void remember(uint16_t id, const lb::RealServer& rs);
+
+ private:
+  struct Slot {
+    bool used = false;
+    RealServerKey key;
+    lb::RealServer last;
+  };
+  std::map<RealServerKey, uint16_t> ids_;
+  std::vector<Slot> slots_;
+};
+
+// Health as the checkers see it; absent: every server healthy.
+using HealthView = std::function<bool(const ServiceKey&, const RealServerConf&)>;
+
+// A real server whose MAC is unknown: built with a zero MAC; galed resolves it and
+// builds again.
+struct MissingNeighbour {
+  uint16_t id = 0;
+  net::IpAddr addr;
+  uint16_t out_port = 0;
+};
+
+struct BuiltSnapshot {
+  lb::Snapshot snapshot;  // finalized
+  std::vector<MissingNeighbour> missing_neighbours;
+};
+
+// Builds and finalizes the snapshot. `ids` is updated only when the build succeeds (a
+// failed reload leaves it as the running snapshot needs it). An unhealthy server is
+// quiesced (weight 0, still in dests) with inhibit_on_failure, else taken out of the
+// dests and kept live=false while its flows drain, as keepalived does with IPVS.
+Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
+                                       RealServerIds& ids, const HealthView& healthy = {});
+
+// The dataplane services a virtual server stands for (a group: one per member).
+std::vector<ServiceKey> service_keys(const VirtualServerConf& vs, const Config& config);
+
+}  // namespace gale::ctl

@@ -1,0 +1,231 @@
+// Checks that need the whole Config: references resolve, address families agree,
+// forwarding modes have what they need, fwmark services have their match rules.
+#include <map>
+#include <tuple>
+
+#include "ctl/parse_blocks.h"
+#include "ctl/parse_util.h"
+
+namespace gale::ctl::detail {
+
+namespace {
+
+auto error_loc(const Location& at, const std::string& message) {
+  return fail(to_string(at) + ": " + message);
+}
+
+std::string text(const net::IpAddr& a) {
+  return std::string(net::to_text(a).view());
+}
+
+std::string rs_name(const RealServerConf& rs) {
+  return "real_server " + text(rs.addr) + (rs.port ? " " + std::to_string(rs.port) : "");
+}
+
+const char* mode_name(lb::FwdMode m) {
+  switch (m) {
+    case lb::FwdMode::dr:
+      return "DR";
+    case lb::FwdMode::tun:
+      return "TUN";
+    case lb::FwdMode::nat:
+      return "NAT";
+    case lb::FwdMode::fullnat:
+      return "FULLNAT";
+  }
+  return "?";
+}
+
+// The (vip, port) members a virtual server stands for; fwmark members have port 0.
+struct Member {
+  net::IpAddr vip;
+  uint16_t port = 0;
+  uint32_t fwmark = 0;
+};
+
+std::vector<Member> members(const VirtualServerConf& vs, const Config& c) {
+  if (vs.kind == VsKind::addr) return {{.vip = vs.vip, .port = vs.port}};
+  if (vs.kind == VsKind::fwmark) return {{.fwmark = vs.fwmark}};
+  std::vector<Member> out;
+  for (const VirtualServerGroup& g : c.groups)
+    if (g.name == vs.group)
+      for (const GroupEntry& e : g.entries)
+        out.push_back({.vip = e.vip, .port = e.port, .fwmark = e.fwmark});
+  return out;
+}
+
+Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerConf& vs,
+                                 const std::vector<Member>& ms, const Config& c) {
+  const lb::FwdMode mode = rs.mode.value_or(vs.mode);
+  const GaleConf& g = c.gale;
+  for (const Member& m : ms) {
+    if (mode == lb::FwdMode::nat || mode == lb::FwdMode::fullnat) {
+      if (!m.fwmark && m.vip.family != rs.addr.family)
+        return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +
+                                       " needs the real server in the VIP's address family (" +
+                                       text(m.vip) + "); use DR or TUN to mix families");
+      for (const FwmarkMatch& f : g.fwmarks)
+        if (m.fwmark && f.fwmark == m.fwmark && f.net.family != rs.addr.family)
+          return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +
+                                         " needs the real server in the family of fwmark " +
+                                         std::to_string(m.fwmark) + "'s match (" +
+                                         to_string(f.where) + ")");
+    } else if (rs.port) {
+      if (m.fwmark)
+        return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +
+                                       " keeps the client's destination port; omit the port "
+                                       "for a fwmark service (real_server " +
+                                       text(rs.addr) + ")");
+      if (rs.port != m.port)
+        return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +
+                                       " cannot change the port (the server receives the VIP's "
+                                       "port " +
+                                       std::to_string(m.port) + "); write " +
+                                       std::to_string(m.port) + " or use NAT");
+    }
+  }
+  if (mode == lb::FwdMode::fullnat) {
+    bool have = false;
+    for (const net::IpAddr& a : g.fullnat_local_addresses)
+      have |= a.family == rs.addr.family;
+    if (!have)
+      return error_loc(rs.where, rs_name(rs) +
+                                     ": FULLNAT needs a local address of its family "
+                                     "(gale { fullnat_local_addresses ... })");
+  }
+  if (mode == lb::FwdMode::tun) {
+    if (rs.addr.is_v4() && !g.tunnel_source)
+      return error_loc(rs.where, rs_name(rs) + ": TUN needs gale { tunnel_source IPV4 }");
+    if (rs.addr.is_v6() && !g.tunnel_source6)
+      return error_loc(rs.where, rs_name(rs) + ": TUN needs gale { tunnel_source6 IPV6 }");
+  } else if (rs.encap) {
+    return error_loc(rs.where, rs_name(rs) +
+                                   ": tunnel_encap applies to TUN only (this real "
+                                   "server uses " +
+                                   mode_name(mode) + ")");
+  }
+  return {};
+}
+
+Expected<void> check_virtual_servers(const Config& c) {
+  // (fwmark, vip, port, proto) -> where, to find services defined twice.
+  std::map<std::tuple<uint32_t, net::IpAddr, uint16_t, uint8_t>, Location> seen;
+  size_t total = 0;
+  for (const VirtualServerConf& vs : c.virtual_servers) {
+    if (vs.kind == VsKind::group) {
+      bool found = false;
+      for (const VirtualServerGroup& g : c.groups)
+        found |= g.name == vs.group;
+      if (!found) {
+        std::vector<std::string_view> names;
+        for (const VirtualServerGroup& g : c.groups)
+          names.push_back(g.name);
+        return error_loc(vs.where, "virtual_server group \"" + vs.group +
+                                       "\": no virtual_server_group of that name" +
+                                       did_you_mean(vs.group, names));
+      }
+    }
+    const std::vector<Member> ms = members(vs, c);
+    for (const Member& m : ms) {
+      const auto key = std::make_tuple(m.fwmark, m.vip, m.port, vs.proto);
+      const std::string name = m.fwmark ? "fwmark " + std::to_string(m.fwmark)
+                                        : text(m.vip) + " " + std::to_string(m.port);
+      if (auto it = seen.find(key); it != seen.end())
+        return error_loc(vs.where,
+                         "virtual_server " + name + " " + (vs.proto == 6 ? "TCP" : "UDP") +
+                             " is defined twice (first at " + to_string(it->second) + ")");
+      seen.emplace(key, vs.where);
+      if (m.fwmark) {
+        bool has_rule = false;
+        for (const FwmarkMatch& f : c.gale.fwmarks) {
+          if (f.fwmark != m.fwmark) continue;
+          has_rule = true;
+          if (f.proto && *f.proto != vs.proto)
+            return error_loc(f.where, "fwmark " + std::to_string(m.fwmark) + " matches " +
+                                          (*f.proto == 6 ? "tcp" : "udp") +
+                                          " but its virtual_server (" + to_string(vs.where) +
+                                          ") has protocol " + (vs.proto == 6 ? "TCP" : "UDP"));
+        }
+        if (!has_rule)
+          return error_loc(vs.where, "fwmark " + std::to_string(m.fwmark) +
+                                         ": gale sees packets before netfilter, so say which "
+                                         "packets carry the mark: gale { fwmark " +
+                                         std::to_string(m.fwmark) +
+                                         " { match tcp 192.0.2.0/24 ports 80,443 } }");
+      } else if (vs.persistence_prefix > (m.vip.is_v4() ? 32 : 128)) {
+        return error_loc(vs.where, "persistence_granularity /" +
+                                       std::to_string(vs.persistence_prefix) +
+                                       " is longer than an address of " + text(m.vip));
+      }
+    }
+    const bool sh = vs.sched == lb::SchedKind::sh, mh = vs.sched == lb::SchedKind::mh;
+    if ((vs.sched_flags.sh_port || vs.sched_flags.sh_fallback) && !sh)
+      return error_loc(vs.where, "sh-port and sh-fallback apply to lb_algo sh only");
+    if ((vs.sched_flags.mh_port || vs.sched_flags.mh_fallback) && !mh)
+      return error_loc(vs.where, "mh-port and mh-fallback apply to lb_algo mh only");
+    for (const RealServerConf& rs : vs.real_servers)
+      GALE_CTL_TRY(check_real_server(rs, vs, ms, c));
+    total += ms.size() * vs.real_servers.size();
+  }
+  if (total >= 0xffff)
+    return fail("too many real servers: " + std::to_string(total) + " (at most 65534 in all)");
+  for (const FwmarkMatch& f : c.gale.fwmarks) {
+    bool used = false;
+    for (const auto& [key, at] : seen)
+      used |= std::get<0>(key) == f.fwmark;
+    if (!used)
+      return error_loc(f.where, "gale fwmark " + std::to_string(f.fwmark) +
+                                    " has no virtual_server fwmark " + std::to_string(f.fwmark));
+  }
+  return {};
+}
+
+Expected<void> check_vrrp(const Config& c) {
+  std::vector<std::string_view> scripts, instances;
+  for (const VrrpScript& s : c.vrrp_scripts)
+    scripts.push_back(s.name);
+  for (const VrrpInstance& v : c.vrrp_instances)
+    instances.push_back(v.name);
+  for (size_t i = 0; i < c.vrrp_instances.size(); ++i) {
+    const VrrpInstance& v = c.vrrp_instances[i];
+    for (const TrackScript& t : v.track_scripts)
+      if (std::find(scripts.begin(), scripts.end(), t.name) == scripts.end())
+        return error_loc(v.where, "vrrp_instance \"" + v.name + "\" tracks \"" + t.name +
+                                      "\": no vrrp_script of that name" +
+                                      did_you_mean(t.name, scripts));
+    for (size_t j = 0; j < i; ++j) {
+      const VrrpInstance& o = c.vrrp_instances[j];
+      const bool v6 = !v.vips.empty() && v.vips[0].addr.is_v6();
+      const bool o6 = !o.vips.empty() && o.vips[0].addr.is_v6();
+      if (o.interface == v.interface && o.virtual_router_id == v.virtual_router_id && v6 == o6)
+        return error_loc(v.where, "vrrp_instance \"" + v.name + "\" reuses virtual_router_id " +
+                                      std::to_string(v.virtual_router_id) + " on " + v.interface +
+                                      " (\"" + o.name + "\" at " + to_string(o.where) + ")");
+    }
+  }
+  for (const VrrpSyncGroup& g : c.vrrp_sync_groups)
+    for (const std::string& n : g.instances)
+      if (std::find(instances.begin(), instances.end(), n) == instances.end())
+        return error_loc(g.where, "vrrp_sync_group \"" + g.name + "\" names \"" + n +
+                                      "\": no vrrp_instance of that name" +
+                                      did_you_mean(n, instances));
+  return {};
+}
+
+}  // namespace
+
+Expected<void> validate(const Config& c, const std::string& main_file) {
+  if (!c.has_gale_block)
+    return fail(main_file +
+                ": no gale { } block: gale needs at least `gale { interfaces IFNAME ... }` (its "
+                "dataplane interfaces; the first faces clients)");
+  if (c.gale.interfaces.empty())
+    return error_loc(c.gale.where,
+                     "the gale block needs `interfaces IFNAME ...` (the first faces clients)");
+  if (c.gale.fullnat_port_hi - c.gale.fullnat_port_lo + 1 < 64)
+    return error_loc(c.gale.where, "fullnat_ports must span at least 64 ports");
+  GALE_CTL_TRY(check_virtual_servers(c));
+  return check_vrrp(c);
+}
+
+}  // namespace gale::ctl::detail

@@ -1,0 +1,184 @@
+// Every class of config error, with its exact "file:line:col: message".
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+
+#include "ctl/parser.h"
+
+namespace gale::ctl {
+namespace {
+
+struct Case {
+  const char* name;
+  std::string text;
+  std::string message;
+};
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
+
+// Line 1 of most cases: a valid gale block.
+const std::string G = "gale { interfaces eth0 }\n";
+
+std::string vs(const std::string& body) {
+  return G + "virtual_server 192.0.2.1 80 {\n" + body + "}\n";
+}
+
+class ConfigErrors : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ConfigErrors, ExactMessage) {
+  const Case& c = GetParam();
+  auto r = parse_config(c.text, "gale.conf");
+  ASSERT_FALSE(r.has_value()) << "accepted:\n" << c.text;
+  EXPECT_EQ(r.error().message, c.message);
+}
+
+const Case kCases[] = {
+    // Suggestions from the words known in that context.
+    {"UnknownAlgo", vs("  lb_algo wrrr\n"),
+     "gale.conf:3:11: unknown lb_algo \"wrrr\" (did you mean \"wrr\"?)"},
+    {"UnknownAlgoLvsSched", vs("  lvs_sched wlcc\n"),
+     "gale.conf:3:13: unknown lvs_sched \"wlcc\" (did you mean \"wlc\"?)"},
+    {"UnknownAlgoNoSuggestion", vs("  lb_algo fastest\n"),
+     "gale.conf:3:11: unknown lb_algo \"fastest\" (one of: rr wrr lc wlc sh dh mh sed nq fo ovf "
+     "lblc lblcr twos)"},
+    {"UnknownKind", vs("  lb_kind DRR\n"),
+     "gale.conf:3:11: unknown lb_kind \"DRR\" (did you mean \"DR\"?)"},
+    {"MisspelledKeyword", vs("  real_server 10.0.0.1 80 {\n    wieght 3\n  }\n"),
+     "gale.conf:4:5: unknown keyword \"wieght\" in real_server (did you mean \"weight\"?)"},
+    {"UnknownTopLevel", G + "virtual_sever 192.0.2.1 80 {\n}\n",
+     "gale.conf:2:1: unknown keyword \"virtual_sever\" in the top level (did you mean "
+     "\"virtual_server\"?)"},
+    {"UnknownNoSuggestion", vs("  frobnicate\n"),
+     "gale.conf:3:3: unknown keyword \"frobnicate\" in virtual_server"},
+    {"UnknownGaleKeyword", "gale {\n  interfaces eth0\n  worker 2\n}\n",
+     "gale.conf:3:3: unknown keyword \"worker\" in gale (did you mean \"workers\"?)"},
+    {"UnknownIo", "gale {\n  interfaces eth0\n  io af_xpd\n}\n",
+     "gale.conf:3:6: unknown io \"af_xpd\" (did you mean \"af_xdp\"?)"},
+    // Known keepalived directives gale does not implement yet.
+    {"NotSupportedGlobal", G + "global_defs {\n  notification_email {\n    a@b\n  }\n}\n",
+     "gale.conf:3:3: \"notification_email\" in global_defs is not supported yet by gale (remove "
+     "it; see docs/config.md)"},
+    {"NotSupportedChecker", vs("  real_server 10.0.0.1 80 {\n    SMTP_CHECK {\n    }\n  }\n"),
+     "gale.conf:4:5: \"SMTP_CHECK\" in real_server is not supported yet by gale (remove it; see "
+     "docs/config.md)"},
+    {"NotSupportedTopLevel", G + "static_ipaddress {\n}\n",
+     "gale.conf:2:1: \"static_ipaddress\" in the top level is not supported yet by gale (remove "
+     "it; see docs/config.md)"},
+    // Braces.
+    {"MissingClose", G + "virtual_server 192.0.2.1 80 {\n  lb_algo rr\n",
+     "gale.conf:2:29: the block of \"virtual_server\" opened here is never closed (missing "
+     "\"}\")"},
+    {"StrayClose", G + "}\n", "gale.conf:2:1: unexpected \"}\": no block is open here"},
+    {"OrphanOpen", G + "{\n}\n",
+     "gale.conf:2:1: unexpected \"{\": a block must follow a keyword on the line before it"},
+    {"UnterminatedQuote", G + "vrrp_script s {\n  script \"/bin/true\n}\n",
+     "gale.conf:3:10: unterminated quoted string (add the closing \")"},
+    // Shapes.
+    {"BlockWhereValue", vs("  real_server 10.0.0.1 80 {\n    weight {\n      3\n    }\n  }\n"),
+     "gale.conf:4:12: \"weight\" takes a value, not a block (weight N)"},
+    {"MissingValue", vs("  lb_algo\n"),
+     "gale.conf:3:3: \"lb_algo\" needs a value (lb_algo "
+     "rr|wrr|lc|wlc|sh|dh|mh|...)"},
+    {"ExtraValue", vs("  delay_loop 5 6\n"),
+     "gale.conf:3:16: unexpected \"6\" after \"delay_loop\" (delay_loop SECONDS)"},
+    {"ValueOnFlag", vs("  alpha yes\n"),
+     "gale.conf:3:9: unexpected \"yes\": \"alpha\" is a flag and takes no value"},
+    {"NoBlock", vs("  real_server 10.0.0.1 80 {\n    TCP_CHECK\n  }\n"),
+     "gale.conf:4:5: \"TCP_CHECK\" needs a { } block (TCP_CHECK { ... })"},
+    // Numbers.
+    {"WeightOutOfRange", vs("  real_server 10.0.0.1 80 {\n    weight 70000\n  }\n"),
+     "gale.conf:4:12: weight 70000 is out of range 0-65535"},
+    {"PortOutOfRange", G + "virtual_server 192.0.2.1 65536 {\n}\n",
+     "gale.conf:2:26: virtual_server port 65536 is out of range 1-65535"},
+    {"PortZero", vs("  real_server 10.0.0.1 0\n"),
+     "gale.conf:3:24: real_server port 0 is out of range 1-65535"},
+    {"NotANumber", vs("  real_server 10.0.0.1 80 {\n    weight 1;\n  }\n"),
+     "gale.conf:4:12: weight must be a number in 0-65535, not \"1;\""},
+    {"HugeNumber", vs("  quorum 99999999999999999999999\n"),
+     "gale.conf:3:10: quorum 99999999999999999999999 is out of range 0-4294967295"},
+    {"BadDuration", vs("  delay_loop 1.2.3\n"),
+     "gale.conf:3:14: delay_loop must be seconds (like 3 or 0.5), not \"1.2.3\""},
+    {"NotPrime", "gale {\n  interfaces eth0\n  maglev_size 65536\n}\n",
+     "gale.conf:3:15: maglev_size 65536 is not prime (try 65537 or 655373)"},
+    // Addresses.
+    {"BadVip", G + "virtual_server 192.0.2.300 80 {\n}\n",
+     "gale.conf:2:16: bad virtual_server address \"192.0.2.300\" (expected an IPv4 or IPv6 "
+     "address like 192.0.2.1 or 2001:db8::1)"},
+    {"BadRealServer", vs("  real_server 10.0.0 80\n"),
+     "gale.conf:3:15: bad real_server address \"10.0.0\" (expected an IPv4 or IPv6 address like "
+     "192.0.2.1 or 2001:db8::1)"},
+    {"BadMatchPrefix", "gale {\n  interfaces eth0\n  fwmark 1 { match tcp 10.0.0.1/24 }\n}\n",
+     "gale.conf:3:24: match prefix \"10.0.0.1/24\" has host bits set (the network is written "
+     "with them zero)"},
+    {"BadMetricsListen", "gale {\n  interfaces eth0\n  metrics_listen localhost:9469\n}\n",
+     "gale.conf:3:18: bad metrics_listen \"localhost:9469\" (ADDRESS:PORT like 127.0.0.1:9469 "
+     "or [::1]:9469)"},
+    {"BadNetmask", vs("  persistence_granularity 255.0.255.0\n"),
+     "gale.conf:3:27: persistence_granularity \"255.0.255.0\" is not a contiguous netmask (like "
+     "255.255.255.0)"},
+    // Duplicates.
+    {"DuplicateRealServer",
+     vs("  real_server 10.0.0.1 80 {\n  }\n  real_server 10.0.0.1 80 {\n  }\n"),
+     "gale.conf:5:3: duplicate real_server 10.0.0.1 80 (first at gale.conf:3:3)"},
+    {"DuplicateVirtualServer", vs("") + "virtual_server 192.0.2.1 80 {\n}\n",
+     "gale.conf:4:1: virtual_server 192.0.2.1 80 TCP is defined twice (first at gale.conf:2:1)"},
+    {"SecondGaleBlock", G + "gale { interfaces eth1 }\n",
+     "gale.conf:2:1: a second gale block (the first is at gale.conf:1:1); merge them"},
+    // Validation after parsing.
+    {"NoGaleBlock", "virtual_server 192.0.2.1 80 {\n}\n",
+     "gale.conf: no gale { } block: gale needs at least `gale { interfaces IFNAME ... }` (its "
+     "dataplane interfaces; the first faces clients)"},
+    {"NoInterfaces", "gale {\n  workers 2\n}\n",
+     "gale.conf:1:1: the gale block needs `interfaces IFNAME ...` (the first faces clients)"},
+    {"NatFamily", vs("  lb_kind NAT\n  real_server 2001:db8::1 80\n"),
+     "gale.conf:4:3: real_server 2001:db8::1 80: NAT needs the real server in the VIP's address "
+     "family (192.0.2.1); use DR or TUN to mix families"},
+    {"DrPortChange", vs("  lb_kind DR\n  real_server 10.0.0.1 8080\n"),
+     "gale.conf:4:3: real_server 10.0.0.1 8080: DR cannot change the port (the server receives "
+     "the VIP's port 80); write 80 or use NAT"},
+    {"FullNatNoLocalAddress", vs("  lb_kind FULLNAT\n  real_server 10.0.0.1 8080\n"),
+     "gale.conf:4:3: real_server 10.0.0.1 8080: FULLNAT needs a local address of its family "
+     "(gale { fullnat_local_addresses ... })"},
+    {"TunNoSource", vs("  lb_kind TUN\n  real_server 10.0.0.1 80\n"),
+     "gale.conf:4:3: real_server 10.0.0.1 80: TUN needs gale { tunnel_source IPV4 }"},
+    {"FwmarkWithoutRule", G + "virtual_server fwmark 5 {\n}\n",
+     "gale.conf:2:1: fwmark 5: gale sees packets before netfilter, so say which packets carry "
+     "the mark: gale { fwmark 5 { match tcp 192.0.2.0/24 ports 80,443 } }"},
+    {"FwmarkRuleWithoutService",
+     "gale {\n  interfaces eth0\n  fwmark 5 {\n    match 192.0.2.0/24\n  }\n}\n",
+     "gale.conf:4:5: gale fwmark 5 has no virtual_server fwmark 5"},
+    {"UnknownGroup",
+     G + "virtual_server_group web {\n  192.0.2.1 80\n}\nvirtual_server group wbe {\n}\n",
+     "gale.conf:5:1: virtual_server group \"wbe\": no virtual_server_group of that name (did you "
+     "mean \"web\"?)"},
+    {"ShFlagWithoutSh", vs("  lb_algo rr\n  sh-port\n"),
+     "gale.conf:2:1: sh-port and sh-fallback apply to lb_algo sh only"},
+    {"ThresholdsInverted",
+     vs("  real_server 10.0.0.1 80 {\n    uthreshold 10\n    lthreshold 20\n  }\n"),
+     "gale.conf:3:3: lthreshold 20 is above uthreshold 10"},
+    {"VrrpMissingScript",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_script {\n    chk\n "
+         " }\n}\n",
+     "gale.conf:2:1: vrrp_instance \"VI\" tracks \"chk\": no vrrp_script of that name"},
+    {"VrrpNoRouterId", G + "vrrp_instance VI {\n  interface eth0\n}\n",
+     "gale.conf:2:1: vrrp_instance \"VI\" needs a virtual_router_id (1-255)"},
+    {"VrrpBadState", G + "vrrp_instance VI {\n  state MASTR\n}\n",
+     "gale.conf:3:9: unknown state \"MASTR\" (did you mean \"MASTER\"?)"},
+    {"VrrpSubSecondV2",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  advert_int 0.5\n}\n",
+     "gale.conf:2:1: vrrp_instance \"VI\": VRRP version 2 adverts whole seconds; use version 3 "
+     "for an advert_int below one second"},
+    {"HttpGetWithoutUrl", vs("  real_server 10.0.0.1 80 {\n    HTTP_GET {\n    }\n  }\n"),
+     "gale.conf:4:5: HTTP_GET needs at least one url { path /; status_code 200 }"},
+    {"UnknownTimeout", "gale {\n  interfaces eth0\n  timeout tcp 900 tcpfn 60\n}\n",
+     "gale.conf:3:19: unknown timeout \"tcpfn\" (did you mean \"tcpfin\"?) (timeout tcp SECONDS "
+     "tcpfin SECONDS udp SECONDS)"},
+};
+
+INSTANTIATE_TEST_SUITE_P(All, ConfigErrors, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace gale::ctl

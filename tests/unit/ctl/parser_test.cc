@@ -1,0 +1,245 @@
+// Golden parse of a realistic keepalived.conf with a gale block, and includes.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ctl/parser.h"
+
+namespace gale::ctl {
+namespace {
+
+const std::string kData = GALE_CTL_TEST_DATA;
+
+net::IpAddr ip(const char* s) {
+  return *net::parse_ip(s);
+}
+
+TEST(Parser, GoldenKeepalivedConf) {
+  auto r = load_config(kData + "/keepalived.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const Config& c = *r;
+
+  EXPECT_EQ(c.global.router_id, "LB01");
+  EXPECT_TRUE(c.global.enable_script_security);
+  EXPECT_EQ(c.global.script_user, "keepalived_script");
+
+  ASSERT_EQ(c.vrrp_scripts.size(), 1u);
+  const VrrpScript& sc = c.vrrp_scripts[0];
+  EXPECT_EQ(sc.name, "chk_galed");
+  EXPECT_EQ(sc.script, "/usr/bin/pgrep -x galed");
+  EXPECT_EQ(sc.interval_ms, 2000u);
+  EXPECT_EQ(sc.weight, -20);
+  EXPECT_EQ(sc.fall, 2u);
+  EXPECT_EQ(sc.rise, 3u);
+
+  ASSERT_EQ(c.vrrp_instances.size(), 1u);
+  const VrrpInstance& vi = c.vrrp_instances[0];
+  EXPECT_EQ(vi.name, "VI_1");
+  EXPECT_EQ(vi.state, VrrpState::master);
+  EXPECT_EQ(vi.interface, "eth0");
+  EXPECT_EQ(vi.virtual_router_id, 51);
+  EXPECT_EQ(vi.priority, 150);
+  EXPECT_EQ(vi.advert_int_ms, 1000u);
+  EXPECT_EQ(vi.version, 2);
+  EXPECT_EQ(vi.auth_type, VrrpAuth::pass);
+  EXPECT_EQ(vi.auth_pass, "s3cret");
+  ASSERT_EQ(vi.vips.size(), 2u);
+  EXPECT_EQ(vi.vips[0].addr, ip("192.0.2.10"));
+  EXPECT_EQ(vi.vips[0].prefix_len, 24);
+  EXPECT_EQ(vi.vips[0].dev, "eth0");
+  EXPECT_EQ(vi.vips[1].label, "eth0:web");
+  EXPECT_EQ(vi.unicast_src_ip, ip("198.51.100.2"));
+  ASSERT_EQ(vi.unicast_peers.size(), 1u);
+  EXPECT_EQ(vi.unicast_peers[0], ip("198.51.100.3"));
+  ASSERT_EQ(vi.track_scripts.size(), 1u);
+  EXPECT_EQ(vi.track_scripts[0].name, "chk_galed");
+  EXPECT_FALSE(vi.track_scripts[0].weight.has_value());
+  EXPECT_EQ(vi.notify_master, "/etc/gale/notify.sh master");
+  EXPECT_EQ(vi.where.line, 17u);
+  EXPECT_EQ(vi.where.col, 1u);
+
+  ASSERT_EQ(c.virtual_servers.size(), 4u);
+  const VirtualServerConf& web = c.virtual_servers[0];
+  EXPECT_EQ(web.kind, VsKind::addr);
+  EXPECT_EQ(web.vip, ip("192.0.2.10"));
+  EXPECT_EQ(web.port, 80);
+  EXPECT_EQ(web.delay_loop_ms, 6000u);
+  EXPECT_EQ(web.sched, lb::SchedKind::wrr);
+  EXPECT_EQ(web.mode, lb::FwdMode::dr);
+  EXPECT_EQ(web.proto, 6);
+  EXPECT_EQ(web.persistence_timeout_s, 300u);
+  EXPECT_EQ(web.persistence_prefix, 24);
+  ASSERT_EQ(web.real_servers.size(), 2u);
+  const RealServerConf& r1 = web.real_servers[0];
+  EXPECT_EQ(r1.addr, ip("10.1.0.11"));
+  EXPECT_EQ(r1.port, 80);
+  EXPECT_EQ(r1.weight, 3u);
+  EXPECT_TRUE(r1.inhibit_on_failure);
+  ASSERT_EQ(r1.checks.size(), 1u);
+  const HealthCheck& hg = r1.checks[0];
+  EXPECT_EQ(hg.kind, CheckKind::http);
+  ASSERT_EQ(hg.urls.size(), 2u);
+  EXPECT_EQ(hg.urls[0].path, "/healthz");
+  ASSERT_EQ(hg.urls[0].status.size(), 1u);
+  EXPECT_EQ(hg.urls[0].status[0].lo, 200);
+  EXPECT_EQ(hg.urls[0].status[0].hi, 299);
+  EXPECT_EQ(hg.urls[1].digest, "9b3a0c85a887a256d6939da88aabd8cd");
+  EXPECT_EQ(hg.connect_timeout_ms, 3000u);
+  EXPECT_EQ(hg.retry, 3u);
+  EXPECT_EQ(hg.delay_before_retry_ms, 2000u);
+  const RealServerConf& r2 = web.real_servers[1];
+  EXPECT_EQ(r2.uthreshold, 10000u);
+  EXPECT_EQ(r2.lthreshold, 8000u);
+  ASSERT_EQ(r2.checks.size(), 1u);
+  EXPECT_EQ(r2.checks[0].kind, CheckKind::tcp);
+  EXPECT_EQ(r2.checks[0].connect_port, 80);
+  EXPECT_EQ(r2.checks[0].connect_timeout_ms, 2500u);
+
+  const VirtualServerConf& tls = c.virtual_servers[1];
+  EXPECT_EQ(tls.sched, lb::SchedKind::mh);
+  EXPECT_TRUE(tls.sched_flags.mh_port);
+  EXPECT_TRUE(tls.sched_flags.mh_fallback);
+  EXPECT_FALSE(tls.sched_flags.sh_port);
+  EXPECT_EQ(tls.mode, lb::FwdMode::nat);
+  EXPECT_EQ(tls.quorum, 2u);
+  EXPECT_EQ(tls.hysteresis, 1u);
+  EXPECT_TRUE(tls.alpha);
+  ASSERT_TRUE(tls.sorry_server.has_value());
+  EXPECT_EQ(tls.sorry_server->addr, ip("10.1.0.99"));
+  EXPECT_EQ(tls.sorry_server->port, 8443);
+  EXPECT_EQ(tls.real_servers[0].checks[0].kind, CheckKind::ssl);
+  const HealthCheck& misc = tls.real_servers[1].checks[0];
+  EXPECT_EQ(misc.kind, CheckKind::misc);
+  EXPECT_EQ(misc.misc_path, "/usr/local/bin/check_tls 10.1.0.22");
+  EXPECT_EQ(misc.misc_timeout_ms, 5000u);
+  EXPECT_TRUE(misc.misc_dynamic);
+
+  const VirtualServerConf& dns = c.virtual_servers[2];
+  EXPECT_EQ(dns.proto, 17);
+  EXPECT_EQ(dns.sched, lb::SchedKind::sh);
+  EXPECT_TRUE(dns.sched_flags.sh_port);
+  EXPECT_EQ(dns.real_servers[0].weight, 1u);
+  EXPECT_EQ(dns.real_servers[0].checks[0].dns_type, "A");
+  EXPECT_EQ(dns.real_servers[0].checks[0].dns_name, "example.com");
+
+  const VirtualServerConf& fw = c.virtual_servers[3];
+  EXPECT_EQ(fw.kind, VsKind::fwmark);
+  EXPECT_EQ(fw.fwmark, 7u);
+  EXPECT_EQ(fw.mode, lb::FwdMode::tun);
+  EXPECT_EQ(fw.real_servers[0].port, 0);
+  EXPECT_EQ(fw.real_servers[0].encap, lb::TunEncap::gue);
+
+  const GaleConf& g = c.gale;
+  EXPECT_TRUE(c.has_gale_block);
+  EXPECT_EQ(g.interfaces, (std::vector<std::string>{"eth0", "eth1"}));
+  EXPECT_EQ(g.workers, 2u);
+  EXPECT_EQ(g.io, IoBackend::af_xdp);
+  EXPECT_EQ(g.flows, 2000000u);
+  EXPECT_EQ(g.flows6, 100000u);
+  EXPECT_EQ(g.fullnat_local_addresses, (std::vector<net::IpAddr>{ip("10.2.0.1"), ip("10.2.0.2")}));
+  EXPECT_EQ(g.fullnat_port_lo, 2048);
+  EXPECT_EQ(g.fullnat_port_hi, 60000);
+  EXPECT_EQ(g.tunnel_source->v, 0x0a030001u);
+  EXPECT_EQ(g.tunnel_source_spread_bits, 8);
+  EXPECT_EQ(g.gue_port, 6081);
+  EXPECT_EQ(g.timeouts.tcp, 600u);
+  EXPECT_EQ(g.timeouts.tcpfin, 60u);
+  EXPECT_EQ(g.timeouts.udp, 120u);
+  EXPECT_EQ(g.maglev_size, 655373u);
+  EXPECT_EQ(g.control_socket, "/run/gale/ctl.sock");
+  EXPECT_EQ(g.metrics_listen.addr, ip("::1"));
+  EXPECT_EQ(g.metrics_listen.port, 9500);
+  ASSERT_EQ(g.fwmarks.size(), 1u);
+  EXPECT_EQ(g.fwmarks[0].fwmark, 7u);
+  EXPECT_EQ(g.fwmarks[0].proto, 6);
+  EXPECT_EQ(g.fwmarks[0].net, ip("198.51.100.0"));
+  EXPECT_EQ(g.fwmarks[0].prefix_len, 24);
+  ASSERT_EQ(g.fwmarks[0].ports.size(), 3u);
+  EXPECT_EQ(g.fwmarks[0].ports[2].lo, 8000);
+  EXPECT_EQ(g.fwmarks[0].ports[2].hi, 8080);
+}
+
+TEST(Parser, Defaults) {
+  auto r = parse_config("gale { interfaces eth0 }\nvirtual_server 192.0.2.1 80 {\n}\n", "d.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const VirtualServerConf& vs = r->virtual_servers[0];
+  EXPECT_EQ(vs.sched, lb::SchedKind::wlc);
+  EXPECT_EQ(vs.mode, lb::FwdMode::nat);
+  EXPECT_EQ(vs.proto, 6);
+  EXPECT_EQ(vs.delay_loop_ms, 60000u);
+  EXPECT_EQ(r->gale.timeouts.tcp, 900u);
+  EXPECT_EQ(r->gale.maglev_size, 65537u);
+  EXPECT_EQ(r->gale.metrics_listen.port, 9469);
+}
+
+TEST(Parser, CommentsQuotesAndAllmanBraces) {
+  auto r = parse_config(
+      "# comment\n! also a comment\ngale\n{\n  interfaces eth0 # trailing\n}\n"
+      "vrrp_script s { script \"/bin/echo \\\"hi\\\" # not a comment\" }\n",
+      "q.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->gale.interfaces, std::vector<std::string>{"eth0"});
+  EXPECT_EQ(r->vrrp_scripts[0].script, "/bin/echo \"hi\" # not a comment");
+}
+
+TEST(Parser, GroupsExpandRanges) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "virtual_server_group web {\n  192.0.2.1-3 80\n  2001:db8::1 80\n}\n"
+      "virtual_server group web {\n  lb_kind DR\n  real_server 10.0.0.1 80\n}\n",
+      "g.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->groups.size(), 1u);
+  ASSERT_EQ(r->groups[0].entries.size(), 4u);
+  EXPECT_EQ(r->groups[0].entries[2].vip, ip("192.0.2.3"));
+  EXPECT_EQ(r->groups[0].entries[3].vip, ip("2001:db8::1"));
+  EXPECT_EQ(r->virtual_servers[0].kind, VsKind::group);
+  EXPECT_EQ(r->virtual_servers[0].group, "web");
+}
+
+TEST(Parser, IncludeRelativeToIncludingFile) {
+  auto r = load_config(kData + "/include_main.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->virtual_servers.size(), 2u);
+  EXPECT_EQ(r->virtual_servers[0].port, 80);  // 10-web.conf sorts first
+  EXPECT_EQ(r->virtual_servers[1].port, 53);
+  EXPECT_EQ(r->virtual_servers[1].where.file, kData + "/conf.d/20-dns.conf");
+  EXPECT_EQ(r->virtual_servers[1].where.line, 1u);
+}
+
+TEST(Parser, IncludeErrors) {
+  auto loop = load_config(kData + "/include_loop.conf");
+  ASSERT_FALSE(loop.has_value());
+  EXPECT_EQ(loop.error().message,
+            kData +
+                "/include_loop.conf:1:1: includes nest deeper than 8 (does a file include "
+                "itself?)");
+  auto missing = load_config(kData + "/include_missing.conf");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().message, kData +
+                                         "/include_missing.conf:2:13: include \"nothere.conf\": "
+                                         "no such file (looked for \"" +
+                                         kData + "/nothere.conf\")");
+  auto bad = load_config(kData + "/include_bad.conf");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message, kData +
+                                     "/bad/broken.conf:2:13: unknown lb_algo \"wrrr\" (did "
+                                     "you mean \"wrr\"?)");
+  auto none = load_config(kData + "/does-not-exist.conf");
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().message,
+            "cannot read \"" + kData + "/does-not-exist.conf\": No such file or directory");
+  auto text = parse_config("include x.conf\n", "t.conf");
+  ASSERT_FALSE(text.has_value());
+  EXPECT_EQ(text.error().message,
+            "t.conf:1:1: include is only supported when the config is loaded from a file");
+}
+
+TEST(Parser, DocsExampleParses) {
+  auto r = load_config(std::string(GALE_SOURCE_DIR) + "/docs/examples/gale.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE(r->virtual_servers.empty());
+}
+
+}  // namespace
+}  // namespace gale::ctl

@@ -1,0 +1,233 @@
+// Config -> lb::Snapshot: what the dataplane gets, and ids that survive reloads.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "ctl/parser.h"
+#include "ctl/snapshot_builder.h"
+
+namespace gale::ctl {
+namespace {
+
+net::IpAddr ip(const char* s) {
+  return *net::parse_ip(s);
+}
+net::MacAddr mac(const char* s) {
+  return *net::parse_mac(s);
+}
+
+Config parse(const std::string& text) {
+  auto r = parse_config(text, "t.conf");
+  EXPECT_TRUE(r.has_value()) << r.error().message;
+  return r.has_value() ? *r : Config{};
+}
+
+// Two interfaces; real servers 10.1.0.x are known on eth1 (index 1) except 10.1.0.9.
+HostView host() {
+  return HostView{
+      .port_macs = {mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02")},
+      .gateway_macs = {mac("02:00:00:00:00:fe"), mac("02:00:00:00:01:fe")},
+      .mtus = {1500, 9000},
+      .neighbour = [](const net::IpAddr& a, uint16_t port) -> std::optional<net::MacAddr> {
+        if (port != 1 || !a.is_v4() || a == ip("10.1.0.9")) return std::nullopt;
+        net::MacAddr m = mac("02:00:00:00:02:00");
+        m.b[5] = static_cast<uint8_t>(a.v4().v & 0xff);
+        return m;
+      }};
+}
+
+std::string web(const std::string& servers) {
+  return "gale {\n  interfaces eth0 eth1\n  fullnat_local_addresses 10.2.0.1\n}\n"
+         "virtual_server 192.0.2.10 80 {\n  lb_algo wrr\n  lb_kind DR\n"
+         "  persistence_timeout 600\n  persistence_granularity 255.255.255.0\n" +
+         servers + "}\n";
+}
+
+const std::string kThree =
+    "  real_server 10.1.0.1 80 {\n    weight 3\n    uthreshold 100\n    lthreshold 50\n  }\n"
+    "  real_server 10.1.0.2 80 {\n    weight 2\n  }\n"
+    "  real_server 10.1.0.3 80\n";
+
+TEST(SnapshotBuilder, CarriesServiceAndDestSettings) {
+  RealServerIds ids;
+  auto b = build_snapshot(parse(web(kThree)), host(), ids);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  const lb::Snapshot& s = b->snapshot;
+  ASSERT_EQ(s.ports.size(), 2u);
+  EXPECT_EQ(s.ports[1].mtu, 9000);
+  EXPECT_EQ(s.ports[0].gateway_mac, mac("02:00:00:00:00:fe"));
+  ASSERT_EQ(s.services.size(), 1u);
+  const lb::Service& svc = s.services[0];
+  EXPECT_EQ(svc.vip, ip("192.0.2.10"));
+  EXPECT_EQ(svc.port, 80);
+  EXPECT_EQ(svc.proto, 6);
+  EXPECT_EQ(svc.sched, lb::SchedKind::wrr);
+  EXPECT_EQ(svc.persistence_s, 600u);
+  EXPECT_EQ(svc.persistence_prefix, 24);
+  ASSERT_EQ(svc.dests.size(), 3u);
+  EXPECT_EQ(svc.dests[0].weight, 3);
+  EXPECT_EQ(svc.dests[0].last_weight, 3);
+  EXPECT_EQ(svc.dests[0].u_threshold, 100u);
+  EXPECT_EQ(svc.dests[0].l_threshold, 50u);
+  EXPECT_EQ(svc.dests[2].weight, 1);
+  EXPECT_EQ(svc.tables.wrr_max_weight, 3);  // finalize() ran
+  EXPECT_EQ(svc.dest_ids, (std::vector<uint16_t>{0, 1, 2}));
+  const lb::RealServer& rs = s.real_servers[1];
+  EXPECT_EQ(rs.addr, ip("10.1.0.2"));
+  EXPECT_EQ(rs.mode, lb::FwdMode::dr);
+  EXPECT_EQ(rs.mac, mac("02:00:00:00:02:02"));
+  EXPECT_EQ(rs.out_port, 1);
+  EXPECT_EQ(rs.mtu, 9000);
+  EXPECT_TRUE(rs.live);
+  EXPECT_TRUE(b->missing_neighbours.empty());
+  EXPECT_EQ(s.service_for(ip("192.0.2.10"), 80, 6), 0);
+}
+
+TEST(SnapshotBuilder, UnknownNeighbourBuiltWithZeroMacAndListed) {
+  RealServerIds ids;
+  auto b = build_snapshot(parse(web("  real_server 10.1.0.1 80\n  real_server 10.1.0.9 80\n")),
+                          host(), ids);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  ASSERT_EQ(b->missing_neighbours.size(), 1u);
+  EXPECT_EQ(b->missing_neighbours[0].id, 1);
+  EXPECT_EQ(b->missing_neighbours[0].addr, ip("10.1.0.9"));
+  EXPECT_EQ(b->missing_neighbours[0].out_port, 1);
+  EXPECT_TRUE(b->snapshot.real_servers[1].mac.is_zero());
+  EXPECT_FALSE(b->snapshot.real_servers[0].mac.is_zero());
+}
+
+TEST(SnapshotBuilder, IdsStableAcrossReloadsAndRemovedServersDrain) {
+  RealServerIds ids;
+  auto first = build_snapshot(parse(web(kThree)), host(), ids);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+
+  // Reload without 10.1.0.2, and with a new 10.1.0.4 listed first.
+  auto second = build_snapshot(
+      parse(web("  real_server 10.1.0.4 80\n  real_server 10.1.0.1 80 {\n    weight 3\n  }\n"
+                "  real_server 10.1.0.3 80\n")),
+      host(), ids);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  const lb::Snapshot& s2 = second->snapshot;
+  ASSERT_EQ(s2.real_servers.size(), 4u);
+  EXPECT_EQ(s2.services[0].dest_ids, (std::vector<uint16_t>{3, 0, 2}));
+  const lb::RealServer& gone = s2.real_servers[1];
+  EXPECT_EQ(gone.addr, ip("10.1.0.2"));  // still there for its flows
+  EXPECT_FALSE(gone.live);
+  EXPECT_EQ(gone.mac, mac("02:00:00:00:02:02"));
+  for (const lb::SchedDest& d : s2.services[0].dests)
+    EXPECT_NE(d.addr, ip("10.1.0.2"));
+  EXPECT_TRUE(s2.real_servers[0].live);
+  EXPECT_EQ(s2.real_servers[0].pos, 1u);
+
+  // Added back: its old id, live again.
+  auto third = build_snapshot(parse(web(kThree)), host(), ids);
+  ASSERT_TRUE(third.has_value()) << third.error().message;
+  EXPECT_EQ(third->snapshot.services[0].dest_ids, (std::vector<uint16_t>{0, 1, 2}));
+  EXPECT_TRUE(third->snapshot.real_servers[1].live);
+  EXPECT_FALSE(third->snapshot.real_servers[3].live);  // 10.1.0.4 now drains
+
+  // Once drained, the id is released and reused.
+  ids.release(3);
+  auto fourth = build_snapshot(parse(web(kThree + "  real_server 10.1.0.5 80\n")), host(), ids);
+  ASSERT_TRUE(fourth.has_value()) << fourth.error().message;
+  EXPECT_EQ(fourth->snapshot.services[0].dest_ids, (std::vector<uint16_t>{0, 1, 2, 3}));
+  EXPECT_EQ(fourth->snapshot.real_servers[3].addr, ip("10.1.0.5"));
+}
+
+TEST(SnapshotBuilder, HealthRemovesOrQuiesces) {
+  const std::string servers =
+      "  real_server 10.1.0.1 80 {\n    weight 5\n    inhibit_on_failure\n  }\n"
+      "  real_server 10.1.0.2 80 {\n    weight 7\n  }\n"
+      "  real_server 10.1.0.3 80\n";
+  RealServerIds ids;
+  const HealthView down12 = [](const ServiceKey& k, const RealServerConf& rs) {
+    EXPECT_EQ(k.port, 80);
+    return rs.addr == ip("10.1.0.3");
+  };
+  auto b = build_snapshot(parse(web(servers)), host(), ids, down12);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  const lb::Service& svc = b->snapshot.services[0];
+  // inhibit_on_failure: quiesced in place; without it: out of the pool, draining.
+  EXPECT_EQ(svc.dest_ids, (std::vector<uint16_t>{0, 2}));
+  EXPECT_EQ(svc.dests[0].weight, 0);
+  EXPECT_EQ(svc.dests[0].last_weight, 5);
+  EXPECT_TRUE(b->snapshot.real_servers[0].live);
+  EXPECT_FALSE(b->snapshot.real_servers[1].live);
+  EXPECT_EQ(b->snapshot.real_servers[1].addr, ip("10.1.0.2"));
+}
+
+TEST(SnapshotBuilder, FailedBuildLeavesIdsAlone) {
+  RealServerIds ids;
+  ASSERT_TRUE(build_snapshot(parse(web(kThree)), host(), ids).has_value());
+  // A NAT real server of a fwmark service over all ports needs its own port: finalize()
+  // refuses it, after the builder has assigned ids.
+  Config bad = parse(
+      "gale {\n  interfaces eth0 eth1\n  fwmark 3 {\n    match tcp 192.0.2.0/24\n  }\n}\n"
+      "virtual_server fwmark 3 {\n  real_server 10.1.0.7\n}\n");
+  auto r = build_snapshot(bad, host(), ids);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "fwmark 3: a NAT real server needs a port, or the rule's ports a range of at most "
+            "1024");
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_FALSE(ids.find({.service = {.fwmark = 3, .proto = 6}, .addr = ip("10.1.0.7")}));
+
+  HostView short_view = host();
+  short_view.port_macs.pop_back();
+  auto r2 = build_snapshot(parse(web(kThree)), short_view, ids);
+  ASSERT_FALSE(r2.has_value());
+  EXPECT_EQ(r2.error().message,
+            "the host view has MACs for 1 interfaces and gateway MACs for 2; the config names 2");
+}
+
+TEST(SnapshotBuilder, DrPortChangeRejected) {
+  // The parser rejects it with a location; a Config built by hand reaches finalize().
+  Config c = parse(web("  real_server 10.1.0.1 80\n"));
+  c.virtual_servers[0].real_servers[0].port = 8080;
+  RealServerIds ids;
+  auto r = build_snapshot(c, host(), ids);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "real server 10.1.0.1:8080: DR and TUN cannot change the port (the server sees the "
+            "VIP's)");
+}
+
+TEST(SnapshotBuilder, FwmarkGroupsAndModes) {
+  Config c = parse(
+      "gale {\n  interfaces eth0 eth1\n  fullnat_local_addresses 10.2.0.1\n"
+      "  tunnel_source 10.3.0.1\n  tunnel_encap vxlan\n  vxlan_vni 42\n"
+      "  timeout tcp 100 tcpfin 10 udp 20\n"
+      "  fwmark 7 {\n    match 198.51.100.0/24 ports 80,443\n  }\n}\n"
+      "virtual_server fwmark 7 {\n  lb_algo mh\n  mh-port\n  lb_kind TUN\n"
+      "  real_server 10.1.0.1 {\n    tunnel_encap gue\n  }\n  real_server 10.1.0.2\n}\n"
+      "virtual_server_group g {\n  192.0.2.20-21 8080\n}\n"
+      "virtual_server group g {\n  lb_kind FULLNAT\n  protocol UDP\n  real_server 10.1.0.3 "
+      "53\n}\n");
+  RealServerIds ids;
+  auto b = build_snapshot(c, host(), ids);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  const lb::Snapshot& s = b->snapshot;
+  ASSERT_EQ(s.services.size(), 3u);
+  EXPECT_EQ(s.services[0].fwmark, 7u);
+  EXPECT_TRUE(s.services[0].sched_flags.mh_port);
+  EXPECT_FALSE(s.services[0].tables.buckets.empty());
+  ASSERT_EQ(s.fwmark_rules.size(), 2u);
+  EXPECT_EQ(s.service_for(ip("198.51.100.9"), 443, 6), 0);
+  EXPECT_EQ(s.service_for(ip("198.51.100.9"), 444, 6), -1);
+  EXPECT_EQ(s.real_servers[0].encap, lb::TunEncap::gue);
+  EXPECT_EQ(s.real_servers[1].encap, lb::TunEncap::vxlan);
+  EXPECT_EQ(s.tunnel.vxlan_vni, 42u);
+  EXPECT_EQ(s.tunnel.src_v4.v, 0x0a030001u);
+  EXPECT_EQ(s.timeouts.tcp, 100u);
+  // The group: one service per member, each with its own id for the same server.
+  EXPECT_EQ(s.service_for(ip("192.0.2.21"), 8080, 17), 2);
+  EXPECT_EQ(s.services[1].dest_ids, std::vector<uint16_t>{2});
+  EXPECT_EQ(s.services[2].dest_ids, std::vector<uint16_t>{3});
+  EXPECT_EQ(s.real_servers[3].mode, lb::FwdMode::fullnat);
+  EXPECT_EQ(s.real_servers[3].port, 53);
+  EXPECT_EQ(s.fullnat.laddrs, std::vector<net::IpAddr>{ip("10.2.0.1")});
+}
+
+}  // namespace
+}  // namespace gale::ctl
