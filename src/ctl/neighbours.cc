@@ -191,6 +191,36 @@ Expected<RouteHop> Rtnetlink::route_to(const net::IpAddr& dst) {
   return hop;
 }
 
+Expected<std::optional<RouteHop>> Rtnetlink::default_route(net::Family family) {
+  struct {
+    nlmsghdr h;
+    rtmsg rt;
+  } req{};
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = RTM_GETROUTE;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = ++seq_;
+  req.rt.rtm_family = family == net::Family::v4 ? AF_INET : AF_INET6;
+  auto msgs = transact(&req, sizeof req);
+  if (!msgs) return fail("default route: " + msgs.error().message);
+  for (const auto& m : *msgs) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(m.data());
+    if (h->nlmsg_type != RTM_NEWROUTE) continue;
+    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
+    if (rt->rtm_dst_len != 0 || rt->rtm_table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST)
+      continue;
+    RouteHop hop;
+    for_each_attr(RTM_RTA(rt), static_cast<int>(RTM_PAYLOAD(h)), [&](const rtattr* a) {
+      if (a->rta_type == RTA_OIF)
+        std::memcpy(&hop.ifindex, RTA_DATA(a), 4);
+      else if (a->rta_type == RTA_GATEWAY)
+        hop.gateway = addr_from(rt->rtm_family, RTA_DATA(a));
+    });
+    return std::optional<RouteHop>(hop);
+  }
+  return std::optional<RouteHop>();
+}
+
 void trigger_resolution(const net::IpAddr& addr, const std::string& ifname) {
   const int family = addr.is_v4() ? AF_INET : AF_INET6;
   int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -44,6 +44,8 @@ class Rtnetlink {
   Expected<std::vector<Neighbour>> neighbours();
   Expected<Link> link(const std::string& name);
   Expected<RouteHop> route_to(const net::IpAddr& dst);
+  // The default route of the main table for a family (v4 or v6), if there is one.
+  Expected<std::optional<RouteHop>> default_route(net::Family family);
 
  private:
   explicit Rtnetlink(int fd) : fd_(fd) {}

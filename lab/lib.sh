@@ -1,0 +1,209 @@
+# gale-lab's topology, as shell functions (sourced by lab/gale-lab, the demo and the
+# e2e tests). Everything lives in network namespaces named after $LAB (unique per run)
+# and is deleted by lab_down, which callers run from a trap.
+#
+#   client (10.99.1.2) -- router (10.99.1.1 | 10.99.2.1) -- switch (bridge) --+-- gale (10.99.2.2)
+#                                                                             +-- rs1 (10.99.2.11)
+#                                                                             +-- rs2 (10.99.2.12)
+#                                                                             +-- rs3 (10.99.2.13)
+# The router sends the VIP (10.99.2.100) to gale. Real servers run nginx on :80 answering
+# their own name, and a UDP responder on :5353. In DR/TUN mode they have the VIP on lo
+# and reply straight to the router; in NAT mode their default route is gale.
+
+LAB=${LAB:-gl$$}
+LAB_VIP=10.99.2.100
+LAB_GALE=10.99.2.2
+LAB_LADDR=10.99.2.200
+LAB_ROUTER=10.99.2.1
+LAB_CLIENT=10.99.1.2
+LAB_RS=(10.99.2.11 10.99.2.12 10.99.2.13)
+LAB_DIR=${LAB_DIR:-/tmp/$LAB}
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+ns() { echo "$LAB-$1"; }
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+# A veth pair from namespace $1 (interface $2) to namespace $3 (interface $4).
+lab_link() {
+  local a="${LAB}x$RANDOM" b="${LAB}y$RANDOM"
+  ip link add "$a" type veth peer name "$b"
+  ip link set "$a" netns "$(ns "$1")"
+  ip link set "$b" netns "$(ns "$3")"
+  ip -n "$(ns "$1")" link set "$a" name "$2"
+  ip -n "$(ns "$3")" link set "$b" name "$4"
+  ip -n "$(ns "$1")" link set "$2" up
+  ip -n "$(ns "$3")" link set "$4" up
+}
+
+# Traffic sources leave TCP/UDP checksums partial on veth (offloaded); gale forwards
+# frames as they are, so the receiver would drop them. Real NICs deliver complete
+# checksums: turn the offload off on every sender to get the same here.
+lab_no_offload() { in_ns "$1" ethtool -K "$2" tx off >/dev/null 2>&1 || true; }
+
+lab_up() {
+  local mode=${1:-dr}
+  mkdir -p "$LAB_DIR"
+  for n in client router switch gale rs1 rs2 rs3; do
+    ip netns add "$(ns $n)"
+    in_ns $n ip link set lo up
+  done
+  # The switch: a bridge that must not run bridged IPv4 through netfilter (it would
+  # silently drop malformed frames before they reach gale: MACHINE-NOTES.md).
+  in_ns switch sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+    net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+  in_ns switch ip link add br0 type bridge
+  in_ns switch ip link set br0 up
+
+  lab_link client eth0 router eth0
+  lab_link router eth1 switch r
+  lab_link gale eth0 switch lb
+  local i
+  for i in 1 2 3; do lab_link rs$i eth0 switch rs$i; done
+  for p in r lb rs1 rs2 rs3; do in_ns switch ip link set "$p" master br0; done
+
+  in_ns client ip addr add $LAB_CLIENT/24 dev eth0
+  in_ns client ip route add default via 10.99.1.1
+  in_ns router ip addr add 10.99.1.1/24 dev eth0
+  in_ns router ip addr add $LAB_ROUTER/24 dev eth1
+  in_ns router sysctl -qw net.ipv4.ip_forward=1
+  in_ns router ip route add $LAB_VIP/32 via $LAB_GALE
+  in_ns gale ip addr add $LAB_GALE/24 dev eth0
+  in_ns gale ip addr add $LAB_LADDR/32 dev eth0   # FullNAT local address: the kernel answers ARP
+  in_ns gale ip route add default via $LAB_ROUTER
+  for n in client router; do lab_no_offload $n eth0; done
+  lab_no_offload router eth1
+  lab_no_offload gale eth0
+  for i in 1 2 3; do
+    local rs=rs$i addr=${LAB_RS[$((i - 1))]}
+    in_ns $rs ip addr add "$addr/24" dev eth0
+    lab_no_offload $rs eth0
+    if [ "$mode" = nat ]; then
+      in_ns $rs ip route add default via $LAB_GALE
+    else
+      in_ns $rs ip route add default via $LAB_ROUTER
+    fi
+    if [ "$mode" = dr ] || [ "$mode" = tun ]; then
+      in_ns $rs "$LAB_ROOT/scripts/gale-realserver" "$mode" $LAB_VIP
+    fi
+    lab_start_servers $rs
+  done
+  # Resolve every neighbour once, so the first measured packets find MACs.
+  for a in "${LAB_RS[@]}" $LAB_ROUTER; do in_ns gale ping -c1 -W1 "$a" >/dev/null 2>&1 || true; done
+}
+
+# nginx answering "rsN" on :80 and a UDP responder answering "rsN" on :5353.
+lab_start_servers() {
+  local rs=$1 dir="$LAB_DIR/$1"
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  server {
+    listen 80 reuseport backlog=4096;
+    location / { return 200 "$rs\n"; }
+    location /whoami { return 200 "\$remote_addr\n"; }
+  }
+}
+NGINX
+  in_ns "$rs" nginx -c "$dir/nginx.conf" -p "$dir" >/dev/null 2>&1 &
+  echo $! >"$dir/nginx.launcher"
+  # In DR and TUN mode the reply must come from the VIP (which the server has on lo).
+  local bind=""
+  ip -n "$(ns "$rs")" addr show dev lo | grep -q "$LAB_VIP" && bind=",bind=$LAB_VIP"
+  in_ns "$rs" socat -T1 "UDP-LISTEN:5353,fork,reuseaddr$bind" SYSTEM:"echo $rs" >/dev/null 2>&1 &
+  echo $! >"$dir/socat.pid"
+  # Ready when nginx answers locally (bounded wait).
+  local tries=0
+  until in_ns "$rs" curl -sf -m1 http://127.0.0.1/ >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ $tries -lt 100 ] || { echo "lab: nginx on $rs did not start" >&2; return 1; }
+    sleep 0.05
+  done
+}
+
+lab_down() {
+  local f
+  lab_stop_gale
+  for f in "$LAB_DIR"/*/nginx.pid "$LAB_DIR"/*/socat.pid "$LAB_DIR"/*.pid; do
+    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  for n in client router switch gale rs1 rs2 rs3; do
+    # Whatever still runs in a namespace dies with it.
+    local pids
+    pids=$(ip netns pids "$(ns $n)" 2>/dev/null || true)
+    [ -n "$pids" ] && kill $pids 2>/dev/null || true
+  done
+  sleep 0.1
+  for n in client router switch gale rs1 rs2 rs3; do
+    ip netns del "$(ns $n)" 2>/dev/null || true
+  done
+  rm -rf "$LAB_DIR"
+}
+
+# Writes the gale config for a mode (dr nat fullnat tun) and starts galed in the gale
+# namespace; waits until its control socket answers.
+lab_start_gale() {
+  local mode=$1 workers=${2:-2} io=${3:-af_xdp} build=${GALE_BUILD:-$LAB_ROOT/build}
+  local kind
+  case $mode in dr) kind=DR ;; nat) kind=NAT ;; fullnat) kind=FNAT ;; tun) kind=TUN ;; esac
+  cat >"$LAB_DIR/gale.conf" <<CONF
+gale {
+  interfaces eth0
+  workers $workers
+  io $io
+  flows 65536
+  flows6 1024
+  fullnat_local_addresses $LAB_LADDR
+  tunnel_source $LAB_GALE
+  control_socket $LAB_DIR/gale.sock
+}
+virtual_server $LAB_VIP 80 {
+  lb_algo wrr
+  lb_kind $kind
+  protocol TCP
+  real_server ${LAB_RS[0]} 80 { weight 1 }
+  real_server ${LAB_RS[1]} 80 { weight 2 }
+  real_server ${LAB_RS[2]} 80 { weight 3 }
+}
+virtual_server $LAB_VIP 5353 {
+  lb_algo rr
+  lb_kind $kind
+  protocol UDP
+  real_server ${LAB_RS[0]} 5353 { weight 1 }
+  real_server ${LAB_RS[1]} 5353 { weight 1 }
+  real_server ${LAB_RS[2]} 5353 { weight 1 }
+}
+CONF
+  in_ns gale "$build/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DIR/galed.log" 2>&1 &
+  echo $! >"$LAB_DIR/galed.pid"
+  local tries=0
+  until lab_ctl '{"cmd":"stats"}' 2>/dev/null | grep -q '"ok":true'; do
+    tries=$((tries + 1))
+    if [ $tries -ge 200 ] || ! kill -0 "$(cat "$LAB_DIR/galed.pid")" 2>/dev/null; then
+      echo "lab: galed did not start:" >&2
+      cat "$LAB_DIR/galed.log" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# One request to galed's control socket.
+lab_ctl() { in_ns gale socat -t2 - UNIX-CONNECT:"$LAB_DIR/gale.sock" <<<"$1"; }
+
+lab_stop_gale() {
+  [ -f "$LAB_DIR/galed.pid" ] || return 0
+  local pid
+  pid=$(cat "$LAB_DIR/galed.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  local tries=0
+  while kill -0 "$pid" 2>/dev/null && [ $tries -lt 100 ]; do sleep 0.05; tries=$((tries + 1)); done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$LAB_DIR/galed.pid"
+}
