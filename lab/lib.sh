@@ -85,6 +85,14 @@ lab_up() {
     if [ "$mode" = dr ] || [ "$mode" = tun ]; then
       in_ns $rs "$LAB_ROOT/scripts/gale-realserver" "$mode" $LAB_VIP
     fi
+    if [ "$mode" = tun ]; then
+      # This kernel has no ipip/fou: the server decapsulates with kernel VXLAN. The
+      # vxlan device carries eth0's MAC, which gale puts in the inner frame.
+      in_ns $rs ip link add vxlan0 type vxlan id 1 dstport 4789 local "$addr" dev eth0 nolearning
+      in_ns $rs ip link set vxlan0 address "$(ip -n "$(ns $rs)" -br link show eth0 | awk '{print $3}')"
+      in_ns $rs ip link set vxlan0 up
+      in_ns $rs sysctl -qw net.ipv4.conf.vxlan0.rp_filter=0
+    fi
     lab_start_servers $rs
   done
   # Resolve every neighbour once, so the first measured packets find MACs.
@@ -102,7 +110,8 @@ pid $dir/nginx.pid;
 error_log $dir/error.log;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  log_format short "\$remote_addr";
+  access_log $dir/access.log short;
   keepalive_requests 100000;
   server {
     listen 80 reuseport backlog=4096;
@@ -111,12 +120,12 @@ http {
   }
 }
 NGINX
-  in_ns "$rs" nginx -c "$dir/nginx.conf" -p "$dir" >/dev/null 2>&1 &
-  echo $! >"$dir/nginx.launcher"
+  ip netns exec "$(ns "$rs")" nginx -c "$dir/nginx.conf" -p "$dir" >/dev/null 2>&1 &
   # In DR and TUN mode the reply must come from the VIP (which the server has on lo).
   local bind=""
   ip -n "$(ns "$rs")" addr show dev lo | grep -q "$LAB_VIP" && bind=",bind=$LAB_VIP"
-  in_ns "$rs" socat -T1 "UDP-LISTEN:5353,fork,reuseaddr$bind" SYSTEM:"echo $rs" >/dev/null 2>&1 &
+  ip netns exec "$(ns "$rs")" socat -T1 "UDP-LISTEN:5353,fork,reuseaddr$bind" SYSTEM:"echo $rs" \
+    >/dev/null 2>&1 &
   echo $! >"$dir/socat.pid"
   # Ready when nginx answers locally (bounded wait).
   local tries=0
@@ -161,6 +170,8 @@ gale {
   flows6 1024
   fullnat_local_addresses $LAB_LADDR
   tunnel_source $LAB_GALE
+  tunnel_encap vxlan
+  vxlan_vni 1
   control_socket $LAB_DIR/gale.sock
 }
 virtual_server $LAB_VIP 80 {
@@ -180,7 +191,8 @@ virtual_server $LAB_VIP 5353 {
   real_server ${LAB_RS[2]} 5353 { weight 1 }
 }
 CONF
-  in_ns gale "$build/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DIR/galed.log" 2>&1 &
+  # Not through in_ns: $! must be galed itself (ip netns exec execs it), not a subshell.
+  ip netns exec "$(ns gale)" "$build/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DIR/galed.log" 2>&1 &
   echo $! >"$LAB_DIR/galed.pid"
   local tries=0
   until lab_ctl '{"cmd":"stats"}' 2>/dev/null | grep -q '"ok":true'; do

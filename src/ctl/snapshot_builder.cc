@@ -133,6 +133,9 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
         for (size_t p = nports; p-- > 0 && host.neighbour;) {
           if (auto mac = host.neighbour(rc.addr, static_cast<uint16_t>(p))) {
             rs.mac = *mac;
+            // VXLAN's inner frame goes to the server's own MAC: its vxlan device is
+            // expected to carry the same address (docs/modes.md).
+            rs.inner_mac = *mac;
             rs.out_port = static_cast<uint16_t>(p);
             found = true;
             break;

@@ -52,8 +52,9 @@ struct alignas(sizeof(Key) == 16 ? 32 : 64) FlowEntry {
 enum FlowFlag : uint8_t {
   kFlowHasReply = 1 << 0,  // a reply key is indexed (NAT, FullNAT)
   kFlowFullNat = 1 << 1,
-  kFlowActive = 1 << 2,    // counted as an active connection of its real server
-  kFlowTemplate = 1 << 3,  // a persistence template (client network -> real server)
+  kFlowActive = 1 << 2,     // counted as an active connection of its real server
+  kFlowTemplate = 1 << 3,   // a persistence template (client network -> real server)
+  kFlowReplyOnly = 1 << 4,  // forward key removed: only holds its FullNAT port until expiry
 };
 
 static_assert(sizeof(FlowEntry<FlowKeyV4>) == 32, "IPv4 entries are half a cache line");

@@ -156,7 +156,7 @@ template <typename Key>
 void Worker::remove_flow(uint32_t idx) {
   FlowTable<Key>& t = table<Key>();
   FlowEntry<Key>& e = t.entry(idx);
-  t.erase(t.hash(e.key), idx);
+  if (!(e.flags & kFlowReplyOnly)) t.erase(t.hash(e.key), idx);
   if (e.flags & kFlowHasReply) {
     const Key rk = reply_key(e);
     t.erase(t.hash(rk), idx | kReplyBit);
@@ -271,6 +271,15 @@ void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_
   }
 }
 
+// A client's new SYN on a connection that is closing or closed (the client reused its
+// port) starts a new connection, scheduled afresh: IPVS's conn_reuse_mode=1.
+inline bool reuses_closed(const net::ParsedPacket& pp, ConnState st) {
+  if (pp.proto != net::kProtoTcp || (pp.tcp_flags & (net::kTcpSyn | net::kTcpAck)) != net::kTcpSyn)
+    return false;
+  return st == ConnState::time_wait || st == ConnState::close || st == ConnState::fin_wait ||
+         st == ConnState::close_wait || st == ConnState::last_ack;
+}
+
 template <typename Key>
 void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   FlowTable<Key>& t = table<Key>();
@@ -283,6 +292,16 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
     if (e.expires <= now_s || e.rs >= snap.real_servers.size()) {
       remove_flow<Key>(ref_entry(ref));
+      ref = kNoRef;
+    } else if (!reply && reuses_closed(pp, static_cast<ConnState>(e.state))) {
+      if (e.flags & kFlowFullNat) {
+        // The server may still hold the old connection in TIME_WAIT: keep its local
+        // port taken until the entry expires, so no new connection gets that port.
+        t.erase(s.hash, ref_entry(ref));
+        t.entry(ref_entry(ref)).flags |= kFlowReplyOnly;
+      } else {
+        remove_flow<Key>(ref_entry(ref));
+      }
       ref = kNoRef;
     }
   }

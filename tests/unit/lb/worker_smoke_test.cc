@@ -362,3 +362,39 @@ TEST(WorkerOwnership, FlowsLandOnlyInTheirOwnersTable) {
 
 }  // namespace
 }  // namespace gale::lb
+
+namespace gale::lb {
+namespace {
+
+TEST(WorkerReuse, ASynOnAClosedConnectionIsScheduledAfresh) {
+  Snapshot snap = make_snapshot(FwdMode::dr);
+  Worker w({.flows_v4 = 1024, .flows_v6 = 64});
+  w.use(&snap);
+  Frame fr;
+  auto send = [&](uint8_t flags) {
+    Batch b;
+    b.count = 1;
+    b.pkts[0] = fr.pkt(PacketBuilder()
+                           .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                           .ipv4("198.51.100.7", "192.0.2.10")
+                           .tcp(40000, 80, flags)
+                           .build());
+    w.process(b, 100);
+    return w.find_flow_rs({.src = ip("198.51.100.7"),
+                           .dst = ip("192.0.2.10"),
+                           .sport = 40000,
+                           .dport = 80,
+                           .proto = net::kProtoTcp},
+                          100);
+  };
+  const int first = send(net::kTcpSyn);
+  EXPECT_EQ(send(net::kTcpSyn), first);  // a retransmitted SYN stays
+  send(net::kTcpAck);
+  send(net::kTcpFin | net::kTcpAck);
+  const int again = send(net::kTcpSyn);  // the port reused for a new connection: rr moves on
+  ASSERT_GE(again, 0);
+  EXPECT_NE(again, first);
+}
+
+}  // namespace
+}  // namespace gale::lb
