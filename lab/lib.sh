@@ -25,7 +25,10 @@ in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
 
 # A veth pair from namespace $1 (interface $2) to namespace $3 (interface $4).
 lab_link() {
-  local a="${LAB}x$RANDOM" b="${LAB}y$RANDOM"
+  # Short temporary names (an interface name has at most 15 characters).
+  local a b
+  a=$(printf 'gx%04x%04x' $RANDOM $RANDOM)
+  b=$(printf 'gy%04x%04x' $RANDOM $RANDOM)
   ip link add "$a" type veth peer name "$b"
   ip link set "$a" netns "$(ns "$1")"
   ip link set "$b" netns "$(ns "$3")"
