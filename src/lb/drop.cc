@@ -29,6 +29,8 @@ const char* to_string(Drop d) {
       return "headroom";
     case Drop::table_full:
       return "table_full";
+    case Drop::no_neighbour:
+      return "no_neighbour";
     default:
       return "unknown";
   }

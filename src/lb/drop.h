@@ -23,6 +23,7 @@ enum class Drop : uint8_t {
   no_local_port,   // FullNAT: every local port in this worker's range is in use
   headroom,        // the frame has too little headroom to encapsulate
   table_full,      // FullNAT: no flow entry free (FullNAT cannot forward statelessly)
+  no_neighbour,    // the next hop's MAC is not resolved yet (galed is resolving it)
   count_
 };
 inline constexpr int kDropCount = static_cast<int>(Drop::count_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/compiler.h"
 #include "lb/rewrite.h"
 #include "net/encap.h"
 
@@ -19,6 +20,7 @@ uint8_t* l4_or_null(Packet& p, const net::ParsedPacket& pp) {
 // routed output leaves untagged) and trims Ethernet padding.
 Outcome route_out(Packet& p, const net::ParsedPacket& pp, const net::MacAddr& dst, uint16_t port,
                   const Snapshot& snap) {
+  if (GALE_UNLIKELY(dst.is_zero())) return Outcome::dropped(Drop::no_neighbour);
   uint8_t* eth = p.data + pp.l3_off - net::kEthHeaderLen;
   net::write_eth(eth, dst, snap.ports[port].mac, ethertype_of(pp.family));
   p.headroom = static_cast<uint16_t>(p.headroom + (eth - p.data));
@@ -52,6 +54,7 @@ void set_quoted_port(uint8_t* l4, size_t off, uint8_t proto, uint16_t port) {
 }  // namespace
 
 Outcome forward_dr(Packet& p, const RealServer& rs, const Snapshot& snap) {
+  if (GALE_UNLIKELY(rs.mac.is_zero())) return Outcome::dropped(Drop::no_neighbour);
   net::set_eth_dst(p.data, rs.mac);
   net::set_eth_src(p.data, snap.ports[rs.out_port].mac);
   p.port = rs.out_port;
@@ -79,6 +82,7 @@ Outcome forward_tun(Packet& p, const net::ParsedPacket& pp, const RealServer& rs
   }
   uint8_t* start = l3 - overhead - net::kEthHeaderLen;
   if (start < p.data - p.headroom) return Outcome::dropped(Drop::headroom);
+  if (GALE_UNLIKELY(rs.mac.is_zero())) return Outcome::dropped(Drop::no_neighbour);
 
   const net::MacAddr& our_mac = snap.ports[rs.out_port].mac;
   uint8_t* at = l3;

@@ -398,3 +398,29 @@ TEST(WorkerReuse, ASynOnAClosedConnectionIsScheduledAfresh) {
 
 }  // namespace
 }  // namespace gale::lb
+
+namespace gale::lb {
+namespace {
+
+TEST(WorkerNeighbour, AnUnresolvedNextHopIsCountedNotSentToNowhere) {
+  Snapshot snap = make_snapshot(FwdMode::dr);
+  for (auto& rs : snap.real_servers)
+    rs.mac = net::MacAddr{};  // galed is still resolving
+  Worker w({.flows_v4 = 1024, .flows_v6 = 64});
+  w.use(&snap);
+  Frame fr;
+  Batch b;
+  b.count = 1;
+  b.pkts[0] = fr.pkt(PacketBuilder()
+                         .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                         .ipv4("198.51.100.7", "192.0.2.10")
+                         .tcp(40000, 80, net::kTcpSyn)
+                         .build());
+  w.process(b, 100);
+  EXPECT_EQ(b.pkts[0].verdict, Verdict::drop);
+  EXPECT_EQ(b.pkts[0].drop_reason, Drop::no_neighbour);
+  EXPECT_EQ(w.counters().drops[static_cast<int>(Drop::no_neighbour)], 1u);
+}
+
+}  // namespace
+}  // namespace gale::lb
