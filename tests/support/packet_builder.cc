@@ -129,7 +129,7 @@ PacketBuilder& PacketBuilder::checksum(uint16_t v) {
 PacketBuilder& PacketBuilder::length(uint16_t v) {
   return last().length = v, *this;
 }
-PacketBuilder& PacketBuilder::proto(uint8_t v) {
+PacketBuilder& PacketBuilder::proto(uint16_t v) {
   return last().proto = v, *this;
 }
 PacketBuilder& PacketBuilder::pad_to(size_t n) {
@@ -205,7 +205,7 @@ std::vector<uint8_t> PacketBuilder::build() const {
     const bool v6 = L.kind == Kind::ipv6 || L.kind == Kind::ipv6_ext ||
                     (L.kind != Kind::ipv4 && ip && ip->kind == Kind::ipv6);
     const uint16_t next_tpid = next ? next->b : 0;
-    const uint8_t next_proto = L.proto ? *L.proto
+    const uint8_t next_proto = L.proto ? static_cast<uint8_t>(*L.proto)
                                : next  ? ip_proto_of(next->kind, v6, next->a)
                                        : 59;
     const uint16_t next_type = L.proto ? *L.proto : next ? ethertype_of(next->kind, next_tpid) : 0;

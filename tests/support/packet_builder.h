@@ -54,7 +54,7 @@ class PacketBuilder {
   PacketBuilder& no_udp_checksum();     // UDP checksum 0 (IPv4 only)
   PacketBuilder& checksum(uint16_t v);  // force the last layer's checksum
   PacketBuilder& length(uint16_t v);    // force the last layer's length field
-  PacketBuilder& proto(uint8_t v);      // force IP protocol / next header / ethertype
+  PacketBuilder& proto(uint16_t v);     // force IP protocol / next header / ethertype
 
   // Pads the frame with zeros to at least n bytes (Ethernet minimum is 60 without FCS).
   PacketBuilder& pad_to(size_t n);
@@ -77,7 +77,7 @@ class PacketBuilder {
     std::vector<uint8_t> options;
     bool no_udp_checksum = false;
     std::optional<uint16_t> checksum, length;
-    std::optional<uint8_t> proto;
+    std::optional<uint16_t> proto;  // an IP protocol (8 bits) or an ethertype
   };
   Layer& last();
   std::vector<Layer> layers_;
