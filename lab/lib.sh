@@ -85,8 +85,15 @@ lab_up() {
     else
       in_ns $rs ip route add default via $LAB_ROUTER
     fi
-    if [ "$mode" = dr ] || [ "$mode" = tun ]; then
-      in_ns $rs "$LAB_ROOT/scripts/gale-realserver" "$mode" $LAB_VIP
+    case $mode in
+      dr) in_ns $rs "$LAB_ROOT/scripts/gale-realserver" dr $LAB_VIP ;;
+      tun*) in_ns $rs "$LAB_ROOT/scripts/gale-realserver" tun $LAB_VIP ;;
+    esac
+    if [ "$mode" = tun-ipip ] || [ "$mode" = tun-gue ]; then
+      # gale's decapsulation role: IPIP and GUE frames in, inner packets into a TUN device.
+      ip netns exec "$(ns $rs)" "${GALE_BUILD:-$LAB_ROOT/build}/galed" --decap eth0 --gue-port 6080 \
+        >"$LAB_DIR/$rs.decap.log" 2>&1 &
+      echo $! >"$LAB_DIR/$rs.decap.pid"
     fi
     if [ "$mode" = tun ]; then
       # This kernel has no ipip/fou: the server decapsulates with kernel VXLAN. The
@@ -98,6 +105,16 @@ lab_up() {
     fi
     lab_start_servers $rs
   done
+  if [ "$mode" = tun-ipip ] || [ "$mode" = tun-gue ]; then
+    local t=0
+    for i in 1 2 3; do
+      until ip -n "$(ns rs$i)" link show gale-decap >/dev/null 2>&1; do
+        t=$((t + 1))
+        [ $t -lt 200 ] || { echo "lab: the decap role on rs$i did not start" >&2; cat "$LAB_DIR/rs$i.decap.log" >&2; return 1; }
+        sleep 0.05
+      done
+    done
+  fi
   # Resolve every neighbour once, so the first measured packets find MACs.
   for a in "${LAB_RS[@]}" $LAB_ROUTER; do in_ns gale ping -c1 -W1 "$a" >/dev/null 2>&1 || true; done
 }
@@ -163,7 +180,11 @@ lab_down() {
 lab_start_gale() {
   local mode=$1 workers=${2:-2} io=${3:-af_xdp} build=${GALE_BUILD:-$LAB_ROOT/build}
   local kind
-  case $mode in dr) kind=DR ;; nat) kind=NAT ;; fullnat) kind=FNAT ;; tun) kind=TUN ;; esac
+  local encap=vxlan
+  case $mode in
+    dr) kind=DR ;; nat) kind=NAT ;; fullnat) kind=FNAT ;; tun) kind=TUN ;;
+    tun-ipip) kind=TUN encap=ipip ;; tun-gue) kind=TUN encap=gue ;;
+  esac
   cat >"$LAB_DIR/gale.conf" <<CONF
 gale {
   interfaces eth0
@@ -173,8 +194,9 @@ gale {
   flows6 1024
   fullnat_local_addresses $LAB_LADDR
   tunnel_source $LAB_GALE
-  tunnel_encap vxlan
+  tunnel_encap $encap
   vxlan_vni 1
+  gue_port 6080
   control_socket $LAB_DIR/gale.sock
 }
 virtual_server $LAB_VIP 80 {

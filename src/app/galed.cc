@@ -1,10 +1,48 @@
 // galed: the gale daemon of an LB node. Argument parsing and wiring only; the work is
 // in ctl::Daemon (control plane) and io::Dataplane (workers).
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
+#include <memory>
+#include <thread>
 
 #include "ctl/daemon.h"
 #include "ctl/parser.h"
+#include "io/decap.h"
+
+namespace {
+
+// The decapsulation role on a real server: until SIGTERM/SIGINT.
+int run_decap(const gale::io::DecapConfig& cfg) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  auto d = gale::io::Decapsulator::open(cfg);
+  if (!d) {
+    std::fprintf(stderr, "galed: %s\n", d.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<gale::io::Decapsulator> decap(*d);
+  std::fprintf(stderr, "galed: decapsulating IPIP%s on %s into %s\n",
+               cfg.gue_port ? (" and GUE:" + std::to_string(cfg.gue_port)).c_str() : "",
+               cfg.ifname.c_str(), cfg.tun_name.c_str());
+  std::atomic<bool> stop{false};
+  std::thread t([&] { decap->run(stop); });
+  int sig = 0;
+  sigwait(&mask, &sig);
+  stop = true;
+  t.join();
+  const auto& st = decap->stats();
+  std::fprintf(stderr, "galed: stopping; %lu frames, %lu decapsulated, %lu malformed\n", st.frames,
+               st.decapsulated, st.malformed);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"galed: the gale load balancer daemon"};
@@ -16,7 +54,13 @@ int main(int argc, char** argv) {
   app.add_flag("-t,--test", check_only, "check the configuration and exit");
   app.add_option("--control-socket", control_socket, "override the config's control_socket");
   app.add_option("--workers", workers, "override the config's worker count");
+  gale::io::DecapConfig decap;
+  app.add_option("--decap", decap.ifname,
+                 "run as a TUN-mode real server's decapsulator on this interface");
+  app.add_option("--gue-port", decap.gue_port, "with --decap: GUE's UDP port (0: IPIP only)");
+  app.add_option("--tun-name", decap.tun_name, "with --decap: the TUN device to create");
   CLI11_PARSE(app, argc, argv);
+  if (!decap.ifname.empty()) return run_decap(decap);
 
   if (check_only) {
     auto cfg = gale::ctl::load_config(config);

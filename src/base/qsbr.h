@@ -19,11 +19,13 @@ template <typename T>
 class Qsbr {
  public:
   explicit Qsbr(size_t readers) : seen_(readers) {
-    for (auto& s : seen_) s.epoch.store(kOffline, std::memory_order_relaxed);
+    for (auto& s : seen_)
+      s.epoch.store(kOffline, std::memory_order_relaxed);
   }
   ~Qsbr() {
     delete current_.load();
-    for (auto& r : retired_) delete r.object;
+    for (auto& r : retired_)
+      delete r.object;
   }
 
   // Worker side -----------------------------------------------------------------
@@ -47,7 +49,8 @@ class Qsbr {
   // Frees what every reader has passed. Returns how many objects are still waiting.
   size_t reclaim() {
     uint64_t min_seen = kOffline;
-    for (auto& s : seen_) min_seen = std::min(min_seen, s.epoch.load(std::memory_order_acquire));
+    for (auto& s : seen_)
+      min_seen = std::min(min_seen, s.epoch.load(std::memory_order_acquire));
     std::erase_if(retired_, [&](const Retired& r) {
       if (min_seen < r.epoch) return false;
       delete r.object;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of one forwarding mode through galed on real interfaces:
-#   tests/e2e/lab/modes.sh MODE IO BUILD_DIR      MODE: dr nat fullnat tun, IO: af_xdp af_packet
+#   tests/e2e/lab/modes.sh MODE IO BUILD_DIR
+#   MODE: dr nat fullnat tun (VXLAN, kernel decap) tun-ipip tun-gue (galed --decap); IO: af_xdp af_packet
 # In namespaces of its own (lab/lib.sh), deleted on exit whatever happens: a client,
 # a router, gale with 2 workers, three nginx real servers with wrr weights 1:2:3.
 # Checks: curl answers through the VIP; the server sees the client's address (FullNAT:
