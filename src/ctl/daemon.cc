@@ -1,6 +1,7 @@
 #include "ctl/daemon.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -269,6 +270,11 @@ Expected<void> Daemon::start() {
   io::DataplaneConfig dc{
       .worker = {.flows_v4 = config_.gale.flows, .flows_v6 = config_.gale.flows6},
       .workers = static_cast<uint16_t>(workers_)};
+  // One worker per core, pinned: worker i on the i-th CPU this process may use.
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &allowed)) dc.cpus.push_back(cpu);
   std::vector<io::XdpProgram*> progs;
   for (auto& p : programs_)
     progs.push_back(p.get());
