@@ -340,20 +340,29 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     return finish(
         p, rs.mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
   }
-  count_in(e.rs, pp.l3_len());
+  const bool nat = rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat;
+  forward(p, pp, e.rs, nat ? nat_addrs(e) : NatAddrs{}, s.hash);
+}
+
+// Client -> real server, by the server's mode; counts the server's packets.
+void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs& a,
+                     uint64_t hash) {
+  const Snapshot& snap = *snap_;
+  const RealServer& rs = snap.real_servers[rs_id];
+  count_in(rs_id, pp.l3_len());
   switch (rs.mode) {
     case FwdMode::dr:
       return finish(p, forward_dr(p, rs, snap));
     case FwdMode::tun: {
       bool too_big = false;
-      finish(p, forward_tun(p, pp, rs, snap, s.hash, &too_big));
+      finish(p, forward_tun(p, pp, rs, snap, hash, &too_big));
       if (too_big) ++counters_.too_big_sent;
       return;
     }
     case FwdMode::nat:
-      return finish(p, forward_nat(p, pp, rs, nat_addrs(e), snap));
+      return finish(p, forward_nat(p, pp, rs, a, snap));
     case FwdMode::fullnat:
-      return finish(p, forward_fullnat(p, pp, rs, nat_addrs(e), snap));
+      return finish(p, forward_fullnat(p, pp, rs, a, snap));
   }
 }
 
@@ -470,21 +479,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     if (rs.mode == FwdMode::fullnat) return drop(p, Drop::table_full);
     ++counters_.stateless;
   }
-  count_in(rs_id, pp.l3_len());
-  switch (rs.mode) {
-    case FwdMode::dr:
-      return finish(p, forward_dr(p, rs, snap));
-    case FwdMode::tun: {
-      bool too_big = false;
-      finish(p, forward_tun(p, pp, rs, snap, s.hash, &too_big));
-      if (too_big) ++counters_.too_big_sent;
-      return;
-    }
-    case FwdMode::nat:
-      return finish(p, forward_nat(p, pp, rs, a, snap));
-    case FwdMode::fullnat:
-      return finish(p, forward_fullnat(p, pp, rs, a, snap));
-  }
+  forward(p, pp, rs_id, a, s.hash);
 }
 
 // The persistence template's key: the client's network (ipvsadm -M), port 0, the

@@ -146,6 +146,8 @@ class Worker {
   template <typename Key>
   uint32_t find(const Key& k, uint32_t home, uint64_t h, bool reply) const;
 
+  void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs& a,
+               uint64_t hash);
   void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
   int adopt_pick(const Service& svc, const net::FiveTuple& t);
   void set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t rs_id);
