@@ -207,10 +207,10 @@ Result run_established(const char* mode_name, FwdMode mode, size_t flows, bool b
         std::fprintf(stderr, "  drop %s: %lu\n", lb::to_string(lb::Drop(d)),
                      w->counters().drops[d]);
   std::vector<FlowPkt> pkts = fwd;
-  if (both_dirs) {
-    pkts.insert(pkts.end(), rev.begin(), rev.end());
-    std::shuffle(pkts.begin(), pkts.end(), rng);
-  }
+  if (both_dirs) pkts.insert(pkts.end(), rev.begin(), rev.end());
+  // A fresh order: in establishing order the entries (allocated in that order) would be
+  // read sequentially, and the hardware prefetcher would hide their misses.
+  std::shuffle(pkts.begin(), pkts.end(), rng);
   double ns = time_run(ring, pkts, min_packets, [&](Batch& b) { w->process(b, 2); });
   const auto& c = w->counters();
   if (c.tx < min_packets) {
@@ -260,9 +260,8 @@ Result run_floor_mem(size_t region_bytes, size_t min_packets) {
   Ring ring;
   auto pkts = client_flows(1 << 20, net::kTcpAck, rng);
   const size_t lines = region_bytes / 64;
-  auto* region = static_cast<uint8_t*>(mmap(nullptr, lines * 64, PROT_READ | PROT_WRITE,
-                                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
-  madvise(region, lines * 64, MADV_HUGEPAGE);
+  lb::HugeRegion mem(lines * 64);  // the same memory the flow table gets
+  const uint8_t* region = mem.data();
   uint64_t sink = 0;
   size_t at[lb::kBatchSize];
   double ns = time_run(ring, pkts, min_packets, [&](Batch& b) {
@@ -277,9 +276,40 @@ Result run_floor_mem(size_t region_bytes, size_t min_packets) {
       b.pkts[i].verdict = lb::Verdict::tx;
     }
   });
-  munmap(region, lines * 64);
   if (sink == 1) std::puts("");
   return {"floor-mem", "-", 1u << 20, ns, 0};
+}
+
+// Two dependent random lines per frame, staged as the worker stages them (all buckets
+// prefetched, then the entry named by bucket k+D prefetched while entry k is read): the
+// memory floor of a bucket + entry table. For diagnosis (`gale-bench floor2`).
+double run_floor_mem2(size_t region_bytes, size_t min_packets) {
+  std::mt19937_64 rng(46);
+  Ring ring;
+  auto pkts = client_flows(1 << 20, net::kTcpAck, rng);
+  const size_t lines = region_bytes / 2 / 64;
+  lb::HugeRegion b(lines * 64), e(lines * 64);
+  uint32_t* bw = reinterpret_cast<uint32_t*>(b.data());
+  for (size_t i = 0; i < lines; ++i)
+    bw[i * 16] = static_cast<uint32_t>(lb::mix64(i) % lines);
+  uint64_t sink = 0;
+  size_t at[lb::kBatchSize];
+  constexpr int D = 8;
+  return time_run(ring, pkts, min_packets, [&](Batch& batch) {
+    for (int i = 0; i < batch.count; ++i) {
+      const uint8_t* d = batch.pkts[i].data;
+      at[i] = lb::mix64(net::load_be32(d + 26) ^ (uint64_t{net::load_be16(d + 34)} << 32)) % lines;
+      prefetch(b.data() + at[i] * 64);
+    }
+    for (int i = 0; i < std::min<int>(D, batch.count); ++i)
+      prefetch(e.data() + bw[at[i] * 16] * 64);
+    for (int i = 0; i < batch.count; ++i) {
+      if (i + D < batch.count) prefetch(e.data() + size_t{bw[at[i + D] * 16]} * 64);
+      sink += e.data()[size_t{bw[at[i] * 16]} * 64];
+      batch.pkts[i].verdict = lb::Verdict::tx;
+    }
+    if (sink == 1) std::puts("");
+  });
 }
 
 // Median of three runs.
@@ -350,6 +380,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
+  if (!args.empty() && args[0] == "floor2") {
+    const size_t region = gale::bench::make_worker(1 << 20)->table_v4().memory_bytes();
+    std::printf("floor-mem, 1 line: %.2f ns; bucket+entry: %.2f ns\n",
+                gale::bench::run_floor_mem(region, 4000000).ns_per_packet,
+                gale::bench::run_floor_mem2(region, 4000000));
+    return 0;
+  }
   if (!args.empty() && args[0] == "pipeline") return gale::bench::pipeline(json);
   std::fprintf(stderr, "usage: gale-bench pipeline [--json]\n");
   return 2;

@@ -19,12 +19,40 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include "base/compiler.h"
 #include "lb/flow_key.h"
 
 namespace gale::lb {
+
+// Anonymous memory for large tables, faulted in at construction (not on the fast path)
+// and asked for transparent huge pages *before* the first touch: with THP in "madvise"
+// mode, pages faulted earlier stay 4 KiB, and random lookups would miss the TLB.
+class HugeRegion {
+ public:
+  explicit HugeRegion(size_t bytes) {
+    constexpr size_t kHuge = size_t{2} << 20;
+    len_ = (bytes + kHuge - 1) / kHuge * kHuge + kHuge;
+    raw_ = mmap(nullptr, len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw_ == MAP_FAILED) throw std::bad_alloc();
+    // 2 MiB aligned, so that whole huge pages fit; the slack is never touched.
+    data_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(raw_) + kHuge - 1) &
+                                       ~uintptr_t{kHuge - 1});
+    madvise(data_, bytes, MADV_HUGEPAGE);
+    std::memset(data_, 0, bytes);
+  }
+  ~HugeRegion() { munmap(raw_, len_); }
+  HugeRegion(const HugeRegion&) = delete;
+  HugeRegion& operator=(const HugeRegion&) = delete;
+  uint8_t* data() const { return data_; }
+
+ private:
+  void* raw_ = nullptr;
+  size_t len_ = 0;
+  uint8_t* data_ = nullptr;
+};
 
 inline constexpr uint32_t kNoRef = 0xffffffff;
 inline constexpr uint32_t kReplyBit = 0x80000000;  // ref names the reply direction
@@ -82,16 +110,15 @@ class FlowTable {
       : capacity_(capacity ? capacity : 1),
         nbuckets_(static_cast<uint32_t>((2ull * capacity_ * 100 / 65) / FlowBucket::kSlots + 2)),
         seed_(seed) {
-    entries_ = static_cast<Entry*>(map(sizeof(Entry) * capacity_));
-    buckets_ = static_cast<FlowBucket*>(map(sizeof(FlowBucket) * (nbuckets_ + kMaxReach)));
+    entry_mem_ = std::make_unique<HugeRegion>(sizeof(Entry) * capacity_);
+    bucket_mem_ = std::make_unique<HugeRegion>(sizeof(FlowBucket) * (nbuckets_ + kMaxReach));
+    entries_ = reinterpret_cast<Entry*>(entry_mem_->data());
+    buckets_ = reinterpret_cast<FlowBucket*>(bucket_mem_->data());
     for (uint32_t i = 0; i < capacity_; ++i)
       entries_[i].next_free = i + 1;
     free_head_ = 0;
   }
-  ~FlowTable() {
-    munmap(entries_, sizeof(Entry) * capacity_);
-    munmap(buckets_, sizeof(FlowBucket) * (nbuckets_ + kMaxReach));
-  }
+  ~FlowTable() = default;
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
@@ -212,19 +239,10 @@ class FlowTable {
     uint32_t t = static_cast<uint32_t>(h);
     return t ? t : 1;  // 0 marks an empty slot
   }
-  // Anonymous mappings: zeroed, faulted in now (not on the fast path), and eligible
-  // for transparent huge pages, which spare the TLB on random lookups.
-  static void* map(size_t bytes) {
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    madvise(p, bytes, MADV_HUGEPAGE);
-    return p;
-  }
-
   uint32_t capacity_;
   uint32_t nbuckets_;
   uint64_t seed_;
+  std::unique_ptr<HugeRegion> entry_mem_, bucket_mem_;
   Entry* entries_ = nullptr;
   FlowBucket* buckets_ = nullptr;
   uint32_t free_head_ = 0;

@@ -255,7 +255,7 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
 // behind kAhead frames of work (the buckets were prefetched during classify).
 template <typename Key>
 void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s) {
-  constexpr size_t kAhead = 6;
+  constexpr size_t kAhead = 8;
   FlowTable<Key>& t = table<Key>();
   auto fetch = [&](size_t k) {
     Slot& s = slots_[idx[k]];
