@@ -12,16 +12,6 @@ constexpr Choice<lb::TunEncap> kEncaps[] = {
     {"ipip", lb::TunEncap::ipip}, {"gue", lb::TunEncap::gue}, {"vxlan", lb::TunEncap::vxlan}};
 constexpr Choice<uint8_t> kProtocols[] = {{"tcp", 6}, {"udp", 17}};
 
-template <typename T>
-Expected<void> num_value(const Statement& s, T& out, std::string_view usage, uint64_t lo,
-                         uint64_t hi) {
-  GALE_CTL_TRY(want_args(s, 1, 1, usage));
-  auto v = number(s.words[1], s.keyword(), lo, hi);
-  if (!v) return fail(v.error().message);
-  out = static_cast<T>(*v);
-  return {};
-}
-
 // LO-HI (or one port), each 1-65535.
 Expected<FwmarkMatch::Ports> port_range(const Word& w, std::string_view what) {
   const size_t dash = w.text.find('-');
@@ -158,7 +148,7 @@ Expected<void> parse_gale(const Statement& s, Config& c) {
        }},
       {"workers",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, g.workers, "workers N", 0, 1024);
+         return set_number(x, g.workers, "workers N", 0, 1024);
        }},
       {"io",
        [&](const Statement& x) -> Expected<void> {
@@ -170,11 +160,11 @@ Expected<void> parse_gale(const Statement& s, Config& c) {
        }},
       {"flows",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, g.flows, "flows N", 1024, 1u << 28);
+         return set_number(x, g.flows, "flows N", 1024, 1u << 28);
        }},
       {"flows6",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, g.flows6, "flows6 N", 1024, 1u << 28);
+         return set_number(x, g.flows6, "flows6 N", 1024, 1u << 28);
        }},
       {"fullnat_local_addresses",
        [&](const Statement& x) -> Expected<void> {
@@ -219,7 +209,7 @@ Expected<void> parse_gale(const Statement& s, Config& c) {
        }},
       {"tunnel_source_spread_bits",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, g.tunnel_source_spread_bits, "tunnel_source_spread_bits 0-16", 0, 16);
+         return set_number(x, g.tunnel_source_spread_bits, "tunnel_source_spread_bits 0-16", 0, 16);
        }},
       {"tunnel_encap",
        [&](const Statement& x) -> Expected<void> {
@@ -231,17 +221,17 @@ Expected<void> parse_gale(const Statement& s, Config& c) {
        }},
       {"gue_port",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, g.gue_port, "gue_port PORT", 1, 65535);
+         return set_number(x, g.gue_port, "gue_port PORT", 1, 65535);
        }},
       {"vxlan_vni",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, g.vxlan_vni, "vxlan_vni N", 0, 0xffffff);
+         return set_number(x, g.vxlan_vni, "vxlan_vni N", 0, 0xffffff);
        }},
       {"timeout",
        [&](const Statement& x) -> Expected<void> { return parse_timeouts(x, g.timeouts); }},
       {"maglev_size",
        [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(num_value(x, g.maglev_size, "maglev_size PRIME", 7, 1u << 24));
+         GALE_CTL_TRY(set_number(x, g.maglev_size, "maglev_size PRIME", 7, 1u << 24));
          if (!lb::is_prime(g.maglev_size))
            return Expected<void>(error_at(x.words[1], "maglev_size " + x.words[1].text +
                                                           " is not prime (try 65537 or 655373)"));

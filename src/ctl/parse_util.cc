@@ -211,4 +211,13 @@ std::string rest_of(const Statement& s, size_t from) {
   return out;
 }
 
+Expected<void> set_duration(const Statement& s, uint32_t& out, std::string_view usage,
+                            uint32_t max_s) {
+  if (auto r = want_args(s, 1, 1, usage); !r) return r;
+  auto v = duration_ms(s.words[1], s.keyword(), max_s);
+  if (!v) return fail(v.error().message);
+  out = *v;
+  return {};
+}
+
 }  // namespace gale::ctl::detail

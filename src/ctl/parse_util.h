@@ -94,4 +94,19 @@ Expected<T> choose(const Word& w, std::string_view what, std::span<const Choice<
 // The rest of a statement's words joined by spaces (a script's command line).
 std::string rest_of(const Statement& s, size_t from);
 
+// `KEYWORD NUMBER` with lo <= NUMBER <= hi, into `out`.
+template <typename T>
+Expected<void> set_number(const Statement& s, T& out, std::string_view usage, uint64_t lo,
+                          uint64_t hi) {
+  if (auto r = want_args(s, 1, 1, usage); !r) return r;
+  auto v = number(s.words[1], s.keyword(), lo, hi);
+  if (!v) return fail(v.error().message);
+  out = static_cast<T>(*v);
+  return {};
+}
+
+// `KEYWORD SECONDS` (fractions allowed, at most max_s), into `out` in milliseconds.
+Expected<void> set_duration(const Statement& s, uint32_t& out, std::string_view usage,
+                            uint32_t max_s);
+
 }  // namespace gale::ctl::detail

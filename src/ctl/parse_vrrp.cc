@@ -14,24 +14,6 @@ Expected<void> text_value(const Statement& s, std::string& out, std::string_view
   return {};
 }
 
-template <typename T>
-Expected<void> num_value(const Statement& s, T& out, std::string_view usage, uint64_t lo,
-                         uint64_t hi) {
-  GALE_CTL_TRY(want_args(s, 1, 1, usage));
-  auto v = number(s.words[1], s.keyword(), lo, hi);
-  if (!v) return fail(v.error().message);
-  out = static_cast<T>(*v);
-  return {};
-}
-
-Expected<void> ms_value(const Statement& s, uint32_t& out, std::string_view usage, uint32_t max_s) {
-  GALE_CTL_TRY(want_args(s, 1, 1, usage));
-  auto v = duration_ms(s.words[1], s.keyword(), max_s);
-  if (!v) return fail(v.error().message);
-  out = *v;
-  return {};
-}
-
 // One virtual_ipaddress line: ADDR[/LEN] [dev IF] [label L]
 Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out) {
   if (e.has_block) return error_at(e.open, "a virtual_ipaddress entry takes no block");
@@ -82,11 +64,11 @@ Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
        }},
       {"interval",
        [&](const Statement& x) -> Expected<void> {
-         return ms_value(x, vs.interval_ms, "interval SECONDS", 86400);
+         return set_duration(x, vs.interval_ms, "interval SECONDS", 86400);
        }},
       {"timeout",
        [&](const Statement& x) -> Expected<void> {
-         return ms_value(x, vs.timeout_ms, "timeout SECONDS", 86400);
+         return set_duration(x, vs.timeout_ms, "timeout SECONDS", 86400);
        }},
       {"weight",
        [&](const Statement& x) -> Expected<void> {
@@ -98,11 +80,11 @@ Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
        }},
       {"rise",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, vs.rise, "rise N", 1, 1000);
+         return set_number(x, vs.rise, "rise N", 1, 1000);
        }},
       {"fall",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, vs.fall, "fall N", 1, 1000);
+         return set_number(x, vs.fall, "fall N", 1, 1000);
        }},
       {"user",
        [&](const Statement& x) -> Expected<void> {
@@ -150,19 +132,19 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
        }},
       {"virtual_router_id",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, vi.virtual_router_id, "virtual_router_id 1-255", 1, 255);
+         return set_number(x, vi.virtual_router_id, "virtual_router_id 1-255", 1, 255);
        }},
       {"priority",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, vi.priority, "priority 1-255", 1, 255);
+         return set_number(x, vi.priority, "priority 1-255", 1, 255);
        }},
       {"advert_int",
        [&](const Statement& x) -> Expected<void> {
-         return ms_value(x, vi.advert_int_ms, "advert_int SECONDS", 255);
+         return set_duration(x, vi.advert_int_ms, "advert_int SECONDS", 255);
        }},
       {"version",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, vi.version, "version 2|3", 2, 3);
+         return set_number(x, vi.version, "version 2|3", 2, 3);
        }},
       {"nopreempt",
        [&](const Statement& x) -> Expected<void> {
@@ -172,7 +154,7 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
        }},
       {"preempt_delay",
        [&](const Statement& x) -> Expected<void> {
-         return num_value(x, vi.preempt_delay_s, "preempt_delay SECONDS", 0, 1000);
+         return set_number(x, vi.preempt_delay_s, "preempt_delay SECONDS", 0, 1000);
        }},
       {"authentication",
        [&](const Statement& x) -> Expected<void> {

@@ -53,25 +53,7 @@ Expected<void> set_flag(const Statement& s, bool& out) {
   return {};
 }
 
-template <typename T>
-Expected<void> set_number(const Statement& s, T& out, std::string_view usage, uint64_t lo,
-                          uint64_t hi) {
-  GALE_CTL_TRY(want_args(s, 1, 1, usage));
-  auto v = number(s.words[1], s.keyword(), lo, hi);
-  if (!v) return fail(v.error().message);
-  out = static_cast<T>(*v);
-  return {};
-}
-
-Expected<void> set_duration(const Statement& s, uint32_t& out, std::string_view usage,
-                            uint32_t max_s) {
-  GALE_CTL_TRY(want_args(s, 1, 1, usage));
-  auto v = duration_ms(s.words[1], s.keyword(), max_s);
-  if (!v) return fail(v.error().message);
-  out = *v;
-  return {};
-}
-
+using detail::set_duration;  // the plain one, overloaded here for optional fields
 Expected<void> set_duration(const Statement& s, std::optional<uint32_t>& out,
                             std::string_view usage, uint32_t max_s) {
   uint32_t v = 0;
