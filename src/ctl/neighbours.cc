@@ -37,6 +37,19 @@ net::IpAddr addr_from(int family, const void* data) {
   return a;
 }
 
+// The output interface and gateway of an RTM_NEWROUTE message.
+RouteHop route_hop(const nlmsghdr* h) {
+  const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
+  RouteHop hop;
+  for_each_attr(RTM_RTA(rt), static_cast<int>(RTM_PAYLOAD(h)), [&](const rtattr* a) {
+    if (a->rta_type == RTA_OIF)
+      std::memcpy(&hop.ifindex, RTA_DATA(a), 4);
+    else if (a->rta_type == RTA_GATEWAY)
+      hop.gateway = addr_from(rt->rtm_family, RTA_DATA(a));
+  });
+  return hop;
+}
+
 }  // namespace
 
 Expected<Rtnetlink> Rtnetlink::open() {
@@ -180,13 +193,7 @@ Expected<RouteHop> Rtnetlink::route_to(const net::IpAddr& dst) {
   for (const auto& m : *msgs) {
     const auto* h = reinterpret_cast<const nlmsghdr*>(m.data());
     if (h->nlmsg_type != RTM_NEWROUTE) continue;
-    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
-    for_each_attr(RTM_RTA(rt), static_cast<int>(RTM_PAYLOAD(h)), [&](const rtattr* a) {
-      if (a->rta_type == RTA_OIF)
-        std::memcpy(&hop.ifindex, RTA_DATA(a), 4);
-      else if (a->rta_type == RTA_GATEWAY)
-        hop.gateway = addr_from(rt->rtm_family, RTA_DATA(a));
-    });
+    hop = route_hop(h);
   }
   return hop;
 }
@@ -209,14 +216,7 @@ Expected<std::optional<RouteHop>> Rtnetlink::default_route(net::Family family) {
     const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
     if (rt->rtm_dst_len != 0 || rt->rtm_table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST)
       continue;
-    RouteHop hop;
-    for_each_attr(RTM_RTA(rt), static_cast<int>(RTM_PAYLOAD(h)), [&](const rtattr* a) {
-      if (a->rta_type == RTA_OIF)
-        std::memcpy(&hop.ifindex, RTA_DATA(a), 4);
-      else if (a->rta_type == RTA_GATEWAY)
-        hop.gateway = addr_from(rt->rtm_family, RTA_DATA(a));
-    });
-    return std::optional<RouteHop>(hop);
+    return std::optional<RouteHop>(route_hop(h));
   }
   return std::optional<RouteHop>();
 }
