@@ -340,12 +340,16 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     return finish(
         p, rs.mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
   }
-  const bool nat = rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat;
-  forward(p, pp, e.rs, nat ? nat_addrs(e) : NatAddrs{}, s.hash);
+  if (rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat) {
+    const NatAddrs a = nat_addrs(e);
+    return forward(p, pp, e.rs, &a, s.hash);
+  }
+  forward(p, pp, e.rs, nullptr, s.hash);  // DR and TUN need no addresses
 }
 
 // Client -> real server, by the server's mode; counts the server's packets.
-void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs& a,
+// `a`: the connection's addresses, for NAT and FullNAT only.
+void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs* a,
                      uint64_t hash) {
   const Snapshot& snap = *snap_;
   const RealServer& rs = snap.real_servers[rs_id];
@@ -360,9 +364,9 @@ void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, con
       return;
     }
     case FwdMode::nat:
-      return finish(p, forward_nat(p, pp, rs, a, snap));
+      return finish(p, forward_nat(p, pp, rs, *a, snap));
     case FwdMode::fullnat:
-      return finish(p, forward_fullnat(p, pp, rs, a, snap));
+      return finish(p, forward_fullnat(p, pp, rs, *a, snap));
   }
 }
 
@@ -479,7 +483,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     if (rs.mode == FwdMode::fullnat) return drop(p, Drop::table_full);
     ++counters_.stateless;
   }
-  forward(p, pp, rs_id, a, s.hash);
+  forward(p, pp, rs_id, &a, s.hash);
 }
 
 // The persistence template's key: the client's network (ipvsadm -M), port 0, the

@@ -146,7 +146,7 @@ class Worker {
   template <typename Key>
   uint32_t find(const Key& k, uint32_t home, uint64_t h, bool reply) const;
 
-  void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs& a,
+  void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs* a,
                uint64_t hash);
   void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
   int adopt_pick(const Service& svc, const net::FiveTuple& t);

@@ -17,7 +17,13 @@ enum class Family : uint8_t { none = 0, v4 = 4, v6 = 6 };
 struct MacAddr {
   std::array<uint8_t, 6> b{};
   friend bool operator==(const MacAddr&, const MacAddr&) = default;
-  bool is_zero() const { return (b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) == 0; }
+  bool is_zero() const {
+    uint32_t hi;
+    uint16_t lo;
+    std::memcpy(&hi, b.data(), 4);
+    std::memcpy(&lo, b.data() + 4, 2);
+    return (hi | lo) == 0;
+  }
   bool is_broadcast() const { return (b[0] & b[1] & b[2] & b[3] & b[4] & b[5]) == 0xff; }
   bool is_multicast() const { return (b[0] & 1) != 0; }
 };
