@@ -123,6 +123,14 @@ Expected<void> Daemon::rebuild(bool force) {
       if (auto r = io::install_owned_filter(ifname, owned); !r) return fail(r.error().message);
     owned_filter_installed_ = true;
   }
+  std::map<uint16_t, std::chrono::steady_clock::time_point> draining;
+  for (size_t id = 0; id < snap->real_servers.size(); ++id) {
+    const auto i = static_cast<uint16_t>(id);
+    if (snap->real_servers[id].live || !ids_.key_of(i)) continue;
+    auto old = draining_.find(i);
+    draining[i] = old != draining_.end() ? old->second : std::chrono::steady_clock::now();
+  }
+  draining_ = std::move(draining);
   snaps_->publish(std::move(snap));
   log("published snapshot " + std::to_string(generation_) + " (" +
       std::to_string(config_.virtual_servers.size()) + " virtual servers, " +
@@ -150,6 +158,27 @@ void Daemon::reload() {
   log("reloaded " + opts_.config_path);
 }
 
+void Daemon::release_drained() {
+  if (draining_.empty() || !dataplane_) return;
+  const auto reports = dataplane_->reports();
+  bool released = false;
+  // A worker may still be on the previous snapshot for a batch: give the reports (50 ms)
+  // well over that time before trusting a zero.
+  const auto settled = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  for (const auto& [id, since] : draining_) {
+    if (since > settled) continue;
+    uint64_t flows = 0;
+    for (const auto& r : reports)
+      if (id < r.rs.size()) flows += r.rs[id].flows;
+    if (flows == 0) {
+      ids_.release(id);
+      released = true;
+    }
+  }
+  if (!released) return;
+  if (auto r = rebuild(true); !r) log("rebuild: " + r.error().message);
+}
+
 void Daemon::resolve_missing() {
   if (missing_.empty() && !gateway_missing_) return;
   if (auto r = rebuild(false); !r) log("rebuild: " + r.error().message);
@@ -173,6 +202,7 @@ nlohmann::json Daemon::stats() const {
     for (size_t id = 0; id < r.rs.size(); ++id) {
       auto& c = rs[static_cast<uint16_t>(id)];
       c.conns += r.rs[id].conns;
+      c.flows += r.rs[id].flows;
       c.in_pkts += r.rs[id].in_pkts;
       c.out_pkts += r.rs[id].out_pkts;
       c.in_bytes += r.rs[id].in_bytes;
@@ -198,6 +228,7 @@ nlohmann::json Daemon::stats() const {
                        {"addr", text(key->addr)},
                        {"port", key->port},
                        {"conns", c.conns},
+                       {"flows", c.flows},
                        {"in_pkts", c.in_pkts},
                        {"out_pkts", c.out_pkts},
                        {"in_bytes", c.in_bytes},
@@ -353,6 +384,7 @@ int Daemon::run() {
     if (now - last_refresh > std::chrono::seconds(5)) {  // MACs can change: look again
       last_refresh = now;
       if (auto r = rebuild(false); !r) log("rebuild: " + r.error().message);
+      release_drained();
     }
     snaps_->reclaim();
   }

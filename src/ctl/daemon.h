@@ -4,6 +4,8 @@
 // down cleanly on SIGTERM (workers stopped, XDP programs detached, filters removed).
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -66,6 +68,10 @@ class Daemon {
   // Real servers taken out by hand (galectl / control socket): service key, addr, port.
   std::set<std::tuple<ServiceKey, net::IpAddr, uint16_t>> down_;
   std::string last_build_;  // what the running snapshot was built from (to skip no-ops)
+  // Ids of removed real servers whose flows may remain, and since when.
+  std::map<uint16_t, std::chrono::steady_clock::time_point> draining_;
+  // Frees the ids of removed real servers once no worker tracks a flow to them.
+  void release_drained();
 };
 
 }  // namespace gale::ctl

@@ -161,6 +161,7 @@ void Worker::remove_flow(uint32_t idx) {
     const Key rk = reply_key(e);
     t.erase(t.hash(rk), idx | kReplyBit);
   }
+  if (!(e.flags & kFlowTemplate) && e.rs < rs_counters_.size()) --rs_counters_[e.rs].flows;
   if (e.rs < snap_->real_servers.size() && !(e.flags & kFlowTemplate)) {
     const RealServer& rs = snap_->real_servers[e.rs];
     if (rs.live && rs.service < services_.size()) {
@@ -473,6 +474,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
       e.expires = now_s + snap.timeout_of[static_cast<uint8_t>(first)];
       ++counters_.flows_created;
       ++rs_counters_[rs_id].conns;
+      ++rs_counters_[rs_id].flows;
       if (midstream) ++counters_.flows_adopted;
     } else {
       t.release(idx);

@@ -49,7 +49,8 @@ struct WorkerCounters {
 
 // IPVS's per-real-server statistics.
 struct RsCounters {
-  uint64_t conns = 0;
+  uint64_t conns = 0;  // connections created (IPVS's "Conns")
+  uint64_t flows = 0;  // connections tracked now (a removed server's id is freed at 0)
   uint64_t in_pkts = 0;
   uint64_t out_pkts = 0;
   uint64_t in_bytes = 0;
