@@ -55,29 +55,51 @@ struct Frame {
   }
 };
 
+// A client's TCP segment toward the gale node (port 0's MAC).
+std::vector<uint8_t> client_tcp(const std::string& client, uint16_t cport, uint8_t flags,
+                                const std::string& dst = "192.0.2.10", uint16_t dport = 80) {
+  return PacketBuilder()
+      .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+      .ipv4(client, dst)
+      .tcp(cport, dport, flags)
+      .build();
+}
+
+// Runs one frame through the worker as a batch of one. The packet points into fr.
+Packet run_one(Worker& w, Frame& fr, const std::vector<uint8_t>& frame, uint32_t now) {
+  Batch b;
+  b.count = 1;
+  b.pkts[0] = fr.pkt(frame);
+  w.process(b, now);
+  return b.pkts[0];
+}
+
+std::vector<uint8_t> bytes(const Packet& p) {
+  return {p.data, p.data + p.len};
+}
+
+// The real server id of a client's TCP flow, or -1.
+int flow_rs(const Worker& w, const std::string& client, uint16_t cport, uint32_t now,
+            const std::string& dst = "192.0.2.10", uint16_t dport = 80) {
+  return w.find_flow_rs({.src = ip(client.c_str()),
+                         .dst = ip(dst.c_str()),
+                         .sport = cport,
+                         .dport = dport,
+                         .proto = net::kProtoTcp},
+                        now);
+}
+
 TEST(WorkerSmoke, DrRewritesMacsAndKeepsTheFlow) {
   Snapshot snap = make_snapshot(FwdMode::dr);
   Worker w({.flows_v4 = 1024, .flows_v6 = 64});
   w.use(&snap);
   Frame fr;
-  auto syn = PacketBuilder()
-                 .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                 .ipv4("198.51.100.7", "192.0.2.10")
-                 .tcp(40000, 80, net::kTcpSyn)
-                 .build();
-  Batch b;
-  b.pkts[0] = fr.pkt(syn);
-  b.count = 1;
-  w.process(b, 100);
-  ASSERT_EQ(b.pkts[0].verdict, Verdict::tx);
-  std::vector<uint8_t> out(b.pkts[0].data, b.pkts[0].data + b.pkts[0].len);
+  const auto syn = client_tcp("198.51.100.7", 40000, net::kTcpSyn);
+  const Packet p = run_one(w, fr, syn, 100);
+  ASSERT_EQ(p.verdict, Verdict::tx);
+  const std::vector<uint8_t> out = bytes(p);
   std::vector<uint8_t> want = syn;
-  const int rs = w.find_flow_rs({.src = ip("198.51.100.7"),
-                                 .dst = ip("192.0.2.10"),
-                                 .sport = 40000,
-                                 .dport = 80,
-                                 .proto = net::kProtoTcp},
-                                100);
+  const int rs = flow_rs(w, "198.51.100.7", 40000, 100);
   ASSERT_GE(rs, 0);
   std::copy(snap.real_servers[rs].mac.b.begin(), snap.real_servers[rs].mac.b.end(), want.begin());
   std::copy(snap.ports[0].mac.b.begin(), snap.ports[0].mac.b.end(), want.begin() + 6);
@@ -96,17 +118,10 @@ TEST(WorkerSmoke, NatForwardAndReply) {
                  .tcp(40000, 80, net::kTcpSyn)
                  .payload("x")
                  .build();
-  Batch b;
-  b.pkts[0] = fr.pkt(syn);
-  b.count = 1;
-  w.process(b, 100);
-  ASSERT_EQ(b.pkts[0].verdict, Verdict::tx);
-  const int rs = w.find_flow_rs({.src = ip("198.51.100.7"),
-                                 .dst = ip("192.0.2.10"),
-                                 .sport = 40000,
-                                 .dport = 80,
-                                 .proto = net::kProtoTcp},
-                                100);
+  const Packet fwd = run_one(w, fr, syn, 100);
+  ASSERT_EQ(fwd.verdict, Verdict::tx);
+  const std::vector<uint8_t> out = bytes(fwd);
+  const int rs = flow_rs(w, "198.51.100.7", 40000, 100);
   ASSERT_GE(rs, 0);
   const std::string rs_ip(net::to_text(snap.real_servers[rs].addr).view());
   auto want = PacketBuilder()
@@ -116,7 +131,6 @@ TEST(WorkerSmoke, NatForwardAndReply) {
                   .tcp(40000, 80, net::kTcpSyn)
                   .payload("x")
                   .build();
-  std::vector<uint8_t> out(b.pkts[0].data, b.pkts[0].data + b.pkts[0].len);
   EXPECT_EQ(out, want);
 
   auto synack = PacketBuilder()
@@ -124,16 +138,15 @@ TEST(WorkerSmoke, NatForwardAndReply) {
                     .ipv4(rs_ip, "198.51.100.7")
                     .tcp(80, 40000, net::kTcpSyn | net::kTcpAck)
                     .build();
-  b.pkts[0] = fr.pkt(synack);
-  w.process(b, 101);
-  ASSERT_EQ(b.pkts[0].verdict, Verdict::tx);
+  const Packet back = run_one(w, fr, synack, 101);
+  ASSERT_EQ(back.verdict, Verdict::tx);
   auto want_reply = PacketBuilder()
                         .eth("02:00:00:00:00:01", "02:00:00:00:00:fe")
                         .ipv4("192.0.2.10", "198.51.100.7")
                         .ttl(63)
                         .tcp(80, 40000, net::kTcpSyn | net::kTcpAck)
                         .build();
-  EXPECT_EQ(std::vector<uint8_t>(b.pkts[0].data, b.pkts[0].data + b.pkts[0].len), want_reply);
+  EXPECT_EQ(bytes(back), want_reply);
 }
 
 }  // namespace
@@ -148,39 +161,28 @@ TEST(WorkerSmoke, FullNatRoundTrips) {
   w.use(&snap);
   Frame fr;
   for (uint16_t cport = 40000; cport < 40100; ++cport) {
-    Batch b;
-    b.count = 1;
-    b.pkts[0] = fr.pkt(PacketBuilder()
-                           .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                           .ipv4("198.51.100.7", "192.0.2.10")
-                           .tcp(cport, 80, net::kTcpSyn)
-                           .build());
-    w.process(b, 100);
-    ASSERT_EQ(b.pkts[0].verdict, Verdict::tx);
+    const Packet syn = run_one(w, fr, client_tcp("198.51.100.7", cport, net::kTcpSyn), 100);
+    ASSERT_EQ(syn.verdict, Verdict::tx);
     net::ParsedPacket out;
-    ASSERT_EQ(net::parse({b.pkts[0].data, b.pkts[0].len}, out), net::ParseError::ok);
+    ASSERT_EQ(net::parse({syn.data, syn.len}, out), net::ParseError::ok);
     EXPECT_EQ(out.tuple.src, ip("10.2.0.1"));
     // The server answers the local address; gale sends it back to the client.
     const std::string rs_ip(net::to_text(out.tuple.dst).view());
     for (int round = 0; round < 3; ++round) {
-      b.pkts[0] = fr.pkt(PacketBuilder()
-                             .eth("02:00:00:00:01:01", "02:00:00:00:00:01")
-                             .ipv4(rs_ip, "10.2.0.1")
-                             .tcp(80, out.tuple.sport, net::kTcpAck)
-                             .build());
-      w.process(b, 101);
-      ASSERT_EQ(b.pkts[0].verdict, Verdict::tx) << cport;
+      const Packet reply = run_one(w, fr,
+                                   PacketBuilder()
+                                       .eth("02:00:00:00:01:01", "02:00:00:00:00:01")
+                                       .ipv4(rs_ip, "10.2.0.1")
+                                       .tcp(80, out.tuple.sport, net::kTcpAck)
+                                       .build(),
+                                   101);
+      ASSERT_EQ(reply.verdict, Verdict::tx) << cport;
       net::ParsedPacket back;
-      ASSERT_EQ(net::parse({b.pkts[0].data, b.pkts[0].len}, back), net::ParseError::ok);
+      ASSERT_EQ(net::parse({reply.data, reply.len}, back), net::ParseError::ok);
       EXPECT_EQ(back.tuple.dst, ip("198.51.100.7"));
       EXPECT_EQ(back.tuple.dport, cport);
-      b.pkts[0] = fr.pkt(PacketBuilder()
-                             .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                             .ipv4("198.51.100.7", "192.0.2.10")
-                             .tcp(cport, 80, net::kTcpAck)
-                             .build());
-      w.process(b, 101);
-      ASSERT_EQ(b.pkts[0].verdict, Verdict::tx);
+      ASSERT_EQ(run_one(w, fr, client_tcp("198.51.100.7", cport, net::kTcpAck), 101).verdict,
+                Verdict::tx);
     }
   }
   EXPECT_EQ(w.flows(), 100u);
@@ -195,21 +197,9 @@ namespace {
 
 // Sends a SYN from client:cport and returns the real server id its flow went to.
 int syn_to(Worker& w, Frame& fr, const char* client, uint16_t cport, uint32_t now) {
-  Batch b;
-  b.count = 1;
-  b.pkts[0] = fr.pkt(PacketBuilder()
-                         .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                         .ipv4(client, "192.0.2.10")
-                         .tcp(cport, 80, net::kTcpSyn)
-                         .build());
-  w.process(b, now);
-  if (b.pkts[0].verdict != Verdict::tx) return -2;
-  return w.find_flow_rs({.src = ip(client),
-                         .dst = ip("192.0.2.10"),
-                         .sport = cport,
-                         .dport = 80,
-                         .proto = net::kProtoTcp},
-                        now);
+  if (run_one(w, fr, client_tcp(client, cport, net::kTcpSyn), now).verdict != Verdict::tx)
+    return -2;
+  return flow_rs(w, client, cport, now);
 }
 
 TEST(WorkerPersistence, ClientNetworkSticksUntilTimeout) {
@@ -254,21 +244,9 @@ TEST(WorkerFwmark, RuleSelectsTheServiceAndPersistenceSpansPorts) {
   w.use(&snap);
   Frame fr;
   auto send = [&](const char* dst, uint16_t dport, uint16_t cport) {
-    Batch b;
-    b.count = 1;
-    b.pkts[0] = fr.pkt(PacketBuilder()
-                           .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                           .ipv4("198.51.100.7", dst)
-                           .tcp(cport, dport, net::kTcpSyn)
-                           .build());
-    w.process(b, 100);
-    if (b.pkts[0].verdict != Verdict::tx) return -2;
-    return w.find_flow_rs({.src = ip("198.51.100.7"),
-                           .dst = ip(dst),
-                           .sport = cport,
-                           .dport = dport,
-                           .proto = net::kProtoTcp},
-                          100);
+    const auto syn = client_tcp("198.51.100.7", cport, net::kTcpSyn, dst, dport);
+    if (run_one(w, fr, syn, 100).verdict != Verdict::tx) return -2;
+    return flow_rs(w, "198.51.100.7", cport, 100, dst, dport);
   };
   const int first = send("192.0.2.10", 80, 40000);
   ASSERT_GE(first, 0);
@@ -310,26 +288,19 @@ TEST(WorkerOwnership, FlowsLandOnlyInTheirOwnersTable) {
     Worker* workers[2] = {&w0, &w1};
     Frame fr;
     auto deliver = [&](int receiver, const std::vector<uint8_t>& frame) {
-      Batch b;
-      b.count = 1;
-      b.pkts[0] = fr.pkt(frame);
-      workers[receiver]->process(b, 100);
-      if (b.pkts[0].verdict == Verdict::handoff) {
-        const int owner = b.pkts[0].owner;
+      Packet p = run_one(*workers[receiver], fr, frame, 100);
+      if (p.verdict == Verdict::handoff) {
+        const int owner = p.owner;
         EXPECT_NE(owner, receiver);
-        b.pkts[0] = fr.pkt(frame);
-        workers[owner]->process(b, 100);
-        EXPECT_NE(b.pkts[0].verdict, Verdict::handoff);
+        p = run_one(*workers[owner], fr, frame, 100);
+        EXPECT_NE(p.verdict, Verdict::handoff);
       }
-      return b.pkts[0];
+      return p;
     };
     for (uint16_t c = 0; c < 64; ++c) {
       const std::string client = "198.51.100." + std::to_string(1 + c);
-      Packet out = deliver(c % 2, PacketBuilder()
-                                      .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                                      .ipv4(client, "192.0.2.10")
-                                      .tcp(static_cast<uint16_t>(40000 + c), 80, net::kTcpSyn)
-                                      .build());
+      Packet out =
+          deliver(c % 2, client_tcp(client, static_cast<uint16_t>(40000 + c), net::kTcpSyn));
       ASSERT_EQ(out.verdict, Verdict::tx);
       if (mode == FwdMode::dr) continue;
       // The server's reply, received by the other worker, reaches the flow's owner.
@@ -372,20 +343,8 @@ TEST(WorkerReuse, ASynOnAClosedConnectionIsScheduledAfresh) {
   w.use(&snap);
   Frame fr;
   auto send = [&](uint8_t flags) {
-    Batch b;
-    b.count = 1;
-    b.pkts[0] = fr.pkt(PacketBuilder()
-                           .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                           .ipv4("198.51.100.7", "192.0.2.10")
-                           .tcp(40000, 80, flags)
-                           .build());
-    w.process(b, 100);
-    return w.find_flow_rs({.src = ip("198.51.100.7"),
-                           .dst = ip("192.0.2.10"),
-                           .sport = 40000,
-                           .dport = 80,
-                           .proto = net::kProtoTcp},
-                          100);
+    run_one(w, fr, client_tcp("198.51.100.7", 40000, flags), 100);
+    return flow_rs(w, "198.51.100.7", 40000, 100);
   };
   const int first = send(net::kTcpSyn);
   EXPECT_EQ(send(net::kTcpSyn), first);  // a retransmitted SYN stays
@@ -409,16 +368,9 @@ TEST(WorkerNeighbour, AnUnresolvedNextHopIsCountedNotSentToNowhere) {
   Worker w({.flows_v4 = 1024, .flows_v6 = 64});
   w.use(&snap);
   Frame fr;
-  Batch b;
-  b.count = 1;
-  b.pkts[0] = fr.pkt(PacketBuilder()
-                         .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                         .ipv4("198.51.100.7", "192.0.2.10")
-                         .tcp(40000, 80, net::kTcpSyn)
-                         .build());
-  w.process(b, 100);
-  EXPECT_EQ(b.pkts[0].verdict, Verdict::drop);
-  EXPECT_EQ(b.pkts[0].drop_reason, Drop::no_neighbour);
+  const Packet out = run_one(w, fr, client_tcp("198.51.100.7", 40000, net::kTcpSyn), 100);
+  EXPECT_EQ(out.verdict, Verdict::drop);
+  EXPECT_EQ(out.drop_reason, Drop::no_neighbour);
   EXPECT_EQ(w.counters().drops[static_cast<int>(Drop::no_neighbour)], 1u);
 }
 
