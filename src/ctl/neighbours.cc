@@ -98,16 +98,9 @@ Expected<std::vector<std::vector<uint8_t>>> Rtnetlink::transact(const void* req,
 }
 
 Expected<std::vector<Neighbour>> Rtnetlink::neighbours() {
-  struct {
-    nlmsghdr h;
-    ndmsg nd;
-  } req{};
-  req.h.nlmsg_len = sizeof req;
-  req.h.nlmsg_type = RTM_GETNEIGH;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.h.nlmsg_seq = ++seq_;
-  req.nd.ndm_family = AF_UNSPEC;
-  auto msgs = transact(&req, sizeof req);
+  ndmsg nd{};
+  nd.ndm_family = AF_UNSPEC;
+  auto msgs = dump(RTM_GETNEIGH, nd);
   if (!msgs) return fail(msgs.error().message);
   std::vector<Neighbour> out;
   for (const auto& m : *msgs) {
@@ -199,16 +192,9 @@ Expected<RouteHop> Rtnetlink::route_to(const net::IpAddr& dst) {
 }
 
 Expected<std::optional<RouteHop>> Rtnetlink::default_route(net::Family family) {
-  struct {
-    nlmsghdr h;
-    rtmsg rt;
-  } req{};
-  req.h.nlmsg_len = sizeof req;
-  req.h.nlmsg_type = RTM_GETROUTE;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.h.nlmsg_seq = ++seq_;
-  req.rt.rtm_family = family == net::Family::v4 ? AF_INET : AF_INET6;
-  auto msgs = transact(&req, sizeof req);
+  rtmsg rt{};
+  rt.rtm_family = family == net::Family::v4 ? AF_INET : AF_INET6;
+  auto msgs = dump(RTM_GETROUTE, rt);
   if (!msgs) return fail("default route: " + msgs.error().message);
   for (const auto& m : *msgs) {
     const auto* h = reinterpret_cast<const nlmsghdr*>(m.data());

@@ -4,6 +4,8 @@
 // resolve what it does not know yet (DESIGN.md: neighbour handling).
 #pragma once
 
+#include <linux/netlink.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +53,20 @@ class Rtnetlink {
   explicit Rtnetlink(int fd) : fd_(fd) {}
   // Sends one request and collects every answer message (a dump or a single reply).
   Expected<std::vector<std::vector<uint8_t>>> transact(const void* req, size_t len);
+  // A dump request of `type` whose body is `body` (ndmsg, rtmsg, ...).
+  template <typename Body>
+  Expected<std::vector<std::vector<uint8_t>>> dump(uint16_t type, const Body& body) {
+    struct {
+      nlmsghdr h;
+      Body body;
+    } req{};
+    req.h.nlmsg_len = sizeof req;
+    req.h.nlmsg_type = type;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.h.nlmsg_seq = ++seq_;
+    req.body = body;
+    return transact(&req, sizeof req);
+  }
   int fd_ = -1;
   uint32_t seq_ = 1;
 };
