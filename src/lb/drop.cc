@@ -9,20 +9,14 @@ const char* to_string(Drop d) {
   switch (d) {
     case Drop::none:
       return "none";
-    case Drop::no_service:
-      return "no_service";
     case Drop::no_dest:
       return "no_dest";
     case Drop::fragment:
       return "fragment";
-    case Drop::no_flow_reply:
-      return "no_flow_reply";
     case Drop::ttl_exceeded:
       return "ttl_exceeded";
     case Drop::too_big_no_df:
       return "too_big_no_df";
-    case Drop::icmp_unmatched:
-      return "icmp_unmatched";
     case Drop::no_local_port:
       return "no_local_port";
     case Drop::headroom:

@@ -1,5 +1,7 @@
 // Why the dataplane dropped a frame. Each reason is a per-worker counter
-// (gale_drops_total{reason="..."}); the parse reasons mirror net::ParseError.
+// (gale_drops_total{reason="..."}); the parse reasons mirror net::ParseError. Frames
+// that are not ours (no service, a reply or ICMP error matching no connection) are not
+// drops: they go to the kernel, which owns the VIP too.
 #pragma once
 
 #include <cstdint>
@@ -13,17 +15,14 @@ enum class Drop : uint8_t {
   // net::ParseError, value for value (1 .. kParseErrorCount-1)
   parse_first_ = 1,
   parse_last_ = net::kParseErrorCount - 1,
-  no_service,      // to a VIP, on a port/protocol with no virtual service
-  no_dest,         // the service has no available real server
-  fragment,        // a non-first fragment with no flow to follow (no ports to match)
-  no_flow_reply,   // a reply-direction packet matching no connection
-  ttl_exceeded,    // TTL/hop limit would reach 0 (NAT modes route, so they decrement)
-  too_big_no_df,   // too big after encapsulation and fragmentation allowed: not done
-  icmp_unmatched,  // an ICMP error about no connection of ours
-  no_local_port,   // FullNAT: every local port in this worker's range is in use
-  headroom,        // the frame has too little headroom to encapsulate
-  table_full,      // FullNAT: no flow entry free (FullNAT cannot forward statelessly)
-  no_neighbour,    // the next hop's MAC is not resolved yet (galed is resolving it)
+  no_dest,        // the service has no available real server
+  fragment,       // a non-first fragment with no flow to follow (no ports to match)
+  ttl_exceeded,   // TTL/hop limit would reach 0 (NAT modes route, so they decrement)
+  too_big_no_df,  // too big after encapsulation and fragmentation allowed: not done
+  no_local_port,  // FullNAT: every local port in this worker's range is in use
+  headroom,       // the frame has too little headroom to encapsulate
+  table_full,     // FullNAT: no flow entry free (FullNAT cannot forward statelessly)
+  no_neighbour,   // the next hop's MAC is not resolved yet (galed is resolving it)
   count_
 };
 inline constexpr int kDropCount = static_cast<int>(Drop::count_);
