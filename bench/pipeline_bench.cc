@@ -52,7 +52,7 @@ net::MacAddr mac(const char* s) {
 lb::Snapshot make_snapshot(FwdMode mode) {
   lb::Snapshot s;
   s.generation = 1;
-  s.ports.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
+  s.links.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
   lb::Service svc{
       .vip = ip("192.0.2.10"), .port = 80, .proto = net::kProtoTcp, .sched = lb::SchedKind::wrr};
   for (uint16_t i = 0; i < 10; ++i) {

@@ -105,9 +105,9 @@ constexpr RsSpec kServers[] = {
 lb::Snapshot make_snapshot() {
   lb::Snapshot s;
   s.generation = 1;
-  s.ports.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
-  s.ports.push_back({.mac = mac("02:00:00:00:00:02"), .gateway_mac = mac("02:00:00:00:01:fe")});
-  s.client_port = 0;
+  s.links.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
+  s.links.push_back({.mac = mac("02:00:00:00:00:02"), .gateway_mac = mac("02:00:00:00:01:fe")});
+  s.client_link = 0;
   s.tunnel = {
       .src_v4 = ip("10.3.0.1").v4(), .src_v6 = ip("2001:db8:3::1").v6(), .src_v4_spread_bits = 4};
   s.fullnat.laddrs = {ip("10.2.0.1"), ip("10.2.0.2"), ip("2001:db8:2::1"), ip("2001:db8:2::2")};
@@ -124,7 +124,7 @@ lb::Snapshot make_snapshot() {
                       .encap = r.encap,
                       .mac = mac("02:00:00:01:00:00"),
                       .inner_mac = mac("02:00:00:02:00:00"),
-                      .out_port = 1,
+                      .out_link = 1,
                       .mtu = r.mtu};
     rs.mac.b[5] = static_cast<uint8_t>(id);
     s.real_servers.push_back(rs);
@@ -203,7 +203,7 @@ void check_output(const lb::Packet& p, const Frame& f) {
       CHECK(p.len <= static_cast<size_t>(end - p.data));
       CHECK(p.headroom == p.data - start);
       CHECK(p.len >= net::kEthHeaderLen);
-      CHECK(p.port < snapshot().ports.size());
+      CHECK(p.link < snapshot().links.size());
       net::ParsedPacket pp;
       CHECK(net::parse({p.data, p.len}, pp) == net::ParseError::ok);
       // A rewrite keeps checksums that were right right (NAT updates them

@@ -78,18 +78,18 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
   const GaleConf& g = config.gale;
   const size_t nports = g.interfaces.size();
   if (nports == 0) return fail("no interface configured (gale { interfaces ... })");
-  if (host.port_macs.size() < nports || host.gateway_macs.size() < nports)
-    return fail("the host view has MACs for " + std::to_string(host.port_macs.size()) +
+  if (host.link_macs.size() < nports || host.gateway_macs.size() < nports)
+    return fail("the host view has MACs for " + std::to_string(host.link_macs.size()) +
                 " interfaces and gateway MACs for " + std::to_string(host.gateway_macs.size()) +
                 "; the config names " + std::to_string(nports));
   RealServerIds next = ids;
   BuiltSnapshot out;
   lb::Snapshot& s = out.snapshot;
   for (size_t i = 0; i < nports; ++i)
-    s.ports.push_back({.mac = host.port_macs[i],
+    s.links.push_back({.mac = host.link_macs[i],
                        .gateway_mac = host.gateway_macs[i],
                        .mtu = i < host.mtus.size() ? host.mtus[i] : uint16_t{1500}});
-  s.client_port = 0;
+  s.client_link = 0;
   s.tunnel = lb::Tunnel{.src_v4 = g.tunnel_source.value_or(net::Ipv4Addr{}),
                         .src_v6 = g.tunnel_source6.value_or(net::Ipv6Addr{}),
                         .src_v4_spread_bits = g.tunnel_source_spread_bits,
@@ -136,16 +136,16 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
             // VXLAN's inner frame goes to the server's own MAC: its vxlan device is
             // expected to carry the same address (docs/modes.md).
             rs.inner_mac = *mac;
-            rs.out_port = static_cast<uint16_t>(p);
+            rs.out_link = static_cast<uint16_t>(p);
             found = true;
             break;
           }
         }
         if (!found) {
-          rs.out_port = static_cast<uint16_t>(nports - 1);
-          out.missing_neighbours.push_back({.id = *id, .addr = rc.addr, .out_port = rs.out_port});
+          rs.out_link = static_cast<uint16_t>(nports - 1);
+          out.missing_neighbours.push_back({.id = *id, .addr = rc.addr, .out_link = rs.out_link});
         }
-        rs.mtu = s.ports[rs.out_port].mtu;
+        rs.mtu = s.links[rs.out_link].mtu;
         const bool up = !healthy || healthy(key, rc);
         const int32_t weight = static_cast<int32_t>(rc.weight);
         if (up || rc.inhibit_on_failure) {

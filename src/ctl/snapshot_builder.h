@@ -22,7 +22,7 @@ namespace gale::ctl {
 // What the host tells the builder about its interfaces (indexed like
 // GaleConf::interfaces) and neighbours.
 struct HostView {
-  std::vector<net::MacAddr> port_macs;
+  std::vector<net::MacAddr> link_macs;
   std::vector<net::MacAddr> gateway_macs;  // next hop toward clients, per interface
   std::vector<uint16_t> mtus;              // L3 MTU per interface (missing: 1500)
   // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
@@ -81,7 +81,7 @@ using HealthView = std::function<bool(const ServiceKey&, const RealServerConf&)>
 struct MissingNeighbour {
   uint16_t id = 0;
   net::IpAddr addr;
-  uint16_t out_port = 0;
+  uint16_t out_link = 0;
 };
 
 struct BuiltSnapshot {

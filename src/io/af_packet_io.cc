@@ -126,7 +126,7 @@ void AfPacketIo::open_ring(Ring& r) {
 }
 
 // Copies the frame at r.next into batch slot `slot`; false if it cannot be handed over.
-bool AfPacketIo::take(Ring& r, uint16_t port, lb::Packet& p, int slot) {
+bool AfPacketIo::take(Ring& r, uint16_t link, lb::Packet& p, int slot) {
   const auto* h = reinterpret_cast<const tpacket3_hdr*>(r.next);
   const uint8_t* src = r.next + h->tp_mac;
   uint32_t len = h->tp_snaplen;
@@ -149,7 +149,7 @@ bool AfPacketIo::take(Ring& r, uint16_t port, lb::Packet& p, int slot) {
   p.data = dst;
   p.len = static_cast<uint16_t>(len);
   p.headroom = pool_.headroom();
-  p.port = port;
+  p.link = link;
   p.verdict = lb::Verdict::drop;
   p.drop_reason = lb::Drop::none;
   return true;
@@ -157,10 +157,10 @@ bool AfPacketIo::take(Ring& r, uint16_t port, lb::Packet& p, int slot) {
 
 uint16_t AfPacketIo::rx(lb::Batch& batch) {
   uint16_t n = 0;
-  const uint16_t ports = static_cast<uint16_t>(rings_.size());
-  for (uint16_t k = 0; k < ports && n < lb::kBatchSize; ++k) {
-    const uint16_t port = static_cast<uint16_t>((rr_ + k) % ports);
-    Ring& r = rings_[port];
+  const uint16_t links = static_cast<uint16_t>(rings_.size());
+  for (uint16_t k = 0; k < links && n < lb::kBatchSize; ++k) {
+    const uint16_t link = static_cast<uint16_t>((rr_ + k) % links);
+    Ring& r = rings_[link];
     while (n < lb::kBatchSize) {
       auto* bd = reinterpret_cast<tpacket_block_desc*>(r.rx + size_t{r.block} * cfg_.rx_block_size);
       tpacket_hdr_v1& bh = bd->hdr.bh1;
@@ -170,7 +170,7 @@ uint16_t AfPacketIo::rx(lb::Batch& batch) {
         r.next = reinterpret_cast<uint8_t*>(bd) + bh.offset_to_first_pkt;
       }
       if (r.left > 0) {
-        if (take(r, port, batch.pkts[n], n))
+        if (take(r, link, batch.pkts[n], n))
           ++n;
         else
           ++stats_.rx_dropped;
@@ -183,18 +183,18 @@ uint16_t AfPacketIo::rx(lb::Batch& batch) {
       }
     }
   }
-  rr_ = static_cast<uint16_t>((rr_ + 1) % ports);
+  rr_ = static_cast<uint16_t>((rr_ + 1) % links);
   batch.count = n;
   stats_.rx += n;
   return n;
 }
 
-bool AfPacketIo::transmit(uint16_t port, const uint8_t* data, uint16_t len) {
-  if (port >= rings_.size() || len + kTxDataOffset > cfg_.tx_frame_size) {
+bool AfPacketIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
+  if (link >= rings_.size() || len + kTxDataOffset > cfg_.tx_frame_size) {
     ++stats_.tx_dropped;
     return false;
   }
-  Ring& r = rings_[port];
+  Ring& r = rings_[link];
   uint8_t* slot = r.tx + size_t{r.tx_next} * cfg_.tx_frame_size;
   auto* h = reinterpret_cast<tpacket3_hdr*>(slot);
   const uint32_t st = load_acquire(h->tp_status);
@@ -217,7 +217,7 @@ void AfPacketIo::complete(lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];
     // to_kernel: the host stack already has its own copy; drop: the buffer is reused.
-    if (p.verdict == lb::Verdict::tx) transmit(p.port, p.data, p.len);
+    if (p.verdict == lb::Verdict::tx) transmit(p.link, p.data, p.len);
   }
   batch.count = 0;
 }

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "io/frame_pool.h"
-#include "io/port_io.h"
+#include "io/link_io.h"
 
 namespace gale::io {
 
 struct AfPacketConfig {
-  std::vector<std::string> interfaces;  // port i = interfaces[i]
+  std::vector<std::string> interfaces;  // link i = interfaces[i]
   uint16_t headroom = 256;              // >= lb::kMinHeadroom
   uint32_t buffer_size = 4096;          // per batch slot: headroom + frame + tailroom
   uint32_t rx_block_size = 1u << 18;    // TPACKET_V3 block (a multiple of the page size)
@@ -33,7 +33,7 @@ struct AfPacketConfig {
   uint16_t fanout_group = 0;
 };
 
-class AfPacketIo final : public PortIo {
+class AfPacketIo final : public LinkIo {
  public:
   // Throws std::runtime_error naming the interface and the errno text.
   explicit AfPacketIo(const AfPacketConfig& cfg);
@@ -44,7 +44,7 @@ class AfPacketIo final : public PortIo {
   uint16_t rx(lb::Batch& batch) override;
   void complete(lb::Batch& batch) override;
   void flush() override;
-  bool transmit(uint16_t port, const uint8_t* data, uint16_t len) override;
+  bool transmit(uint16_t link, const uint8_t* data, uint16_t len) override;
   IoStats stats() const override;
   bool wait_rx(int timeout_ms) override;
 
@@ -63,12 +63,12 @@ class AfPacketIo final : public PortIo {
     bool tx_pending = false;
   };
   void open_ring(Ring& r);
-  bool take(Ring& r, uint16_t port, lb::Packet& p, int slot);
+  bool take(Ring& r, uint16_t link, lb::Packet& p, int slot);
 
   AfPacketConfig cfg_;
   FramePool pool_;
   std::vector<Ring> rings_;
-  uint16_t rr_ = 0;  // port rx() starts with, rotated for fairness
+  uint16_t rr_ = 0;  // link rx() starts with, rotated for fairness
   IoStats stats_;
   mutable uint64_t ring_drops_ = 0;  // PACKET_STATISTICS, read-and-reset by the kernel
 };

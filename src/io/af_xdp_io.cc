@@ -17,7 +17,7 @@
 namespace gale::io {
 
 struct AfXdpIo::Sock {
-  uint16_t port = 0;
+  uint16_t link = 0;
   uint32_t queue = 0;
   uint8_t* area = nullptr;
   size_t area_size = 0;
@@ -60,13 +60,13 @@ AfXdpIo::AfXdpIo(const AfXdpConfig& cfg) : cfg_(cfg) {
   tx_sock_.assign(cfg_.programs.size(), nullptr);
   try {
     for (const XdpQueue& q : cfg_.queues) {
-      if (q.port >= cfg_.programs.size()) throw std::runtime_error("af_xdp: queue of unknown port");
+      if (q.link >= cfg_.programs.size()) throw std::runtime_error("af_xdp: queue of unknown link");
       auto s = std::make_unique<Sock>();
-      s->port = q.port;
+      s->link = q.link;
       s->queue = q.queue;
-      const XdpProgram& prog = *cfg_.programs[q.port];
+      const XdpProgram& prog = *cfg_.programs[q.link];
       open_socket(*s, prog.ifname(), prog.xsk_map_fd());
-      if (!tx_sock_[q.port]) tx_sock_[q.port] = s.get();
+      if (!tx_sock_[q.link]) tx_sock_[q.link] = s.get();
       socks_.push_back(std::move(s));
     }
   } catch (...) {
@@ -189,7 +189,7 @@ uint16_t AfXdpIo::rx(lb::Batch& batch) {
       p.data = s.area + d->addr;
       p.len = static_cast<uint16_t>(d->len);
       p.headroom = static_cast<uint16_t>(d->addr - chunk);
-      p.port = s.port;
+      p.link = s.link;
       p.verdict = lb::Verdict::drop;
       p.drop_reason = lb::Drop::none;
       origin_[n++] = {&s, chunk};
@@ -227,8 +227,8 @@ bool AfXdpIo::send_copy(Sock& t, const uint8_t* data, uint16_t len) {
   return true;
 }
 
-bool AfXdpIo::transmit(uint16_t port, const uint8_t* data, uint16_t len) {
-  Sock* t = port < tx_sock_.size() ? tx_sock_[port] : nullptr;
+bool AfXdpIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
+  Sock* t = link < tx_sock_.size() ? tx_sock_[link] : nullptr;
   const bool ok = t != nullptr && send_copy(*t, data, len);
   ++(ok ? stats_.tx : stats_.tx_dropped);
   return ok;
@@ -241,10 +241,10 @@ void AfXdpIo::complete(lb::Batch& batch) {
     bool keep = false;  // the frame now belongs to a tx ring
     switch (p.verdict) {
       case lb::Verdict::tx: {
-        Sock* t = p.port < tx_sock_.size() ? tx_sock_[p.port] : nullptr;
+        Sock* t = p.link < tx_sock_.size() ? tx_sock_[p.link] : nullptr;
         if (t == nullptr) {
           ++stats_.tx_dropped;
-        } else if (p.port == s.port) {
+        } else if (p.link == s.link) {
           // Leaves by the interface it came in on: send it from its own frame (a socket
           // transmits on its own interface, whichever queue).
           keep = send_local(s, p.data, p.len);

@@ -14,27 +14,27 @@
 #include <memory>
 #include <vector>
 
-#include "io/port_io.h"
+#include "io/link_io.h"
 #include "io/xdp_program.h"
 
 namespace gale::io {
 
-// A queue of a port this worker serves.
+// A queue of a link this worker serves.
 struct XdpQueue {
-  uint16_t port = 0;
+  uint16_t link = 0;
   uint32_t queue = 0;
 };
 
 struct AfXdpConfig {
-  std::vector<XdpProgram*> programs;  // port i's program (its interface); must outlive the io
-  std::vector<XdpQueue> queues;       // empty: every active queue of every port
+  std::vector<XdpProgram*> programs;  // link i's program (its interface); must outlive the io
+  std::vector<XdpQueue> queues;       // empty: every active queue of every link
   uint32_t frames = 4096;             // UMEM frames per socket (4 KiB each)
   uint32_t ring_size = 2048;          // fill, completion, rx and tx ring entries
   uint16_t headroom = 256;            // frame_headroom: >= lb::kMinHeadroom
   bool try_zero_copy = true;          // XDP_ZEROCOPY first, XDP_COPY if refused
 };
 
-class AfXdpIo final : public PortIo {
+class AfXdpIo final : public LinkIo {
  public:
   static constexpr uint32_t kFrameSize = 4096;
 
@@ -47,7 +47,7 @@ class AfXdpIo final : public PortIo {
   uint16_t rx(lb::Batch& batch) override;
   void complete(lb::Batch& batch) override;
   void flush() override;
-  bool transmit(uint16_t port, const uint8_t* data, uint16_t len) override;
+  bool transmit(uint16_t link, const uint8_t* data, uint16_t len) override;
   IoStats stats() const override;
   bool wait_rx(int timeout_ms) override;
 

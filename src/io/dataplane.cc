@@ -40,7 +40,7 @@ struct Dataplane::PerWorker {
 };
 
 Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
-                     std::function<std::unique_ptr<PortIo>(uint16_t)> make_io)
+                     std::function<std::unique_ptr<LinkIo>(uint16_t)> make_io)
     : cfg_(cfg), snaps_(snapshots), make_io_(std::move(make_io)) {
   const uint16_t n = std::max<uint16_t>(cfg_.workers, 1);
   cfg_.workers = n;
@@ -99,7 +99,7 @@ void Dataplane::run(uint16_t id) {
     CPU_SET(cfg_.cpus[id % cfg_.cpus.size()], &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
   }
-  std::unique_ptr<PortIo> io;
+  std::unique_ptr<LinkIo> io;
   std::unique_ptr<lb::Worker> worker;
   try {
     io = make_io_(id);
@@ -158,7 +158,7 @@ void Dataplane::run(uint16_t id) {
       if (snap) worker->process(in, now);
       for (uint16_t i = 0; i < in.count; ++i) {
         const lb::Packet& p = in.pkts[i];
-        if (p.verdict == lb::Verdict::tx) io->transmit(p.port, p.data, p.len);
+        if (p.verdict == lb::Verdict::tx) io->transmit(p.link, p.data, p.len);
       }
     }
 

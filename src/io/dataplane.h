@@ -1,5 +1,5 @@
 // The dataplane: one pinned thread per worker, each running the fast path over its own
-// PortIo (DESIGN.md section 3):
+// LinkIo (DESIGN.md section 3):
 //
 //   loop: take the current snapshot (one atomic load) -> frames other workers handed
 //   over -> rx a batch -> Worker::process -> hand non-owned frames to their owners ->
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "base/qsbr.h"
-#include "io/port_io.h"
+#include "io/link_io.h"
 #include "lb/snapshot.h"
 #include "lb/worker.h"
 
@@ -69,7 +69,7 @@ class Dataplane {
  public:
   // make_io(i) creates worker i's backend (called on the worker's own thread).
   Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
-            std::function<std::unique_ptr<PortIo>(uint16_t)> make_io);
+            std::function<std::unique_ptr<LinkIo>(uint16_t)> make_io);
   ~Dataplane();  // stops and joins
 
   void stop();
@@ -85,7 +85,7 @@ class Dataplane {
 
   DataplaneConfig cfg_;
   Qsbr<lb::Snapshot>& snaps_;
-  std::function<std::unique_ptr<PortIo>(uint16_t)> make_io_;
+  std::function<std::unique_ptr<LinkIo>(uint16_t)> make_io_;
   std::vector<std::unique_ptr<PerWorker>> workers_;
   std::vector<std::unique_ptr<HandoffRing>> rings_;  // rings_[from * n + to]
   std::vector<std::thread> threads_;

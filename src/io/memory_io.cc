@@ -6,15 +6,15 @@
 namespace gale::io {
 
 MemoryIo::MemoryIo(const MemoryIoConfig& cfg)
-    : cfg_(cfg), pool_(cfg.buffer_size, cfg.headroom), sent_(cfg.ports), kernel_(cfg.ports) {
+    : cfg_(cfg), pool_(cfg.buffer_size, cfg.headroom), sent_(cfg.links), kernel_(cfg.links) {
   if (cfg.headroom < lb::kMinHeadroom)
     throw std::runtime_error("memory io: headroom below lb::kMinHeadroom");
   if (cfg.buffer_size <= cfg.headroom + FramePool::kTailroom)
     throw std::runtime_error("memory io: buffer_size leaves no room for a frame");
 }
 
-void MemoryIo::inject(uint16_t port, std::span<const uint8_t> frame) {
-  inputs_.push_back({port, Frame(frame.begin(), frame.end())});
+void MemoryIo::inject(uint16_t link, std::span<const uint8_t> frame) {
+  inputs_.push_back({link, Frame(frame.begin(), frame.end())});
 }
 
 void MemoryIo::clear_output() {
@@ -32,7 +32,7 @@ uint16_t MemoryIo::rx(lb::Batch& batch) {
       next_ = 0;
     }
     const Input& in = inputs_[next_++];
-    if (in.bytes.size() > pool_.max_frame() || in.port >= cfg_.ports) {
+    if (in.bytes.size() > pool_.max_frame() || in.link >= cfg_.links) {
       ++stats_.rx_dropped;
       continue;
     }
@@ -41,7 +41,7 @@ uint16_t MemoryIo::rx(lb::Batch& batch) {
     std::memcpy(p.data, in.bytes.data(), in.bytes.size());
     p.len = static_cast<uint16_t>(in.bytes.size());
     p.headroom = pool_.headroom();
-    p.port = in.port;
+    p.link = in.link;
     p.verdict = lb::Verdict::drop;
     p.drop_reason = lb::Drop::none;
     ++n;
@@ -51,13 +51,13 @@ uint16_t MemoryIo::rx(lb::Batch& batch) {
   return n;
 }
 
-bool MemoryIo::transmit(uint16_t port, const uint8_t* data, uint16_t len) {
-  if (port >= cfg_.ports) {
+bool MemoryIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
+  if (link >= cfg_.links) {
     ++stats_.tx_dropped;
     return false;
   }
   ++stats_.tx;
-  if (cfg_.capture) sent_[port].emplace_back(data, data + len);
+  if (cfg_.capture) sent_[link].emplace_back(data, data + len);
   return true;
 }
 
@@ -66,16 +66,16 @@ void MemoryIo::complete(lb::Batch& batch) {
     const lb::Packet& p = batch.pkts[i];
     switch (p.verdict) {
       case lb::Verdict::tx:
-        if (p.port >= cfg_.ports) {
+        if (p.link >= cfg_.links) {
           ++stats_.tx_dropped;
           break;
         }
         ++stats_.tx;
-        if (cfg_.capture) sent_[p.port].emplace_back(p.data, p.data + p.len);
+        if (cfg_.capture) sent_[p.link].emplace_back(p.data, p.data + p.len);
         break;
       case lb::Verdict::to_kernel:
-        if (cfg_.capture && p.port < cfg_.ports)
-          kernel_[p.port].emplace_back(p.data, p.data + p.len);
+        if (cfg_.capture && p.link < cfg_.links)
+          kernel_[p.link].emplace_back(p.data, p.data + p.len);
         break;
       case lb::Verdict::drop:
         ++dropped_;

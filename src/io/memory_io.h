@@ -1,5 +1,5 @@
 // The in-memory backend: frames injected by a test or benchmark come out of rx(); what
-// the pipeline transmits or hands to the kernel is captured per port. The rx copy into
+// the pipeline transmits or hands to the kernel is captured per link. The rx copy into
 // worker-owned buffers is the same work AF_PACKET does, so benchmarks see a fair cost.
 #pragma once
 
@@ -8,31 +8,31 @@
 #include <vector>
 
 #include "io/frame_pool.h"
-#include "io/port_io.h"
+#include "io/link_io.h"
 
 namespace gale::io {
 
 struct MemoryIoConfig {
-  uint16_t ports = 1;           // interfaces 0 .. ports-1
+  uint16_t links = 1;           // interfaces 0 .. links-1
   uint16_t headroom = 256;      // >= lb::kMinHeadroom
   uint32_t buffer_size = 4096;  // per frame: headroom + frame + tailroom
   bool capture = true;          // keep copies of tx / to_kernel frames
   bool repeat = false;          // rx replays the injected frames forever (bench)
 };
 
-class MemoryIo final : public PortIo {
+class MemoryIo final : public LinkIo {
  public:
   using Frame = std::vector<uint8_t>;
 
   explicit MemoryIo(const MemoryIoConfig& cfg = {});
 
-  // Queues a frame to be received on `port`. Allocates (test/bench setup only).
-  void inject(uint16_t port, std::span<const uint8_t> frame);
+  // Queues a frame to be received on `link`. Allocates (test/bench setup only).
+  void inject(uint16_t link, std::span<const uint8_t> frame);
   size_t pending() const { return inputs_.size() - next_; }
 
-  // Frames transmitted on / handed to the kernel from `port` (when capturing).
-  const std::vector<Frame>& sent(uint16_t port) const { return sent_[port]; }
-  const std::vector<Frame>& to_kernel(uint16_t port) const { return kernel_[port]; }
+  // Frames transmitted on / handed to the kernel from `link` (when capturing).
+  const std::vector<Frame>& sent(uint16_t link) const { return sent_[link]; }
+  const std::vector<Frame>& to_kernel(uint16_t link) const { return kernel_[link]; }
   uint64_t dropped() const { return dropped_; }
   uint64_t handed_off() const { return handed_off_; }
   uint64_t flushes() const { return flushes_; }
@@ -41,12 +41,12 @@ class MemoryIo final : public PortIo {
   uint16_t rx(lb::Batch& batch) override;
   void complete(lb::Batch& batch) override;
   void flush() override { ++flushes_; }
-  bool transmit(uint16_t port, const uint8_t* data, uint16_t len) override;
+  bool transmit(uint16_t link, const uint8_t* data, uint16_t len) override;
   IoStats stats() const override { return stats_; }
 
  private:
   struct Input {
-    uint16_t port;
+    uint16_t link;
     Frame bytes;
   };
   MemoryIoConfig cfg_;

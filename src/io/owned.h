@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "io/port_io.h"
+#include "io/link_io.h"
 #include "lb/snapshot.h"
 
 namespace gale::io {

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "base/expected.h"
-#include "io/port_io.h"
+#include "io/link_io.h"
 
 namespace gale::io {
 

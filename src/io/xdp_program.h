@@ -12,7 +12,7 @@
 #include <string>
 
 #include "base/expected.h"
-#include "io/port_io.h"
+#include "io/link_io.h"
 
 struct bpf_object;
 

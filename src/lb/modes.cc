@@ -18,15 +18,15 @@ uint8_t* l4_or_null(Packet& p, const net::ParsedPacket& pp) {
 
 // Writes a fresh Ethernet header right before the IP header (dropping any VLAN tags:
 // routed output leaves untagged) and trims Ethernet padding.
-Outcome route_out(Packet& p, const net::ParsedPacket& pp, const net::MacAddr& dst, uint16_t port,
+Outcome route_out(Packet& p, const net::ParsedPacket& pp, const net::MacAddr& dst, uint16_t link,
                   const Snapshot& snap) {
   if (GALE_UNLIKELY(dst.is_zero())) return Outcome::dropped(Drop::no_neighbour);
   uint8_t* eth = p.data + pp.l3_off - net::kEthHeaderLen;
-  net::write_eth(eth, dst, snap.ports[port].mac, ethertype_of(pp.family));
+  net::write_eth(eth, dst, snap.links[link].mac, ethertype_of(pp.family));
   p.headroom = static_cast<uint16_t>(p.headroom + (eth - p.data));
   p.data = eth;
   p.len = static_cast<uint16_t>(net::kEthHeaderLen + pp.l3_len());
-  p.port = port;
+  p.link = link;
   return Outcome::tx();
 }
 
@@ -56,8 +56,8 @@ void set_quoted_port(uint8_t* l4, size_t off, uint8_t proto, uint16_t port) {
 Outcome forward_dr(Packet& p, const RealServer& rs, const Snapshot& snap) {
   if (GALE_UNLIKELY(rs.mac.is_zero())) return Outcome::dropped(Drop::no_neighbour);
   net::set_eth_dst(p.data, rs.mac);
-  net::set_eth_src(p.data, snap.ports[rs.out_port].mac);
-  p.port = rs.out_port;
+  net::set_eth_src(p.data, snap.links[rs.out_link].mac);
+  p.link = rs.out_link;
   return Outcome::tx();
 }
 
@@ -84,7 +84,7 @@ Outcome forward_tun(Packet& p, const net::ParsedPacket& pp, const RealServer& rs
   if (start < p.data - p.headroom) return Outcome::dropped(Drop::headroom);
   if (GALE_UNLIKELY(rs.mac.is_zero())) return Outcome::dropped(Drop::no_neighbour);
 
-  const net::MacAddr& our_mac = snap.ports[rs.out_port].mac;
+  const net::MacAddr& our_mac = snap.links[rs.out_link].mac;
   uint8_t* at = l3;
   uint8_t outer_proto = pp.family == Family::v4 ? net::kProtoIpip : net::kProtoIpv6;
   if (rs.encap == TunEncap::vxlan) {
@@ -137,7 +137,7 @@ Outcome forward_tun(Packet& p, const net::ParsedPacket& pp, const RealServer& rs
   at -= net::kEthHeaderLen;
   net::write_eth(at, rs.mac, our_mac, ethertype_of(rs.addr.family));
   grow_front(p, at, end);
-  p.port = rs.out_port;
+  p.link = rs.out_link;
   return Outcome::tx();
 }
 
@@ -148,7 +148,7 @@ Outcome forward_nat(Packet& p, const net::ParsedPacket& pp, const RealServer& rs
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   set_dst_addr(l3, l4, pp.proto, a.rs);
   if (l4) set_port(l4, 2, pp.proto, pp.family, a.rsport);
-  return route_out(p, pp, rs.mac, rs.out_port, snap);
+  return route_out(p, pp, rs.mac, rs.out_link, snap);
 }
 
 Outcome forward_fullnat(Packet& p, const net::ParsedPacket& pp, const RealServer& rs,
@@ -162,7 +162,7 @@ Outcome forward_fullnat(Packet& p, const net::ParsedPacket& pp, const RealServer
     set_port(l4, 0, pp.proto, pp.family, a.lport);
     set_port(l4, 2, pp.proto, pp.family, a.rsport);
   }
-  return route_out(p, pp, rs.mac, rs.out_port, snap);
+  return route_out(p, pp, rs.mac, rs.out_link, snap);
 }
 
 Outcome reply_nat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a, const Snapshot& snap) {
@@ -171,8 +171,8 @@ Outcome reply_nat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a, con
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   set_src_addr(l3, l4, pp.proto, a.vip);
   if (l4) set_port(l4, 0, pp.proto, pp.family, a.vport);
-  const uint16_t port = snap.client_port;
-  return route_out(p, pp, snap.ports[port].gateway_mac, port, snap);
+  const uint16_t link = snap.client_link;
+  return route_out(p, pp, snap.links[link].gateway_mac, link, snap);
 }
 
 Outcome reply_fullnat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a,
@@ -186,8 +186,8 @@ Outcome reply_fullnat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a,
     set_port(l4, 0, pp.proto, pp.family, a.vport);
     set_port(l4, 2, pp.proto, pp.family, a.cport);
   }
-  const uint16_t port = snap.client_port;
-  return route_out(p, pp, snap.ports[port].gateway_mac, port, snap);
+  const uint16_t link = snap.client_link;
+  return route_out(p, pp, snap.links[link].gateway_mac, link, snap);
 }
 
 Outcome answer_too_big(Packet& p, const net::ParsedPacket& pp, uint32_t mtu, const Snapshot& snap) {
@@ -227,7 +227,7 @@ Outcome answer_too_big(Packet& p, const net::ParsedPacket& pp, uint32_t mtu, con
     net::store_be16(icmp + 6, static_cast<uint16_t>(mtu));
   }
   fill_icmp_checksum(ip, icmp, net::kIcmpHeaderLen + quote, pp.family);
-  net::write_eth(eth, sender_mac, snap.ports[p.port].mac, ethertype_of(pp.family));
+  net::write_eth(eth, sender_mac, snap.links[p.link].mac, ethertype_of(pp.family));
   grow_front(p, eth, l3 + quote);
   return Outcome::tx();
 }
@@ -266,9 +266,9 @@ Outcome forward_icmp_error(Packet& p, const net::ParsedPacket& pp, const net::Ic
     set_quoted_port(il4, 2, iproto, a.vport);
   }
   fill_icmp_checksum(l3, icmp, pp.l3_end - pp.l4_off, pp.family);
-  if (to_server) return route_out(p, pp, rs.mac, rs.out_port, snap);
-  const uint16_t port = snap.client_port;
-  return route_out(p, pp, snap.ports[port].gateway_mac, port, snap);
+  if (to_server) return route_out(p, pp, rs.mac, rs.out_link, snap);
+  const uint16_t link = snap.client_link;
+  return route_out(p, pp, snap.links[link].gateway_mac, link, snap);
 }
 
 }  // namespace gale::lb

@@ -1,6 +1,6 @@
 // The forwarding modes as functions of one packet: what each does to the frame once the
 // worker knows the real server (and, for the NAT modes, the connection's addresses).
-// They rewrite in place, set the packet's out port and return the verdict or drop.
+// They rewrite in place, set the packet's out link and return the verdict or drop.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,7 @@ Outcome reply_fullnat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a,
                       const Snapshot& snap);
 
 // Turns the packet into an ICMP "fragmentation needed" (IPv4) or "packet too big"
-// (IPv6) answer to its sender, announcing `mtu`, sent back out the port it came in on.
+// (IPv6) answer to its sender, announcing `mtu`, sent back out the link it came in on.
 Outcome answer_too_big(Packet& p, const net::ParsedPacket& pp, uint32_t mtu, const Snapshot& snap);
 
 // ICMP errors about a connection: `to_server` says which way the error travels.

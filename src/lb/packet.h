@@ -16,7 +16,7 @@ inline constexpr uint16_t kMinHeadroom = 128;
 
 enum class Verdict : uint8_t {
   drop = 0,   // counted under drop_reason
-  tx,         // send on `port`
+  tx,         // send on `link`
   to_kernel,  // not ours: hand to the host stack (ARP, VRRP, BGP, SSH, ...)
   handoff,    // another worker owns this flow: pass the frame to worker `owner`
 };
@@ -25,7 +25,7 @@ struct Packet {
   uint8_t* data = nullptr;  // first byte of the Ethernet frame
   uint16_t len = 0;
   uint16_t headroom = 0;  // writable bytes before data
-  uint16_t port = 0;      // in: receiving interface; out: transmitting interface
+  uint16_t link = 0;      // in: receiving interface; out: transmitting interface
   Verdict verdict = Verdict::drop;
   Drop drop_reason = Drop::none;
   uint16_t owner = 0;  // handoff: the owning worker

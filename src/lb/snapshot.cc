@@ -70,7 +70,7 @@ Expected<void> Snapshot::finalize() {
     return fail("maglev table size " + std::to_string(maglev_size) + " is not prime");
   if (fullnat.laddrs.size() > 255) return fail("at most 255 FullNAT local addresses");
   if (real_servers.size() >= 0xffff) return fail("at most 65534 real servers");
-  if (ports.empty()) return fail("no interface configured");
+  if (links.empty()) return fail("no interface configured");
   std::vector<EndpointMap::Item> items;
   for (size_t si = 0; si < services.size(); ++si) {
     Service& s = services[si];
@@ -98,7 +98,7 @@ Expected<void> Snapshot::finalize() {
       RealServer& rs = real_servers[id];
       rs.service = static_cast<uint32_t>(si);
       rs.pos = static_cast<uint32_t>(d);
-      if (rs.out_port >= ports.size()) return fail("real server on an unknown interface");
+      if (rs.out_link >= links.size()) return fail("real server on an unknown interface");
       uint32_t w = s.dests[d].weight > 0 ? static_cast<uint32_t>(s.dests[d].weight) : 0;
       backends.push_back({.key = maglev_key(rs.addr, rs.port), .weight = w});
       if ((rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat) &&

@@ -34,7 +34,7 @@ struct RealServer {
   TunEncap encap = TunEncap::ipip;
   net::MacAddr mac;        // next hop toward the server (the server itself when on-link)
   net::MacAddr inner_mac;  // VXLAN: destination MAC of the inner frame
-  uint16_t out_port = 0;   // interface index toward it
+  uint16_t out_link = 0;   // interface index toward it
   uint16_t mtu = 1500;     // L3 MTU of the path toward it
   uint32_t service = 0;    // owning service (index in Snapshot::services)
   uint32_t pos = 0;        // index in the service's dests
@@ -87,7 +87,7 @@ struct FwmarkRule {
 };
 
 // A network interface the dataplane sends on.
-struct Port {
+struct Link {
   net::MacAddr mac;          // ours
   net::MacAddr gateway_mac;  // next hop toward clients (replies of NAT and FullNAT)
   uint16_t mtu = 1500;
@@ -175,8 +175,8 @@ struct Snapshot {
   std::vector<Service> services;
   std::vector<RealServer> real_servers;  // by stable id
   std::vector<FwmarkRule> fwmark_rules;  // checked in order when no service matches exactly
-  std::vector<Port> ports;
-  uint16_t client_port = 0;  // the interface replies to clients leave by
+  std::vector<Link> links;
+  uint16_t client_link = 0;  // the interface replies to clients leave by
   Tunnel tunnel;
   FullNat fullnat;
   Timeouts timeouts;

@@ -96,7 +96,7 @@ TEST_P(IcmpGolden, FromTheClientSideTunKeepsTheFlowsOuterHeaders) {
     const Out out =
         g.run(icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, quote(from_vip(svc))));
     ASSERT_EQ(out.verdict, Verdict::tx) << lb::to_string(out.drop);
-    EXPECT_EQ(out.port, 1);
+    EXPECT_EQ(out.link, 1);
     const size_t udp = 14 + (rs->addr.is_v6() ? 40 : 20);
     // Outer Ethernet, the IPv6 flow label, the UDP ports: as the flow's.
     EXPECT_EQ(Bytes(out.bytes.begin(), out.bytes.begin() + 14),

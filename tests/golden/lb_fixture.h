@@ -134,9 +134,9 @@ struct SnapOptions {
 inline Snapshot make_snapshot(const SnapOptions& o = {}) {
   Snapshot s;
   s.generation = 1;
-  s.ports.push_back({.mac = mac(kPort0Mac), .gateway_mac = mac(kGatewayMac)});
-  s.ports.push_back({.mac = mac(kPort1Mac), .gateway_mac = mac("02:00:00:00:01:fe")});
-  s.client_port = 0;
+  s.links.push_back({.mac = mac(kPort0Mac), .gateway_mac = mac(kGatewayMac)});
+  s.links.push_back({.mac = mac(kPort1Mac), .gateway_mac = mac("02:00:00:00:01:fe")});
+  s.client_link = 0;
   s.tunnel = {.src_v4 = ip(kV4.tun_src).v4(),
               .src_v6 = ip(kV6.tun_src).v6(),
               .src_v4_spread_bits = o.spread_bits,
@@ -154,7 +154,7 @@ inline Snapshot make_snapshot(const SnapOptions& o = {}) {
           RealServer rs{.addr = ip(rs_addr(rs_v6, svc, proto, n)),
                         .mac = mac(rs_mac(f->v6, svc, proto, n)),
                         .inner_mac = mac(rs_mac(f->v6, svc, proto, n, true)),
-                        .out_port = 1};
+                        .out_link = 1};
           switch (svc) {
             case Svc::dr:
               rs.mode = FwdMode::dr;
@@ -268,7 +268,7 @@ inline Bytes quote(const Seg& s) {
 struct Out {
   Verdict verdict = Verdict::drop;
   Drop drop = Drop::none;
-  uint16_t port = 0;
+  uint16_t link = 0;
   uint16_t owner = 0;  // handoff: the owning worker
   Bytes bytes;
 };
@@ -290,11 +290,11 @@ inline ::testing::AssertionResult same_frame(const Bytes& got, const Bytes& want
   return r;
 }
 
-inline ::testing::AssertionResult sent(const Out& o, uint16_t port, const Bytes& want) {
+inline ::testing::AssertionResult sent(const Out& o, uint16_t link, const Bytes& want) {
   if (o.verdict != Verdict::tx)
     return ::testing::AssertionFailure()
            << "verdict " << static_cast<int>(o.verdict) << ", drop " << lb::to_string(o.drop);
-  if (o.port != port) return ::testing::AssertionFailure() << "sent on port " << o.port;
+  if (o.link != link) return ::testing::AssertionFailure() << "sent on link " << o.link;
   return same_frame(o.bytes, want);
 }
 
@@ -318,7 +318,7 @@ class Golden {
     worker.use(snaps_.back().get());
   }
 
-  Out run(const Bytes& f, uint16_t port = 0) {
+  Out run(const Bytes& f, uint16_t link = 0) {
     Bytes buf(lb::kMinHeadroom + f.size());
     std::copy(f.begin(), f.end(), buf.begin() + lb::kMinHeadroom);
     lb::Batch b;
@@ -326,10 +326,10 @@ class Golden {
     b.pkts[0] = {.data = buf.data() + lb::kMinHeadroom,
                  .len = static_cast<uint16_t>(f.size()),
                  .headroom = lb::kMinHeadroom,
-                 .port = port};
+                 .link = link};
     worker.process(b, now);
     const lb::Packet& p = b.pkts[0];
-    Out o{.verdict = p.verdict, .drop = p.drop_reason, .port = p.port, .owner = p.owner};
+    Out o{.verdict = p.verdict, .drop = p.drop_reason, .link = p.link, .owner = p.owner};
     if (p.verdict == Verdict::tx) o.bytes.assign(p.data, p.data + p.len);
     return o;
   }

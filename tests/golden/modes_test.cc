@@ -195,7 +195,7 @@ TEST_P(ModesGolden, TooBigAfterEncapsulationIsAnsweredWithIcmp) {
     s.payload.resize(1500 - overhead - headers);
     const Out fits = g.run(frame(kClientSideMac, kPort0Mac, s));
     EXPECT_EQ(fits.verdict, Verdict::tx);
-    EXPECT_EQ(fits.port, 1);
+    EXPECT_EQ(fits.link, 1);
     EXPECT_EQ(fits.bytes.size(), 14u + 1500u);
     EXPECT_EQ(g.worker.counters().too_big_sent, 1u);
   }

@@ -94,7 +94,7 @@ void reflect(lb::Packet& p) {
 
 // Receives until a UDP frame to `port` shows up; reflects it when asked. Every other
 // frame goes to the kernel. The payloads of all frames to `port`.
-std::vector<std::string> pump(PortIo& io, uint16_t port, bool reflect_it,
+std::vector<std::string> pump(LinkIo& io, uint16_t port, bool reflect_it,
                               std::chrono::milliseconds timeout = 3000ms) {
   std::vector<std::string> got;
   lb::Batch batch;
@@ -324,7 +324,7 @@ TEST(AfXdp, SteeringDecisions) {
        .match_source = true},  // NAT real server
   };
   ASSERT_TRUE(prog.set_owned(owned).has_value());
-  AfXdpIo io({.programs = {&prog}, .queues = {{.port = 0, .queue = 0}}});
+  AfXdpIo io({.programs = {&prog}, .queues = {{.link = 0, .queue = 0}}});
 
   auto verdict = [&](const std::vector<uint8_t>& frame) {
     std::vector<uint8_t> buf(frame);

@@ -26,7 +26,7 @@ Config parse(const std::string& text) {
 // Two interfaces; real servers 10.1.0.x are known on eth1 (index 1) except 10.1.0.9.
 HostView host() {
   return HostView{
-      .port_macs = {mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02")},
+      .link_macs = {mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02")},
       .gateway_macs = {mac("02:00:00:00:00:fe"), mac("02:00:00:00:01:fe")},
       .mtus = {1500, 9000},
       .neighbour = [](const net::IpAddr& a, uint16_t port) -> std::optional<net::MacAddr> {
@@ -54,9 +54,9 @@ TEST(SnapshotBuilder, CarriesServiceAndDestSettings) {
   auto b = build_snapshot(parse(web(kThree)), host(), ids);
   ASSERT_TRUE(b.has_value()) << b.error().message;
   const lb::Snapshot& s = b->snapshot;
-  ASSERT_EQ(s.ports.size(), 2u);
-  EXPECT_EQ(s.ports[1].mtu, 9000);
-  EXPECT_EQ(s.ports[0].gateway_mac, mac("02:00:00:00:00:fe"));
+  ASSERT_EQ(s.links.size(), 2u);
+  EXPECT_EQ(s.links[1].mtu, 9000);
+  EXPECT_EQ(s.links[0].gateway_mac, mac("02:00:00:00:00:fe"));
   ASSERT_EQ(s.services.size(), 1u);
   const lb::Service& svc = s.services[0];
   EXPECT_EQ(svc.vip, ip("192.0.2.10"));
@@ -77,7 +77,7 @@ TEST(SnapshotBuilder, CarriesServiceAndDestSettings) {
   EXPECT_EQ(rs.addr, ip("10.1.0.2"));
   EXPECT_EQ(rs.mode, lb::FwdMode::dr);
   EXPECT_EQ(rs.mac, mac("02:00:00:00:02:02"));
-  EXPECT_EQ(rs.out_port, 1);
+  EXPECT_EQ(rs.out_link, 1);
   EXPECT_EQ(rs.mtu, 9000);
   EXPECT_TRUE(rs.live);
   EXPECT_TRUE(b->missing_neighbours.empty());
@@ -92,7 +92,7 @@ TEST(SnapshotBuilder, UnknownNeighbourBuiltWithZeroMacAndListed) {
   ASSERT_EQ(b->missing_neighbours.size(), 1u);
   EXPECT_EQ(b->missing_neighbours[0].id, 1);
   EXPECT_EQ(b->missing_neighbours[0].addr, ip("10.1.0.9"));
-  EXPECT_EQ(b->missing_neighbours[0].out_port, 1);
+  EXPECT_EQ(b->missing_neighbours[0].out_link, 1);
   EXPECT_TRUE(b->snapshot.real_servers[1].mac.is_zero());
   EXPECT_FALSE(b->snapshot.real_servers[0].mac.is_zero());
 }
@@ -174,7 +174,7 @@ TEST(SnapshotBuilder, FailedBuildLeavesIdsAlone) {
   EXPECT_FALSE(ids.find({.service = {.fwmark = 3, .proto = 6}, .addr = ip("10.1.0.7")}));
 
   HostView short_view = host();
-  short_view.port_macs.pop_back();
+  short_view.link_macs.pop_back();
   auto r2 = build_snapshot(parse(web(kThree)), short_view, ids);
   ASSERT_FALSE(r2.has_value());
   EXPECT_EQ(r2.error().message,

@@ -19,7 +19,7 @@ namespace {
 using test::PacketBuilder;
 
 // Lets the test keep the MemoryIo (to read what was sent after the threads stop).
-class BorrowedIo final : public PortIo {
+class BorrowedIo final : public LinkIo {
  public:
   explicit BorrowedIo(MemoryIo& io) : io_(io) {}
   uint16_t rx(lb::Batch& b) override { return io_.rx(b); }
@@ -37,7 +37,7 @@ class BorrowedIo final : public PortIo {
 std::unique_ptr<lb::Snapshot> make_snapshot(uint64_t generation) {
   auto s = std::make_unique<lb::Snapshot>();
   s->generation = generation;
-  s->ports.push_back({.mac = *net::parse_mac("02:00:00:00:00:01")});
+  s->links.push_back({.mac = *net::parse_mac("02:00:00:00:00:01")});
   lb::Service svc{.vip = *net::parse_ip("192.0.2.10"),
                   .port = 80,
                   .proto = net::kProtoTcp,

@@ -22,15 +22,15 @@ std::vector<uint8_t> udp_frame(uint16_t dport, size_t payload = 10) {
 }
 
 TEST(MemoryIo, RxHandsOutFramesWithHeadroomAndPorts) {
-  MemoryIo io({.ports = 2});
+  MemoryIo io({.links = 2});
   const auto a = udp_frame(1), b = udp_frame(2);
   io.inject(0, a);
   io.inject(1, b);
   lb::Batch batch;
   ASSERT_EQ(io.rx(batch), 2);
   EXPECT_EQ(batch.count, 2);
-  EXPECT_EQ(batch.pkts[0].port, 0);
-  EXPECT_EQ(batch.pkts[1].port, 1);
+  EXPECT_EQ(batch.pkts[0].link, 0);
+  EXPECT_EQ(batch.pkts[1].link, 1);
   for (int i = 0; i < 2; ++i) {
     EXPECT_GE(batch.pkts[i].headroom, lb::kMinHeadroom);
     // The headroom is writable memory of the frame's own buffer.
@@ -42,7 +42,7 @@ TEST(MemoryIo, RxHandsOutFramesWithHeadroomAndPorts) {
 }
 
 TEST(MemoryIo, CompleteDisposesByVerdict) {
-  MemoryIo io({.ports = 2});
+  MemoryIo io({.links = 2});
   for (int i = 0; i < 3; ++i)
     io.inject(0, udp_frame(static_cast<uint16_t>(i)));
   lb::Batch batch;
@@ -52,7 +52,7 @@ TEST(MemoryIo, CompleteDisposesByVerdict) {
   p.data -= 20;
   p.len += 20;
   std::memset(p.data, 0xee, 20);
-  p.port = 1;
+  p.link = 1;
   p.verdict = lb::Verdict::tx;
   batch.pkts[1].verdict = lb::Verdict::to_kernel;
   batch.pkts[2].verdict = lb::Verdict::drop;
@@ -88,14 +88,14 @@ TEST(MemoryIo, BatchesAreAtMostKBatchSizeAndRepeatLoops) {
 }
 
 TEST(MemoryIo, TooLongFramesAndUnknownPortsAreCounted) {
-  MemoryIo io({.ports = 1, .buffer_size = 1024});
+  MemoryIo io({.links = 1, .buffer_size = 1024});
   io.inject(0, udp_frame(1, 2000));
   io.inject(5, udp_frame(1));
   io.inject(0, udp_frame(1));
   lb::Batch batch;
   ASSERT_EQ(io.rx(batch), 1);
   batch.pkts[0].verdict = lb::Verdict::tx;
-  batch.pkts[0].port = 3;  // no such port
+  batch.pkts[0].link = 3;  // no such link
   io.complete(batch);
   const IoStats st = io.stats();
   EXPECT_EQ(st.rx_dropped, 2u);

@@ -42,7 +42,7 @@ struct ServerSpec {
 Snapshot make_snapshot() {
   Snapshot s;
   s.generation = 1;
-  s.ports.push_back({.mac = mac(kPortMac), .gateway_mac = mac("02:00:00:00:00:fe")});
+  s.links.push_back({.mac = mac(kPortMac), .gateway_mac = mac("02:00:00:00:00:fe")});
   s.fullnat.laddrs = {ip("10.2.0.1"), ip("2001:db8:2::1")};
   s.maglev_size = 1009;
   auto add = [&](const char* vip, uint16_t port, uint8_t proto, SchedKind sched,

@@ -23,7 +23,7 @@ net::MacAddr mac(const char* s) {
 Snapshot make_snapshot(FwdMode mode) {
   Snapshot s;
   s.generation = 1;
-  s.ports.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
+  s.links.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
   for (int i = 0; i < 3; ++i) {
     RealServer rs{.addr = ip(i == 0   ? "10.1.0.1"
                              : i == 1 ? "10.1.0.2"
@@ -102,7 +102,7 @@ TEST(WorkerSmoke, DrRewritesMacsAndKeepsTheFlow) {
   const int rs = flow_rs(w, "198.51.100.7", 40000, 100);
   ASSERT_GE(rs, 0);
   std::copy(snap.real_servers[rs].mac.b.begin(), snap.real_servers[rs].mac.b.end(), want.begin());
-  std::copy(snap.ports[0].mac.b.begin(), snap.ports[0].mac.b.end(), want.begin() + 6);
+  std::copy(snap.links[0].mac.b.begin(), snap.links[0].mac.b.end(), want.begin() + 6);
   EXPECT_EQ(out, want);
   EXPECT_EQ(w.counters().flows_created, 1u);
 }

@@ -14,7 +14,7 @@
 #include "base/expected.h"
 #include "net/addr.h"
 
-namespace gale::ctl {
+namespace gale::host {
 
 struct Neighbour {
   net::IpAddr addr;
@@ -80,4 +80,4 @@ std::optional<net::MacAddr> next_hop_mac(Rtnetlink& nl, const std::vector<Neighb
                                          const net::IpAddr& dst, int* ifindex_out = nullptr,
                                          net::IpAddr* hop_out = nullptr);
 
-}  // namespace gale::ctl
+}  // namespace gale::host

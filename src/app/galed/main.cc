@@ -1,5 +1,5 @@
 // galed: the gale daemon of an LB node. Argument parsing and wiring only; the work is
-// in ctl::Daemon (control plane) and io::Dataplane (workers).
+// in app::Daemon (the composition root) and io::Dataplane (workers).
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -8,7 +8,7 @@
 #include <memory>
 #include <thread>
 
-#include "ctl/daemon.h"
+#include "app/galed/daemon.h"
 #include "ctl/parser.h"
 #include "io/decap.h"
 
@@ -72,9 +72,9 @@ int main(int argc, char** argv) {
                 cfg->virtual_servers.size());
     return 0;
   }
-  gale::ctl::DaemonOptions opts{.config_path = config};
+  gale::app::DaemonOptions opts{.config_path = config};
   if (!control_socket.empty()) opts.control_socket = control_socket;
   if (workers) opts.workers = workers;
-  gale::ctl::Daemon daemon(opts);
+  gale::app::Daemon daemon(opts);
   return daemon.run();
 }

@@ -17,8 +17,8 @@
 #include "base/expected.h"
 #include "base/qsbr.h"
 #include "ctl/config.h"
-#include "ctl/neighbours.h"
 #include "ctl/snapshot_builder.h"
+#include "host/rtnetlink.h"
 #include "lb/snapshot.h"
 
 namespace gale::io {
@@ -26,7 +26,16 @@ class Dataplane;
 class XdpProgram;
 }  // namespace gale::io
 
-namespace gale::ctl {
+namespace gale::app {
+
+using ctl::Config;
+using ctl::HostView;
+using ctl::MissingNeighbour;
+using ctl::RealServerIds;
+using ctl::ServiceKey;
+using host::Link;
+using host::Neighbour;
+using host::Rtnetlink;
 
 struct DaemonOptions {
   std::string config_path;
@@ -74,4 +83,4 @@ class Daemon {
   void release_drained();
 };
 
-}  // namespace gale::ctl
+}  // namespace gale::app

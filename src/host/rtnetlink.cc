@@ -1,4 +1,4 @@
-#include "ctl/neighbours.h"
+#include "host/rtnetlink.h"
 
 #include <arpa/inet.h>
 #include <linux/neighbour.h>
@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace gale::ctl {
+namespace gale::host {
 
 namespace {
 
@@ -245,4 +245,4 @@ std::optional<net::MacAddr> next_hop_mac(Rtnetlink& nl, const std::vector<Neighb
   return std::nullopt;
 }
 
-}  // namespace gale::ctl
+}  // namespace gale::host

@@ -1,4 +1,4 @@
-#include "ctl/daemon.h"
+#include "app/galed/daemon.h"
 
 #include <poll.h>
 #include <sched.h>
@@ -23,7 +23,16 @@
 #include "io/xdp_program.h"
 #include "lb/drop.h"
 
-namespace gale::ctl {
+namespace gale::app {
+
+using ctl::ControlSocket;
+using ctl::HealthView;
+using ctl::IoBackend;
+using ctl::load_config;
+using ctl::RealServerConf;
+using ctl::RealServerKey;
+using host::next_hop_mac;
+using host::trigger_resolution;
 
 namespace {
 
@@ -40,10 +49,10 @@ std::string text(const net::IpAddr& a) {
 // the same fingerprint publish the same snapshot, so the second is skipped.
 std::string fingerprint(const lb::Snapshot& s) {
   std::ostringstream o;
-  for (const auto& p : s.ports)
+  for (const auto& p : s.links)
     o << net::to_text(p.mac).view() << net::to_text(p.gateway_mac).view();
   for (const auto& rs : s.real_servers)
-    o << text(rs.addr) << rs.port << net::to_text(rs.mac).view() << rs.live << rs.out_port;
+    o << text(rs.addr) << rs.port << net::to_text(rs.mac).view() << rs.live << rs.out_link;
   for (const auto& svc : s.services)
     for (const auto& d : svc.dests)
       o << d.weight << ',';
@@ -65,7 +74,7 @@ Daemon::~Daemon() {
 HostView Daemon::host_view() {
   HostView h;
   for (const Link& l : links_) {
-    h.port_macs.push_back(l.mac);
+    h.link_macs.push_back(l.mac);
     h.mtus.push_back(static_cast<uint16_t>(l.mtu ? l.mtu : 1500));
   }
   // Replies to clients go to the default route's next hop (the first interface faces
@@ -108,7 +117,7 @@ Expected<void> Daemon::rebuild(bool force) {
   if (!built) return fail(built.error().message);
   missing_ = std::move(built->missing_neighbours);
   for (const auto& m : missing_)
-    if (m.out_port < links_.size()) trigger_resolution(m.addr, links_[m.out_port].name);
+    if (m.out_link < links_.size()) trigger_resolution(m.addr, links_[m.out_link].name);
   const std::string fp = fingerprint(built->snapshot);
   if (!force && fp == last_build_) return {};
   last_build_ = fp;
@@ -314,14 +323,14 @@ Expected<void> Daemon::start() {
   const uint32_t n = workers_;
   const uint16_t fanout = static_cast<uint16_t>(getpid() & 0xffff);
   dataplane_ =
-      std::make_unique<io::Dataplane>(dc, *snaps_, [=](uint16_t id) -> std::unique_ptr<io::PortIo> {
+      std::make_unique<io::Dataplane>(dc, *snaps_, [=](uint16_t id) -> std::unique_ptr<io::LinkIo> {
         if (xdp) {
           io::AfXdpConfig xc{.programs = progs};
           // Worker i serves queues i, i + n, ... of every interface.
-          for (uint16_t port = 0; port < interfaces.size(); ++port) {
-            const uint32_t queues = io::interface_queues(interfaces[port]).active;
+          for (uint16_t link = 0; link < interfaces.size(); ++link) {
+            const uint32_t queues = io::interface_queues(interfaces[link]).active;
             for (uint32_t q = id; q < queues; q += n)
-              xc.queues.push_back({port, q});
+              xc.queues.push_back({link, q});
           }
           return std::make_unique<io::AfXdpIo>(xc);
         }
@@ -393,4 +402,4 @@ int Daemon::run() {
   return 0;
 }
 
-}  // namespace gale::ctl
+}  // namespace gale::app
