@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "lb/classify.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/l4.h"
@@ -196,35 +197,23 @@ int Worker::adopt_pick(const Service& svc, const net::FiveTuple& t) {
 // otherwise its verdict is already set.
 bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   net::ParsedPacket& pp = s.pp;
-  const net::ParseError err = net::parse({p.data, p.len}, pp);
-  if (err != net::ParseError::ok) {
-    drop(p, drop_of(err));
-    return false;
-  }
-  if (pp.family == Family::none) {
+  const Classified c = lb::classify({p.data, p.len}, *snap_, pp);
+  if (c.cls == Class::to_kernel) {
     finish(p, {Verdict::to_kernel});
     return false;
   }
-  if (GALE_UNLIKELY(pp.has(net::kFlagIcmpError))) {
+  if (c.cls == Class::drop) {
+    drop(p, c.drop);
+    return false;
+  }
+  if (GALE_UNLIKELY(c.icmp_error)) {
     handle_icmp_error(p, pp, now_s);
     return false;
   }
-  const Snapshot& snap = *snap_;
-  int64_t v = snap.service_for(pp.tuple.dst, pp.tuple.dport, pp.proto);
-  if (v >= 0) {
-    s.kind = Kind::forward;
-  } else if (pp.has(net::kFlagL4) && !snap.fullnat.laddrs.empty() &&
-             (v = snap.endpoints.find(EndpointKind::laddr, pp.tuple.dst, 0, 0)) >= 0 &&
-             pp.tuple.dport >= snap.fullnat.port_lo && pp.tuple.dport <= snap.fullnat.port_hi) {
-    s.kind = Kind::reply_fullnat;
-  } else if ((v = snap.endpoints.find(EndpointKind::nat_rs, pp.tuple.src, pp.tuple.sport,
-                                      pp.proto)) >= 0) {
-    s.kind = Kind::reply_nat;
-  } else {
-    finish(p, {Verdict::to_kernel});
-    return false;
-  }
-  s.target = static_cast<int32_t>(v);
+  s.kind = c.cls == Class::forward     ? Kind::forward
+           : c.cls == Class::reply_nat ? Kind::reply_nat
+                                       : Kind::reply_fullnat;
+  s.target = c.target;
   if (cfg_.count > 1) {
     const uint16_t owner =
         s.kind == Kind::forward     ? owner_of_client(pp.tuple.src, pp.tuple.sport, cfg_.count)
