@@ -48,15 +48,4 @@ class LinkIo {
   virtual bool wait_rx(int timeout_ms);
 };
 
-// An (address, port range, protocol) the dataplane owns. Derived from the snapshot;
-// the XDP program steers these to the dataplane and the AF_PACKET filter hides them
-// from the host stack.
-struct OwnedEndpoint {
-  net::IpAddr addr;
-  uint16_t port_lo = 0;
-  uint16_t port_hi = 0;
-  uint8_t proto = 0;          // IPPROTO_TCP / IPPROTO_UDP; 0: both
-  bool match_source = false;  // true: match the source (NAT real server replies)
-};
-
 }  // namespace gale::io

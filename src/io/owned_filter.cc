@@ -40,26 +40,28 @@ std::string owned_filter_table(std::string_view ifname) {
   return t;
 }
 
-std::string owned_filter_script(std::string_view ifname, std::span<const OwnedEndpoint> owned) {
+std::string owned_filter_script(std::string_view ifname, std::span<const lb::Endpoint> owned) {
   const std::string table = owned_filter_table(ifname);
   std::string s = reset_table(table);
   s += "table netdev " + table + " {\n";
   s += "  chain owned {\n";
   s += "    type filter hook ingress device \"" + std::string(ifname) +
        "\" priority -500; policy accept;\n";
-  for (const OwnedEndpoint& e : owned) {
-    if (e.addr.family == net::Family::none) continue;
+  for (const lb::Endpoint& e : owned) {
+    if (e.addr.family == net::Family::none || e.kind == lb::EndpointKind::service_addr) continue;
     const char* fam = e.addr.is_v4() ? "ip" : "ip6";
-    const char* dir = e.match_source ? "saddr" : "daddr";
-    const char* pdir = e.match_source ? "sport" : "dport";
-    s += "    " + std::string(fam) + " " + dir + " " + net::to_text(e.addr).c_str() + " " +
-         l4_match(e.proto) + " th " + pdir + " " + ports(e.port_lo, e.port_hi) + " drop\n";
+    const char* dir = e.by_source() ? "saddr" : "daddr";
+    const char* pdir = e.by_source() ? "sport" : "dport";
+    std::string addr = net::to_text(e.addr).c_str();
+    if (e.prefix_len < (e.addr.is_v4() ? 32 : 128)) addr += "/" + std::to_string(e.prefix_len);
+    s += "    " + std::string(fam) + " " + dir + " " + addr + " " + l4_match(e.proto) + " th " +
+         pdir + " " + ports(e.port_lo, e.port_hi) + " drop\n";
   }
   s += "  }\n}\n";
   return s;
 }
 
-Expected<void> install_owned_filter(std::string_view ifname, std::span<const OwnedEndpoint> owned) {
+Expected<void> install_owned_filter(std::string_view ifname, std::span<const lb::Endpoint> owned) {
   auto r = run_command({"nft", "-f", "-"}, owned_filter_script(ifname, owned));
   if (!r)
     return fail("installing the owned-traffic filter on " + std::string(ifname) + ": " +

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "base/expected.h"
-#include "io/link_io.h"
+#include "lb/snapshot.h"
 
 namespace gale::io {
 
@@ -22,12 +22,13 @@ namespace gale::io {
 std::string owned_filter_table(std::string_view ifname);
 
 // The nft script that (re)creates the interface's table with one drop rule per owned
-// endpoint. ICMP errors about owned flows are not matched (nft cannot look into the
-// quoted packet): the host sees those, which is harmless.
-std::string owned_filter_script(std::string_view ifname, std::span<const OwnedEndpoint> owned);
+// endpoint (the snapshot's list). ICMP errors about owned flows and later fragments are
+// not matched (nft cannot look into the quoted packet, and matches no ports in a
+// fragment): the host sees those too, which is harmless.
+std::string owned_filter_script(std::string_view ifname, std::span<const lb::Endpoint> owned);
 
 // Installs or replaces the chain on `ifname`.
-Expected<void> install_owned_filter(std::string_view ifname, std::span<const OwnedEndpoint> owned);
+Expected<void> install_owned_filter(std::string_view ifname, std::span<const lb::Endpoint> owned);
 // Removes it; succeeds when there is none.
 Expected<void> remove_owned_filter(std::string_view ifname);
 

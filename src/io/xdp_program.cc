@@ -19,6 +19,9 @@
 
 namespace gale::io {
 
+static_assert(GALE_STEER_MAX_PREFIXES == lb::kMaxFwmarkRules,
+              "the XDP program scans every fwmark rule a snapshot may have");
+
 namespace {
 
 std::string err_text(int e) {
@@ -157,7 +160,9 @@ XdpProgram::XdpProgram(const XdpProgramConfig& cfg) : cfg_(cfg) {
     };
     xsks_fd_ = map_fd("xsks");
     services_fd_ = map_fd("services");
+    service_addrs_fd_ = map_fd("service_addrs");
     nat_fd_ = map_fd("nat_sources");
+    prefixes_fd_ = map_fd("prefixes");
     laddrs_fd_ = map_fd("laddrs");
     stats_fd_ = map_fd("stats");
 
@@ -195,45 +200,70 @@ XdpProgram::~XdpProgram() {
   bpf_object__close(obj_);
 }
 
-Expected<void> XdpProgram::set_owned(std::span<const OwnedEndpoint> owned) {
-  KeyMap<gale_endpoint_key, uint8_t> services, nat;
+Expected<void> XdpProgram::set_owned(std::span<const lb::Endpoint> owned) {
+  KeyMap<gale_endpoint_key, uint8_t> services, service_addrs, nat;
   KeyMap<gale_range_key, gale_port_range> ranges;
-  for (const OwnedEndpoint& e : owned) {
+  std::vector<gale_prefix> prefixes;
+  auto exact = [](const lb::Endpoint& e, uint16_t port) {
+    gale_endpoint_key k{};
+    std::memcpy(k.addr, e.addr.b.data(), 16);
+    k.port = htons(port);
+    k.proto = e.proto;
+    k.family = e.addr.is_v4() ? 4 : 6;
+    return k;
+  };
+  for (const lb::Endpoint& e : owned) {
     if (e.addr.family == net::Family::none || e.port_lo > e.port_hi) continue;
-    const uint8_t fam = e.addr.is_v4() ? 4 : 6;
-    const bool exact = e.match_source || e.port_lo == e.port_hi;
-    if (!exact) {  // a local address and its port range
-      gale_range_key k{};
-      std::memcpy(k.addr, e.addr.b.data(), 16);
-      k.proto = e.proto;
-      k.family = fam;
-      auto [it, fresh] = ranges.try_emplace(k, gale_port_range{e.port_lo, e.port_hi});
-      if (!fresh) {  // one range per address: keep the union's span
-        it->second.lo = std::min(it->second.lo, e.port_lo);
-        it->second.hi = std::max(it->second.hi, e.port_hi);
-      }
-      continue;
-    }
-    if (uint32_t(e.port_hi - e.port_lo) >= 4096)
-      return fail("xdp: " + cfg_.ifname + ": source port range of " + net::to_text(e.addr).c_str() +
-                  " too wide for exact entries");
-    for (uint8_t proto : {uint8_t(IPPROTO_TCP), uint8_t(IPPROTO_UDP)}) {
-      if (e.proto != 0 && e.proto != proto) continue;
-      for (uint32_t port = e.port_lo; port <= e.port_hi; ++port) {
-        gale_endpoint_key k{};
+    switch (e.kind) {
+      case lb::EndpointKind::service:
+        services[exact(e, e.port_lo)] = 1;
+        service_addrs[exact(e, 0)] = 1;
+        break;
+      case lb::EndpointKind::nat_rs:
+        for (uint32_t port = e.port_lo; port <= e.port_hi; ++port)
+          nat[exact(e, static_cast<uint16_t>(port))] = 1;
+        break;
+      case lb::EndpointKind::laddr: {
+        gale_range_key k{};
         std::memcpy(k.addr, e.addr.b.data(), 16);
-        k.port = htons(static_cast<uint16_t>(port));
-        k.proto = proto;
-        k.family = fam;
-        (e.match_source ? nat : services)[k] = 1;
+        k.proto = e.proto;
+        k.family = e.addr.is_v4() ? 4 : 6;
+        ranges[k] = gale_port_range{e.port_lo, e.port_hi};
+        break;
       }
+      case lb::EndpointKind::fwmark: {
+        gale_prefix r{};
+        std::memcpy(r.addr, e.addr.b.data(), 16);
+        r.prefix_len = e.prefix_len;
+        r.proto = e.proto;
+        r.family = e.addr.is_v4() ? 4 : 6;
+        r.port_lo = e.port_lo;
+        r.port_hi = e.port_hi;
+        prefixes.push_back(r);
+        break;
+      }
+      case lb::EndpointKind::service_addr:
+        break;
     }
   }
   if (services.size() > GALE_STEER_MAX_ENDPOINTS || nat.size() > GALE_STEER_MAX_ENDPOINTS)
     return fail("xdp: " + cfg_.ifname + ": more owned endpoints than the maps hold");
+  if (prefixes.size() > GALE_STEER_MAX_PREFIXES)
+    return fail("xdp: " + cfg_.ifname + ": more fwmark rules than the program scans (" +
+                std::to_string(GALE_STEER_MAX_PREFIXES) + ")");
+  // Only unlisted keys are deleted, so an endpoint in both the old and the new list is
+  // never absent. The prefix array is rewritten in place from its last slot down: during
+  // the update a scan may see a mix of old and new rules.
   if (auto r = sync_map(services_fd_, services, "services"); !r) return r;
+  if (auto r = sync_map(service_addrs_fd_, service_addrs, "service_addrs"); !r) return r;
   if (auto r = sync_map(nat_fd_, nat, "nat_sources"); !r) return r;
-  return sync_map(laddrs_fd_, ranges, "laddrs");
+  if (auto r = sync_map(laddrs_fd_, ranges, "laddrs"); !r) return r;
+  prefixes.resize(GALE_STEER_MAX_PREFIXES);  // zeroed slots: family 0 ends the list
+  for (uint32_t i = GALE_STEER_MAX_PREFIXES; i-- > 0;)
+    if (bpf_map_update_elem(prefixes_fd_, &i, &prefixes[i], BPF_ANY) != 0)
+      return fail(std::string("xdp: ") + cfg_.ifname +
+                  ": updating map prefixes: " + err_text(errno));
+  return {};
 }
 
 SteerStats XdpProgram::stats() const {
@@ -246,7 +276,8 @@ SteerStats XdpProgram::stats() const {
         sum[k] += x;
   return {.redirected = sum[GALE_STEER_REDIRECTED],
           .passed = sum[GALE_STEER_PASSED],
-          .icmp_redirected = sum[GALE_STEER_ICMP_REDIRECTED]};
+          .icmp_redirected = sum[GALE_STEER_ICMP_REDIRECTED],
+          .fragment_redirected = sum[GALE_STEER_FRAGMENT_REDIRECTED]};
 }
 
 }  // namespace gale::io

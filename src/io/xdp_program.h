@@ -12,7 +12,7 @@
 #include <string>
 
 #include "base/expected.h"
-#include "io/link_io.h"
+#include "lb/snapshot.h"
 
 struct bpf_object;
 
@@ -36,6 +36,7 @@ struct SteerStats {
   uint64_t redirected = 0;  // to the XSKMAP (to a socket, or passed when none on the queue)
   uint64_t passed = 0;      // not owned: XDP_PASS
   uint64_t icmp_redirected = 0;
+  uint64_t fragment_redirected = 0;  // later fragments to a service address
 };
 
 class XdpProgram {
@@ -52,17 +53,17 @@ class XdpProgram {
   int xsk_map_fd() const { return xsks_fd_; }
   int prog_fd() const { return prog_fd_; }  // for BPF_PROG_TEST_RUN in tests
 
-  // Makes the maps say exactly `owned`: entries no longer listed are removed, new ones
-  // added; entries in both are never absent in between.
-  Expected<void> set_owned(std::span<const OwnedEndpoint> owned);
+  // Makes the maps say exactly `owned` (the snapshot's endpoint list): entries no longer
+  // listed are removed, new ones added; entries in both are never absent in between.
+  Expected<void> set_owned(std::span<const lb::Endpoint> owned);
   SteerStats stats() const;
 
  private:
   XdpProgramConfig cfg_;
   uint32_t ifindex_ = 0;
   bpf_object* obj_ = nullptr;
-  int prog_fd_ = -1, xsks_fd_ = -1, services_fd_ = -1, nat_fd_ = -1, laddrs_fd_ = -1,
-      stats_fd_ = -1;
+  int prog_fd_ = -1, xsks_fd_ = -1, services_fd_ = -1, service_addrs_fd_ = -1, nat_fd_ = -1,
+      laddrs_fd_ = -1, prefixes_fd_ = -1, stats_fd_ = -1;
   XdpMode mode_ = XdpMode::native;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "lb/classify.h"
 #include "lb/worker.h"
 #include "net/ipv4.h"
 
@@ -27,8 +28,9 @@ std::string endpoint(const net::IpAddr& addr, uint16_t port) {
 }
 
 std::string service_name(const Service& svc) {
-  return endpoint(svc.vip, svc.port) + "/" + proto_name(svc.proto) + " (" + to_string(svc.sched) +
-         ")";
+  const std::string what =
+      svc.fwmark ? "fwmark " + std::to_string(svc.fwmark) : endpoint(svc.vip, svc.port);
+  return what + "/" + proto_name(svc.proto) + " (" + to_string(svc.sched) + ")";
 }
 
 // Whether a service's pick can depend on a worker's state rather than on the tuple and the
@@ -48,14 +50,15 @@ bool pick_is_stateful(const Service& svc) {
   }
 }
 
-// The service the tuple is addressed to, with its index, or nullptr and a message.
+// The service the tuple is addressed to (by the worker's classifier: VIP or fwmark
+// rule), with its index, or nullptr and a message.
 const Service* find(const Snapshot& snap, const net::FiveTuple& t, size_t& index, SimResult& r) {
-  const int64_t v = snap.endpoints.find(EndpointKind::service, t.dst, t.dport, t.proto);
-  if (v < 0) {
+  const Classified c = classify_tuple(t, snap);
+  if (c.cls != Class::forward) {
     r.explanation = "no virtual service " + endpoint(t.dst, t.dport) + "/" + proto_name(t.proto);
     return nullptr;
   }
-  index = static_cast<size_t>(v);
+  index = static_cast<size_t>(c.target);
   return &snap.services[index];
 }
 

@@ -30,10 +30,12 @@ const char* to_string(TunEncap e) {
   return "?";
 }
 
-void EndpointMap::build(std::span<const Item> items) {
+void EndpointMap::build(std::span<const Endpoint> owned) {
   size_t n4 = 16, n6 = 16;
-  for (const Item& it : items)
-    (it.addr.is_v4() ? n4 : n6) += 2;
+  for (const Endpoint& e : owned) {
+    const size_t n = e.kind == EndpointKind::nat_rs ? e.port_hi - e.port_lo + 1u : 2u;
+    (e.addr.is_v4() ? n4 : n6) += 2 * n;
+  }
   auto pow2 = [](size_t n) {
     size_t p = 16;
     while (p < n)
@@ -44,25 +46,85 @@ void EndpointMap::build(std::span<const Item> items) {
   v6_.assign(pow2(n6), Slot6{});
   mask4_ = v4_.size() - 1;
   mask6_ = v6_.size() - 1;
-  for (const Item& it : items) {
-    const uint64_t tail =
-        (uint64_t{it.port} << 16) | (uint64_t{it.proto} << 8) | static_cast<uint8_t>(it.kind);
-    if (it.addr.is_v4()) {
-      const uint64_t k = (uint64_t{it.addr.v4().v} << 32) | tail;
-      uint64_t i = slot_of(k, mask4_);
-      while (v4_[i].key != 0 && v4_[i].key != k)
-        i = (i + 1) & mask4_;
-      v4_[i] = Slot4{.key = k, .value = it.value};
-    } else {
-      uint64_t hi, lo;
-      std::memcpy(&hi, it.addr.b.data(), 8);
-      std::memcpy(&lo, it.addr.b.data() + 8, 8);
-      uint64_t i = slot_of(hi ^ (lo * 31) ^ (tail << 7), mask6_);
-      while (v6_[i].tail != 0 && !(v6_[i].tail == tail && v6_[i].hi == hi && v6_[i].lo == lo))
-        i = (i + 1) & mask6_;
-      v6_[i] = Slot6{.hi = hi, .lo = lo, .tail = tail, .value = it.value};
+  for (const Endpoint& e : owned) {
+    switch (e.kind) {
+      case EndpointKind::service:
+        insert(EndpointKind::service, e.addr, e.port_lo, e.proto, e.value);
+        insert(EndpointKind::service_addr, e.addr, 0, e.proto, e.value);
+        break;
+      case EndpointKind::nat_rs:
+        for (uint32_t p = e.port_lo; p <= e.port_hi; ++p)
+          insert(EndpointKind::nat_rs, e.addr, static_cast<uint16_t>(p), e.proto, e.value);
+        break;
+      case EndpointKind::laddr:  // the port range is the snapshot's fullnat range
+        insert(EndpointKind::laddr, e.addr, 0, 0, e.value);
+        break;
+      case EndpointKind::fwmark:  // prefixes: Snapshot::service_for scans them
+      case EndpointKind::service_addr:
+        break;
     }
   }
+}
+
+void EndpointMap::insert(EndpointKind kind, const net::IpAddr& addr, uint16_t port, uint8_t proto,
+                         uint32_t value) {
+  const uint64_t tail =
+      (uint64_t{port} << 16) | (uint64_t{proto} << 8) | static_cast<uint8_t>(kind);
+  if (addr.is_v4()) {
+    const uint64_t k = (uint64_t{addr.v4().v} << 32) | tail;
+    uint64_t i = slot_of(k, mask4_);
+    while (v4_[i].key != 0 && v4_[i].key != k)
+      i = (i + 1) & mask4_;
+    v4_[i] = Slot4{.key = k, .value = value};
+  } else {
+    uint64_t hi, lo;
+    std::memcpy(&hi, addr.b.data(), 8);
+    std::memcpy(&lo, addr.b.data() + 8, 8);
+    uint64_t i = slot_of(hi ^ (lo * 31) ^ (tail << 7), mask6_);
+    while (v6_[i].tail != 0 && !(v6_[i].tail == tail && v6_[i].hi == hi && v6_[i].lo == lo))
+      i = (i + 1) & mask6_;
+    v6_[i] = Slot6{.hi = hi, .lo = lo, .tail = tail, .value = value};
+  }
+}
+
+namespace {
+
+uint8_t full_len(const net::IpAddr& a) {
+  return a.is_v4() ? 32 : 128;
+}
+
+std::string service_text(const Service& s) {
+  if (s.fwmark) return "fwmark " + std::to_string(s.fwmark);
+  return "service " + std::string(net::to_text(s.vip).view()) + ":" + std::to_string(s.port);
+}
+
+}  // namespace
+
+// The NAT real server's replies are recognised by their source: the server's address
+// and port; a portless server of a fwmark service answers from every port of its rules.
+Expected<void> Snapshot::nat_sources(uint16_t id, std::vector<Endpoint>& out) const {
+  const RealServer& rs = real_servers[id];
+  const Service& s = services[rs.service];
+  Endpoint e{.kind = EndpointKind::nat_rs,
+             .addr = rs.addr,
+             .prefix_len = full_len(rs.addr),
+             .proto = s.proto,
+             .value = id};
+  if (rs.port || !s.fwmark) {
+    e.port_lo = e.port_hi = rs.port ? rs.port : s.port;
+    out.push_back(e);
+    return {};
+  }
+  for (const FwmarkRule& r : fwmark_rules) {
+    if (r.fwmark != s.fwmark) continue;
+    if (r.port_hi - r.port_lo > 1024)
+      return fail(service_text(s) +
+                  ": a NAT real server needs a port, or the rule's ports a range of at most 1024");
+    e.port_lo = r.port_lo;
+    e.port_hi = r.port_hi;
+    out.push_back(e);
+  }
+  return {};
 }
 
 Expected<void> Snapshot::finalize() {
@@ -71,14 +133,21 @@ Expected<void> Snapshot::finalize() {
   if (fullnat.laddrs.size() > 255) return fail("at most 255 FullNAT local addresses");
   if (real_servers.size() >= 0xffff) return fail("at most 65534 real servers");
   if (links.empty()) return fail("no interface configured");
-  std::vector<EndpointMap::Item> items;
+  if (fwmark_rules.size() > kMaxFwmarkRules)
+    return fail("at most " + std::to_string(kMaxFwmarkRules) + " fwmark match rules");
+  std::vector<Endpoint> exact;
   for (size_t si = 0; si < services.size(); ++si) {
     Service& s = services[si];
     if (s.dests.size() != s.dest_ids.size())
-      return fail("service " + std::string(net::to_text(s.vip).view()) + ":" +
-                  std::to_string(s.port) + ": dests and dest ids differ in length");
+      return fail(service_text(s) + ": dests and dest ids differ in length");
     if (s.fwmark == 0) {
-      items.push_back({EndpointKind::service, s.vip, s.port, s.proto, static_cast<uint32_t>(si)});
+      exact.push_back({.kind = EndpointKind::service,
+                       .addr = s.vip,
+                       .prefix_len = full_len(s.vip),
+                       .port_lo = s.port,
+                       .port_hi = s.port,
+                       .proto = s.proto,
+                       .value = static_cast<uint32_t>(si)});
     } else {
       bool any = false;
       for (FwmarkRule& r : fwmark_rules) {
@@ -109,42 +178,46 @@ Expected<void> Snapshot::finalize() {
         return fail("real server " + std::string(net::to_text(rs.addr).view()) + ":" +
                     std::to_string(rs.port) +
                     ": DR and TUN cannot change the port (the server sees the VIP's)");
-      if (rs.mode == FwdMode::nat) {
-        // Replies are recognised by their source: the server's address and port.
-        if (rs.port || !s.fwmark) {
-          items.push_back({EndpointKind::nat_rs, rs.addr, rs.port ? rs.port : s.port, s.proto, id});
-        } else {
-          for (const FwmarkRule& r : fwmark_rules) {
-            if (r.fwmark != s.fwmark) continue;
-            if (r.port_hi - r.port_lo > 1024)
-              return fail(
-                  "fwmark " + std::to_string(s.fwmark) +
-                  ": a NAT real server needs a port, or the rule's ports a range of at most 1024");
-            for (uint32_t p = r.port_lo; p <= r.port_hi; ++p)
-              items.push_back(
-                  {EndpointKind::nat_rs, rs.addr, static_cast<uint16_t>(p), s.proto, id});
-          }
-        }
-      }
     }
     s.maglev = build_maglev(backends, maglev_size);
   }
-  // A removed NAT server keeps draining: its replies must still be recognised. Its
-  // service index is the one it had (the builder keeps it) when that still exists.
-  for (size_t id = 0; id < real_servers.size(); ++id) {
-    const RealServer& rs = real_servers[id];
-    if (rs.live || rs.mode != FwdMode::nat || rs.service >= services.size()) continue;
-    const Service& s = services[rs.service];
-    if (rs.port || !s.fwmark)
-      items.push_back({EndpointKind::nat_rs, rs.addr, rs.port ? rs.port : s.port, s.proto,
-                       static_cast<uint32_t>(id)});
-  }
-  for (const FwmarkRule& r : fwmark_rules)
+  std::vector<Endpoint> marks;
+  for (const FwmarkRule& r : fwmark_rules) {
     if (r.service >= services.size() || services[r.service].fwmark != r.fwmark)
       return fail("fwmark rule for mark " + std::to_string(r.fwmark) + " has no virtual service");
+    marks.push_back({.kind = EndpointKind::fwmark,
+                     .addr = mask_prefix(r.net, r.prefix_len),
+                     .prefix_len = std::min(r.prefix_len, full_len(r.net)),
+                     .port_lo = r.port_lo,
+                     .port_hi = r.port_hi,
+                     .proto = r.proto,
+                     .value = r.service});
+  }
+  // Every NAT server, live or removed: a removed one keeps draining, so its replies must
+  // still be ours. Its service index is the one it had (the builder keeps it) when that
+  // still exists.
+  for (size_t id = 0; id < real_servers.size(); ++id) {
+    const RealServer& rs = real_servers[id];
+    if (rs.mode != FwdMode::nat || rs.service >= services.size()) continue;
+    if (auto r = nat_sources(static_cast<uint16_t>(id), exact); !r) return r;
+  }
   for (size_t i = 0; i < fullnat.laddrs.size(); ++i)
-    items.push_back({EndpointKind::laddr, fullnat.laddrs[i], 0, 0, static_cast<uint32_t>(i)});
-  endpoints.build(items);
+    exact.push_back({.kind = EndpointKind::laddr,
+                     .addr = fullnat.laddrs[i],
+                     .prefix_len = full_len(fullnat.laddrs[i]),
+                     .port_lo = fullnat.port_lo,
+                     .port_hi = fullnat.port_hi,
+                     .value = static_cast<uint32_t>(i)});
+  // Services first, then the fwmark prefixes, then the rest: the order service_for and
+  // the XDP array read them in.
+  const auto first_non_service = std::ranges::find_if(
+      exact, [](const Endpoint& e) { return e.kind != EndpointKind::service; });
+  owned.assign(exact.begin(), first_non_service);
+  fwmark_begin = static_cast<uint32_t>(owned.size());
+  owned.insert(owned.end(), marks.begin(), marks.end());
+  fwmark_end = static_cast<uint32_t>(owned.size());
+  owned.insert(owned.end(), first_non_service, exact.end());
+  endpoints.build(owned);
   timeout_of = timeouts.table();
   return {};
 }

@@ -64,6 +64,20 @@ struct Service {
   std::vector<uint16_t> maglev;  // dest positions by flow hash: adoption and full-table
 };
 
+// `addr` with every bit past the first `len` cleared (a network address; persistence
+// masks clients with it too). `len` beyond the family's width keeps the whole address.
+inline net::IpAddr mask_prefix(net::IpAddr addr, int len) {
+  const int bits = addr.is_v4() ? 32 : 128;
+  for (int bit = std::max(len, 0); bit < bits; ++bit)
+    addr.b[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  return addr;
+}
+
+// Whether `a` lies in the network `net`/`len` (of a's family).
+inline bool prefix_contains(const net::IpAddr& net, int len, const net::IpAddr& a) {
+  return a.family == net.family && mask_prefix(a, len) == mask_prefix(net, len);
+}
+
 // keepalived's `virtual_server fwmark N` relies on an iptables rule to set the mark;
 // gale sees packets before netfilter, so the config states the match itself.
 struct FwmarkRule {
@@ -76,13 +90,8 @@ struct FwmarkRule {
   uint32_t service = 0;  // set by finalize()
 
   bool matches(const net::IpAddr& dst, uint16_t dport, uint8_t p) const {
-    if (p != proto || dport < port_lo || dport > port_hi || dst.family != net.family) return false;
-    for (int bit = 0; bit < prefix_len; bit += 8) {
-      const int n = std::min(8, prefix_len - bit);
-      const uint8_t mask = static_cast<uint8_t>(0xff00 >> n);
-      if ((dst.b[bit / 8] ^ net.b[bit / 8]) & mask) return false;
-    }
-    return true;
+    return p == proto && dport >= port_lo && dport <= port_hi &&
+           prefix_contains(net, prefix_len, dst);
   }
 };
 
@@ -112,26 +121,41 @@ struct FullNat {
   uint16_t port_hi = 65535;
 };
 
-// What an (address, port, protocol) is to the dataplane.
+// What an owned endpoint is to the dataplane.
 enum class EndpointKind : uint8_t {
-  service = 1,  // a virtual service: value = service index
-  nat_rs = 2,   // a NAT real server's source: value = real server id
-  laddr = 3,    // a FullNAT local address (port 0): value = laddr index
+  service = 1,       // a virtual service's VIP:port: value = service index
+  nat_rs = 2,        // a NAT real server's source: value = real server id
+  laddr = 3,         // a FullNAT local address with the local ports: value = laddr index
+  fwmark = 4,        // a fwmark rule's prefix and ports: value = service index
+  service_addr = 5,  // EndpointMap only: a VIP with any port (fragments): value = service
 };
+
+// One thing the dataplane owns, from the one list finalize() derives (Snapshot::owned).
+// The EndpointMap (the engine's lookup), the XDP maps, the nft filter of AF_PACKET and
+// the simulator all read that list, so they cannot disagree on what is ours.
+struct Endpoint {
+  EndpointKind kind = EndpointKind::service;
+  net::IpAddr addr;        // the destination; nat_rs: the source (the server's replies)
+  uint8_t prefix_len = 0;  // bits of addr that must match: the whole address but for fwmark
+  uint16_t port_lo = 0;    // destination ports (nat_rs: source ports), inclusive
+  uint16_t port_hi = 0;
+  uint8_t proto = 0;  // TCP or UDP; 0 (laddr): both
+  uint32_t value = 0;
+
+  bool by_source() const { return kind == EndpointKind::nat_rs; }
+};
+
+// The most fwmark rules a snapshot may have: the XDP program scans them in an array
+// (docs/io.md says why not an LPM trie).
+inline constexpr size_t kMaxFwmarkRules = 64;
 
 // A small open-addressing map from endpoints to services / servers / local addresses,
 // sized to stay in cache. Keys are packed into machine words (IPv4: one) and hashed
 // with one multiply: this lookup runs for every frame.
 class EndpointMap {
  public:
-  struct Item {
-    EndpointKind kind;
-    net::IpAddr addr;
-    uint16_t port;
-    uint8_t proto;
-    uint32_t value;
-  };
-  void build(std::span<const Item> items);
+  // Indexes every entry of `owned` but the fwmark prefixes (a scan: Snapshot::service_for).
+  void build(std::span<const Endpoint> owned);
   // The value for (kind, addr, port, proto), or -1.
   int64_t find(EndpointKind kind, const net::IpAddr& addr, uint16_t port, uint8_t proto) const {
     const uint64_t tail = (uint64_t{port} << 16) | (uint64_t{proto} << 8) | uint8_t(kind);
@@ -154,6 +178,8 @@ class EndpointMap {
   }
 
  private:
+  void insert(EndpointKind kind, const net::IpAddr& addr, uint16_t port, uint8_t proto,
+              uint32_t value);
   static uint64_t slot_of(uint64_t k, uint64_t mask) {
     return ((k * 0x9e3779b97f4a7c15ULL) >> 40) & mask;
   }
@@ -184,24 +210,45 @@ struct Snapshot {
   // Seed of the flow hash that picks Maglev entries: the same on every node.
   uint64_t cluster_seed = 0x9a1e;
   // Built by finalize():
-  EndpointMap endpoints;
-  TimeoutTable timeout_of;  // timeouts indexed by state
+  // What the dataplane owns, in one list: services, then fwmark rules (in rule order),
+  // then NAT real servers' sources (live and draining), then FullNAT local addresses.
+  std::vector<Endpoint> owned;
+  uint32_t fwmark_begin = 0, fwmark_end = 0;  // the fwmark entries of `owned`
+  EndpointMap endpoints;                      // exact-match index of `owned`
+  TimeoutTable timeout_of;                    // timeouts indexed by state
 
-  // Checks consistency, builds scheduler tables, Maglev tables and the endpoint map.
+  // Checks consistency, builds scheduler tables, Maglev tables and the endpoint list.
   Expected<void> finalize();
 
   // The service a client's packet to (dst, dport, proto) belongs to: index, or -1.
   int64_t service_for(const net::IpAddr& dst, uint16_t dport, uint8_t proto) const {
     const int64_t v = endpoints.find(EndpointKind::service, dst, dport, proto);
-    if (v >= 0 || fwmark_rules.empty()) return v;
-    for (const FwmarkRule& r : fwmark_rules)
-      if (r.matches(dst, dport, proto)) return r.service;
+    if (v >= 0) return v;
+    for (uint32_t i = fwmark_begin; i < fwmark_end; ++i) {
+      const Endpoint& e = owned[i];
+      if (e.proto == proto && dport >= e.port_lo && dport <= e.port_hi &&
+          prefix_contains(e.addr, e.prefix_len, dst))
+        return e.value;
+    }
     return -1;
+  }
+  // Whether (dst, proto) is a service address, whatever the port: the owner of a
+  // fragment that carries no ports (docs/io.md, fragments).
+  bool is_service_addr(const net::IpAddr& dst, uint8_t proto) const {
+    if (endpoints.find(EndpointKind::service_addr, dst, 0, proto) >= 0) return true;
+    for (uint32_t i = fwmark_begin; i < fwmark_end; ++i)
+      if (owned[i].proto == proto && prefix_contains(owned[i].addr, owned[i].prefix_len, dst))
+        return true;
+    return false;
   }
   const Service* find_service(const net::IpAddr& vip, uint16_t port, uint8_t proto) const {
     const int64_t v = service_for(vip, port, proto);
     return v < 0 ? nullptr : &services[static_cast<size_t>(v)];
   }
+
+ private:
+  // Appends the endpoints a NAT real server's replies come from.
+  Expected<void> nat_sources(uint16_t id, std::vector<Endpoint>& out) const;
 };
 
 // The consistent-hash input of a flow: the same on every node (cluster_seed), so a flow

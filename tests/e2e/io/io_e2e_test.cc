@@ -33,6 +33,16 @@ using e2e::sh;
 using e2e::Topology;
 using namespace std::chrono_literals;
 
+// An owned service endpoint, as Snapshot::finalize() lists one.
+lb::Endpoint service(const net::IpAddr& a, uint16_t port, uint8_t proto) {
+  return {.kind = lb::EndpointKind::service,
+          .addr = a,
+          .prefix_len = static_cast<uint8_t>(a.is_v4() ? 32 : 128),
+          .port_lo = port,
+          .port_hi = port,
+          .proto = proto};
+}
+
 #define REQUIRE_ROOT() \
   if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)"
 
@@ -182,7 +192,7 @@ TEST(AfPacket, OwnershipFilterHidesOwnedFramesFromTheKernel) {
   ASSERT_TRUE(eventually([&] { return udp_no_ports(t) > before; }));
 
   const net::IpAddr a = *net::parse_ip(t.ip_a);
-  const OwnedEndpoint owned[] = {{.addr = a, .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  const lb::Endpoint owned[] = {service(a, 9000, 17)};
   auto r = install_owned_filter(t.va, owned);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   const uint64_t mid = udp_no_ports(t);
@@ -215,8 +225,8 @@ TEST(OwnedFilter, ReportsNftErrors) {
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().message.find("cannot run gale-no-such-tool"), std::string::npos)
       << missing.error().message;
-  const OwnedEndpoint wide[] = {
-      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9, .port_hi = 8}};  // lo > hi
+  lb::Endpoint wide[] = {service(*net::parse_ip(t.ip_a), 9, 17)};
+  wide[0].port_hi = 8;  // lo > hi
   auto r = install_owned_filter(t.va, wide);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find(t.va), std::string::npos) << r.error().message;
@@ -232,7 +242,7 @@ TEST(AfXdp, SteersOwnedFramesAndPassesTheRest) {
     EXPECT_EQ(prog.mode(), XdpMode::native);
     EXPECT_TRUE(has_xdp(t));
     const net::IpAddr a = *net::parse_ip(t.ip_a);
-    const OwnedEndpoint owned[] = {{.addr = a, .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+    const lb::Endpoint owned[] = {service(a, 9000, 17)};
     ASSERT_TRUE(prog.set_owned(owned).has_value());
     AfXdpIo io({.programs = {&prog}});
     EXPECT_EQ(io.sockets(), 2u);   // every active queue is bound
@@ -275,8 +285,7 @@ TEST(AfXdp, GenericModeWorksToo) {
     InNetns in(t.ns_a);
     XdpProgram prog({.ifname = t.va, .force_generic = true});
     EXPECT_EQ(prog.mode(), XdpMode::generic);
-    const OwnedEndpoint owned[] = {
-        {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+    const lb::Endpoint owned[] = {service(*net::parse_ip(t.ip_a), 9000, 17)};
     ASSERT_TRUE(prog.set_owned(owned).has_value());
     AfXdpIo io({.programs = {&prog}});
     std::vector<std::string> got;
@@ -313,15 +322,20 @@ TEST(AfXdp, SteeringDecisions) {
   Topology t;
   InNetns in(t.ns_a);
   XdpProgram prog({.ifname = t.va});
-  const OwnedEndpoint owned[] = {
-      {.addr = *net::parse_ip("10.9.0.1"), .port_lo = 80, .port_hi = 80, .proto = 6},
-      {.addr = *net::parse_ip("fd00::1"), .port_lo = 53, .port_hi = 53, .proto = 17},
-      {.addr = *net::parse_ip("10.9.1.1"), .port_lo = 2000, .port_hi = 3000},  // laddr
-      {.addr = *net::parse_ip("10.9.2.1"),
+  const lb::Endpoint owned[] = {
+      service(*net::parse_ip("10.9.0.1"), 80, 6),
+      service(*net::parse_ip("fd00::1"), 53, 17),
+      {.kind = lb::EndpointKind::laddr,
+       .addr = *net::parse_ip("10.9.1.1"),
+       .prefix_len = 32,
+       .port_lo = 2000,
+       .port_hi = 3000},
+      {.kind = lb::EndpointKind::nat_rs,
+       .addr = *net::parse_ip("10.9.2.1"),
+       .prefix_len = 32,
        .port_lo = 8080,
        .port_hi = 8080,
-       .proto = 6,
-       .match_source = true},  // NAT real server
+       .proto = 6},
   };
   ASSERT_TRUE(prog.set_owned(owned).has_value());
   AfXdpIo io({.programs = {&prog}, .queues = {{.link = 0, .queue = 0}}});
@@ -392,8 +406,12 @@ TEST(AfXdp, SteeringDecisions) {
                         .udp(53, 5353)
                         .build()),
             XDP_REDIRECT);
-  // Non-first fragments carry no ports: the kernel reassembles.
-  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").frag(100).tcp(1234, 80).build()), XDP_PASS);
+  // Non-first fragments carry no ports: those to a service address of their protocol
+  // are the dataplane's (which drops them, counted); others the kernel's.
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").frag(100).tcp(1234, 80).build()),
+            XDP_REDIRECT);
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.1").frag(100).udp(1234, 80).build()), XDP_PASS);
+  EXPECT_EQ(verdict(v4().ipv4("1.1.1.1", "10.9.0.2").frag(100).tcp(1234, 80).build()), XDP_PASS);
   // ARP, and a frame too short for Ethernet.
   std::vector<uint8_t> arp(42, 0);
   std::memset(arp.data(), 0xff, 6);

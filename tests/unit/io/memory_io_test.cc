@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
-#include "io/owned.h"
-#include "io/owned_filter.h"
 #include "packet_builder.h"
 
 namespace gale::io {
@@ -105,55 +103,6 @@ TEST(MemoryIo, TooLongFramesAndUnknownPortsAreCounted) {
 
 TEST(MemoryIo, RejectsHeadroomBelowTheMinimum) {
   EXPECT_THROW(MemoryIo({.headroom = 64}), std::runtime_error);
-}
-
-lb::Snapshot snapshot_with_nat_and_fullnat() {
-  lb::Snapshot s;
-  lb::Service svc;
-  svc.vip = *net::parse_ip("10.1.0.1");
-  svc.port = 80;
-  svc.proto = IPPROTO_TCP;
-  svc.dest_ids = {0, 1};
-  s.services.push_back(svc);
-  lb::RealServer nat{.addr = *net::parse_ip("10.2.0.1"), .port = 8080, .mode = lb::FwdMode::nat};
-  lb::RealServer dr{.addr = *net::parse_ip("10.2.0.2"), .mode = lb::FwdMode::dr};
-  s.real_servers = {nat, dr};
-  s.fullnat.laddrs = {*net::parse_ip("10.3.0.1"), *net::parse_ip("fd00::3")};
-  s.fullnat.port_lo = 2000;
-  s.fullnat.port_hi = 3000;
-  return s;
-}
-
-TEST(Owned, EndpointsFromSnapshot) {
-  const auto owned = owned_endpoints(snapshot_with_nat_and_fullnat());
-  ASSERT_EQ(owned.size(), 4u);  // service, NAT source (not the DR server), two laddrs
-  EXPECT_EQ(owned[0].addr, *net::parse_ip("10.1.0.1"));
-  EXPECT_EQ(owned[0].port_lo, 80);
-  EXPECT_EQ(owned[0].proto, IPPROTO_TCP);
-  EXPECT_FALSE(owned[0].match_source);
-  EXPECT_EQ(owned[1].addr, *net::parse_ip("10.2.0.1"));
-  EXPECT_EQ(owned[1].port_lo, 8080);
-  EXPECT_TRUE(owned[1].match_source);
-  EXPECT_EQ(owned[3].addr, *net::parse_ip("fd00::3"));
-  EXPECT_EQ(owned[3].port_lo, 2000);
-  EXPECT_EQ(owned[3].port_hi, 3000);
-  EXPECT_EQ(owned[3].proto, 0);
-}
-
-TEST(OwnedFilter, ScriptHasOneDropRulePerEndpoint) {
-  const auto owned = owned_endpoints(snapshot_with_nat_and_fullnat());
-  const std::string s = owned_filter_script("veth-a.1", owned);
-  EXPECT_EQ(owned_filter_table("veth-a.1"), "gale_owned_veth_a_1");
-  // Replaced atomically: declared, deleted and created in one script.
-  EXPECT_NE(s.find("table netdev gale_owned_veth_a_1\ndelete table netdev gale_owned_veth_a_1\n"),
-            std::string::npos);
-  EXPECT_NE(s.find("hook ingress device \"veth-a.1\""), std::string::npos);
-  EXPECT_NE(s.find("ip daddr 10.1.0.1 meta l4proto tcp th dport 80 drop"), std::string::npos);
-  EXPECT_NE(s.find("ip saddr 10.2.0.1 meta l4proto tcp th sport 8080 drop"), std::string::npos);
-  EXPECT_NE(s.find("ip daddr 10.3.0.1 meta l4proto { tcp, udp } th dport 2000-3000 drop"),
-            std::string::npos);
-  EXPECT_NE(s.find("ip6 daddr fd00::3 meta l4proto { tcp, udp } th dport 2000-3000 drop"),
-            std::string::npos);
 }
 
 }  // namespace
