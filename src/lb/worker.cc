@@ -206,6 +206,20 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
     drop(p, c.drop);
     return false;
   }
+  // The owner from what both directions compute; for an ICMP error, that of the
+  // connection its quote is about (c.flow), so the error reaches the flow it is about.
+  if (cfg_.count > 1) {
+    const net::FiveTuple& t = c.flow;
+    const uint16_t owner = c.cls == Class::forward     ? owner_of_client(t.src, t.sport, cfg_.count)
+                           : c.cls == Class::reply_nat ? owner_of_client(t.dst, t.dport, cfg_.count)
+                                                       : owner_of_local_port(t.dport);
+    if (owner != cfg_.id) {
+      p.verdict = Verdict::handoff;
+      p.owner = owner;
+      ++counters_.handed_off;
+      return false;
+    }
+  }
   if (GALE_UNLIKELY(c.icmp_error)) {
     handle_icmp_error(p, pp, now_s);
     return false;
@@ -214,18 +228,6 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
            : c.cls == Class::reply_nat ? Kind::reply_nat
                                        : Kind::reply_fullnat;
   s.target = c.target;
-  if (cfg_.count > 1) {
-    const uint16_t owner =
-        s.kind == Kind::forward     ? owner_of_client(pp.tuple.src, pp.tuple.sport, cfg_.count)
-        : s.kind == Kind::reply_nat ? owner_of_client(pp.tuple.dst, pp.tuple.dport, cfg_.count)
-                                    : owner_of_local_port(pp.tuple.dport);
-    if (owner != cfg_.id) {
-      p.verdict = Verdict::handoff;
-      p.owner = owner;
-      ++counters_.handed_off;
-      return false;
-    }
-  }
   if (pp.family == Family::v4) {
     s.k4 = key_of<FlowKeyV4>(pp.tuple);
     s.hash = t4_->hash(s.k4);

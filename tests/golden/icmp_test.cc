@@ -200,6 +200,60 @@ TEST_P(IcmpGolden, AboutNoFlowGoesToTheKernel) {
   EXPECT_EQ(g.worker.counters().to_kernel, 2u);
 }
 
+// With two workers an ICMP error arrives by its own addresses, which say nothing of the
+// connection it is about: it is handed to the worker that owns the quoted connection
+// (the same ownership as the connection's packets), which translates it. Before, the
+// receiving worker looked for the flow itself, found none, and the error was lost.
+TEST_P(IcmpGolden, TwoWorkersHandTheErrorToTheQuotedFlowsOwner) {
+  for (Svc svc : {Svc::nat, Svc::fullnat}) {
+    SCOPED_TRACE(svc == Svc::nat ? "nat" : "fullnat");
+    Golden w0({}, {.flows_v4 = 1024, .flows_v6 = 1024, .id = 0, .count = 2});
+    Golden w1({}, {.flows_v4 = 1024, .flows_v6 = 1024, .id = 1, .count = 2});
+    uint16_t cport = 40000;  // a client port whose connection worker 1 owns
+    while (lb::Worker::owner_of_client(ip(F.client), cport, 2) != 1)
+      ++cport;
+    const Seg syn = to_vip(svc, cport);
+    EXPECT_EQ(w0.run(frame(kClientSideMac, kPort0Mac, syn)).owner, 1);
+    const Out opened = w1.run(frame(kClientSideMac, kPort0Mac, syn));
+    ASSERT_EQ(opened.verdict, Verdict::tx);
+    const RealServer* rs = w1.flow_rs(syn);
+    ASSERT_NE(rs, nullptr);
+
+    // From the server's side, about what gale sent the server.
+    Seg to_rs = syn;
+    to_rs.dst = text(rs->addr);
+    to_rs.dport = kRsPort;
+    to_rs.ttl = 63;
+    if (svc == Svc::fullnat) {
+      const size_t at = 14 + (F.v6 ? 40 : 20);
+      to_rs.src = F.laddr;
+      to_rs.sport = static_cast<uint16_t>(opened.bytes[at] << 8 | opened.bytes[at + 1]);
+    }
+    const Bytes err =
+        icmp_frame(text(rs->mac), kPort1Mac, text(rs->addr), to_rs.src, 64, quote(to_rs));
+    const Out at0 = w0.run(err, 1);
+    EXPECT_EQ(at0.verdict, Verdict::handoff);
+    EXPECT_EQ(at0.owner, 1);
+    EXPECT_EQ(w0.worker.counters().icmp_forwarded, 0u);
+    Seg as_client_sent = syn;
+    as_client_sent.ttl = 63;
+    EXPECT_TRUE(sent(w1.run(err, 1), 0,
+                     icmp_frame(kPort0Mac, kGatewayMac, F.vip, F.client, 63,
+                                quote_as(as_client_sent, quote(to_rs)))));
+    EXPECT_EQ(w1.worker.counters().icmp_forwarded, 1u);
+
+    // From the client's side: a router could not forward what the VIP sent the client.
+    Seg back = syn.reversed();
+    back.flags = net::kTcpSyn | net::kTcpAck;
+    const Bytes err2 = icmp_frame(kClientSideMac, kPort0Mac, F.router, F.vip, 64, quote(back));
+    const Out c0 = w0.run(err2);
+    EXPECT_EQ(c0.verdict, Verdict::handoff);
+    EXPECT_EQ(c0.owner, 1);
+    EXPECT_EQ(w1.run(err2).verdict, Verdict::tx);
+    EXPECT_EQ(w1.worker.counters().icmp_forwarded, 2u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Golden, IcmpGolden, ::testing::ValuesIn(kCases), case_name);
 
 }  // namespace
