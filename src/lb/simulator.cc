@@ -81,7 +81,7 @@ void picked(const Snapshot& snap, const Service& svc, int pos, std::string how, 
 // The scheduler as a fresh worker runs it: a new SchedState seeded as Worker::use seeds
 // it, and zero connections on every server.
 int schedule_fresh(const Service& svc, size_t index, const net::FiveTuple& t) {
-  SchedState state(svc.sched, svc.dests.size(), WorkerConfig{}.seed ^ (index * 0x9e37));
+  SchedState state(svc.sched, svc.dests.size(), Worker::sched_seed(WorkerConfig{}.seed, index));
   std::vector<DestLoad> loads(svc.dests.size());
   for (size_t i = 0; i < loads.size(); ++i)
     update_overload(svc.dests[i], loads[i]);

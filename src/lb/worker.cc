@@ -57,7 +57,7 @@ void Worker::use(const Snapshot* snap) {
   for (size_t si = 0; si < snap->services.size(); ++si) {
     const Service& svc = snap->services[si];
     ServiceState& ss = fresh[si];
-    ss.sched = std::make_unique<SchedState>(svc.sched, svc.dests.size(), cfg_.seed ^ (si * 0x9e37));
+    ss.sched = std::make_unique<SchedState>(svc.sched, svc.dests.size(), sched_seed(cfg_.seed, si));
     ss.ids = svc.dest_ids;
     ss.loads.resize(svc.dests.size());
     for (size_t pos = 0; pos < svc.dest_ids.size(); ++pos) {
@@ -483,11 +483,8 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
 // service's VIP and port, marked apart from connection keys by a pad byte.
 template <typename Key>
 Key Worker::template_key(const Service& svc, const net::FiveTuple& t) const {
-  net::IpAddr client = t.src;
-  const int bits = client.is_v4() ? 32 : 128;
-  const int keep = svc.persistence_prefix ? std::min<int>(svc.persistence_prefix, bits) : bits;
-  for (int bit = keep; bit < bits; ++bit)
-    client.b[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  const net::IpAddr client =
+      svc.persistence_prefix ? mask_prefix(t.src, svc.persistence_prefix) : t.src;
   Key k = Key::make(client, 0, svc.vip, svc.port, t.proto);
   k.pad[0] = 1;
   return k;

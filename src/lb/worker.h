@@ -82,6 +82,11 @@ class Worker {
   // section 3): the client endpoint for DR, TUN and NAT; the local port for FullNAT.
   static uint16_t owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers);
   uint16_t owner_of_local_port(uint16_t lport) const;
+  // The seed of a service's scheduler state on a worker seeded `worker_seed` (the
+  // simulator seeds a fresh worker's the same way).
+  static uint64_t sched_seed(uint64_t worker_seed, size_t service) {
+    return worker_seed ^ (service * 0x9e37);
+  }
 
   // The connection a client's packet belongs to: its real server id, or -1.
   int find_flow_rs(const net::FiveTuple& client_tuple, uint32_t now_s) const;

@@ -256,6 +256,32 @@ TEST(Simulator, ExplainsWhyThereIsNoServer) {
   EXPECT_EQ(forward(w, snap, client_frame(t, net::kTcpAck), 100), -1);
 }
 
+// A fwmark service has no VIP: the simulator finds it by the classifier's rules, as the
+// worker does (it used to look up VIPs only and answered "no virtual service").
+TEST(Simulator, FindsAFwmarkServiceByItsRule) {
+  Snapshot snap = make_snapshot();
+  Service marked{.fwmark = 9, .proto = net::kProtoTcp, .sched = SchedKind::sh};
+  marked.dests = {{.addr = ip("10.1.9.1"), .port = 0, .weight = 1}};
+  marked.dest_ids = {static_cast<uint16_t>(snap.real_servers.size())};
+  snap.real_servers.push_back(
+      {.addr = ip("10.1.9.1"), .mode = FwdMode::dr, .mac = mac("02:00:00:01:09:01")});
+  snap.services.push_back(marked);
+  snap.fwmark_rules.push_back(
+      {.fwmark = 9, .net = ip("198.51.100.0"), .prefix_len = 24, .port_lo = 80, .port_hi = 80});
+  ASSERT_TRUE(snap.finalize().has_value());
+  const net::FiveTuple t{.src = ip("100.64.0.1"),
+                         .dst = ip("198.51.100.77"),
+                         .sport = 40000,
+                         .dport = 80,
+                         .proto = net::kProtoTcp};
+  const SimResult r = simulate_new_flow(snap, t);
+  EXPECT_EQ(r.rs_id, marked.dest_ids[0]) << r.explanation;
+  EXPECT_EQ(r.explanation.rfind("fwmark 9/tcp (sh)", 0), 0u) << r.explanation;
+  Worker w({.flows_v4 = 64, .flows_v6 = 64});
+  w.use(&snap);
+  EXPECT_EQ(forward(w, snap, client_frame(t, net::kTcpSyn), 100), r.rs_id);
+}
+
 TEST(Simulator, ExplanationNamesServiceSchedulerAndServer) {
   const Snapshot snap = make_snapshot();
   const net::FiveTuple t{.src = ip("2001:db8:c::1"),
