@@ -71,12 +71,12 @@ done
 [ ${#seen[@]} -eq 3 ] || fail "30 requests reached only ${!seen[*]}"
 pass "30 curl requests to 30 addresses of $NET.0/24 answered by rs1 rs2 rs3"
 
-# 2. A port outside the rule is not the dataplane's: the gale node's kernel answers
-#    (nothing listens there: connection refused), galed counts no flow for it.
-before=$(lab_ctl '{"cmd":"stats"}' | /usr/bin/python3 -c 'import json,sys; print(sum(w["flows_created"] for w in json.load(sys.stdin)["workers"]))')
+# 2. A port outside the rule is not the dataplane's (the gale node's kernel has no use
+#    for it). Were it steered, a NAT server (port 80 given) would answer it.
+served() { cat "$LAB_DIR"/rs?/access.log | grep -c "^$LAB_CLIENT\$" || true; }
+before=$(served)
 if in_ns client curl -sf -m2 "http://$NET.9:81/" >/dev/null 2>&1; then fail "port 81 answered"; fi
-after=$(lab_ctl '{"cmd":"stats"}' | /usr/bin/python3 -c 'import json,sys; print(sum(w["flows_created"] for w in json.load(sys.stdin)["workers"]))')
-[ "$before" = "$after" ] || fail "a connection to port 81 made a flow ($before -> $after)"
+[ "$(served)" = "$before" ] || fail "a request to port 81 reached a real server"
 pass "port 81 is not ours"
 
 # 3. wrk, keep-alive, 5 s.
