@@ -3,18 +3,15 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include <chrono>
+#include <time.h>
+
 #include <cstring>
-#include <mutex>
 
 namespace gale::io {
 
 bool HandoffRing::push(const uint8_t* data, uint16_t len) {
   const uint32_t head = head_.load(std::memory_order_relaxed);
-  if (head - tail_.load(std::memory_order_acquire) == kSlots || len > kSlotBytes) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
+  if (head - tail_.load(std::memory_order_acquire) == kSlots || len > kSlotBytes) return false;
   Slot& s = slots_[head & (kSlots - 1)];
   s.len = len;
   std::memcpy(s.data, data, len);
@@ -32,9 +29,19 @@ uint16_t HandoffRing::pop(uint8_t* out) {
   return len;
 }
 
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+namespace {
+constexpr uint64_t kReportEveryNs = 50'000'000;
+}  // namespace
+
 struct Dataplane::PerWorker {
-  mutable std::mutex mu;  // guards report (written by the worker, read by the control plane)
-  WorkerReport report;
+  explicit PerWorker(uint16_t workers) : board(workers) {}
+  ReportBoard board;
   std::atomic<int> state{0};  // 0 starting, 1 running, 2 failed
   std::string error;
 };
@@ -44,15 +51,9 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
     : cfg_(cfg), snaps_(snapshots), make_io_(std::move(make_io)) {
   const uint16_t n = std::max<uint16_t>(cfg_.workers, 1);
   cfg_.workers = n;
-  if (!cfg_.clock_s) {
-    cfg_.clock_s = [] {
-      return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                       std::chrono::steady_clock::now().time_since_epoch())
-                                       .count());
-    };
-  }
+  if (!cfg_.clock_ns) cfg_.clock_ns = monotonic_ns;
   for (uint16_t i = 0; i < n; ++i)
-    workers_.push_back(std::make_unique<PerWorker>());
+    workers_.push_back(std::make_unique<PerWorker>(n));
   for (uint32_t i = 0; i < uint32_t{n} * n; ++i)
     rings_.push_back(std::make_unique<HandoffRing>());
   for (uint16_t i = 0; i < n; ++i)
@@ -83,10 +84,8 @@ std::string Dataplane::error() const {
 
 std::vector<WorkerReport> Dataplane::reports() const {
   std::vector<WorkerReport> out;
-  for (const auto& w : workers_) {
-    std::lock_guard lock(w->mu);
-    out.push_back(w->report);
-  }
+  for (const auto& w : workers_)
+    out.push_back(w->board.read());
   return out;
 }
 
@@ -120,24 +119,26 @@ void Dataplane::run(uint16_t id) {
   constexpr size_t kBuf = lb::kMinHeadroom * 2 + HandoffRing::kSlotBytes;
   std::vector<uint8_t> foreign(lb::kBatchSize * kBuf);
   lb::Batch batch, in;
-  uint64_t handoff_in = 0, batches = 0;
-  auto last_report = std::chrono::steady_clock::now();
+  uint64_t handoff_in = 0, handoff_out = 0, batches = 0;
+  std::vector<uint64_t> dropped_to(n);  // by owner: its ring was full
+  uint64_t last_report = 0;
 
   auto publish_report = [&] {
-    std::lock_guard lock(me.mu);
-    me.report.counters = worker->counters();
-    const auto rs = worker->rs_counters();
-    me.report.rs.assign(rs.begin(), rs.end());
-    me.report.io = io->stats();
-    me.report.flows = worker->flows();
-    me.report.handoff_in = handoff_in;
-    me.report.batches = batches;
+    me.board.publish({.counters = &worker->counters(),
+                      .rs = worker->rs_counters(),
+                      .io = io->stats(),
+                      .flows = worker->flows(),
+                      .batches = batches,
+                      .handoff_in = handoff_in,
+                      .handoff_out = handoff_out,
+                      .handoff_dropped_to = dropped_to});
   };
 
   while (!stop_.load(std::memory_order_relaxed)) {
     const lb::Snapshot* snap = snaps_.read();
     worker->use(snap);
-    const uint32_t now = cfg_.clock_s();
+    const uint64_t now_ns = cfg_.clock_ns();
+    const uint32_t now = static_cast<uint32_t>(now_ns / 1'000'000'000u);
     bool busy = false;
 
     // Frames handed over by the other workers: this worker owns their flows.
@@ -174,8 +175,11 @@ void Dataplane::run(uint16_t id) {
       }
       for (uint16_t i = 0; i < batch.count; ++i) {
         const lb::Packet& p = batch.pkts[i];
-        if (p.verdict == lb::Verdict::handoff && p.owner < n)
-          rings_[id * n + p.owner]->push(p.data, p.len);
+        if (p.verdict != lb::Verdict::handoff || p.owner >= n) continue;
+        if (rings_[id * n + p.owner]->push(p.data, p.len))
+          ++handoff_out;
+        else
+          ++dropped_to[p.owner];
       }
       io->complete(batch);
     } else if (snap) {
@@ -186,10 +190,9 @@ void Dataplane::run(uint16_t id) {
     io->flush();
     snaps_.quiescent(id);
 
-    const auto t = std::chrono::steady_clock::now();
-    if (t - last_report > std::chrono::milliseconds(50)) {
+    if (now_ns - last_report > kReportEveryNs) {
       publish_report();
-      last_report = t;
+      last_report = now_ns;
     }
     if (!busy) io->wait_rx(cfg_.idle_wait_ms);
   }

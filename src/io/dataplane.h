@@ -19,6 +19,7 @@
 
 #include "base/qsbr.h"
 #include "io/link_io.h"
+#include "io/worker_report.h"
 #include "lb/snapshot.h"
 #include "lb/worker.h"
 
@@ -33,7 +34,6 @@ class HandoffRing {
   bool push(const uint8_t* data, uint16_t len);
   // Copies the oldest frame into `out` (up to kSlotBytes); returns its length or 0.
   uint16_t pop(uint8_t* out);
-  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
   struct Slot {
@@ -42,27 +42,18 @@ class HandoffRing {
   };
   alignas(64) std::atomic<uint32_t> head_{0};  // next to write (producer)
   alignas(64) std::atomic<uint32_t> tail_{0};  // next to read (consumer)
-  alignas(64) std::atomic<uint64_t> dropped_{0};
   std::unique_ptr<Slot[]> slots_ = std::make_unique<Slot[]>(kSlots);
 };
 
-// What the control plane reads of a worker: copied out by the worker now and then, so
-// reading never races the fast path.
-struct WorkerReport {
-  lb::WorkerCounters counters;
-  std::vector<lb::RsCounters> rs;  // by real server id
-  IoStats io;
-  uint32_t flows = 0;
-  uint64_t handoff_in = 0;
-  uint64_t batches = 0;
-};
+// CLOCK_MONOTONIC in nanoseconds (a vDSO read, no syscall).
+uint64_t monotonic_ns();
 
 struct DataplaneConfig {
   lb::WorkerConfig worker;  // id and count are set per worker
   uint16_t workers = 1;
-  std::vector<int> cpus;              // pin worker i to cpus[i % size]; empty: no pinning
-  int idle_wait_ms = 1;               // wait for frames this long when idle
-  std::function<uint32_t()> clock_s;  // the workers' clock (seconds); default: monotonic
+  std::vector<int> cpus;                  // pin worker i to cpus[i % size]; empty: no pinning
+  int idle_wait_ms = 1;                   // wait for frames this long when idle
+  uint64_t (*clock_ns)() = monotonic_ns;  // the workers' clock, read once per batch
 };
 
 class Dataplane {
@@ -73,7 +64,8 @@ class Dataplane {
   ~Dataplane();  // stops and joins
 
   void stop();
-  // Per-worker reports (refreshed by the workers about every 50 ms, and when they stop).
+  // Per-worker reports (published by the workers about every 50 ms, and when they
+  // stop; see worker_report.h). Never blocks a worker.
   std::vector<WorkerReport> reports() const;
   // True once every worker has its backend (or one failed: see error()).
   bool started() const;
