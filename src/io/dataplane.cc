@@ -9,26 +9,6 @@
 
 namespace gale::io {
 
-bool HandoffRing::push(const uint8_t* data, uint16_t len) {
-  const uint32_t head = head_.load(std::memory_order_relaxed);
-  if (head - tail_.load(std::memory_order_acquire) == kSlots || len > kSlotBytes) return false;
-  Slot& s = slots_[head & (kSlots - 1)];
-  s.len = len;
-  std::memcpy(s.data, data, len);
-  head_.store(head + 1, std::memory_order_release);
-  return true;
-}
-
-uint16_t HandoffRing::pop(uint8_t* out) {
-  const uint32_t tail = tail_.load(std::memory_order_relaxed);
-  if (tail == head_.load(std::memory_order_acquire)) return 0;
-  const Slot& s = slots_[tail & (kSlots - 1)];
-  const uint16_t len = s.len;
-  std::memcpy(out, s.data, len);
-  tail_.store(tail + 1, std::memory_order_release);
-  return len;
-}
-
 uint64_t monotonic_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -42,6 +22,9 @@ constexpr uint64_t kReportEveryNs = 50'000'000;
 struct Dataplane::PerWorker {
   explicit PerWorker(uint16_t workers) : board(workers) {}
   ReportBoard board;
+  // Made on the worker's thread, freed by stop() once every worker has stopped: an owner
+  // may still hold frames this backend lent it.
+  std::unique_ptr<LinkIo> io;
   std::atomic<int> state{0};  // 0 starting, 1 running, 2 failed
   std::string error;
 };
@@ -54,8 +37,9 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
   if (!cfg_.clock_ns) cfg_.clock_ns = monotonic_ns;
   for (uint16_t i = 0; i < n; ++i)
     workers_.push_back(std::make_unique<PerWorker>(n));
-  for (uint32_t i = 0; i < uint32_t{n} * n; ++i)
-    rings_.push_back(std::make_unique<HandoffRing>());
+  for (uint16_t from = 0; from < n; ++from)
+    for (uint16_t to = 0; to < n; ++to)
+      lanes_.push_back(from == to ? nullptr : std::make_unique<HandoffLane>());
   for (uint16_t i = 0; i < n; ++i)
     threads_.emplace_back([this, i] { run(i); });
 }
@@ -68,6 +52,8 @@ void Dataplane::stop() {
   stop_.store(true);
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  for (auto& w : workers_)
+    w->io.reset();
 }
 
 bool Dataplane::started() const {
@@ -98,10 +84,9 @@ void Dataplane::run(uint16_t id) {
     CPU_SET(cfg_.cpus[id % cfg_.cpus.size()], &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
   }
-  std::unique_ptr<LinkIo> io;
   std::unique_ptr<lb::Worker> worker;
   try {
-    io = make_io_(id);
+    me.io = make_io_(id);
     lb::WorkerConfig wc = cfg_.worker;
     wc.id = id;
     wc.count = n;
@@ -114,24 +99,31 @@ void Dataplane::run(uint16_t id) {
     return;
   }
   me.state.store(1);
+  LinkIo& io = *me.io;
 
-  // Frames other workers hand over are processed from these buffers (with headroom).
-  constexpr size_t kBuf = lb::kMinHeadroom * 2 + HandoffRing::kSlotBytes;
-  std::vector<uint8_t> foreign(lb::kBatchSize * kBuf);
   lb::Batch batch, in;
+  HandoffFrame borrowed[lb::kBatchSize];
+  uint8_t* returned[lb::kBatchSize];
   uint64_t handoff_in = 0, handoff_out = 0, batches = 0;
-  std::vector<uint64_t> dropped_to(n);  // by owner: its ring was full
+  std::vector<uint64_t> dropped_to(n);  // by owner: its lane was full
   uint64_t last_report = 0;
 
+  auto lent = [&] {
+    uint64_t sum = 0;
+    for (uint16_t to = 0; to < n; ++to)
+      if (to != id) sum += lane(id, to).lent();
+    return sum;
+  };
   auto publish_report = [&] {
     me.board.publish({.counters = &worker->counters(),
                       .rs = worker->rs_counters(),
-                      .io = io->stats(),
+                      .io = io.stats(),
                       .flows = worker->flows(),
                       .batches = batches,
                       .handoff_in = handoff_in,
                       .handoff_out = handoff_out,
-                      .handoff_dropped_to = dropped_to});
+                      .handoff_dropped_to = dropped_to,
+                      .handoff_held = lent()});
   };
 
   while (!stop_.load(std::memory_order_relaxed)) {
@@ -141,30 +133,38 @@ void Dataplane::run(uint16_t id) {
     const uint32_t now = static_cast<uint32_t>(now_ns / 1'000'000'000u);
     bool busy = false;
 
-    // Frames handed over by the other workers: this worker owns their flows.
+    // Frames the owners are done with go back to the backend first, so rx has them.
+    for (uint16_t to = 0; to < n; ++to) {
+      if (to == id) continue;
+      while (uint32_t k = lane(id, to).take_back(returned, lb::kBatchSize))
+        io.release(std::span<uint8_t* const>(returned, k));
+    }
+
+    // Frames lent by the other workers: this worker owns their flows.
     for (uint16_t from = 0; from < n; ++from) {
       if (from == id) continue;
-      HandoffRing& ring = *rings_[from * n + id];
-      in.count = 0;
-      while (in.count < lb::kBatchSize) {
-        uint8_t* buf = foreign.data() + in.count * kBuf;
-        const uint16_t len = ring.pop(buf + lb::kMinHeadroom * 2);
-        if (len == 0) break;
-        in.pkts[in.count++] = lb::Packet{
-            .data = buf + lb::kMinHeadroom * 2, .len = len, .headroom = lb::kMinHeadroom * 2};
-      }
+      HandoffLane& l = lane(from, id);
+      in.count = static_cast<uint16_t>(l.borrow(borrowed, lb::kBatchSize));
       if (in.count == 0) continue;
       busy = true;
       handoff_in += in.count;
-      if (snap) worker->process(in, now);
       for (uint16_t i = 0; i < in.count; ++i) {
-        const lb::Packet& p = in.pkts[i];
-        if (p.verdict == lb::Verdict::tx) io->transmit(p.link, p.data, p.len);
+        const HandoffFrame& f = borrowed[i];
+        in.pkts[i] = lb::Packet{.data = f.data,
+                                .len = f.len,
+                                .headroom = f.headroom,
+                                .link = f.link,
+                                .verdict = lb::Verdict::drop};
       }
+      if (snap) worker->process(in, now);
+      const uint16_t count = in.count;
+      io.complete_foreign(in);
+      for (uint16_t i = 0; i < count; ++i)
+        l.give_back(borrowed[i].data);
     }
 
     batch.count = 0;
-    if (io->rx(batch) > 0) {
+    if (io.rx(batch) > 0) {
       busy = true;
       ++batches;
       if (snap) {
@@ -174,27 +174,31 @@ void Dataplane::run(uint16_t id) {
           batch.pkts[i].verdict = lb::Verdict::to_kernel;
       }
       for (uint16_t i = 0; i < batch.count; ++i) {
-        const lb::Packet& p = batch.pkts[i];
-        if (p.verdict != lb::Verdict::handoff || p.owner >= n) continue;
-        if (rings_[id * n + p.owner]->push(p.data, p.len))
+        lb::Packet& p = batch.pkts[i];
+        if (p.verdict != lb::Verdict::handoff) continue;
+        if (p.owner < n && p.owner != id &&
+            lane(id, p.owner)
+                .lend({.data = p.data, .len = p.len, .headroom = p.headroom, .link = p.link})) {
           ++handoff_out;
-        else
-          ++dropped_to[p.owner];
+        } else {
+          p.verdict = lb::Verdict::drop;  // complete() frees it
+          if (p.owner < n) ++dropped_to[p.owner];
+        }
       }
-      io->complete(batch);
+      io.complete(batch);
     } else if (snap) {
       // Idle: keep the expiry sweep going.
       batch.count = 0;
       worker->process(batch, now);
     }
-    io->flush();
+    io.flush();
     snaps_.quiescent(id);
 
     if (now_ns - last_report > kReportEveryNs) {
       publish_report();
       last_report = now_ns;
     }
-    if (!busy) io->wait_rx(cfg_.idle_wait_ms);
+    if (!busy) io.wait_rx(cfg_.idle_wait_ms);
   }
   publish_report();
   snaps_.offline(id);

@@ -5,9 +5,9 @@
 //   over -> rx a batch -> Worker::process -> hand non-owned frames to their owners ->
 //   complete + flush -> announce a quiescent state.
 //
-// Hand-off goes through one single-producer single-consumer ring per (from, to) pair of
-// workers, by copy: a frame's buffer belongs to the receiving backend (a UMEM frame of
-// its socket), so the owner gets the bytes and transmits them with its own backend.
+// Hand-off lends the frame itself (handoff.h): one pair of descriptor rings per
+// (lender, owner) pair of workers; the owner processes the frame in place, its backend
+// sends it (complete_foreign) and the reference goes back to the lender's backend.
 #pragma once
 
 #include <atomic>
@@ -18,32 +18,13 @@
 #include <vector>
 
 #include "base/qsbr.h"
+#include "io/handoff.h"
 #include "io/link_io.h"
 #include "io/worker_report.h"
 #include "lb/snapshot.h"
 #include "lb/worker.h"
 
 namespace gale::io {
-
-// A lock-free single-producer single-consumer ring of frame copies.
-class HandoffRing {
- public:
-  static constexpr uint32_t kSlots = 1024;      // power of two
-  static constexpr uint32_t kSlotBytes = 2048;  // a frame of up to the MTU and its length
-
-  bool push(const uint8_t* data, uint16_t len);
-  // Copies the oldest frame into `out` (up to kSlotBytes); returns its length or 0.
-  uint16_t pop(uint8_t* out);
-
- private:
-  struct Slot {
-    uint16_t len;
-    uint8_t data[kSlotBytes];
-  };
-  alignas(64) std::atomic<uint32_t> head_{0};  // next to write (producer)
-  alignas(64) std::atomic<uint32_t> tail_{0};  // next to read (consumer)
-  std::unique_ptr<Slot[]> slots_ = std::make_unique<Slot[]>(kSlots);
-};
 
 // CLOCK_MONOTONIC in nanoseconds (a vDSO read, no syscall).
 uint64_t monotonic_ns();
@@ -79,7 +60,9 @@ class Dataplane {
   Qsbr<lb::Snapshot>& snaps_;
   std::function<std::unique_ptr<LinkIo>(uint16_t)> make_io_;
   std::vector<std::unique_ptr<PerWorker>> workers_;
-  std::vector<std::unique_ptr<HandoffRing>> rings_;  // rings_[from * n + to]
+  HandoffLane& lane(uint16_t from, uint16_t to) { return *lanes_[from * cfg_.workers + to]; }
+
+  std::vector<std::unique_ptr<HandoffLane>> lanes_;  // [from * n + to]; none for from == to
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
 };

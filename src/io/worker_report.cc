@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 #include <type_traits>
 
 namespace gale::io {
@@ -87,8 +88,8 @@ WorkerReport ReportBoard::read() const {
   r.handoff_dropped_to.resize(workers_);
   for (;;) {
     const uint64_t before = seq_.load(std::memory_order_acquire);
-    if (before & 1) {  // the worker is writing: it takes microseconds
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (before & 1) {  // the worker is writing (microseconds, unless it was preempted)
+      std::this_thread::yield();
       continue;
     }
     get_struct(kCountersAt, r.counters);
