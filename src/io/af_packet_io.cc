@@ -219,8 +219,10 @@ bool AfPacketIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
 void AfPacketIo::complete(lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];
-    // to_kernel: the host stack already has its own copy; handoff: lent to the owner.
+    // to_kernel: the host stack already has its own copy (unless the ownership filter
+    // dropped it: docs/io.md); handoff: lent to the owner.
     if (p.verdict == lb::Verdict::tx) transmit(p.link, p.data, p.len);
+    if (p.verdict == lb::Verdict::to_kernel) ++stats_.to_kernel;
     if (p.verdict != lb::Verdict::handoff) pool_.give(p.data);
   }
   batch.count = 0;
@@ -230,6 +232,7 @@ void AfPacketIo::complete_foreign(lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];
     if (p.verdict == lb::Verdict::tx) transmit(p.link, p.data, p.len);
+    if (p.verdict == lb::Verdict::to_kernel) ++stats_.to_kernel;
   }
   batch.count = 0;
 }

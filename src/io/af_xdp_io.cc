@@ -65,6 +65,9 @@ AfXdpIo::AfXdpIo(const AfXdpConfig& cfg) : cfg_(cfg) {
   }
   tx_sock_.assign(cfg_.programs.size(), nullptr);
   try {
+    if (cfg_.kernel_path)
+      for (const XdpProgram* prog : cfg_.programs)
+        tuns_.push_back(std::make_unique<KernelTun>(prog->ifindex()));
     for (const XdpQueue& q : cfg_.queues) {
       if (q.link >= cfg_.programs.size()) throw std::runtime_error("af_xdp: queue of unknown link");
       auto s = std::make_unique<Sock>();
@@ -281,11 +284,16 @@ void AfXdpIo::send_batch(const lb::Batch& batch, bool foreign) {
   }
 }
 
+void AfXdpIo::to_kernel(const lb::Packet& p) {
+  const bool ok = p.link < tuns_.size() && tuns_[p.link]->deliver(p.data, p.len);
+  ++(ok ? stats_.to_kernel : stats_.kernel_dropped);
+}
+
 void AfXdpIo::complete(lb::Batch& batch) {
   send_batch(batch, false);
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];
-    if (p.verdict == lb::Verdict::to_kernel) ++stats_.kernel_dropped;
+    if (p.verdict == lb::Verdict::to_kernel) to_kernel(p);
     // handoff: lent to the owning worker until release().
     if (!kept_[i] && p.verdict != lb::Verdict::handoff)
       origin_[i].sock->free.push_back(origin_[i].chunk);
@@ -298,7 +306,7 @@ void AfXdpIo::complete(lb::Batch& batch) {
 void AfXdpIo::complete_foreign(lb::Batch& batch) {
   send_batch(batch, true);
   for (uint16_t i = 0; i < batch.count; ++i)
-    if (batch.pkts[i].verdict == lb::Verdict::to_kernel) ++stats_.kernel_dropped;
+    if (batch.pkts[i].verdict == lb::Verdict::to_kernel) to_kernel(batch.pkts[i]);
   batch.count = 0;
 }
 

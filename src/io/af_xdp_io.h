@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "io/kernel_tun.h"
 #include "io/link_io.h"
 #include "io/xdp_program.h"
 
@@ -34,6 +35,9 @@ struct AfXdpConfig {
   uint32_t tx_ring_size = 0;          // tx ring entries if not ring_size (0)
   uint16_t headroom = 256;            // frame_headroom: >= lb::kMinHeadroom
   bool try_zero_copy = true;          // XDP_ZEROCOPY first, XDP_COPY if refused
+  // to_kernel frames go to the host through a TUN device per interface (kernel_tun.h);
+  // false: they are counted in kernel_dropped.
+  bool kernel_path = true;
 };
 
 class AfXdpIo final : public LinkIo {
@@ -72,11 +76,13 @@ class AfXdpIo final : public LinkIo {
   void kick_tx(Sock& s);
   // Queues the tx verdicts of a batch; kept_[i]: frame i now belongs to a tx ring.
   void send_batch(const lb::Batch& batch, bool foreign);
+  void to_kernel(const lb::Packet& p);
   Sock* sock_of(const uint8_t* p);
 
   AfXdpConfig cfg_;
   std::vector<std::unique_ptr<Sock>> socks_;
-  std::vector<Sock*> tx_sock_;  // by port: the socket transmitting there (nullptr: none)
+  std::vector<Sock*> tx_sock_;  // by link: the socket transmitting there (nullptr: none)
+  std::vector<std::unique_ptr<KernelTun>> tuns_;  // by link; empty without kernel_path
   Origin origin_[lb::kBatchSize];
   bool kept_[lb::kBatchSize] = {};
   size_t rr_ = 0;

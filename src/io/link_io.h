@@ -25,6 +25,7 @@ struct IoStats {
   uint64_t tx_dropped = 0;      // tx ring (or free frames) full, or no tx path on the link
   uint64_t rx_dropped = 0;      // frames the backend could not hand over (too long, ring loss)
   uint64_t kernel_dropped = 0;  // to_kernel verdicts the backend could not give to the host
+  uint64_t to_kernel = 0;       // to_kernel verdicts given to the host (AF_XDP: its TUN device)
 };
 
 class LinkIo {

@@ -69,6 +69,7 @@ void MemoryIo::send(const lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];
     if (p.verdict == lb::Verdict::to_kernel) {
+      ++(p.link < cfg_.links ? stats_.to_kernel : stats_.kernel_dropped);
       if (cfg_.capture && p.link < cfg_.links) kernel_[p.link].emplace_back(p.data, p.data + p.len);
       continue;
     }
