@@ -18,6 +18,7 @@
 #include "io/af_packet_io.h"
 #include "io/af_xdp_io.h"
 #include "io/command.h"
+#include "io/netdev.h"
 #include "io/owned_filter.h"
 #include "io/xdp_program.h"
 #include "netns.h"
@@ -386,6 +387,50 @@ TEST(AfXdp, ABatchTakesWhatTheTxRingHasRoomFor) {
   while (peer.recv())
     ++replies;  // until 100 ms pass without one
   EXPECT_EQ(replies, 16);
+}
+
+// A frame lent by another worker lives in memory this backend's UMEM does not cover:
+// complete_foreign() copies it once into a free frame of the transmitting socket.
+TEST(AfXdp, SendsAFrameLentByAnotherWorker) {
+  REQUIRE_ROOT();
+  Topology t;
+  std::optional<HostSocket> far;
+  std::optional<net::MacAddr> mac_b;
+  {
+    InNetns in_b(t.ns_b);
+    far.emplace(t.ip_b, 7000);
+    mac_b = interface_mac(t.vb).value();
+  }
+  ASSERT_TRUE(far->bound());
+  InNetns in(t.ns_a);
+  XdpProgram prog({.ifname = t.va});
+  AfXdpIo io({.programs = {&prog}, .kernel_path = false});
+  const auto frame =
+      test::PacketBuilder()
+          .eth(net::to_text(*interface_mac(t.va)).c_str(), net::to_text(*mac_b).c_str())
+          .ipv4(t.ip_a, t.ip_b)
+          .udp(1234, 7000)
+          .payload("lent")
+          .build();
+  std::vector<uint8_t> lender(256 + frame.size());  // the other worker's buffer
+  std::memcpy(lender.data() + 256, frame.data(), frame.size());
+  lb::Batch batch;
+  batch.pkts[0] = {.data = lender.data() + 256,
+                   .len = static_cast<uint16_t>(frame.size()),
+                   .headroom = 256,
+                   .link = 0,
+                   .verdict = lb::Verdict::tx};
+  batch.count = 1;
+  io.complete_foreign(batch);
+  EXPECT_EQ(io.stats().tx, 1u);
+  io.flush();
+  sockaddr_in from{};
+  std::optional<std::string> msg;
+  ASSERT_TRUE(eventually([&] {
+    io.flush();
+    return (msg = far->recv(&from)).has_value();
+  }));
+  EXPECT_EQ(*msg, "lent");
 }
 
 TEST(AfXdp, GenericModeWorksToo) {

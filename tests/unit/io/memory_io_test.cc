@@ -156,5 +156,35 @@ TEST(OwnedFilter, ScriptHasOneDropRulePerEndpoint) {
             std::string::npos);
 }
 
+// complete() reserves the tx slots of a whole batch at once: with 16 slots free and 40
+// frames to send, the first 16 (in batch order) go and 24 are counted; to_kernel frames
+// take no tx slot; flush() frees the slots for the next batch.
+TEST(MemoryIo, ABatchTakesWhatTheTxSlotsHaveRoomFor) {
+  MemoryIo io({.tx_slots = 16});
+  for (int i = 0; i < 42; ++i)
+    io.inject(0, udp_frame(static_cast<uint16_t>(i)));
+  lb::Batch batch;
+  ASSERT_EQ(io.rx(batch), 42);
+  for (int i = 0; i < 42; ++i)
+    batch.pkts[i].verdict = i < 2 ? lb::Verdict::to_kernel : lb::Verdict::tx;
+  io.complete(batch);
+  EXPECT_EQ(io.stats().tx, 16u);
+  EXPECT_EQ(io.stats().tx_dropped, 24u);
+  EXPECT_EQ(io.stats().to_kernel, 2u);
+  ASSERT_EQ(io.sent(0).size(), 16u);
+  EXPECT_EQ(io.sent(0)[0], udp_frame(2));
+  EXPECT_EQ(io.sent(0)[15], udp_frame(17));
+  EXPECT_EQ(io.lent(), 0u);  // sent or not, every buffer is back
+
+  io.flush();
+  for (int i = 0; i < 3; ++i)
+    io.inject(0, udp_frame(100));
+  ASSERT_EQ(io.rx(batch), 3);
+  for (int i = 0; i < 3; ++i)
+    batch.pkts[i].verdict = lb::Verdict::tx;
+  io.complete(batch);
+  EXPECT_EQ(io.stats().tx, 19u);
+}
+
 }  // namespace
 }  // namespace gale::io
