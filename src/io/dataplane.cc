@@ -2,10 +2,9 @@
 
 #include <pthread.h>
 #include <sched.h>
-
 #include <time.h>
 
-#include <cstring>
+#include <algorithm>
 
 namespace gale::io {
 
