@@ -318,8 +318,9 @@ void AfXdpIo::release(std::span<uint8_t* const> frames) {
 void AfXdpIo::kick_tx(Sock& s) {
   // Copy mode sends at most a few dozen frames per sendto (the kernel's TX batch):
   // kick until the ring is drained or the driver pushes back.
+  const uint32_t size = cfg_.tx_ring_size ? cfg_.tx_ring_size : cfg_.ring_size;
   for (int tries = 0; tries < 8; ++tries) {
-    if (xsk_prod_nb_free(&s.tx, cfg_.ring_size) == cfg_.ring_size) break;
+    if (xsk_prod_nb_free(&s.tx, size) == size) break;
     if (!xsk_ring_prod__needs_wakeup(&s.tx)) break;
     if (sendto(s.fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN &&
         errno != EBUSY && errno != ENOBUFS)

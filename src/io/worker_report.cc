@@ -59,13 +59,12 @@ void ReportBoard::get_struct(size_t at, T& v) const {
   }
 }
 
-// The seqlock's writer: an odd sequence while the words change. The release fence keeps
-// the word stores after the odd sequence; the final release store keeps them before the
-// even one. Words are relaxed atomics, so a racing reader is well defined (it retries).
+// The seqlock's writer: an odd sequence while the words change. Each word's release
+// store keeps the odd sequence before it; the final release store keeps the words before
+// the even one. Words are atomics, so a racing reader is well defined (it retries).
 void ReportBoard::publish(const ReportSource& src) {
   const uint64_t seq = seq_.load(std::memory_order_relaxed);
   seq_.store(seq + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
   if (src.counters) put_struct(kCountersAt, *src.counters);
   put_struct(kIoAt, src.io);
   put(kScalarsAt + flows, src.flows);
@@ -106,7 +105,7 @@ WorkerReport ReportBoard::read() const {
       get_struct(rs_at_ + id * kRsWords, r.rs[id]);
     for (size_t w = 0; w < workers_; ++w)
       r.handoff_dropped_to[w] = get(kDroppedToAt + w);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // The words' acquire loads keep this load after them.
     if (seq_.load(std::memory_order_relaxed) == before) break;
   }
   r.handoff_dropped = 0;

@@ -64,11 +64,14 @@ class ReportBoard {
   struct FreeWords {
     void operator()(uint64_t* p) const;
   };
+  // Release stores and acquire loads (plain moves on x86) order the words against the
+  // sequence without fences (Boehm, "Can seqlocks get along with programming language
+  // memory models?", 2012).
   void put(size_t at, uint64_t v) {
-    std::atomic_ref<uint64_t>(words_.get()[at]).store(v, std::memory_order_relaxed);
+    std::atomic_ref<uint64_t>(words_.get()[at]).store(v, std::memory_order_release);
   }
   uint64_t get(size_t at) const {
-    return std::atomic_ref<uint64_t>(words_.get()[at]).load(std::memory_order_relaxed);
+    return std::atomic_ref<uint64_t>(words_.get()[at]).load(std::memory_order_acquire);
   }
   template <typename T>
   void put_struct(size_t at, const T& v);
