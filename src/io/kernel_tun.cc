@@ -72,18 +72,23 @@ KernelTun::~KernelTun() {
   if (fd_ >= 0) close(fd_);  // the last queue closed removes the device
 }
 
-bool KernelTun::deliver(const uint8_t* frame, uint16_t len) {
+size_t KernelTun::ip_offset(const uint8_t* frame, uint16_t len) {
   size_t off = 12;
   uint16_t type = 0;
   for (int tags = 0;; ++tags) {
-    if (off + 2 > len) return false;
+    if (off + 2 > len) return 0;
     type = static_cast<uint16_t>(frame[off] << 8 | frame[off + 1]);
     if ((type != 0x8100 && type != 0x88a8) || tags == 2) break;
     off += 4;
   }
   off += 2;
-  if ((type != 0x0800 && type != 0x86dd) || off >= len) return false;
-  return write(fd_, frame + off, len - off) == static_cast<ssize_t>(len - off);
+  if ((type != 0x0800 && type != 0x86dd) || off >= len) return 0;
+  return off;
 }
 
+bool KernelTun::deliver(const uint8_t* frame, uint16_t len) {
+  const size_t off = ip_offset(frame, len);
+  if (off == 0) return false;
+  return write(fd_, frame + off, len - off) == static_cast<ssize_t>(len - off);
+}
 }  // namespace gale::io

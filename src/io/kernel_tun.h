@@ -13,6 +13,7 @@
 // See docs/io.md.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -33,6 +34,9 @@ class KernelTun {
   const std::string& name() const { return name_; }
 
   static std::string name_for(uint32_t ifindex) { return "galek" + std::to_string(ifindex); }
+  // Where the IPv4/IPv6 packet starts in an Ethernet frame (after up to two 802.1Q /
+  // 802.1ad tags); 0 when the frame carries neither or is too short.
+  static size_t ip_offset(const uint8_t* frame, uint16_t len);
 
  private:
   std::string name_;
