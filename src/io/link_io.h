@@ -6,8 +6,9 @@
 //   while (io.rx(batch)) { worker.process(batch, now); io.complete(batch); io.flush(); }
 //
 // Calls are virtual once per batch, never per frame. Frames handed out by rx() stay
-// valid until complete(); every one has at least lb::kMinHeadroom writable bytes before
-// Packet::data and room to grow after it.
+// valid until complete() (a frame lent to another worker: until release()); every one
+// has at least lb::kMinHeadroom writable bytes before Packet::data and room to grow
+// after it. Hand-off between workers: io/handoff.h.
 #pragma once
 
 #include <cstdint>

@@ -373,7 +373,7 @@ TEST(AfXdp, ABatchTakesWhatTheTxRingHasRoomFor) {
   AfXdpIo io({.programs = {&prog}, .tx_ring_size = 16, .kernel_path = false});
   constexpr int kFrames = 40;
   for (int i = 0; i < kFrames; ++i)
-    peer.send(9000, "n" + std::to_string(i));
+    peer.send(9000, std::to_string(i));
   ASSERT_TRUE(eventually([&] { return prog.stats().redirected >= kFrames; }));
   lb::Batch batch;
   ASSERT_EQ(io.rx(batch), kFrames);  // one flow: one queue, one socket
