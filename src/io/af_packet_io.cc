@@ -126,13 +126,12 @@ void AfPacketIo::open_ring(Ring& r) {
 }
 
 // Copies the frame at r.next into batch slot `slot`; false if it cannot be handed over.
-bool AfPacketIo::take(Ring& r, uint16_t link, lb::Packet& p, int slot) {
+bool AfPacketIo::take(Ring& r, uint16_t link, lb::Packet& p, uint8_t* dst) {
   const auto* h = reinterpret_cast<const tpacket3_hdr*>(r.next);
   const uint8_t* src = r.next + h->tp_mac;
   uint32_t len = h->tp_snaplen;
   const bool vlan = (h->tp_status & TP_STATUS_VLAN_VALID) != 0 && len >= 12;
   if (len < h->tp_len || len + (vlan ? 4 : 0) > pool_.max_frame()) return false;
-  uint8_t* dst = pool_.frame(slot);
   if (vlan) {
     // The kernel moved the 802.1Q tag into metadata: put it back where it was.
     const uint16_t tpid =
@@ -170,10 +169,14 @@ uint16_t AfPacketIo::rx(lb::Batch& batch) {
         r.next = reinterpret_cast<uint8_t*>(bd) + bh.offset_to_first_pkt;
       }
       if (r.left > 0) {
-        if (take(r, link, batch.pkts[n], n))
+        uint8_t* dst = pool_.take();
+        if (dst == nullptr) break;  // every buffer is lent out: the frame waits in the ring
+        if (take(r, link, batch.pkts[n], dst)) {
           ++n;
-        else
+        } else {
+          pool_.give(dst);
           ++stats_.rx_dropped;
+        }
         r.next += reinterpret_cast<const tpacket3_hdr*>(r.next)->tp_next_offset;
         --r.left;
       }
@@ -216,10 +219,27 @@ bool AfPacketIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
 void AfPacketIo::complete(lb::Batch& batch) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     const lb::Packet& p = batch.pkts[i];
-    // to_kernel: the host stack already has its own copy; drop: the buffer is reused.
+    // to_kernel: the host stack already has its own copy (unless the ownership filter
+    // dropped it: docs/io.md); handoff: lent to the owner.
     if (p.verdict == lb::Verdict::tx) transmit(p.link, p.data, p.len);
+    if (p.verdict == lb::Verdict::to_kernel) ++stats_.to_kernel;
+    if (p.verdict != lb::Verdict::handoff) pool_.give(p.data);
   }
   batch.count = 0;
+}
+
+void AfPacketIo::complete_foreign(lb::Batch& batch) {
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    const lb::Packet& p = batch.pkts[i];
+    if (p.verdict == lb::Verdict::tx) transmit(p.link, p.data, p.len);
+    if (p.verdict == lb::Verdict::to_kernel) ++stats_.to_kernel;
+  }
+  batch.count = 0;
+}
+
+void AfPacketIo::release(std::span<uint8_t* const> frames) {
+  for (uint8_t* f : frames)
+    pool_.give(f);
 }
 
 void AfPacketIo::flush() {

@@ -2,7 +2,7 @@
 // Per interface one packet socket with a TPACKET_V3 rx ring (blocks of frames the
 // kernel fills; one poll() wakes us per block) and a tx ring sent with
 // PACKET_QDISC_BYPASS (straight to the driver). Received frames are copied into
-// worker-owned buffers with headroom (the ring leaves none to grow into) and VLAN tags
+// worker-owned buffers with headroom (the ring leaves none to grow into; FramePool) and VLAN tags
 // the kernel took off are put back, so the pipeline sees the frame as it was on the wire.
 //
 // The host stack still receives every frame (a packet socket gets a copy): install the
@@ -43,8 +43,9 @@ class AfPacketIo final : public LinkIo {
 
   uint16_t rx(lb::Batch& batch) override;
   void complete(lb::Batch& batch) override;
+  void complete_foreign(lb::Batch& batch) override;
+  void release(std::span<uint8_t* const> frames) override;
   void flush() override;
-  bool transmit(uint16_t link, const uint8_t* data, uint16_t len) override;
   IoStats stats() const override;
   bool wait_rx(int timeout_ms) override;
 
@@ -63,7 +64,9 @@ class AfPacketIo final : public LinkIo {
     bool tx_pending = false;
   };
   void open_ring(Ring& r);
-  bool take(Ring& r, uint16_t link, lb::Packet& p, int slot);
+  bool take(Ring& r, uint16_t link, lb::Packet& p, uint8_t* dst);
+  // Copies a frame into the link's tx ring.
+  bool transmit(uint16_t link, const uint8_t* data, uint16_t len);
 
   AfPacketConfig cfg_;
   FramePool pool_;

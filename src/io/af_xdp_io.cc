@@ -28,6 +28,12 @@ struct AfXdpIo::Sock {
   xsk_ring_cons comp{}, rx{};
   std::vector<uint64_t> free;  // free UMEM frames (offsets); capacity reserved up front
   bool tx_pending = false;
+  // send_batch()'s plan for the batch at hand.
+  uint32_t tx_want = 0;    // descriptors to reserve
+  uint32_t tx_copies = 0;  // of which copies into free frames
+  uint32_t tx_got = 0;     // reserved
+  uint32_t tx_used = 0;
+  uint32_t tx_idx = 0;
   bool zero_copy = false;
   int fd = -1;
 };
@@ -59,6 +65,9 @@ AfXdpIo::AfXdpIo(const AfXdpConfig& cfg) : cfg_(cfg) {
   }
   tx_sock_.assign(cfg_.programs.size(), nullptr);
   try {
+    if (cfg_.kernel_path)
+      for (const XdpProgram* prog : cfg_.programs)
+        tuns_.push_back(std::make_unique<KernelTun>(prog->ifindex()));
     for (const XdpQueue& q : cfg_.queues) {
       if (q.link >= cfg_.programs.size()) throw std::runtime_error("af_xdp: queue of unknown link");
       auto s = std::make_unique<Sock>();
@@ -120,7 +129,7 @@ void AfXdpIo::open_socket(Sock& s, const std::string& ifname, int map_fd) {
     }
     xsk_socket_config scfg{};
     scfg.rx_size = cfg_.ring_size;
-    scfg.tx_size = cfg_.ring_size;
+    scfg.tx_size = cfg_.tx_ring_size ? cfg_.tx_ring_size : cfg_.ring_size;
     scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
     scfg.bind_flags = static_cast<uint16_t>(XDP_USE_NEED_WAKEUP | (zc ? XDP_ZEROCOPY : XDP_COPY));
     e = xsk_socket__create(&s.xsk, ifname.c_str(), s.queue, s.umem, &s.rx, &s.tx, &scfg);
@@ -202,78 +211,116 @@ uint16_t AfXdpIo::rx(lb::Batch& batch) {
   return n;
 }
 
-// Queues a frame that lives in s's UMEM on s's tx ring.
-bool AfXdpIo::send_local(Sock& s, uint8_t* data, uint16_t len) {
-  uint32_t idx = 0;
-  if (xsk_ring_prod__reserve(&s.tx, 1, &idx) != 1) return false;
-  xdp_desc* d = xsk_ring_prod__tx_desc(&s.tx, idx);
-  d->addr = static_cast<uint64_t>(data - s.area);
-  d->len = len;
-  d->options = 0;
-  xsk_ring_prod__submit(&s.tx, 1);
-  s.tx_pending = true;
-  return true;
+AfXdpIo::Sock* AfXdpIo::sock_of(const uint8_t* p) {
+  for (auto& s : socks_)
+    if (p >= s->area && p < s->area + s->area_size) return s.get();
+  return nullptr;
 }
 
-// Copies a frame into a free frame of t's UMEM and queues it there.
-bool AfXdpIo::send_copy(Sock& t, const uint8_t* data, uint16_t len) {
-  if (t.free.empty()) reap(t);
-  if (t.free.empty() || len > kFrameSize - cfg_.headroom) return false;
-  const uint64_t chunk = t.free.back();
-  uint8_t* dst = t.area + chunk + cfg_.headroom;
-  std::memcpy(dst, data, len);
-  if (!send_local(t, dst, len)) return false;
-  t.free.pop_back();
-  return true;
+// Two passes: count what each socket must reserve (its own frames sent in place, and
+// copies capped by its free frames), reserve that once per socket, then fill the
+// descriptors in batch order; what finds no descriptor is counted in tx_dropped.
+void AfXdpIo::send_batch(const lb::Batch& batch, bool foreign) {
+  Sock* to[lb::kBatchSize];
+  bool copy[lb::kBatchSize];
+  for (auto& s : socks_)
+    s->tx_want = s->tx_copies = 0;
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    const lb::Packet& p = batch.pkts[i];
+    to[i] = nullptr;
+    kept_[i] = false;
+    if (p.verdict != lb::Verdict::tx) continue;
+    Sock* t = p.link < tx_sock_.size() ? tx_sock_[p.link] : nullptr;
+    // Leaving by the interface it came in on: sent from its own frame (a socket
+    // transmits on its own interface, whichever queue).
+    copy[i] = foreign || p.link != origin_[i].sock->link;
+    if (!copy[i]) t = origin_[i].sock;
+    if (t == nullptr || (copy[i] && p.len > kFrameSize - cfg_.headroom)) {
+      ++stats_.tx_dropped;
+      continue;
+    }
+    to[i] = t;
+    ++(copy[i] ? t->tx_copies : t->tx_want);
+  }
+  for (auto& sp : socks_) {
+    Sock& s = *sp;
+    if (s.tx_copies > s.free.size()) reap(s);
+    s.tx_copies = std::min<uint32_t>(s.tx_copies, static_cast<uint32_t>(s.free.size()));
+    s.tx_want += s.tx_copies;
+    s.tx_used = 0;
+    s.tx_got = 0;
+    if (s.tx_want == 0) continue;
+    // reserve() is all or nothing: ask for what the ring has room for.
+    const uint32_t room = std::min(s.tx_want, xsk_prod_nb_free(&s.tx, s.tx_want));
+    if (room > 0) s.tx_got = xsk_ring_prod__reserve(&s.tx, room, &s.tx_idx);
+  }
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    Sock* t = to[i];
+    if (t == nullptr) continue;
+    const lb::Packet& p = batch.pkts[i];
+    if ((copy[i] && t->tx_copies == 0) || t->tx_used == t->tx_got) {
+      ++stats_.tx_dropped;
+      continue;
+    }
+    xdp_desc* d = xsk_ring_prod__tx_desc(&t->tx, t->tx_idx + t->tx_used++);
+    if (copy[i]) {
+      --t->tx_copies;
+      const uint64_t chunk = t->free.back();
+      t->free.pop_back();
+      std::memcpy(t->area + chunk + cfg_.headroom, p.data, p.len);
+      d->addr = chunk + cfg_.headroom;
+    } else {
+      d->addr = static_cast<uint64_t>(p.data - t->area);
+      kept_[i] = true;
+    }
+    d->len = p.len;
+    d->options = 0;
+    ++stats_.tx;
+  }
+  for (auto& s : socks_) {
+    if (s->tx_got == 0) continue;
+    xsk_ring_prod__submit(&s->tx, s->tx_got);
+    s->tx_pending = true;
+  }
 }
 
-bool AfXdpIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
-  Sock* t = link < tx_sock_.size() ? tx_sock_[link] : nullptr;
-  const bool ok = t != nullptr && send_copy(*t, data, len);
-  ++(ok ? stats_.tx : stats_.tx_dropped);
-  return ok;
+void AfXdpIo::to_kernel(const lb::Packet& p) {
+  const bool ok = p.link < tuns_.size() && tuns_[p.link]->deliver(p.data, p.len);
+  ++(ok ? stats_.to_kernel : stats_.kernel_dropped);
 }
 
 void AfXdpIo::complete(lb::Batch& batch) {
+  send_batch(batch, false);
   for (uint16_t i = 0; i < batch.count; ++i) {
-    lb::Packet& p = batch.pkts[i];
-    Sock& s = *origin_[i].sock;
-    bool keep = false;  // the frame now belongs to a tx ring
-    switch (p.verdict) {
-      case lb::Verdict::tx: {
-        Sock* t = p.link < tx_sock_.size() ? tx_sock_[p.link] : nullptr;
-        if (t == nullptr) {
-          ++stats_.tx_dropped;
-        } else if (p.link == s.link) {
-          // Leaves by the interface it came in on: send it from its own frame (a socket
-          // transmits on its own interface, whichever queue).
-          keep = send_local(s, p.data, p.len);
-          ++(keep ? stats_.tx : stats_.tx_dropped);
-        } else {
-          ++(send_copy(*t, p.data, p.len) ? stats_.tx : stats_.tx_dropped);
-        }
-        break;
-      }
-      case lb::Verdict::to_kernel:
-        // The program passed everything not owned; the kernel never sees this one.
-        ++stats_.kernel_dropped;
-        break;
-      case lb::Verdict::drop:
-      case lb::Verdict::handoff:  // the worker loop has copied it to its owner already
-        break;
-    }
-    if (!keep) s.free.push_back(origin_[i].chunk);
+    const lb::Packet& p = batch.pkts[i];
+    if (p.verdict == lb::Verdict::to_kernel) to_kernel(p);
+    // handoff: lent to the owning worker until release().
+    if (!kept_[i] && p.verdict != lb::Verdict::handoff)
+      origin_[i].sock->free.push_back(origin_[i].chunk);
   }
   batch.count = 0;
   for (auto& s : socks_)
     refill(*s);
 }
 
+void AfXdpIo::complete_foreign(lb::Batch& batch) {
+  send_batch(batch, true);
+  for (uint16_t i = 0; i < batch.count; ++i)
+    if (batch.pkts[i].verdict == lb::Verdict::to_kernel) to_kernel(batch.pkts[i]);
+  batch.count = 0;
+}
+
+void AfXdpIo::release(std::span<uint8_t* const> frames) {
+  for (uint8_t* f : frames)
+    if (Sock* s = sock_of(f)) s->free.push_back(chunk_of(static_cast<uint64_t>(f - s->area)));
+}
+
 void AfXdpIo::kick_tx(Sock& s) {
   // Copy mode sends at most a few dozen frames per sendto (the kernel's TX batch):
   // kick until the ring is drained or the driver pushes back.
+  const uint32_t size = cfg_.tx_ring_size ? cfg_.tx_ring_size : cfg_.ring_size;
   for (int tries = 0; tries < 8; ++tries) {
-    if (xsk_prod_nb_free(&s.tx, cfg_.ring_size) == cfg_.ring_size) break;
+    if (xsk_prod_nb_free(&s.tx, size) == size) break;
     if (!xsk_ring_prod__needs_wakeup(&s.tx)) break;
     if (sendto(s.fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN &&
         errno != EBUSY && errno != ENOBUFS)

@@ -5,15 +5,17 @@
 // frames to these sockets and passes the rest to the kernel.
 //
 // A frame transmitted on the socket it arrived on is sent from its own UMEM frame (no
-// copy); one leaving by another interface is copied into a free frame of that
-// interface's socket. Zero-copy is tried first where the driver allows it, then copy
-// mode (veth is copy mode only). See docs/io.md.
+// copy); one leaving by another interface, or lent by another worker (hand-off), is
+// copied once into a free frame of the transmitting socket's UMEM. Each socket's tx
+// descriptors for a whole batch are reserved at once. Zero-copy is tried first where the driver
+// allows it, then copy mode (veth is copy mode only). See docs/io.md.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "io/kernel_tun.h"
 #include "io/link_io.h"
 #include "io/xdp_program.h"
 
@@ -30,8 +32,12 @@ struct AfXdpConfig {
   std::vector<XdpQueue> queues;       // empty: every active queue of every link
   uint32_t frames = 4096;             // UMEM frames per socket (4 KiB each)
   uint32_t ring_size = 2048;          // fill, completion, rx and tx ring entries
+  uint32_t tx_ring_size = 0;          // tx ring entries if not ring_size (0)
   uint16_t headroom = 256;            // frame_headroom: >= lb::kMinHeadroom
   bool try_zero_copy = true;          // XDP_ZEROCOPY first, XDP_COPY if refused
+  // to_kernel frames go to the host through a TUN device per interface (kernel_tun.h);
+  // false: they are counted in kernel_dropped.
+  bool kernel_path = true;
 };
 
 class AfXdpIo final : public LinkIo {
@@ -46,8 +52,9 @@ class AfXdpIo final : public LinkIo {
 
   uint16_t rx(lb::Batch& batch) override;
   void complete(lb::Batch& batch) override;
+  void complete_foreign(lb::Batch& batch) override;
+  void release(std::span<uint8_t* const> frames) override;
   void flush() override;
-  bool transmit(uint16_t link, const uint8_t* data, uint16_t len) override;
   IoStats stats() const override;
   bool wait_rx(int timeout_ms) override;
 
@@ -67,13 +74,17 @@ class AfXdpIo final : public LinkIo {
   void refill(Sock& s);
   void reap(Sock& s);
   void kick_tx(Sock& s);
-  bool send_local(Sock& s, uint8_t* data, uint16_t len);
-  bool send_copy(Sock& t, const uint8_t* data, uint16_t len);
+  // Queues the tx verdicts of a batch; kept_[i]: frame i now belongs to a tx ring.
+  void send_batch(const lb::Batch& batch, bool foreign);
+  void to_kernel(const lb::Packet& p);
+  Sock* sock_of(const uint8_t* p);
 
   AfXdpConfig cfg_;
   std::vector<std::unique_ptr<Sock>> socks_;
-  std::vector<Sock*> tx_sock_;  // by port: the socket transmitting there (nullptr: none)
+  std::vector<Sock*> tx_sock_;  // by link: the socket transmitting there (nullptr: none)
+  std::vector<std::unique_ptr<KernelTun>> tuns_;  // by link; empty without kernel_path
   Origin origin_[lb::kBatchSize];
+  bool kept_[lb::kBatchSize] = {};
   size_t rr_ = 0;
   IoStats stats_;
 };

@@ -2,39 +2,28 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
-#include <chrono>
-#include <cstring>
-#include <mutex>
+#include <algorithm>
 
 namespace gale::io {
 
-bool HandoffRing::push(const uint8_t* data, uint16_t len) {
-  const uint32_t head = head_.load(std::memory_order_relaxed);
-  if (head - tail_.load(std::memory_order_acquire) == kSlots || len > kSlotBytes) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  Slot& s = slots_[head & (kSlots - 1)];
-  s.len = len;
-  std::memcpy(s.data, data, len);
-  head_.store(head + 1, std::memory_order_release);
-  return true;
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
 }
 
-uint16_t HandoffRing::pop(uint8_t* out) {
-  const uint32_t tail = tail_.load(std::memory_order_relaxed);
-  if (tail == head_.load(std::memory_order_acquire)) return 0;
-  const Slot& s = slots_[tail & (kSlots - 1)];
-  const uint16_t len = s.len;
-  std::memcpy(out, s.data, len);
-  tail_.store(tail + 1, std::memory_order_release);
-  return len;
-}
+namespace {
+constexpr uint64_t kReportEveryNs = 50'000'000;
+}  // namespace
 
 struct Dataplane::PerWorker {
-  mutable std::mutex mu;  // guards report (written by the worker, read by the control plane)
-  WorkerReport report;
+  explicit PerWorker(uint16_t workers) : board(workers) {}
+  ReportBoard board;
+  // Made on the worker's thread, freed by stop() once every worker has stopped: an owner
+  // may still hold frames this backend lent it.
+  std::unique_ptr<LinkIo> io;
   std::atomic<int> state{0};  // 0 starting, 1 running, 2 failed
   std::string error;
 };
@@ -44,17 +33,12 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
     : cfg_(cfg), snaps_(snapshots), make_io_(std::move(make_io)) {
   const uint16_t n = std::max<uint16_t>(cfg_.workers, 1);
   cfg_.workers = n;
-  if (!cfg_.clock_s) {
-    cfg_.clock_s = [] {
-      return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                       std::chrono::steady_clock::now().time_since_epoch())
-                                       .count());
-    };
-  }
+  if (!cfg_.clock_ns) cfg_.clock_ns = monotonic_ns;
   for (uint16_t i = 0; i < n; ++i)
-    workers_.push_back(std::make_unique<PerWorker>());
-  for (uint32_t i = 0; i < uint32_t{n} * n; ++i)
-    rings_.push_back(std::make_unique<HandoffRing>());
+    workers_.push_back(std::make_unique<PerWorker>(n));
+  for (uint16_t from = 0; from < n; ++from)
+    for (uint16_t to = 0; to < n; ++to)
+      lanes_.push_back(from == to ? nullptr : std::make_unique<HandoffLane>());
   for (uint16_t i = 0; i < n; ++i)
     threads_.emplace_back([this, i] { run(i); });
 }
@@ -67,6 +51,8 @@ void Dataplane::stop() {
   stop_.store(true);
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  for (auto& w : workers_)
+    w->io.reset();
 }
 
 bool Dataplane::started() const {
@@ -83,10 +69,8 @@ std::string Dataplane::error() const {
 
 std::vector<WorkerReport> Dataplane::reports() const {
   std::vector<WorkerReport> out;
-  for (const auto& w : workers_) {
-    std::lock_guard lock(w->mu);
-    out.push_back(w->report);
-  }
+  for (const auto& w : workers_)
+    out.push_back(w->board.read());
   return out;
 }
 
@@ -99,10 +83,9 @@ void Dataplane::run(uint16_t id) {
     CPU_SET(cfg_.cpus[id % cfg_.cpus.size()], &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
   }
-  std::unique_ptr<LinkIo> io;
   std::unique_ptr<lb::Worker> worker;
   try {
-    io = make_io_(id);
+    me.io = make_io_(id);
     lb::WorkerConfig wc = cfg_.worker;
     wc.id = id;
     wc.count = n;
@@ -115,55 +98,72 @@ void Dataplane::run(uint16_t id) {
     return;
   }
   me.state.store(1);
+  LinkIo& io = *me.io;
 
-  // Frames other workers hand over are processed from these buffers (with headroom).
-  constexpr size_t kBuf = lb::kMinHeadroom * 2 + HandoffRing::kSlotBytes;
-  std::vector<uint8_t> foreign(lb::kBatchSize * kBuf);
   lb::Batch batch, in;
-  uint64_t handoff_in = 0, batches = 0;
-  auto last_report = std::chrono::steady_clock::now();
+  HandoffFrame borrowed[lb::kBatchSize];
+  uint8_t* returned[lb::kBatchSize];
+  uint64_t handoff_in = 0, handoff_out = 0, batches = 0;
+  std::vector<uint64_t> dropped_to(n);  // by owner: its lane was full
+  uint64_t last_report = 0;
 
+  auto lent = [&] {
+    uint64_t sum = 0;
+    for (uint16_t to = 0; to < n; ++to)
+      if (to != id) sum += lane(id, to).lent();
+    return sum;
+  };
   auto publish_report = [&] {
-    std::lock_guard lock(me.mu);
-    me.report.counters = worker->counters();
-    const auto rs = worker->rs_counters();
-    me.report.rs.assign(rs.begin(), rs.end());
-    me.report.io = io->stats();
-    me.report.flows = worker->flows();
-    me.report.handoff_in = handoff_in;
-    me.report.batches = batches;
+    me.board.publish({.counters = &worker->counters(),
+                      .rs = worker->rs_counters(),
+                      .io = io.stats(),
+                      .flows = worker->flows(),
+                      .batches = batches,
+                      .handoff_in = handoff_in,
+                      .handoff_out = handoff_out,
+                      .handoff_dropped_to = dropped_to,
+                      .handoff_held = lent()});
   };
 
   while (!stop_.load(std::memory_order_relaxed)) {
     const lb::Snapshot* snap = snaps_.read();
     worker->use(snap);
-    const uint32_t now = cfg_.clock_s();
+    const uint64_t now_ns = cfg_.clock_ns();
+    const uint32_t now = static_cast<uint32_t>(now_ns / 1'000'000'000u);
     bool busy = false;
 
-    // Frames handed over by the other workers: this worker owns their flows.
+    // Frames the owners are done with go back to the backend first, so rx has them.
+    for (uint16_t to = 0; to < n; ++to) {
+      if (to == id) continue;
+      while (uint32_t k = lane(id, to).take_back(returned, lb::kBatchSize))
+        io.release(std::span<uint8_t* const>(returned, k));
+    }
+
+    // Frames lent by the other workers: this worker owns their flows.
     for (uint16_t from = 0; from < n; ++from) {
       if (from == id) continue;
-      HandoffRing& ring = *rings_[from * n + id];
-      in.count = 0;
-      while (in.count < lb::kBatchSize) {
-        uint8_t* buf = foreign.data() + in.count * kBuf;
-        const uint16_t len = ring.pop(buf + lb::kMinHeadroom * 2);
-        if (len == 0) break;
-        in.pkts[in.count++] = lb::Packet{
-            .data = buf + lb::kMinHeadroom * 2, .len = len, .headroom = lb::kMinHeadroom * 2};
-      }
+      HandoffLane& l = lane(from, id);
+      in.count = static_cast<uint16_t>(l.borrow(borrowed, lb::kBatchSize));
       if (in.count == 0) continue;
       busy = true;
       handoff_in += in.count;
-      if (snap) worker->process(in, now);
       for (uint16_t i = 0; i < in.count; ++i) {
-        const lb::Packet& p = in.pkts[i];
-        if (p.verdict == lb::Verdict::tx) io->transmit(p.link, p.data, p.len);
+        const HandoffFrame& f = borrowed[i];
+        in.pkts[i] = lb::Packet{.data = f.data,
+                                .len = f.len,
+                                .headroom = f.headroom,
+                                .link = f.link,
+                                .verdict = lb::Verdict::drop};
       }
+      if (snap) worker->process(in, now);
+      const uint16_t count = in.count;
+      io.complete_foreign(in);
+      for (uint16_t i = 0; i < count; ++i)
+        l.give_back(borrowed[i].data);
     }
 
     batch.count = 0;
-    if (io->rx(batch) > 0) {
+    if (io.rx(batch) > 0) {
       busy = true;
       ++batches;
       if (snap) {
@@ -173,25 +173,31 @@ void Dataplane::run(uint16_t id) {
           batch.pkts[i].verdict = lb::Verdict::to_kernel;
       }
       for (uint16_t i = 0; i < batch.count; ++i) {
-        const lb::Packet& p = batch.pkts[i];
-        if (p.verdict == lb::Verdict::handoff && p.owner < n)
-          rings_[id * n + p.owner]->push(p.data, p.len);
+        lb::Packet& p = batch.pkts[i];
+        if (p.verdict != lb::Verdict::handoff) continue;
+        if (p.owner < n && p.owner != id &&
+            lane(id, p.owner)
+                .lend({.data = p.data, .len = p.len, .headroom = p.headroom, .link = p.link})) {
+          ++handoff_out;
+        } else {
+          p.verdict = lb::Verdict::drop;  // complete() frees it
+          if (p.owner < n) ++dropped_to[p.owner];
+        }
       }
-      io->complete(batch);
+      io.complete(batch);
     } else if (snap) {
       // Idle: keep the expiry sweep going.
       batch.count = 0;
       worker->process(batch, now);
     }
-    io->flush();
+    io.flush();
     snaps_.quiescent(id);
 
-    const auto t = std::chrono::steady_clock::now();
-    if (t - last_report > std::chrono::milliseconds(50)) {
+    if (now_ns - last_report > kReportEveryNs) {
       publish_report();
-      last_report = t;
+      last_report = now_ns;
     }
-    if (!busy) io->wait_rx(cfg_.idle_wait_ms);
+    if (!busy) io.wait_rx(cfg_.idle_wait_ms);
   }
   publish_report();
   snaps_.offline(id);

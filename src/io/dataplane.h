@@ -5,9 +5,9 @@
 //   over -> rx a batch -> Worker::process -> hand non-owned frames to their owners ->
 //   complete + flush -> announce a quiescent state.
 //
-// Hand-off goes through one single-producer single-consumer ring per (from, to) pair of
-// workers, by copy: a frame's buffer belongs to the receiving backend (a UMEM frame of
-// its socket), so the owner gets the bytes and transmits them with its own backend.
+// Hand-off lends the frame itself (handoff.h): one pair of descriptor rings per
+// (lender, owner) pair of workers; the owner processes the frame in place, its backend
+// sends it (complete_foreign) and the reference goes back to the lender's backend.
 #pragma once
 
 #include <atomic>
@@ -18,51 +18,23 @@
 #include <vector>
 
 #include "base/qsbr.h"
+#include "io/handoff.h"
 #include "io/link_io.h"
+#include "io/worker_report.h"
 #include "lb/snapshot.h"
 #include "lb/worker.h"
 
 namespace gale::io {
 
-// A lock-free single-producer single-consumer ring of frame copies.
-class HandoffRing {
- public:
-  static constexpr uint32_t kSlots = 1024;      // power of two
-  static constexpr uint32_t kSlotBytes = 2048;  // a frame of up to the MTU and its length
-
-  bool push(const uint8_t* data, uint16_t len);
-  // Copies the oldest frame into `out` (up to kSlotBytes); returns its length or 0.
-  uint16_t pop(uint8_t* out);
-  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-
- private:
-  struct Slot {
-    uint16_t len;
-    uint8_t data[kSlotBytes];
-  };
-  alignas(64) std::atomic<uint32_t> head_{0};  // next to write (producer)
-  alignas(64) std::atomic<uint32_t> tail_{0};  // next to read (consumer)
-  alignas(64) std::atomic<uint64_t> dropped_{0};
-  std::unique_ptr<Slot[]> slots_ = std::make_unique<Slot[]>(kSlots);
-};
-
-// What the control plane reads of a worker: copied out by the worker now and then, so
-// reading never races the fast path.
-struct WorkerReport {
-  lb::WorkerCounters counters;
-  std::vector<lb::RsCounters> rs;  // by real server id
-  IoStats io;
-  uint32_t flows = 0;
-  uint64_t handoff_in = 0;
-  uint64_t batches = 0;
-};
+// CLOCK_MONOTONIC in nanoseconds (a vDSO read, no syscall).
+uint64_t monotonic_ns();
 
 struct DataplaneConfig {
   lb::WorkerConfig worker;  // id and count are set per worker
   uint16_t workers = 1;
-  std::vector<int> cpus;              // pin worker i to cpus[i % size]; empty: no pinning
-  int idle_wait_ms = 1;               // wait for frames this long when idle
-  std::function<uint32_t()> clock_s;  // the workers' clock (seconds); default: monotonic
+  std::vector<int> cpus;                  // pin worker i to cpus[i % size]; empty: no pinning
+  int idle_wait_ms = 1;                   // wait for frames this long when idle
+  uint64_t (*clock_ns)() = monotonic_ns;  // the workers' clock, read once per batch
 };
 
 class Dataplane {
@@ -73,7 +45,8 @@ class Dataplane {
   ~Dataplane();  // stops and joins
 
   void stop();
-  // Per-worker reports (refreshed by the workers about every 50 ms, and when they stop).
+  // Per-worker reports (published by the workers about every 50 ms, and when they
+  // stop; see worker_report.h). Never blocks a worker.
   std::vector<WorkerReport> reports() const;
   // True once every worker has its backend (or one failed: see error()).
   bool started() const;
@@ -87,7 +60,9 @@ class Dataplane {
   Qsbr<lb::Snapshot>& snaps_;
   std::function<std::unique_ptr<LinkIo>(uint16_t)> make_io_;
   std::vector<std::unique_ptr<PerWorker>> workers_;
-  std::vector<std::unique_ptr<HandoffRing>> rings_;  // rings_[from * n + to]
+  HandoffLane& lane(uint16_t from, uint16_t to) { return *lanes_[from * cfg_.workers + to]; }
+
+  std::vector<std::unique_ptr<HandoffLane>> lanes_;  // [from * n + to]; none for from == to
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
 };

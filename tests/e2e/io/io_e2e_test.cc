@@ -18,6 +18,7 @@
 #include "io/af_packet_io.h"
 #include "io/af_xdp_io.h"
 #include "io/command.h"
+#include "io/netdev.h"
 #include "io/owned_filter.h"
 #include "io/xdp_program.h"
 #include "netns.h"
@@ -275,6 +276,171 @@ TEST(AfXdp, SteersOwnedFramesAndPassesTheRest) {
     EXPECT_GE(io.stats().tx, 1u);
   }
   EXPECT_FALSE(has_xdp(t)) << "the program stayed attached after destruction";
+}
+
+// A UDP socket of namespace a's own host stack.
+class HostSocket {
+ public:
+  HostSocket(const std::string& ip, uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    timeval tv{.tv_sec = 0, .tv_usec = 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~HostSocket() { close(fd_); }
+  bool bound() const { return bound_; }
+  // A datagram and who sent it, or nullopt.
+  std::optional<std::string> recv(sockaddr_in* from) {
+    char buf[2048];
+    socklen_t len = sizeof *from;
+    ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(from), &len);
+    if (n < 0) return std::nullopt;
+    return std::string(buf, static_cast<size_t>(n));
+  }
+  void send(const sockaddr_in& to, const std::string& msg) {
+    sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+
+ private:
+  int fd_ = -1;
+  bool bound_ = false;
+};
+
+// A frame the XDP program redirected (owned) but the pipeline gives back (to_kernel)
+// reaches the host stack through the TUN device: a socket of the host receives it and
+// its answer goes back to the peer by the real interface.
+TEST(AfXdp, ToKernelFramesReachTheHostStack) {
+  REQUIRE_ROOT();
+  Topology t;
+  Peer peer(t);
+  InNetns in(t.ns_a);
+  XdpProgram prog({.ifname = t.va, .enable_all_queues = true});
+  const OwnedEndpoint owned[] = {
+      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  ASSERT_TRUE(prog.set_owned(owned).has_value());
+  HostSocket host(t.ip_a, 9000);
+  ASSERT_TRUE(host.bound());
+  AfXdpIo io({.programs = {&prog}});
+  EXPECT_EQ(sh(t.in_a("ip link show " + KernelTun::name_for(prog.ifindex()) + " up")), 0);
+  std::vector<std::string> got;
+  for (int i = 0; i < 5 && got.empty(); ++i) {  // the first may wait for ARP
+    peer.send(9000, "for the host");
+    got = pump(io, 9000, false, 600ms);  // pump gives every frame to_kernel
+  }
+  ASSERT_FALSE(got.empty()) << "the owned datagram never reached AF_XDP rx";
+  EXPECT_EQ(got[0], "for the host");
+  sockaddr_in from{};
+  std::optional<std::string> msg;
+  ASSERT_TRUE(eventually([&] { return (msg = host.recv(&from)).has_value(); }));
+  EXPECT_EQ(*msg, "for the host");
+  EXPECT_EQ(io.stats().to_kernel, got.size());
+  EXPECT_EQ(io.stats().kernel_dropped, 0u);
+  // The host's answer finds its way back: routed out by the real interface.
+  host.send(from, "answer");
+  std::optional<std::string> reply;
+  ASSERT_TRUE(eventually([&] { return (reply = peer.recv()).has_value(); }));
+  EXPECT_EQ(*reply, "answer");
+}
+
+// The control: without the TUN path the same datagram is lost, and counted.
+TEST(AfXdp, ToKernelFramesWithoutAPathAreCounted) {
+  REQUIRE_ROOT();
+  Topology t;
+  Peer peer(t);
+  InNetns in(t.ns_a);
+  XdpProgram prog({.ifname = t.va, .enable_all_queues = true});
+  const OwnedEndpoint owned[] = {
+      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  ASSERT_TRUE(prog.set_owned(owned).has_value());
+  HostSocket host(t.ip_a, 9000);
+  ASSERT_TRUE(host.bound());
+  AfXdpIo io({.programs = {&prog}, .kernel_path = false});
+  std::vector<std::string> got;
+  for (int i = 0; i < 5 && got.empty(); ++i) {
+    peer.send(9000, "lost");
+    got = pump(io, 9000, false, 600ms);
+  }
+  ASSERT_FALSE(got.empty()) << "the owned datagram never reached AF_XDP rx";
+  sockaddr_in from{};
+  EXPECT_FALSE(host.recv(&from).has_value());
+  EXPECT_EQ(io.stats().kernel_dropped, got.size());
+  EXPECT_EQ(io.stats().to_kernel, 0u);
+}
+
+// complete() reserves each socket's tx descriptors for the whole batch: with 40 frames
+// to send and a tx ring of 16 free slots, exactly 16 leave and 24 are counted dropped.
+TEST(AfXdp, ABatchTakesWhatTheTxRingHasRoomFor) {
+  REQUIRE_ROOT();
+  Topology t;
+  Peer peer(t);
+  InNetns in(t.ns_a);
+  XdpProgram prog({.ifname = t.va});
+  const OwnedEndpoint owned[] = {
+      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  ASSERT_TRUE(prog.set_owned(owned).has_value());
+  AfXdpIo io({.programs = {&prog}, .tx_ring_size = 16, .kernel_path = false});
+  constexpr int kFrames = 40;
+  for (int i = 0; i < kFrames; ++i)
+    peer.send(9000, std::to_string(i));
+  ASSERT_TRUE(eventually([&] { return prog.stats().redirected >= kFrames; }));
+  lb::Batch batch;
+  ASSERT_EQ(io.rx(batch), kFrames);  // one flow: one queue, one socket
+  for (int i = 0; i < batch.count; ++i)
+    reflect(batch.pkts[i]);
+  io.complete(batch);
+  EXPECT_EQ(io.stats().tx, 16u);
+  EXPECT_EQ(io.stats().tx_dropped, 24u);
+  io.flush();
+  int replies = 0;
+  while (peer.recv())
+    ++replies;  // until 100 ms pass without one
+  EXPECT_EQ(replies, 16);
+}
+
+// A frame lent by another worker lives in memory this backend's UMEM does not cover:
+// complete_foreign() copies it once into a free frame of the transmitting socket.
+TEST(AfXdp, SendsAFrameLentByAnotherWorker) {
+  REQUIRE_ROOT();
+  Topology t;
+  std::optional<HostSocket> far;
+  std::optional<net::MacAddr> mac_b;
+  {
+    InNetns in_b(t.ns_b);
+    far.emplace(t.ip_b, 7000);
+    mac_b = interface_mac(t.vb).value();
+  }
+  ASSERT_TRUE(far->bound());
+  InNetns in(t.ns_a);
+  XdpProgram prog({.ifname = t.va});
+  AfXdpIo io({.programs = {&prog}, .kernel_path = false});
+  const auto frame =
+      test::PacketBuilder()
+          .eth(net::to_text(*interface_mac(t.va)).c_str(), net::to_text(*mac_b).c_str())
+          .ipv4(t.ip_a, t.ip_b)
+          .udp(1234, 7000)
+          .payload("lent")
+          .build();
+  std::vector<uint8_t> lender(256 + frame.size());  // the other worker's buffer
+  std::memcpy(lender.data() + 256, frame.data(), frame.size());
+  lb::Batch batch;
+  batch.pkts[0] = {.data = lender.data() + 256,
+                   .len = static_cast<uint16_t>(frame.size()),
+                   .headroom = 256,
+                   .link = 0,
+                   .verdict = lb::Verdict::tx};
+  batch.count = 1;
+  io.complete_foreign(batch);
+  EXPECT_EQ(io.stats().tx, 1u);
+  io.flush();
+  sockaddr_in from{};
+  std::optional<std::string> msg;
+  ASSERT_TRUE(eventually([&] {
+    io.flush();
+    return (msg = far->recv(&from)).has_value();
+  }));
+  EXPECT_EQ(*msg, "lent");
 }
 
 TEST(AfXdp, GenericModeWorksToo) {

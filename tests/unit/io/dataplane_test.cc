@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -24,10 +25,9 @@ class BorrowedIo final : public LinkIo {
   explicit BorrowedIo(MemoryIo& io) : io_(io) {}
   uint16_t rx(lb::Batch& b) override { return io_.rx(b); }
   void complete(lb::Batch& b) override { io_.complete(b); }
+  void complete_foreign(lb::Batch& b) override { io_.complete_foreign(b); }
+  void release(std::span<uint8_t* const> f) override { io_.release(f); }
   void flush() override { io_.flush(); }
-  bool transmit(uint16_t port, const uint8_t* d, uint16_t len) override {
-    return io_.transmit(port, d, len);
-  }
   IoStats stats() const override { return io_.stats(); }
 
  private:
@@ -96,7 +96,60 @@ TEST(Dataplane, NonOwnedFramesAreForwardedByTheirOwner) {
     EXPECT_EQ(reports[1].handoff_in, reports[0].counters.handed_off);
     EXPECT_EQ(io1.sent(0).size(), reports[1].flows);
     EXPECT_EQ(io0.sent(0).size(), reports[0].flows);
+    EXPECT_EQ(reports[0].handoff_out, reports[0].counters.handed_off);
+    EXPECT_EQ(reports[0].handoff_dropped, 0u);
   }
+}
+
+std::vector<uint8_t> syn_from(int c) {
+  const std::string client =
+      "198.51." + std::to_string(100 + c / 250) + "." + std::to_string(c % 250 + 1);
+  return PacketBuilder()
+      .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+      .ipv4(client, "192.0.2.10")
+      .tcp(static_cast<uint16_t>(30000 + c), 80, net::kTcpSyn)
+      .build();
+}
+
+// Worker 1 does not run yet, so worker 0's lane to it fills: exactly kSlots frames are
+// lent, the rest counted as dropped for owner 1. Once worker 1 runs it sends the lent
+// frames and gives every one back to worker 0's backend.
+TEST(Dataplane, AFullLaneIsCountedAndLentFramesComeBack) {
+  Qsbr<lb::Snapshot> snaps(2);
+  snaps.publish(make_snapshot(1));
+  MemoryIo io0({.buffers = 2048}), io1;  // io0: buffers enough for the lane to fill
+  constexpr int kFlows = 1200;
+  for (int c = 0; c < kFlows; ++c)
+    io0.inject(0, syn_from(c));
+  MemoryIo* ios[2] = {&io0, &io1};
+  std::atomic<bool> go{false};
+  Dataplane dp({.worker = {.flows_v4 = 4096, .flows_v6 = 64}, .workers = 2}, snaps,
+               [&](uint16_t i) {
+                 while (i == 1 && !go.load())
+                   std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                 return std::make_unique<BorrowedIo>(*ios[i]);
+               });
+  ASSERT_TRUE(eventually([&] { return dp.reports()[0].counters.rx == kFlows; }));
+  ASSERT_TRUE(eventually([&] {
+    const auto r = dp.reports()[0];
+    return r.handoff_out + r.handoff_dropped == r.counters.handed_off;
+  }));
+  WorkerReport r0 = dp.reports()[0];
+  ASSERT_GT(r0.counters.handed_off, uint64_t{HandoffLane::kSlots});
+  EXPECT_EQ(r0.handoff_out, uint64_t{HandoffLane::kSlots});
+  EXPECT_EQ(r0.handoff_dropped_to[1], r0.counters.handed_off - HandoffLane::kSlots);
+  EXPECT_EQ(r0.handoff_dropped_to[0], 0u);
+  EXPECT_EQ(r0.handoff_held, uint64_t{HandoffLane::kSlots});
+
+  go = true;
+  ASSERT_TRUE(eventually([&] {
+    const auto r = dp.reports();
+    return r[1].counters.tx == HandoffLane::kSlots && r[0].handoff_held == 0;
+  }));
+  EXPECT_EQ(dp.reports()[1].handoff_in, uint64_t{HandoffLane::kSlots});
+  dp.stop();
+  EXPECT_EQ(io1.sent(0).size(), size_t{HandoffLane::kSlots});
+  EXPECT_EQ(io0.lent(), 0u);  // every lent buffer is back in worker 0's pool
 }
 
 TEST(Qsbr, FreesAReplacedObjectOnlyAfterEveryReaderMovedOn) {
