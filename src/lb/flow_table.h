@@ -73,7 +73,7 @@ struct alignas(sizeof(Key) == 16 ? 32 : 64) FlowEntry {
   uint8_t flags = 0;     // FlowFlag bits
   uint16_t lport = 0;    // FullNAT local port
   uint8_t laddr = 0;     // FullNAT local address index
-  uint8_t service_gen = 0;
+  uint8_t spare = 0;
   uint32_t next_free = 0;  // free-list link while free
 };
 

@@ -1,8 +1,10 @@
 // One dataplane worker: owns its flow tables, scheduler state and counters, and runs
-// the pipeline over batches of frames (DESIGN.md section 3):
-//   parse + classify every frame, hash and prefetch its flow bucket;
-//   prefetch the candidate entries;
-//   verify, then schedule / adopt / follow the flow and rewrite per mode.
+// the pipeline over batches of frames (DESIGN.md section 3), sequencing the stages:
+//   classify every frame, hash and prefetch its flow bucket (Worker::classify);
+//   prefetch the candidate entries, then look up (lb/flow_tracker.h);
+//   schedule / adopt / follow the flow (lb/scheduler.h), take a FullNAT local port
+//   (lb/local_ports.h), and rewrite per mode (lb/modes.h);
+//   relay ICMP errors about connections (lb/icmp_relay.h); sweep expired flows.
 // Nothing here locks, allocates per packet, makes a syscall or throws.
 #pragma once
 
@@ -15,6 +17,8 @@
 #include "lb/conn_state.h"
 #include "lb/drop.h"
 #include "lb/flow_table.h"
+#include "lb/flow_tracker.h"
+#include "lb/local_ports.h"
 #include "lb/modes.h"
 #include "lb/packet.h"
 #include "lb/scheduler.h"
@@ -74,10 +78,10 @@ class Worker {
   const WorkerCounters& counters() const { return counters_; }
   std::span<const RsCounters> rs_counters() const { return rs_counters_; }
   std::span<const DestLoad> loads(size_t service) const { return services_[service].loads; }
-  uint32_t flows() const;
-  size_t flow_memory_bytes() const;
-  const FlowTable<FlowKeyV4>& table_v4() const { return *t4_; }
-  const FlowTable<FlowKeyV6>& table_v6() const { return *t6_; }
+  uint32_t flows() const { return flows_.flows(); }
+  size_t flow_memory_bytes() const { return flows_.memory_bytes(); }
+  const FlowTable<FlowKeyV4>& table_v4() const { return flows_.table<FlowKeyV4>(); }
+  const FlowTable<FlowKeyV6>& table_v6() const { return flows_.table<FlowKeyV6>(); }
   // The worker that owns a flow, from what both directions can compute (DESIGN.md
   // section 3): the client endpoint for DR, TUN and NAT; the local port for FullNAT.
   static uint16_t owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers);
@@ -120,32 +124,9 @@ class Worker {
   template <typename Key>
   void act_new(Packet& p, Slot& s, uint32_t now_s);
   template <typename Key>
-  bool pick_local_port(const RealServer& rs, uint16_t rsport, uint8_t proto, NatAddrs& a,
-                       uint8_t& laddr_idx);
-  template <typename Key>
-  Key reply_key(const FlowEntry<Key>& e) const;
-  template <typename Key>
-  NatAddrs nat_addrs(const FlowEntry<Key>& e) const;
-  template <typename Key>
   void remove_flow(uint32_t idx);
   template <typename Key>
-  Key template_key(const Service& svc, const net::FiveTuple& t) const;
-  template <typename Key>
   int sticky_dest(const Key& k, uint32_t service, uint32_t now_s);
-  template <typename Key>
-  void remember_dest(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s);
-  template <typename Key>
-  void sweep(uint32_t now_s);
-  template <typename Key>
-  FlowTable<Key>& table();
-  template <typename Key>
-  const FlowTable<Key>& table() const;
-  template <typename Key>
-  uint32_t find(const Key& k, uint64_t h, bool reply) const {
-    return find(k, table<Key>().home(h), h, reply);
-  }
-  template <typename Key>
-  uint32_t find(const Key& k, uint32_t home, uint64_t h, bool reply) const;
 
   void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs* a,
                uint64_t hash);
@@ -159,15 +140,13 @@ class Worker {
   WorkerConfig cfg_;
   const Snapshot* snap_ = nullptr;
   uint64_t generation_ = ~0ull;
-  std::unique_ptr<FlowTable<FlowKeyV4>> t4_;
-  std::unique_ptr<FlowTable<FlowKeyV6>> t6_;
+  FlowTracker flows_;
+  FlowTable<FlowKeyV4>* t4_;  // flows_'s tables, for classify's prefetch
+  FlowTable<FlowKeyV6>* t6_;
+  LocalPorts lports_;
   std::vector<ServiceState> services_;
   std::vector<RsCounters> rs_counters_;
   WorkerCounters counters_;
-  uint16_t lport_lo_ = 0;  // this worker's FullNAT local port range
-  uint16_t lport_hi_ = 0;
-  uint64_t pair_cursor_ = 0;
-  uint32_t lport_per_worker_ = 1;  // FullNAT: next (local address, port) pair to try
   Slot slots_[kBatchSize];
 };
 
