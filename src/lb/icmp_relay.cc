@@ -21,7 +21,9 @@ bool relay_icmp_error(Packet& p, const net::ParsedPacket& pp, const FlowTracker&
     if (ref == kNoRef) return false;
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
     if (e.expires <= now_s || e.rs >= snap.real_servers.size()) return false;
-    const RealServer& rs = snap.real_servers[e.rs];
+    // Translated by the flow's mode, which a reload may have made differ from the server's.
+    RealServer rs = snap.real_servers[e.rs];
+    rs.mode = static_cast<FwdMode>(e.mode);
     if (!to_server && rs.mode != FwdMode::nat && rs.mode != FwdMode::fullnat) return false;
     out = forward_icmp_error(p, pp, in, rs, flows.nat_addrs(e), to_server, snap, t.hash(e.key));
     return true;

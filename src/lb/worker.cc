@@ -237,11 +237,13 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   }
 
   FlowEntry<Key>& e = t.entry(ref_entry(ref));
-  const RealServer& rs = snap.real_servers[e.rs];
+  // The flow's own mode, not its server's current one: a reload that changed lb_kind
+  // applies to new connections only.
+  const FwdMode mode = static_cast<FwdMode>(e.mode);
   if (pp.proto == net::kProtoTcp) {
-    const Direction dir = reply                                                 ? Direction::out
-                          : (rs.mode == FwdMode::dr || rs.mode == FwdMode::tun) ? Direction::in_only
-                                                                                : Direction::in;
+    const Direction dir = reply                                           ? Direction::out
+                          : (mode == FwdMode::dr || mode == FwdMode::tun) ? Direction::in_only
+                                                                          : Direction::in;
     set_state(e.flags, e.state, tcp_next_state(static_cast<ConnState>(e.state), dir, pp.tcp_flags),
               e.rs);
   }
@@ -255,23 +257,23 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     c.out_bytes += pp.l3_len();
     const NatAddrs a = flows_.nat_addrs(e);
     return finish(
-        p, rs.mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
+        p, mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
   }
-  if (rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat) {
+  if (mode == FwdMode::nat || mode == FwdMode::fullnat) {
     const NatAddrs a = flows_.nat_addrs(e);
-    return forward(p, pp, e.rs, &a, s.hash);
+    return forward(p, pp, e.rs, mode, &a, s.hash);
   }
-  forward(p, pp, e.rs, nullptr, s.hash);  // DR and TUN need no addresses
+  forward(p, pp, e.rs, mode, nullptr, s.hash);  // DR and TUN need no addresses
 }
 
-// Client -> real server, by the server's mode; counts the server's packets.
+// Client -> real server, by the flow's mode; counts the server's packets.
 // `a`: the connection's addresses, for NAT and FullNAT only.
-void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs* a,
-                     uint64_t hash) {
+void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, FwdMode mode,
+                     const NatAddrs* a, uint64_t hash) {
   const Snapshot& snap = *snap_;
   const RealServer& rs = snap.real_servers[rs_id];
   count_in(rs_id, pp.l3_len());
-  switch (rs.mode) {
+  switch (mode) {
     case FwdMode::dr:
       return finish(p, forward_dr(p, rs, snap));
     case FwdMode::tun: {
@@ -333,6 +335,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     e = FlowEntry<Key>{};
     e.key = s.template key<Key>();
     e.rs = rs_id;
+    e.mode = static_cast<uint8_t>(rs.mode);
     bool ok = true;
     if (rs.mode == FwdMode::fullnat) {
       ok = lports_.pick<Key>(flows_, snap, rs, a.rsport, pp.proto, a, e.laddr);
@@ -377,7 +380,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     if (rs.mode == FwdMode::fullnat) return drop(p, Drop::table_full);
     ++counters_.stateless;
   }
-  forward(p, pp, rs_id, &a, s.hash);
+  forward(p, pp, rs_id, rs.mode, &a, s.hash);
 }
 
 // The dest position the client's live template names, refreshing it; or -1.

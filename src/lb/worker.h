@@ -128,8 +128,8 @@ class Worker {
   template <typename Key>
   int sticky_dest(const Key& k, uint32_t service, uint32_t now_s);
 
-  void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs* a,
-               uint64_t hash);
+  void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, FwdMode mode,
+               const NatAddrs* a, uint64_t hash);
   void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
   int adopt_pick(const Service& svc, const net::FiveTuple& t);
   void set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t rs_id);
