@@ -13,7 +13,7 @@ NatAddrs FlowTracker::nat_addrs(const FlowEntry<Key>& e) const {
              .vport = e.key.dport,
              .rs = rs.addr,
              .rsport = rs.port ? rs.port : e.key.dport};
-  if (e.flags & kFlowFullNat) {
+  if ((e.flags & kFlowFullNat) && e.laddr < snap_->fullnat.laddrs.size()) {
     a.laddr = snap_->fullnat.laddrs[e.laddr];
     a.lport = e.lport;
   }

@@ -57,14 +57,28 @@ class FlowTracker {
     return find(k, table<Key>().home(h), h, reply);
   }
 
+  // True when the snapshot still has what the entry refers to: its real server and,
+  // for FullNAT, its local address (ids a builder keeps while their flows drain).
+  template <typename Key>
+  bool holds(const FlowEntry<Key>& e) const {
+    if (e.rs >= snap_->real_servers.size()) return false;
+    if (!(e.flags & kFlowFullNat)) return true;
+    return e.laddr < snap_->fullnat.laddrs.size() &&
+           snap_->fullnat.laddrs[e.laddr].family != net::Family::none;
+  }
+
   // The key the real server's packets of this connection carry.
   template <typename Key>
   Key reply_key(const FlowEntry<Key>& e) const {
     if (e.rs >= snap_->real_servers.size()) return Key{};  // matches no packet
     const RealServer& rs = snap_->real_servers[e.rs];
     const uint16_t rsport = rs.port ? rs.port : e.key.dport;
-    if (e.flags & kFlowFullNat)
+    if (e.flags & kFlowFullNat) {
+      // The builder keeps a draining address's id; a snapshot that dropped it anyway
+      // leaves the flow unreachable rather than read past the array.
+      if (e.laddr >= snap_->fullnat.laddrs.size()) return Key{};
       return Key::make(rs.addr, rsport, snap_->fullnat.laddrs[e.laddr], e.lport, e.key.proto);
+    }
     return Key::make(rs.addr, rsport, e.key.src_ip(), e.key.sport, e.key.proto);
   }
 

@@ -20,7 +20,7 @@ bool relay_icmp_error(Packet& p, const net::ParsedPacket& pp, const FlowTracker&
     const uint32_t ref = flows.find(k, !to_server);
     if (ref == kNoRef) return false;
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
-    if (e.expires <= now_s || e.rs >= snap.real_servers.size()) return false;
+    if (e.expires <= now_s || !flows.holds(e)) return false;
     // Translated by the flow's mode, which a reload may have made differ from the server's.
     RealServer rs = snap.real_servers[e.rs];
     rs.mode = static_cast<FwdMode>(e.mode);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "lb/flow_tracker.h"
 #include "lb/modes.h"
@@ -20,10 +21,11 @@ class LocalPorts {
   uint16_t owner(uint16_t lport, uint16_t self) const;
 
   // Picks a free pair of this worker's toward real server rs (port rsport): writes
-  // a.laddr, a.lport and laddr_idx. False when none was found within a few tries.
+  // a.laddr, a.lport and laddr_id. Only live addresses of rs's family are taken. False
+  // when none was found within a few tries (or there is no such address).
   template <typename Key>
   bool pick(const FlowTracker& flows, const Snapshot& snap, const RealServer& rs, uint16_t rsport,
-            uint8_t proto, NatAddrs& a, uint8_t& laddr_idx);
+            uint8_t proto, NatAddrs& a, uint8_t& laddr_id);
 
  private:
   uint16_t range_lo_ = 0;  // the configured range's first port
@@ -31,7 +33,8 @@ class LocalPorts {
   uint16_t lo_ = 0;  // this worker's share
   uint16_t hi_ = 0;
   uint32_t per_worker_ = 1;
-  uint64_t cursor_ = 0;  // next (local address, port) pair to try
+  uint64_t cursor_ = 0;           // next (local address, port) pair to try
+  std::vector<uint8_t> live_[2];  // ids of the live local addresses, IPv4 and IPv6
 };
 
 }  // namespace gale::lb

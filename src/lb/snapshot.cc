@@ -142,8 +142,10 @@ Expected<void> Snapshot::finalize() {
   for (const FwmarkRule& r : fwmark_rules)
     if (r.service >= services.size() || services[r.service].fwmark != r.fwmark)
       return fail("fwmark rule for mark " + std::to_string(r.fwmark) + " has no virtual service");
+  // Draining local addresses too: their flows' replies must still be recognised.
   for (size_t i = 0; i < fullnat.laddrs.size(); ++i)
-    items.push_back({EndpointKind::laddr, fullnat.laddrs[i], 0, 0, static_cast<uint32_t>(i)});
+    if (fullnat.laddrs[i].family != net::Family::none)
+      items.push_back({EndpointKind::laddr, fullnat.laddrs[i], 0, 0, static_cast<uint32_t>(i)});
   endpoints.build(items);
   timeout_of = timeouts.table();
   return {};

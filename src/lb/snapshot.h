@@ -106,17 +106,27 @@ struct Tunnel {
 };
 
 // FullNAT local (source) addresses, and the local port range split among workers.
+// Addresses are indexed by stable id (a flow holds its address's id; ctl::LocalAddrIds
+// keeps ids across reloads): an address removed from the config keeps its id, not live,
+// while its flows drain, and a free id holds a family-none address.
 struct FullNat {
-  std::vector<net::IpAddr> laddrs;
+  std::vector<net::IpAddr> laddrs;  // by id
+  std::vector<bool> live;           // by id; ids past its end are live
   uint16_t port_lo = 1024;
   uint16_t port_hi = 65535;
+
+  // True when new connections may take local address `id`.
+  bool is_live(size_t id) const {
+    return id < laddrs.size() && laddrs[id].family != net::Family::none &&
+           (id >= live.size() || live[id]);
+  }
 };
 
 // What an (address, port, protocol) is to the dataplane.
 enum class EndpointKind : uint8_t {
   service = 1,  // a virtual service: value = service index
   nat_rs = 2,   // a NAT real server's source: value = real server id
-  laddr = 3,    // a FullNAT local address (port 0): value = laddr index
+  laddr = 3,    // a FullNAT local address (port 0): value = its id
 };
 
 // A small open-addressing map from endpoints to services / servers / local addresses,

@@ -91,6 +91,7 @@ void Worker::remove_flow(uint32_t idx) {
   flows_.unindex<Key>(idx);
   const FlowEntry<Key>& e = t.entry(idx);
   if (!(e.flags & kFlowTemplate) && e.rs < rs_counters_.size()) --rs_counters_[e.rs].flows;
+  if (e.flags & kFlowFullNat) --laddr_flows_[e.laddr];
   if (e.rs < snap_->real_servers.size() && !(e.flags & kFlowTemplate)) {
     const RealServer& rs = snap_->real_servers[e.rs];
     if (rs.live && rs.service < services_.size()) {
@@ -207,7 +208,7 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   uint32_t ref = flows_.find(k, s.home, s.hash, reply);
   if (ref != kNoRef) {
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
-    if (e.expires <= now_s || e.rs >= snap.real_servers.size()) {
+    if (e.expires <= now_s || !flows_.holds(e)) {
       remove_flow<Key>(ref_entry(ref));
       ref = kNoRef;
     } else if (!reply && reuses_closed(pp, static_cast<ConnState>(e.state))) {
@@ -370,6 +371,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
       ++counters_.flows_created;
       ++rs_counters_[rs_id].conns;
       ++rs_counters_[rs_id].flows;
+      if (e.flags & kFlowFullNat) ++laddr_flows_[e.laddr];
       if (midstream) ++counters_.flows_adopted;
     } else {
       t.release(idx);

@@ -77,6 +77,8 @@ class Worker {
 
   const WorkerCounters& counters() const { return counters_; }
   std::span<const RsCounters> rs_counters() const { return rs_counters_; }
+  // Connections tracked now per FullNAT local address id (an id is free at 0).
+  std::span<const uint32_t> laddr_flows() const { return laddr_flows_; }
   std::span<const DestLoad> loads(size_t service) const { return services_[service].loads; }
   uint32_t flows() const { return flows_.flows(); }
   size_t flow_memory_bytes() const { return flows_.memory_bytes(); }
@@ -146,6 +148,7 @@ class Worker {
   LocalPorts lports_;
   std::vector<ServiceState> services_;
   std::vector<RsCounters> rs_counters_;
+  uint32_t laddr_flows_[256] = {};  // by local address id (at most 255, finalize())
   WorkerCounters counters_;
   Slot slots_[kBatchSize];
 };
