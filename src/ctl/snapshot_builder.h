@@ -28,6 +28,7 @@ struct HostView {
   // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
   // unknown. Interfaces are asked from the last to the first (the first faces clients).
   std::function<std::optional<net::MacAddr>(const net::IpAddr&, uint16_t port)> neighbour;
+  uint16_t workers = 1;  // dataplane workers the node runs
 };
 
 // One dataplane service: a virtual_server, or one member of a virtual_server_group.

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "lb/ownership.h"
+
 namespace gale::lb {
 
 const char* to_string(FwdMode m) {
@@ -139,6 +141,7 @@ Expected<void> Snapshot::finalize() {
       items.push_back({EndpointKind::nat_rs, rs.addr, rs.port ? rs.port : s.port, s.proto,
                        static_cast<uint32_t>(id)});
   }
+  if (auto r = check_fullnat(); !r) return r;
   for (const FwmarkRule& r : fwmark_rules)
     if (r.service >= services.size() || services[r.service].fwmark != r.fwmark)
       return fail("fwmark rule for mark " + std::to_string(r.fwmark) + " has no virtual service");
@@ -148,6 +151,43 @@ Expected<void> Snapshot::finalize() {
       items.push_back({EndpointKind::laddr, fullnat.laddrs[i], 0, 0, static_cast<uint32_t>(i)});
   endpoints.build(items);
   timeout_of = timeouts.table();
+  return {};
+}
+
+// What would divide by zero or leave a worker without ports on the fast path: a FullNAT
+// server without a live local address of its family, or a port range that cannot give
+// every ownership shard (and so every worker) a slice.
+Expected<void> Snapshot::check_fullnat() const {
+  bool any = false;
+  for (const Service& s : services) {
+    for (uint16_t id : s.dest_ids) {
+      const RealServer& rs = real_servers[id];
+      if (rs.mode != FwdMode::fullnat) continue;
+      any = true;
+      bool found = false;
+      for (size_t l = 0; l < fullnat.laddrs.size() && !found; ++l)
+        found = fullnat.is_live(l) && fullnat.laddrs[l].family == rs.addr.family;
+      if (!found)
+        return fail("real server " + std::string(net::to_text(rs.addr).view()) +
+                    " uses FullNAT, but no FullNAT local address is of its family (" +
+                    (rs.addr.is_v4() ? "IPv4" : "IPv6") +
+                    "): add one to gale { fullnat_local_addresses ... }");
+    }
+  }
+  if (!any) return {};
+  if (fullnat.port_lo > fullnat.port_hi)
+    return fail("fullnat_ports " + std::to_string(fullnat.port_lo) + "-" +
+                std::to_string(fullnat.port_hi) + " is empty");
+  const uint32_t ports = uint32_t{fullnat.port_hi} - fullnat.port_lo + 1;
+  if (ports < kShards)
+    return fail("fullnat_ports " + std::to_string(fullnat.port_lo) + "-" +
+                std::to_string(fullnat.port_hi) + " has " + std::to_string(ports) +
+                " ports; FullNAT needs at least " + std::to_string(kShards) +
+                " (the range is split into that many ownership shards)");
+  if (workers > kShards)
+    return fail(std::to_string(workers) + " workers, but FullNAT ports are owned through " +
+                std::to_string(kShards) + " shards: run at most " + std::to_string(kShards) +
+                " workers (gale { workers N })");
   return {};
 }
 

@@ -193,12 +193,15 @@ struct Snapshot {
   uint32_t maglev_size = kDefaultMaglevSize;
   // Seed of the flow hash that picks Maglev entries: the same on every node.
   uint64_t cluster_seed = 0x9a1e;
+  // The node's dataplane workers: finalize() checks that each can own FullNAT ports.
+  uint16_t workers = 1;
   // Built by finalize():
   EndpointMap endpoints;
   TimeoutTable timeout_of;  // timeouts indexed by state
 
   // Checks consistency, builds scheduler tables, Maglev tables and the endpoint map.
   Expected<void> finalize();
+  Expected<void> check_fullnat() const;
 
   // The service a client's packet to (dst, dport, proto) belongs to: index, or -1.
   int64_t service_for(const net::IpAddr& dst, uint16_t dport, uint8_t proto) const {

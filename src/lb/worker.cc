@@ -15,7 +15,12 @@ Worker::Worker(const WorkerConfig& cfg)
     : cfg_(cfg),
       flows_(cfg.flows_v4, cfg.flows_v6, cfg.seed),
       t4_(&flows_.table<FlowKeyV4>()),
-      t6_(&flows_.table<FlowKeyV6>()) {}
+      t6_(&flows_.table<FlowKeyV6>()),
+      shard_owner_(even_shards(cfg.count)) {
+  if (cfg.shard_owner.size() == kShards)
+    for (uint32_t sh = 0; sh < kShards; ++sh)
+      shard_owner_[sh] = cfg.shard_owner[sh] < cfg.count ? cfg.shard_owner[sh] : 0;
+}
 
 Worker::~Worker() = default;
 
@@ -45,7 +50,7 @@ void Worker::use(const Snapshot* snap) {
   services_ = std::move(fresh);
   if (rs_counters_.size() < snap->real_servers.size())
     rs_counters_.resize(snap->real_servers.size());
-  lports_.use(*snap, cfg_.id, cfg_.count);
+  lports_.use(*snap, cfg_.id, shard_owner_);
 }
 
 void Worker::finish(Packet& p, const Outcome& o) {
@@ -143,10 +148,10 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   }
   s.target = static_cast<int32_t>(v);
   if (cfg_.count > 1) {
-    const uint16_t owner =
-        s.kind == Kind::forward     ? owner_of_client(pp.tuple.src, pp.tuple.sport, cfg_.count)
-        : s.kind == Kind::reply_nat ? owner_of_client(pp.tuple.dst, pp.tuple.dport, cfg_.count)
-                                    : owner_of_local_port(pp.tuple.dport);
+    const uint16_t owner = s.kind == Kind::forward ? owner_of_client(pp.tuple.src, pp.tuple.sport)
+                           : s.kind == Kind::reply_nat
+                               ? owner_of_client(pp.tuple.dst, pp.tuple.dport)
+                               : owner_of_local_port(pp.tuple.dport);
     if (owner != cfg_.id) {
       p.verdict = Verdict::handoff;
       p.owner = owner;
@@ -434,18 +439,6 @@ void Worker::process(Batch& batch, uint32_t now_s) {
                           [&](uint32_t idx) { remove_flow<FlowKeyV4>(idx); });
   flows_.sweep<FlowKeyV6>(cfg_.sweep_per_batch, now_s,
                           [&](uint32_t idx) { remove_flow<FlowKeyV6>(idx); });
-}
-
-uint16_t Worker::owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers) {
-  uint64_t a, b;
-  std::memcpy(&a, client.b.data(), 8);
-  std::memcpy(&b, client.b.data() + 8, 8);
-  const uint64_t h = maglev_mix(a ^ (b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t{port} << 48));
-  return static_cast<uint16_t>(((h >> 32) * workers) >> 32);
-}
-
-uint16_t Worker::owner_of_local_port(uint16_t lport) const {
-  return lports_.owner(lport, cfg_.id);
 }
 
 int Worker::find_flow_rs(const net::FiveTuple& tuple, uint32_t now_s) const {

@@ -20,6 +20,7 @@
 #include "lb/flow_tracker.h"
 #include "lb/local_ports.h"
 #include "lb/modes.h"
+#include "lb/ownership.h"
 #include "lb/packet.h"
 #include "lb/scheduler.h"
 #include "lb/snapshot.h"
@@ -31,8 +32,13 @@ struct WorkerConfig {
   uint32_t flows_v6 = 1u << 16;   // tracked IPv6 connections
   uint64_t seed = 0x6a1e5eed;     // secret flow-table hash seed (random per worker in galed)
   uint16_t id = 0;                // this worker's index
-  uint16_t count = 1;             // workers in all: FullNAT local ports are split among them
+  uint16_t count = 1;             // workers in all
   uint32_t sweep_per_batch = 16;  // entries the expiry sweep examines per batch and family
+  // Secret seed of the client endpoint -> shard hash (lb/ownership.h): random per node
+  // in galed, the same on all its workers.
+  uint64_t ownership_seed = 0x0b5eed;
+  // Shard -> worker, kShards entries; empty: even_shards(count).
+  std::vector<uint16_t> shard_owner;
 };
 
 // Per-worker counters; the control plane sums them over workers.
@@ -85,9 +91,12 @@ class Worker {
   const FlowTable<FlowKeyV4>& table_v4() const { return flows_.table<FlowKeyV4>(); }
   const FlowTable<FlowKeyV6>& table_v6() const { return flows_.table<FlowKeyV6>(); }
   // The worker that owns a flow, from what both directions can compute (DESIGN.md
-  // section 3): the client endpoint for DR, TUN and NAT; the local port for FullNAT.
-  static uint16_t owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers);
-  uint16_t owner_of_local_port(uint16_t lport) const;
+  // section 3, lb/ownership.h): the client endpoint for DR, TUN and NAT; the local port
+  // for FullNAT.
+  uint16_t owner_of_client(const net::IpAddr& client, uint16_t port) const {
+    return shard_owner_[shard_of_client(client, port, cfg_.ownership_seed)];
+  }
+  uint16_t owner_of_local_port(uint16_t lport) const { return lports_.owner(lport, cfg_.id); }
 
   // The connection a client's packet belongs to: its real server id, or -1.
   int find_flow_rs(const net::FiveTuple& client_tuple, uint32_t now_s) const;
@@ -145,6 +154,7 @@ class Worker {
   FlowTracker flows_;
   FlowTable<FlowKeyV4>* t4_;  // flows_'s tables, for classify's prefetch
   FlowTable<FlowKeyV6>* t6_;
+  ShardMap shard_owner_;
   LocalPorts lports_;
   std::vector<ServiceState> services_;
   std::vector<RsCounters> rs_counters_;

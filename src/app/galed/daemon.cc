@@ -73,6 +73,7 @@ Daemon::~Daemon() {
 
 HostView Daemon::host_view() {
   HostView h;
+  h.workers = static_cast<uint16_t>(workers_);
   for (const Link& l : links_) {
     h.link_macs.push_back(l.mac);
     h.mtus.push_back(static_cast<uint16_t>(l.mtu ? l.mtu : 1500));
