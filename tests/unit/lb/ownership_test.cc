@@ -8,6 +8,7 @@
 
 #include "lb/local_ports.h"
 #include "lb/snapshot.h"
+#include "lb/worker.h"
 
 namespace gale::lb {
 namespace {
@@ -129,6 +130,27 @@ TEST(Shards, ClientShardSpreadsAndIsSeeded) {
   }
   EXPECT_EQ(seen.size(), kShards);
   EXPECT_GT(differ, 3500);  // about 255/256 of 4000 move with another seed
+}
+
+// A worker's owner of a client is the shard map's entry for the client's shard under the
+// configured (settable) ownership seed; another seed gives other owners.
+TEST(Shards, WorkerOwnershipFollowsSeedAndMap) {
+  std::vector<uint16_t> reversed(kShards);
+  for (uint32_t sh = 0; sh < kShards; ++sh)
+    reversed[sh] = static_cast<uint16_t>(sh < kShards / 2 ? 1 : 0);
+  const Worker a({.flows_v4 = 64, .flows_v6 = 64, .count = 2, .ownership_seed = 7});
+  const Worker b({.flows_v4 = 64, .flows_v6 = 64, .count = 2, .ownership_seed = 8});
+  const Worker c(
+      {.flows_v4 = 64, .flows_v6 = 64, .count = 2, .ownership_seed = 7, .shard_owner = reversed});
+  int differ = 0;
+  for (uint16_t port = 1000; port < 1200; ++port) {
+    const uint16_t sh = shard_of_client(ip("198.51.100.7"), port, 7);
+    EXPECT_EQ(a.owner_of_client(ip("198.51.100.7"), port), sh < kShards / 2 ? 0 : 1);
+    EXPECT_EQ(c.owner_of_client(ip("198.51.100.7"), port), sh < kShards / 2 ? 1 : 0);
+    differ +=
+        a.owner_of_client(ip("198.51.100.7"), port) != b.owner_of_client(ip("198.51.100.7"), port);
+  }
+  EXPECT_GT(differ, 50);  // about half of 200
 }
 
 }  // namespace
