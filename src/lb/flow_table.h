@@ -83,6 +83,9 @@ enum FlowFlag : uint8_t {
   kFlowActive = 1 << 2,     // counted as an active connection of its real server
   kFlowTemplate = 1 << 3,   // a persistence template (client network -> real server)
   kFlowReplyOnly = 1 << 4,  // forward key removed: only holds its FullNAT port until expiry
+  // An imported copy of a connection another worker of this node counts: it carries
+  // only the direction whose packets reach this worker (Worker::import_flow).
+  kFlowMirror = 1 << 5,
 };
 
 static_assert(sizeof(FlowEntry<FlowKeyV4>) == 32, "IPv4 entries are half a cache line");

@@ -80,6 +80,7 @@ void Worker::set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t 
   const bool was = (flags & kFlowActive) != 0;
   if (was == is_active(next)) return;
   flags = static_cast<uint8_t>(was ? flags & ~kFlowActive : flags | kFlowActive);
+  if (flags & kFlowMirror) return;  // the worker with the forward direction counts it
   const RealServer& rs = snap_->real_servers[rs_id];
   if (!rs.live || rs.service >= services_.size()) return;
   DestLoad& l = services_[rs.service].loads[rs.pos];
@@ -97,7 +98,7 @@ void Worker::remove_flow(uint32_t idx) {
   const FlowEntry<Key>& e = t.entry(idx);
   if (!(e.flags & kFlowTemplate) && e.rs < rs_counters_.size()) --rs_counters_[e.rs].flows;
   if (e.flags & kFlowFullNat) --laddr_flows_[e.laddr];
-  if (e.rs < snap_->real_servers.size() && !(e.flags & kFlowTemplate)) {
+  if (e.rs < snap_->real_servers.size() && !(e.flags & (kFlowTemplate | kFlowMirror))) {
     const RealServer& rs = snap_->real_servers[e.rs];
     if (rs.live && rs.service < services_.size()) {
       unbind_conn(snap_->services[rs.service].dests[rs.pos], services_[rs.service].loads[rs.pos],

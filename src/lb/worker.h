@@ -16,6 +16,7 @@
 
 #include "lb/conn_state.h"
 #include "lb/drop.h"
+#include "lb/flow_export.h"
 #include "lb/flow_table.h"
 #include "lb/flow_tracker.h"
 #include "lb/local_ports.h"
@@ -55,6 +56,8 @@ struct WorkerCounters {
   uint64_t icmp_forwarded = 0;     // ICMP errors about a connection, translated and sent on
   uint64_t too_big_sent = 0;       // ICMP "too big" answers
   uint64_t handed_off = 0;         // frames of flows another worker owns, passed to it
+  uint64_t flows_imported = 0;     // installed by import_flow()
+  uint64_t imports_refused = 0;    // import_flow() records that named what this node lacks
 };
 
 // IPVS's per-real-server statistics.
@@ -98,6 +101,13 @@ class Worker {
   }
   uint16_t owner_of_local_port(uint16_t lport) const { return lports_.owner(lport, cfg_.id); }
 
+  // Export and import of flows (lb/flow_export.h). export_flows appends this worker's
+  // live connections (not persistence templates); allocates: off the fast path, on the
+  // worker's thread. import_flow installs one where this worker owns a direction of it.
+  void export_flows(std::vector<FlowRecord>& out, uint32_t now_s) const;
+  ImportResult import_flow(const FlowRecord& r, uint32_t now_s);
+  FlowOwners owners_of(const FlowRecord& r) const;
+
   // The connection a client's packet belongs to: its real server id, or -1.
   int find_flow_rs(const net::FiveTuple& client_tuple, uint32_t now_s) const;
 
@@ -136,6 +146,11 @@ class Worker {
   void act_new(Packet& p, Slot& s, uint32_t now_s);
   template <typename Key>
   void remove_flow(uint32_t idx);
+  template <typename Key>
+  void export_table(std::vector<FlowRecord>& out, uint32_t now_s) const;
+  template <typename Key>
+  ImportResult import_into(const FlowRecord& r, uint16_t rs_id, uint8_t laddr_id, bool mirror,
+                           uint32_t now_s);
   template <typename Key>
   int sticky_dest(const Key& k, uint32_t service, uint32_t now_s);
 
