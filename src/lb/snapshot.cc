@@ -1,5 +1,6 @@
 #include "lb/snapshot.h"
 
+#include <cstring>
 #include <string>
 
 #include "lb/ownership.h"
@@ -67,6 +68,35 @@ void EndpointMap::build(std::span<const Item> items) {
   }
 }
 
+namespace {
+
+uint64_t content_hash_of(const Service& s) {
+  uint64_t h = 0x5e41ce;
+  auto mix = [&h](uint64_t v) { h = maglev_mix(h ^ v); };
+  auto mix_addr = [&](const net::IpAddr& a) {
+    uint64_t w[2];
+    std::memcpy(w, a.b.data(), 16);
+    mix(w[0]);
+    mix(w[1] ^ static_cast<uint64_t>(a.family));
+  };
+  mix(s.fwmark);
+  mix_addr(s.vip);
+  mix(uint64_t{s.port} << 8 | s.proto);
+  mix(static_cast<uint64_t>(s.sched) | uint64_t{s.sched_flags.sh_fallback} << 8 |
+      uint64_t{s.sched_flags.sh_port} << 9 | uint64_t{s.sched_flags.mh_fallback} << 10 |
+      uint64_t{s.sched_flags.mh_port} << 11);
+  for (size_t d = 0; d < s.dests.size(); ++d) {
+    const SchedDest& x = s.dests[d];
+    mix_addr(x.addr);
+    mix(uint64_t{x.port} << 48 | s.dest_ids[d]);
+    mix(static_cast<uint32_t>(x.weight) | uint64_t{static_cast<uint32_t>(x.last_weight)} << 32);
+    mix(x.u_threshold | uint64_t{x.l_threshold} << 32);
+  }
+  return h;
+}
+
+}  // namespace
+
 Expected<void> Snapshot::finalize() {
   if (!is_prime(maglev_size))
     return fail("maglev table size " + std::to_string(maglev_size) + " is not prime");
@@ -93,6 +123,7 @@ Expected<void> Snapshot::finalize() {
         return fail("fwmark " + std::to_string(s.fwmark) + ": no rule says which packets carry it");
     }
     s.tables = SchedTables::build(s.sched, s.sched_flags, s.dests, maglev_size);
+    s.content_hash = content_hash_of(s);
     std::vector<MaglevBackend> backends;
     for (size_t d = 0; d < s.dests.size(); ++d) {
       const uint16_t id = s.dest_ids[d];

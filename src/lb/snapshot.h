@@ -61,6 +61,10 @@ struct Service {
   uint8_t persistence_prefix = 0;
   // Built by finalize():
   SchedTables tables;
+  // A hash of what the scheduler state depends on (identity, scheduler, dests): a
+  // worker keeps its SchedState (rr cursor, lblc cache, twos generator) across a
+  // publish that leaves it equal.
+  uint64_t content_hash = 0;
   std::vector<uint16_t> maglev;  // dest positions by flow hash: adoption and full-table
 };
 

@@ -39,7 +39,18 @@ void Worker::use(const Snapshot* snap) {
   for (size_t si = 0; si < snap->services.size(); ++si) {
     const Service& svc = snap->services[si];
     ServiceState& ss = fresh[si];
-    ss.sched = std::make_unique<SchedState>(svc.sched, svc.dests.size(), cfg_.seed ^ (si * 0x9e37));
+    // An unchanged service keeps its scheduler state: a publish about another service
+    // must not restart rr's rotation or empty lblc's cache.
+    for (ServiceState& old : services_) {
+      if (old.sched && old.content_hash == svc.content_hash && old.ids == svc.dest_ids) {
+        ss.sched = std::move(old.sched);
+        break;
+      }
+    }
+    if (!ss.sched)
+      ss.sched =
+          std::make_unique<SchedState>(svc.sched, svc.dests.size(), cfg_.seed ^ (si * 0x9e37));
+    ss.content_hash = svc.content_hash;
     ss.ids = svc.dest_ids;
     ss.loads.resize(svc.dests.size());
     for (size_t pos = 0; pos < svc.dest_ids.size(); ++pos) {

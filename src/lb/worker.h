@@ -75,9 +75,10 @@ class Worker {
   explicit Worker(const WorkerConfig& cfg);
   ~Worker();
 
-  // Switches to a snapshot between batches. When its generation differs, per-service
-  // scheduler state is rebuilt and connection counts carried over by real-server id
-  // (allocates: once per reload, never per packet).
+  // Switches to a snapshot between batches. When its generation differs, connection
+  // counts are carried over by real-server id, and scheduler state is kept for the
+  // services whose content_hash is unchanged, made afresh for the others (allocates:
+  // once per reload, never per packet).
   void use(const Snapshot* snap);
   const Snapshot* snapshot() const { return snap_; }
 
@@ -116,6 +117,7 @@ class Worker {
     std::unique_ptr<SchedState> sched;
     std::vector<DestLoad> loads;  // in dest order
     std::vector<uint16_t> ids;    // real server id of each dest
+    uint64_t content_hash = 0;    // the service's, when sched was made
   };
   // What stage 1 learned of a frame that needs the flow table.
   enum class Kind : uint8_t { forward, reply_nat, reply_fullnat };

@@ -107,5 +107,48 @@ TEST(ReloadGolden, FullNatFlowStaysFullNatAfterModeChange) {
   }
 }
 
+// rr's rotation survives a publish that changes another service (before, every publish
+// made every service's scheduler state afresh, so the next connection went to the
+// first server again); a publish that changes the service itself starts afresh.
+TEST(ReloadGolden, SchedulerStateOfAnUnchangedServiceSurvivesAPublish) {
+  Golden g;  // rr everywhere
+  auto open = [&](uint16_t cport) {
+    const Seg syn{.src = kV4.client,
+                  .dst = kV4.vip,
+                  .sport = cport,
+                  .dport = port_of(Svc::dr),
+                  .flags = net::kTcpSyn};
+    EXPECT_EQ(g.run(frame(kClientSideMac, kPort0Mac, syn)).verdict, Verdict::tx);
+    return g.flow_rs(syn);
+  };
+  const RealServer* first = open(40000);
+  ASSERT_NE(first, nullptr);
+  const uint16_t first_id = static_cast<uint16_t>(first - g.snap().real_servers.data());
+
+  Snapshot next = g.snap();
+  next.generation += 1;
+  Service& other =
+      next.services[service_index(next, service_of(next, kV4, Svc::nat, net::kProtoTcp))];
+  other.dests[0].weight = 5;
+  ASSERT_TRUE(next.finalize().has_value());
+  g.reload(std::move(next));
+  const RealServer* second = open(40001);
+  ASSERT_NE(second, nullptr);
+  EXPECT_NE(second - g.snap().real_servers.data(), first_id);  // rr moved on
+
+  // Changing the service itself (a weight) makes its state afresh: rr starts over.
+  Snapshot again = g.snap();
+  again.generation += 1;
+  Service& self =
+      again.services[service_index(again, service_of(again, kV4, Svc::dr, net::kProtoTcp))];
+  self.dests[1].weight = 1;
+  self.dests[1].last_weight = 2;
+  ASSERT_TRUE(again.finalize().has_value());
+  g.reload(std::move(again));
+  const RealServer* third = open(40002);
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(third - g.snap().real_servers.data(), first_id);
+}
+
 }  // namespace
 }  // namespace gale::golden
