@@ -122,6 +122,8 @@ Expected<void> Snapshot::finalize() {
       if (!any)
         return fail("fwmark " + std::to_string(s.fwmark) + ": no rule says which packets carry it");
     }
+    for (SchedDest& d : s.dests)
+      d.workers = workers;
     s.tables = SchedTables::build(s.sched, s.sched_flags, s.dests, maglev_size);
     s.content_hash = content_hash_of(s);
     std::vector<MaglevBackend> backends;
