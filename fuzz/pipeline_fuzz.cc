@@ -238,9 +238,6 @@ void reload(uint8_t op) {
   g_snap = std::move(next);
 }
 
-std::unique_ptr<lb::Worker> g_worker;
-uint32_t g_now = 1000;
-
 void new_worker() {
   reset_model();
   g_snap = std::make_unique<lb::Snapshot>(make_snapshot(g_model));
