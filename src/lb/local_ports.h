@@ -23,7 +23,7 @@ class LocalPorts {
 
   // The worker that owns local port lport (`self` when the port is outside the range).
   uint16_t owner(uint16_t lport, uint16_t self) const {
-    if (lport < lo_ || lport > hi_) return self;
+    if (owners_ == nullptr || lport < lo_ || lport > hi_) return self;
     return (*owners_)[shard_of_local_port(lport, lo_, hi_)];
   }
 
