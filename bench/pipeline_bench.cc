@@ -267,7 +267,8 @@ Result run_floor_mem(size_t region_bytes, size_t min_packets) {
   double ns = time_run(ring, pkts, min_packets, [&](Batch& b) {
     for (int i = 0; i < b.count; ++i) {
       const uint8_t* d = b.pkts[i].data;
-      uint64_t h = lb::mix64(net::load_be32(d + 26) ^ (uint64_t{net::load_be16(d + 34)} << 32));
+      uint64_t h =
+          lb::maglev_mix(net::load_be32(d + 26) ^ (uint64_t{net::load_be16(d + 34)} << 32));
       at[i] = (h % lines) * 64;
       prefetch(region + at[i]);
     }
@@ -291,14 +292,15 @@ double run_floor_mem2(size_t region_bytes, size_t min_packets) {
   lb::HugeRegion b(lines * 64), e(lines * 64);
   uint32_t* bw = reinterpret_cast<uint32_t*>(b.data());
   for (size_t i = 0; i < lines; ++i)
-    bw[i * 16] = static_cast<uint32_t>(lb::mix64(i) % lines);
+    bw[i * 16] = static_cast<uint32_t>(lb::maglev_mix(i) % lines);
   uint64_t sink = 0;
   size_t at[lb::kBatchSize];
   constexpr int D = 8;
   return time_run(ring, pkts, min_packets, [&](Batch& batch) {
     for (int i = 0; i < batch.count; ++i) {
       const uint8_t* d = batch.pkts[i].data;
-      at[i] = lb::mix64(net::load_be32(d + 26) ^ (uint64_t{net::load_be16(d + 34)} << 32)) % lines;
+      at[i] =
+          lb::maglev_mix(net::load_be32(d + 26) ^ (uint64_t{net::load_be16(d + 34)} << 32)) % lines;
       prefetch(b.data() + at[i] * 64);
     }
     for (int i = 0; i < std::min<int>(D, batch.count); ++i)

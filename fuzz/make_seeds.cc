@@ -6,6 +6,7 @@
 //
 //   make_seeds DIR                (the committed corpus is fuzz/corpus/parse/)
 //   make_seeds --pipeline DIR     (fuzz/corpus/pipeline/)
+//   make_seeds --flow-table DIR   (fuzz/corpus/flow_table/)
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -127,6 +128,12 @@ class PipelineInput {
     return *this;
   }
   PipelineInput& next_batch() { return frame({}); }
+  // Ends the batch and publishes reload `op` (1..31, pipeline_fuzz.cc's reload()).
+  PipelineInput& reload(uint8_t op) {
+    bytes_.push_back(static_cast<uint8_t>(op << 3));
+    bytes_.push_back(0);
+    return *this;
+  }
   std::vector<uint8_t> build() const { return bytes_; }
 
  private:
@@ -297,6 +304,34 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> pipeline_seeds() {
   add("v4_syn_flood", flood4);
   add("v6_syn_flood", flood6);
 
+  // Reloads under live flows: a FullNAT connection whose local address is removed
+  // (op 4 + 8k) and freed once drained (op 6), a NAT server turned FullNAT (op 0), a
+  // server removed (op 2) while its connection continues.
+  add("reloads",
+      PipelineInput(1)
+          .frame(tcp4(48000, kSyn))
+          .frame(tcp4(48001, kSyn))
+          .frame(from_client().ipv4(kClient4, kVip4).udp(48002, 53).build())
+          .frame(tcp6(48003, kSyn))
+          .reload(4 + 8)
+          .frame(tcp4(48000, kAck))
+          .frame(from_server().ipv4("10.1.0.6", "10.2.0.2").tcp(80, 1024, kSyn | kAck).build())
+          .frame(tcp4(48004, kSyn))
+          .reload(2)
+          .frame(tcp4(48001, kAck))
+          .frame(tcp6(48003, kAck))
+          .reload(0)
+          .frame(tcp4(48000, kFin | kAck))
+          .frame(tcp4(48005, kSyn))
+          .reload(6));
+  add("reload_churn", PipelineInput(200)
+                          .frame(tcp4(48100, kSyn))
+                          .reload(5 + 8 * 3)
+                          .frame(tcp4(48101, kSyn))
+                          .reload(1 + 8 * 4)
+                          .frame(tcp4(48102, kSyn))
+                          .reload(7 + 8));
+
   // Odd but well-formed frames, and malformed ones.
   const auto parse_seeds = seeds();
   const std::vector<uint8_t> arp =
@@ -331,6 +366,30 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> pipeline_seeds() {
   return out;
 }
 
+// --- fuzz_flow_table ---------------------------------------------------------------
+// Operation strings (flow_table_fuzz.cc): a family byte, then (opcode, key) pairs.
+std::vector<std::pair<std::string, std::vector<uint8_t>>> flow_table_seeds() {
+  std::vector<uint8_t> fill{0}, churn{1}, expiry{0};
+  for (int k = 0; k < 80; ++k) {  // past capacity, then half erased, then refilled
+    fill.insert(fill.end(), {0, static_cast<uint8_t>(k)});
+  }
+  for (int k = 0; k < 80; k += 2)
+    fill.insert(fill.end(), {2, static_cast<uint8_t>(k)});
+  for (int k = 100; k < 140; ++k)
+    fill.insert(fill.end(), {1, static_cast<uint8_t>(k)});
+  for (int round = 0; round < 8; ++round) {
+    for (int k = 0; k < 40; ++k)
+      churn.insert(churn.end(), {0, static_cast<uint8_t>(round * 30 + k)});
+    for (int k = 0; k < 40; ++k)
+      churn.insert(churn.end(), {2, static_cast<uint8_t>(round * 30 + k)});
+  }
+  for (int k = 0; k < 50; ++k)
+    expiry.insert(expiry.end(), {static_cast<uint8_t>(5 * (k % 8)), static_cast<uint8_t>(k)});
+  for (int k = 0; k < 20; ++k)
+    expiry.insert(expiry.end(), {4, 64});
+  return {{"fill", fill}, {"churn", churn}, {"expiry", expiry}};
+}
+
 bool write_all(const std::string& dir,
                const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files) {
   for (const auto& [name, frame] : files) {
@@ -352,6 +411,8 @@ int main(int argc, char** argv) {
   if (argc == 2) return write_all(argv[1], seeds()) ? 0 : 1;
   if (argc == 3 && std::string(argv[1]) == "--pipeline")
     return write_all(argv[2], pipeline_seeds()) ? 0 : 1;
-  std::fprintf(stderr, "usage: %s DIR | --pipeline DIR\n", argv[0]);
+  if (argc == 3 && std::string(argv[1]) == "--flow-table")
+    return write_all(argv[2], flow_table_seeds()) ? 0 : 1;
+  std::fprintf(stderr, "usage: %s DIR | --pipeline DIR | --flow-table DIR\n", argv[0]);
   return 2;
 }

@@ -7,14 +7,20 @@
 //
 // Input: one byte of clock step, then records of a 2-byte big-endian length (low 11
 // bits) and that many frame bytes. Up to 16 frames make a batch; a zero length ends the
-// batch early. At most 4 batches per input; the clock advances by the step before the
-// first and by 1 s before each later one. The seeds (fuzz/corpus/pipeline/) are written
-// by make_seeds --pipeline, which knows the addresses configured below.
+// batch early, and its top 5 bits, when not zero, name a reload published before the
+// next batch (reload(): a server's mode, weight or encapsulation changes, a server or a
+// FullNAT local address is removed or added back, a drained local address is freed).
+// At most 4 batches per input; the clock advances by the step before the first and by
+// 1 s before each later one. The seeds (fuzz/corpus/pipeline/) are written by
+// make_seeds --pipeline, which knows the addresses configured below.
 //
 // ASan/UBSan catch bad memory and arithmetic; the invariants below catch frames that are
 // wrong but in bounds: a tx frame outside its buffer, too short, that no longer parses or
-// whose checksums the rewrite broke; a frame handed to the kernel that was modified; a
-// drop without a reason; counters that do not add up.
+// whose checksums the rewrite broke (checked with a plain RFC 1071 sum written here, not
+// net/checksum); a frame handed to the kernel that was modified; a drop without a reason;
+// counters that do not add up; a flow whose real server or local address id is not in
+// the current snapshot (live or draining), or whose mode and flags disagree; per-server
+// and per-local-address flow counts that differ from the tables' contents.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -22,7 +28,6 @@
 #include <vector>
 
 #include "lb/worker.h"
-#include "net/checksum.h"
 #include "net/ethernet.h"
 #include "net/ipv4.h"
 #include "net/l4.h"
@@ -102,58 +107,163 @@ constexpr RsSpec kServers[] = {
     {3, "2001:db8:1::33", FwdMode::tun, TunEncap::ipip, 0, 1, 1280},
 };
 
-lb::Snapshot make_snapshot() {
+// Local addresses by stable id; ids 4 and 5 start free and are taken by reloads.
+constexpr const char* kLaddrs[] = {"10.2.0.1",      "10.2.0.2", "2001:db8:2::1",
+                                   "2001:db8:2::2", "10.2.0.3", "2001:db8:2::3"};
+constexpr size_t kNumServers = sizeof kServers / sizeof kServers[0];
+constexpr size_t kNumLaddrs = sizeof kLaddrs / sizeof kLaddrs[0];
+
+// What reloads change: the config as a control plane would hold it.
+struct Model {
+  FwdMode mode[kNumServers];
+  TunEncap encap[kNumServers];
+  int32_t weight[kNumServers];
+  bool present[kNumServers];
+  enum class Laddr : uint8_t { free, live, draining } laddr[kNumLaddrs];
+  uint64_t generation = 1;
+  uint32_t turn = 0;  // rotates the target of each reload
+};
+Model g_model;
+
+void reset_model() {
+  Model& m = g_model;
+  m = Model{};
+  for (size_t i = 0; i < kNumServers; ++i) {
+    m.mode[i] = kServers[i].mode;
+    m.encap[i] = kServers[i].encap;
+    m.weight[i] = kServers[i].weight;
+    m.present[i] = true;
+  }
+  for (size_t i = 0; i < kNumLaddrs; ++i)
+    m.laddr[i] = i < 4 ? Model::Laddr::live : Model::Laddr::free;
+}
+
+lb::Snapshot make_snapshot(const Model& m) {
   lb::Snapshot s;
-  s.generation = 1;
+  s.generation = m.generation;
   s.links.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
   s.links.push_back({.mac = mac("02:00:00:00:00:02"), .gateway_mac = mac("02:00:00:00:01:fe")});
   s.client_link = 0;
   s.tunnel = {
       .src_v4 = ip("10.3.0.1").v4(), .src_v6 = ip("2001:db8:3::1").v6(), .src_v4_spread_bits = 4};
-  s.fullnat.laddrs = {ip("10.2.0.1"), ip("10.2.0.2"), ip("2001:db8:2::1"), ip("2001:db8:2::2")};
+  size_t nladdrs = 0;
+  for (size_t i = 0; i < kNumLaddrs; ++i)
+    if (m.laddr[i] != Model::Laddr::free) nladdrs = i + 1;
+  for (size_t i = 0; i < nladdrs; ++i) {
+    s.fullnat.laddrs.push_back(m.laddr[i] == Model::Laddr::free ? net::IpAddr{} : ip(kLaddrs[i]));
+    s.fullnat.live.push_back(m.laddr[i] == Model::Laddr::live);
+  }
   s.maglev_size = 251;
 
   for (const ServiceSpec& spec : kServices)
     s.services.push_back(
         {.vip = ip(spec.vip), .port = spec.port, .proto = spec.proto, .sched = spec.sched});
-  for (const RsSpec& r : kServers) {
-    const auto id = static_cast<uint16_t>(s.real_servers.size());
+  for (size_t id = 0; id < kNumServers; ++id) {
+    const RsSpec& r = kServers[id];
     lb::RealServer rs{.addr = ip(r.addr),
                       .port = r.port,
-                      .mode = r.mode,
-                      .encap = r.encap,
+                      .mode = m.mode[id],
+                      .encap = m.encap[id],
                       .mac = mac("02:00:00:01:00:00"),
                       .inner_mac = mac("02:00:00:02:00:00"),
                       .out_link = 1,
-                      .mtu = r.mtu};
+                      .mtu = r.mtu,
+                      .service = static_cast<uint32_t>(r.service),
+                      .live = m.present[id]};
     rs.mac.b[5] = static_cast<uint8_t>(id);
     s.real_servers.push_back(rs);
+    if (!m.present[id]) continue;  // removed: kept by id while its flows drain
     lb::Service& svc = s.services[r.service];
-    svc.dests.push_back({.addr = rs.addr, .port = r.port ? r.port : svc.port, .weight = r.weight});
-    svc.dest_ids.push_back(id);
+    svc.dests.push_back(
+        {.addr = rs.addr, .port = r.port ? r.port : svc.port, .weight = m.weight[id]});
+    svc.dest_ids.push_back(static_cast<uint16_t>(id));
   }
-  if (!s.finalize()) __builtin_trap();
+  if (!s.finalize()) __builtin_trap();  // the model only makes valid configs
   return s;
 }
 
-const lb::Snapshot& snapshot() {
-  static const lb::Snapshot snap = make_snapshot();
-  return snap;
+// The modes server id may take: its own family as the VIP's and no port of its own:
+// any; a port of its own: the NAT modes; another family: DR (same family only) and TUN.
+FwdMode next_mode(size_t id, FwdMode now) {
+  const RsSpec& r = kServers[id];
+  const bool same_family = ip(r.addr).family == ip(kServices[r.service].vip).family;
+  if (r.port) return now == FwdMode::nat ? FwdMode::fullnat : FwdMode::nat;
+  if (!same_family) return FwdMode::tun;
+  return static_cast<FwdMode>((static_cast<int>(now) + 1) % 4);
 }
 
 std::unique_ptr<lb::Worker> g_worker;
+std::unique_ptr<lb::Snapshot> g_snap;
 uint32_t g_now = 1000;
 
+const lb::Snapshot& snapshot() {
+  return *g_snap;
+}
+
+// Applies reload `op` (1..31) to the model and publishes the new snapshot.
+void reload(uint8_t op) {
+  Model& m = g_model;
+  const size_t id = (op / 8 + m.turn++) % kNumServers;
+  const size_t li = (op / 8 + m.turn) % kNumLaddrs;
+  switch (op % 8) {
+    case 0:
+      m.mode[id] = next_mode(id, m.mode[id]);
+      break;
+    case 1:
+      m.weight[id] = op / 8;
+      break;
+    case 2:
+    case 3:
+      m.present[id] = op % 8 == 3;
+      break;
+    case 4:  // remove a local address: the first of each family stays, so FullNAT works
+      if (li != 0 && li != 2 && m.laddr[li] == Model::Laddr::live)
+        m.laddr[li] = Model::Laddr::draining;
+      break;
+    case 5:
+      m.laddr[li] = Model::Laddr::live;
+      break;
+    case 6:  // free the ids whose flows have drained, as galed would
+      for (size_t i = 0; i < kNumLaddrs; ++i)
+        if (m.laddr[i] == Model::Laddr::draining && g_worker->laddr_flows()[i] == 0)
+          m.laddr[i] = Model::Laddr::free;
+      break;
+    case 7:
+      m.encap[id] = static_cast<TunEncap>((static_cast<int>(m.encap[id]) + 1) % 3);
+      break;
+  }
+  ++m.generation;
+  auto next = std::make_unique<lb::Snapshot>(make_snapshot(m));
+  g_worker->use(next.get());  // the worker no longer reads the old one
+  g_snap = std::move(next);
+}
+
 void new_worker() {
+  reset_model();
+  g_snap = std::make_unique<lb::Snapshot>(make_snapshot(g_model));
   g_worker = std::make_unique<lb::Worker>(lb::WorkerConfig{.flows_v4 = 256, .flows_v6 = 64});
-  g_worker->use(&snapshot());
+  g_worker->use(g_snap.get());
   g_now = 1000;
+}
+
+// RFC 1071, the plain way: 16-bit big-endian words summed with end-around carry.
+uint32_t sum16(const uint8_t* p, size_t n, uint32_t sum = 0) {
+  for (size_t i = 0; i < n; i += 2) {
+    sum += static_cast<uint32_t>(p[i] << 8 | (i + 1 < n ? p[i + 1] : 0));
+    sum = (sum & 0xffff) + (sum >> 16);
+  }
+  return sum;
+}
+uint16_t fold(uint32_t sum) {
+  while (sum > 0xffff)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
 }
 
 // True when the IPv4 header checksum verifies (IPv6 has none).
 bool ip_checksum_ok(const uint8_t* frame, const net::ParsedPacket& pp) {
   if (pp.family != net::Family::v4) return true;
-  return net::csum_fold(net::csum_partial(frame + pp.l3_off, pp.l4_off - pp.l3_off)) == 0xffff;
+  return fold(sum16(frame + pp.l3_off, pp.l4_off - pp.l3_off)) == 0xffff;
 }
 
 // True when the L4 checksum verifies, or cannot be verified (fragments, other protocols).
@@ -172,16 +282,16 @@ bool l4_checksum_ok(const uint8_t* frame, const net::ParsedPacket& pp, bool sent
     case net::kProtoIcmpv6:
       if (pp.proto == net::kProtoUdp && net::load_be16(l4 + 6) == 0)
         return sent || pp.family == net::Family::v4;
-      sum = pp.family == net::Family::v4
-                ? net::csum_partial(l3 + 12, 8) + pp.proto + static_cast<uint32_t>(len)
-                : net::pseudo_header_v6(l3 + 8, l3 + 24, pp.proto, static_cast<uint32_t>(len));
+      // The pseudo-header: addresses, protocol, L4 length.
+      sum = pp.family == net::Family::v4 ? sum16(l3 + 12, 8) : sum16(l3 + 8, 32);
+      sum += pp.proto + static_cast<uint32_t>(len & 0xffff) + static_cast<uint32_t>(len >> 16);
       break;
     case net::kProtoIcmp:
       break;
     default:
       return true;
   }
-  return net::csum_fold(net::csum_partial(l4, len, sum)) == 0xffff;
+  return fold(sum16(l4, len, fold(sum))) == 0xffff;
 }
 
 // One received frame in its own heap buffer, so that ASan sees a write past either end.
@@ -238,6 +348,46 @@ void check_counters(const lb::WorkerCounters& c) {
   CHECK(c.rx == c.tx + c.to_kernel + dropped);
 }
 
+// Every live flow refers to what the current snapshot has (live or draining), its mode
+// agrees with its flags, and the worker's per-server and per-local-address flow counts
+// are what the tables hold.
+template <typename Key>
+void count_flows(const lb::FlowTable<Key>& t, std::vector<uint64_t>& rs, uint64_t* laddr) {
+  const lb::Snapshot& snap = snapshot();
+  uint32_t used = 0;
+  for (uint32_t i = 0; i < t.capacity(); ++i) {
+    const lb::FlowEntry<Key>& e = t.entry(i);
+    if (e.state == 0) continue;
+    ++used;
+    CHECK(e.rs < snap.real_servers.size());
+    if (e.flags & lb::kFlowTemplate) continue;
+    ++rs[e.rs];
+    CHECK(e.mode <= static_cast<uint8_t>(FwdMode::fullnat));
+    const bool fullnat = (e.flags & lb::kFlowFullNat) != 0;
+    CHECK(fullnat == (e.mode == static_cast<uint8_t>(FwdMode::fullnat)));
+    CHECK(((e.flags & lb::kFlowHasReply) != 0) ==
+          (fullnat || e.mode == static_cast<uint8_t>(FwdMode::nat)));
+    if (!fullnat) continue;
+    CHECK(e.laddr < snap.fullnat.laddrs.size());
+    CHECK(snap.fullnat.laddrs[e.laddr].family == snap.real_servers[e.rs].addr.family);
+    CHECK(e.lport >= snap.fullnat.port_lo && e.lport <= snap.fullnat.port_hi);
+    ++laddr[e.laddr];
+  }
+  CHECK(used == t.used());
+}
+
+void check_flows() {
+  std::vector<uint64_t> rs(snapshot().real_servers.size());
+  uint64_t laddr[256] = {};
+  count_flows(g_worker->table_v4(), rs, laddr);
+  count_flows(g_worker->table_v6(), rs, laddr);
+  const auto rc = g_worker->rs_counters();
+  for (size_t id = 0; id < rs.size(); ++id)
+    CHECK(id < rc.size() && rc[id].flows == rs[id]);
+  for (size_t id = 0; id < 256; ++id)
+    CHECK(g_worker->laddr_flows()[id] == laddr[id]);
+}
+
 void run_batch(std::vector<Frame>& frames) {
   lb::Batch batch;
   batch.count = static_cast<uint16_t>(frames.size());
@@ -246,7 +396,7 @@ void run_batch(std::vector<Frame>& frames) {
     batch.pkts[i] = lb::Packet{.data = f.buf.get() + kHeadroom,
                                .len = static_cast<uint16_t>(f.in.size()),
                                .headroom = static_cast<uint16_t>(kHeadroom),
-                               .port = static_cast<uint16_t>(i & 1)};
+                               .link = static_cast<uint16_t>(i & 1)};
   }
   const lb::WorkerCounters before = g_worker->counters();
   g_worker->process(batch, g_now);
@@ -256,13 +406,13 @@ void run_batch(std::vector<Frame>& frames) {
     check_output(batch.pkts[i], frames[i]);
   check_counters(after);
   CHECK(g_worker->table_v4().used() <= 256 && g_worker->table_v6().used() <= 64);
+  check_flows();
   frames.clear();
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  snapshot();
   new_worker();
   return 0;
 }
@@ -277,6 +427,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Frame> frames;
   while (off + 2 <= size && batches < kMaxBatches) {
     size_t len = (static_cast<size_t>(data[off]) << 8 | data[off + 1]) & kMaxFrame;
+    const uint8_t op = data[off] >> 3;
     off += 2;
     if (len > size - off) len = size - off;
     if (len == 0) {
@@ -285,6 +436,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ++batches;
         g_now += 1;
       }
+      if (op) reload(op);
       continue;
     }
     Frame f;

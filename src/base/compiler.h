@@ -7,7 +7,7 @@
 
 namespace gale {
 
-// Prefetch for reading (or writing) into all cache levels. On x86-64 in inline
+// Prefetch for reading into all cache levels. On x86-64 in inline
 // assembly: g++ 12 left __builtin_prefetch out of the worker's inlined lookup loop (the
 // flow entry prefetch never reached the binary), and a volatile asm is never dropped.
 inline void prefetch(const void* p) {
@@ -16,9 +16,6 @@ inline void prefetch(const void* p) {
 #else
   __builtin_prefetch(p, 0, 3);
 #endif
-}
-inline void prefetch_write(const void* p) {
-  __builtin_prefetch(p, 1, 3);
 }
 
 }  // namespace gale

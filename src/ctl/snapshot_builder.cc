@@ -4,6 +4,30 @@
 
 namespace gale::ctl {
 
+std::optional<uint8_t> LocalAddrIds::find(const net::IpAddr& addr) const {
+  for (size_t id = 0; id < addrs_.size(); ++id)
+    if (addrs_[id] == addr) return static_cast<uint8_t>(id);
+  return std::nullopt;
+}
+
+std::optional<uint8_t> LocalAddrIds::assign(const net::IpAddr& addr) {
+  if (auto id = find(addr)) return id;
+  size_t id = 0;
+  while (id < addrs_.size() && addrs_[id].family != net::Family::none)
+    ++id;
+  if (id >= 255) return std::nullopt;
+  if (id == addrs_.size()) addrs_.emplace_back();
+  addrs_[id] = addr;
+  return static_cast<uint8_t>(id);
+}
+
+void LocalAddrIds::release(uint8_t id) {
+  if (id >= addrs_.size()) return;
+  addrs_[id] = net::IpAddr{};
+  while (!addrs_.empty() && addrs_.back().family == net::Family::none)
+    addrs_.pop_back();
+}
+
 std::optional<uint16_t> RealServerIds::find(const RealServerKey& key) const {
   const auto it = ids_.find(key);
   if (it == ids_.end()) return std::nullopt;
@@ -95,10 +119,21 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
                         .src_v4_spread_bits = g.tunnel_source_spread_bits,
                         .gue_port = g.gue_port,
                         .vxlan_vni = g.vxlan_vni};
-  s.fullnat = lb::FullNat{.laddrs = g.fullnat_local_addresses,
+  // Local addresses by stable id: the configured ones live, removed ones draining.
+  std::vector<bool> configured;
+  for (const net::IpAddr& a : g.fullnat_local_addresses) {
+    const auto id = next.local_addrs.assign(a);
+    if (!id) return fail("out of FullNAT local address ids (255): too many addresses draining");
+    if (configured.size() <= *id) configured.resize(*id + 1u, false);
+    configured[*id] = true;
+  }
+  s.fullnat = lb::FullNat{.laddrs = next.local_addrs.addrs(),
                           .port_lo = g.fullnat_port_lo,
                           .port_hi = g.fullnat_port_hi};
+  configured.resize(s.fullnat.laddrs.size(), false);
+  s.fullnat.live = configured;
   s.timeouts = g.timeouts;
+  s.workers = host.workers;
   s.maglev_size = g.maglev_size;
   s.fwmark_rules = fwmark_rules(g);
 

@@ -28,6 +28,7 @@ struct HostView {
   // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
   // unknown. Interfaces are asked from the last to the first (the first faces clients).
   std::function<std::optional<net::MacAddr>(const net::IpAddr&, uint16_t port)> neighbour;
+  uint16_t workers = 1;  // dataplane workers the node runs
 };
 
 // One dataplane service: a virtual_server, or one member of a virtual_server_group.
@@ -46,6 +47,23 @@ struct RealServerKey {
   friend auto operator<=>(const RealServerKey&, const RealServerKey&) = default;
 };
 
+// Stable FullNAT local address ids, as RealServerIds are for real servers: a flow holds
+// its local address's id, so reordering `fullnat_local_addresses` changes no id, and an
+// address removed from the config keeps its id (not live: no new connection takes it)
+// until release(), once its flows have drained (lb::Worker::laddr_flows()).
+class LocalAddrIds {
+ public:
+  std::optional<uint8_t> find(const net::IpAddr& addr) const;
+  // The id of addr, the lowest free one on first sight; nullopt when all 255 are taken.
+  std::optional<uint8_t> assign(const net::IpAddr& addr);
+  void release(uint8_t id);
+  // Addresses by id; a free id holds a family-none address.
+  const std::vector<net::IpAddr>& addrs() const { return addrs_; }
+
+ private:
+  std::vector<net::IpAddr> addrs_;
+};
+
 // Stable real server ids, kept by galed from one build to the next. Each id remembers
 // the last RealServer built for it, which a removed server keeps while it drains.
 class RealServerIds {
@@ -62,6 +80,8 @@ class RealServerIds {
   const RealServerKey* key_of(uint16_t id) const;
   const lb::RealServer* last_built(uint16_t id) const;
   void remember(uint16_t id, const lb::RealServer& rs);
+  // The FullNAT local addresses' ids, kept (and committed) with the real servers'.
+  LocalAddrIds local_addrs;
 
  private:
   struct Slot {

@@ -75,16 +75,6 @@ inline Key key_of(const net::FiveTuple& t) {
   return Key::make(t.src, t.sport, t.dst, t.dport, t.proto);
 }
 
-// murmur3's 64-bit finaliser: full avalanche in five operations.
-inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 // Seeded hash of a key's words: a multiply-xorshift per word and a final avalanche,
 // cheap enough for every packet. The seed is secret per worker, so an attacker cannot
 // aim a flood of tuples at one bucket.

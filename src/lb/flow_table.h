@@ -5,8 +5,11 @@
 //  - index: 64-byte buckets of 7 (tag, ref) slots. A key's 64-bit hash picks a home
 //    bucket (high bits) and a 32-bit tag (low bits). A full home bucket spills into the
 //    next ones; the home bucket remembers how far its keys spilled (`reach`), so a
-//    lookup reads one line in the common case. A ref names an entry and the direction
-//    the key describes (a NAT connection has a forward and a reply key).
+//    lookup reads one line in the common case. Each slot also records its distance from
+//    its home (`dist`), so that erase() shrinks `reach` back when the farthest key of a
+//    home leaves: under churn lookups stay as short as the keys present make them.
+//    A ref names an entry and the direction the key describes (a NAT connection has a
+//    forward and a reply key).
 //
 // Lookup is split so that a batch can overlap its cache misses: hash and
 // prefetch_bucket() for the whole batch, then first_candidate() + prefetch_entry(), then
@@ -67,13 +70,13 @@ inline bool ref_is_reply(uint32_t ref) {
 template <typename Key>
 struct alignas(sizeof(Key) == 16 ? 32 : 64) FlowEntry {
   Key key;
-  uint32_t expires = 0;  // seconds on the worker's clock
-  uint16_t rs = 0;       // real server's stable id
-  uint8_t state = 0;     // ConnState; 0 = free entry
-  uint8_t flags = 0;     // FlowFlag bits
-  uint16_t lport = 0;    // FullNAT local port
-  uint8_t laddr = 0;     // FullNAT local address index
-  uint8_t service_gen = 0;
+  uint32_t expires = 0;    // seconds on the worker's clock
+  uint16_t rs = 0;         // real server's stable id
+  uint8_t state = 0;       // ConnState; 0 = free entry
+  uint8_t flags = 0;       // FlowFlag bits
+  uint16_t lport = 0;      // FullNAT local port
+  uint8_t laddr = 0;       // FullNAT local address index
+  uint8_t mode = 0;        // FwdMode the flow began with: a reload does not change it
   uint32_t next_free = 0;  // free-list link while free
 };
 
@@ -83,6 +86,9 @@ enum FlowFlag : uint8_t {
   kFlowActive = 1 << 2,     // counted as an active connection of its real server
   kFlowTemplate = 1 << 3,   // a persistence template (client network -> real server)
   kFlowReplyOnly = 1 << 4,  // forward key removed: only holds its FullNAT port until expiry
+  // An imported copy of a connection another worker of this node counts: it carries
+  // only the direction whose packets reach this worker (Worker::import_flow).
+  kFlowMirror = 1 << 5,
 };
 
 static_assert(sizeof(FlowEntry<FlowKeyV4>) == 32, "IPv4 entries are half a cache line");
@@ -93,7 +99,10 @@ struct alignas(64) FlowBucket {
   uint32_t tag[kSlots];
   uint32_t reach;  // how many buckets past this one hold keys whose home is this one
   uint32_t ref[kSlots];
-  uint32_t pad;
+  uint32_t dist;  // 4 bits per slot: how many buckets past its home the slot's key is
+
+  uint32_t dist_of(int slot) const { return (dist >> (4 * slot)) & 0xf; }
+  void set_dist(int slot, uint32_t d) { dist = (dist & ~(0xfu << (4 * slot))) | (d << (4 * slot)); }
 };
 static_assert(sizeof(FlowBucket) == 64);
 
@@ -101,8 +110,9 @@ template <typename Key>
 class FlowTable {
  public:
   using Entry = FlowEntry<Key>;
-  // How far a key may be placed from its home bucket before an insert fails.
-  static constexpr uint32_t kMaxReach = 16;
+  // How far a key may be placed from its home bucket before an insert fails (it must
+  // fit FlowBucket::dist's 4 bits).
+  static constexpr uint32_t kMaxReach = 15;
 
   // capacity: connections. The index has room for two keys per connection (NAT) at
   // 65% load, where linear probing over 7-slot buckets keeps clusters short.
@@ -165,6 +175,7 @@ class FlowTable {
         if (b.tag[i] == 0) {
           b.tag[i] = tag(h);
           b.ref[i] = ref;
+          b.set_dist(i, d);
           FlowBucket& hb = buckets_[home_b];
           if (d > hb.reach) hb.reach = d;
           ++keys_;
@@ -179,17 +190,30 @@ class FlowTable {
   void erase(uint64_t h, uint32_t ref) {
     const uint32_t t = tag(h);
     const uint32_t home_b = home(h);
-    for (uint32_t bi = home_b; bi <= home_b + buckets_[home_b].reach; ++bi) {
-      FlowBucket& b = buckets_[bi];
+    FlowBucket& hb = buckets_[home_b];
+    for (uint32_t d = 0; d <= hb.reach; ++d) {
+      FlowBucket& b = buckets_[home_b + d];
       for (int i = 0; i < FlowBucket::kSlots; ++i) {
-        if (b.tag[i] == t && b.ref[i] == ref) {
+        if (b.tag[i] == t && b.ref[i] == ref && b.dist_of(i) == d) {
           b.tag[i] = 0;
           b.ref[i] = kNoRef;
+          b.set_dist(i, 0);
           --keys_;
+          if (d != 0 && d == hb.reach) hb.reach = farthest(home_b, d);
           return;
         }
       }
     }
+  }
+
+  // How far past `home_b` its keys now reach, looking no further than `limit`.
+  uint32_t farthest(uint32_t home_b, uint32_t limit) const {
+    for (uint32_t d = limit; d > 0; --d) {
+      const FlowBucket& b = buckets_[home_b + d];
+      for (int i = 0; i < FlowBucket::kSlots; ++i)
+        if (b.tag[i] != 0 && b.dist_of(i) == d) return d;
+    }
+    return 0;
   }
 
   // A free entry's index, or kNoRef when the table is full.
@@ -211,6 +235,9 @@ class FlowTable {
   const Entry& entry(uint32_t i) const { return entries_[i]; }
 
   uint32_t capacity() const { return capacity_; }
+  // The index, for tests and fuzzers that check `reach`.
+  uint32_t buckets() const { return nbuckets_ + kMaxReach; }
+  const FlowBucket& bucket(uint32_t i) const { return buckets_[i]; }
   uint32_t used() const { return used_; }
   uint64_t keys() const { return keys_; }
   // Memory this table holds (entries + index), for bytes-per-flow figures.

@@ -81,14 +81,16 @@ const char* to_string(SchedKind k) {
 }
 
 void update_overload(const SchedDest& d, DestLoad& l) {
+  if (d.u_threshold == 0 && !l.overloaded) return;
+  const uint32_t u = worker_share(d.u_threshold, d.workers);
   uint64_t total = static_cast<uint64_t>(l.active) + l.inactive;
-  if (d.u_threshold != 0 && total >= d.u_threshold) {
+  if (u != 0 && total >= u) {
     l.overloaded = true;
   } else if (l.overloaded) {
     if (d.l_threshold != 0) {
-      l.overloaded = total >= d.l_threshold;
-    } else if (d.u_threshold != 0) {
-      l.overloaded = total * 4 >= static_cast<uint64_t>(d.u_threshold) * 3;
+      l.overloaded = total >= worker_share(d.l_threshold, d.workers);
+    } else if (u != 0) {
+      l.overloaded = total * 4 >= static_cast<uint64_t>(u) * 3;
     } else {
       l.overloaded = false;
     }

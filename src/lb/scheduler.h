@@ -52,7 +52,8 @@ struct SchedDest {
   net::IpAddr addr;
   uint16_t port;
   int32_t weight;  // <= 0: quiesced, never picked for a new connection
-  // Overload marking on this worker's counts (DestLoad); 0 = off. See update_overload.
+  // Overload marking (ipvsadm -x -y); 0 = off. See update_overload. The values are the
+  // node's: each of `workers` workers marks on its own counts at its share.
   uint32_t u_threshold = 0;
   uint32_t l_threshold = 0;
   // The weight before quiescing (IPVS's last_weight). sh, dh and mh size a server's
@@ -60,7 +61,15 @@ struct SchedDest {
   // server moves no other server's sources; its own go to -1 or, with the fallback flag,
   // elsewhere. 0: a quiesced server leaves the tables.
   int32_t last_weight = 0;
+  uint16_t workers = 1;  // the node's workers (Snapshot::finalize sets it)
 };
+
+// A worker's share of a node-wide threshold: ceil(value / workers), so that the node
+// holds at most value + workers - 1 connections where IPVS holds value (0 stays off).
+inline uint32_t worker_share(uint32_t value, uint16_t workers) {
+  if (workers <= 1) return value;
+  return static_cast<uint32_t>((uint64_t{value} + workers - 1) / workers);
+}
 
 // Connection counts of one real server on this worker: mutable, owned by the worker.
 struct DestLoad {
@@ -74,9 +83,10 @@ inline uint64_t conn_overhead(const DestLoad& l) {
   return (static_cast<uint64_t>(l.active) << 8) + l.inactive;
 }
 
-// IPVS's overload hysteresis: set when active + inactive >= u_threshold (u != 0);
-// cleared when the total drops below l_threshold, or below 3/4 of u_threshold when
-// l_threshold is 0 (always cleared when both are 0).
+// IPVS's overload hysteresis on this worker's share of the thresholds (worker_share):
+// set when active + inactive >= u_threshold (u != 0); cleared when the total drops below
+// l_threshold, or below 3/4 of u_threshold when l_threshold is 0 (always cleared when
+// both are 0).
 void update_overload(const SchedDest& d, DestLoad& l);
 // Connection accounting, each followed by update_overload (as ip_vs_bind_dest/unbind).
 void bind_conn(const SchedDest& d, DestLoad& l);                     // new, active

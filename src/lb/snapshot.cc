@@ -1,6 +1,9 @@
 #include "lb/snapshot.h"
 
+#include <cstring>
 #include <string>
+
+#include "lb/ownership.h"
 
 namespace gale::lb {
 
@@ -98,6 +101,31 @@ std::string service_text(const Service& s) {
   return "service " + std::string(net::to_text(s.vip).view()) + ":" + std::to_string(s.port);
 }
 
+uint64_t content_hash_of(const Service& s) {
+  uint64_t h = 0x5e41ce;
+  auto mix = [&h](uint64_t v) { h = maglev_mix(h ^ v); };
+  auto mix_addr = [&](const net::IpAddr& a) {
+    uint64_t w[2];
+    std::memcpy(w, a.b.data(), 16);
+    mix(w[0]);
+    mix(w[1] ^ static_cast<uint64_t>(a.family));
+  };
+  mix(s.fwmark);
+  mix_addr(s.vip);
+  mix(uint64_t{s.port} << 8 | s.proto);
+  mix(static_cast<uint64_t>(s.sched) | uint64_t{s.sched_flags.sh_fallback} << 8 |
+      uint64_t{s.sched_flags.sh_port} << 9 | uint64_t{s.sched_flags.mh_fallback} << 10 |
+      uint64_t{s.sched_flags.mh_port} << 11);
+  for (size_t d = 0; d < s.dests.size(); ++d) {
+    const SchedDest& x = s.dests[d];
+    mix_addr(x.addr);
+    mix(uint64_t{x.port} << 48 | s.dest_ids[d]);
+    mix(static_cast<uint32_t>(x.weight) | uint64_t{static_cast<uint32_t>(x.last_weight)} << 32);
+    mix(x.u_threshold | uint64_t{x.l_threshold} << 32);
+  }
+  return h;
+}
+
 }  // namespace
 
 // The NAT real server's replies are recognised by their source: the server's address
@@ -159,7 +187,10 @@ Expected<void> Snapshot::finalize() {
       if (!any)
         return fail("fwmark " + std::to_string(s.fwmark) + ": no rule says which packets carry it");
     }
+    for (SchedDest& d : s.dests)
+      d.workers = workers;
     s.tables = SchedTables::build(s.sched, s.sched_flags, s.dests, maglev_size);
+    s.content_hash = content_hash_of(s);
     std::vector<MaglevBackend> backends;
     for (size_t d = 0; d < s.dests.size(); ++d) {
       const uint16_t id = s.dest_ids[d];
@@ -201,8 +232,12 @@ Expected<void> Snapshot::finalize() {
     if (rs.mode != FwdMode::nat || rs.service >= services.size()) continue;
     if (auto r = nat_sources(static_cast<uint16_t>(id), exact); !r) return r;
   }
+  if (auto r = check_fullnat(); !r) return r;
+  // Draining local addresses too (their flows' replies must still be ours); a freed id
+  // holds a family-none address.
   for (size_t i = 0; i < fullnat.laddrs.size(); ++i)
-    exact.push_back({.kind = EndpointKind::laddr,
+    if (fullnat.laddrs[i].family != net::Family::none)
+      exact.push_back({.kind = EndpointKind::laddr,
                      .addr = fullnat.laddrs[i],
                      .prefix_len = full_len(fullnat.laddrs[i]),
                      .port_lo = fullnat.port_lo,
@@ -219,6 +254,43 @@ Expected<void> Snapshot::finalize() {
   owned.insert(owned.end(), first_non_service, exact.end());
   endpoints.build(owned);
   timeout_of = timeouts.table();
+  return {};
+}
+
+// What would divide by zero or leave a worker without ports on the fast path: a FullNAT
+// server without a live local address of its family, or a port range that cannot give
+// every ownership shard (and so every worker) a slice.
+Expected<void> Snapshot::check_fullnat() const {
+  bool any = false;
+  for (const Service& s : services) {
+    for (uint16_t id : s.dest_ids) {
+      const RealServer& rs = real_servers[id];
+      if (rs.mode != FwdMode::fullnat) continue;
+      any = true;
+      bool found = false;
+      for (size_t l = 0; l < fullnat.laddrs.size() && !found; ++l)
+        found = fullnat.is_live(l) && fullnat.laddrs[l].family == rs.addr.family;
+      if (!found)
+        return fail("real server " + std::string(net::to_text(rs.addr).view()) +
+                    " uses FullNAT, but no FullNAT local address is of its family (" +
+                    (rs.addr.is_v4() ? "IPv4" : "IPv6") +
+                    "): add one to gale { fullnat_local_addresses ... }");
+    }
+  }
+  if (!any) return {};
+  if (fullnat.port_lo > fullnat.port_hi)
+    return fail("fullnat_ports " + std::to_string(fullnat.port_lo) + "-" +
+                std::to_string(fullnat.port_hi) + " is empty");
+  const uint32_t ports = uint32_t{fullnat.port_hi} - fullnat.port_lo + 1;
+  if (ports < kShards)
+    return fail("fullnat_ports " + std::to_string(fullnat.port_lo) + "-" +
+                std::to_string(fullnat.port_hi) + " has " + std::to_string(ports) +
+                " ports; FullNAT needs at least " + std::to_string(kShards) +
+                " (the range is split into that many ownership shards)");
+  if (workers > kShards)
+    return fail(std::to_string(workers) + " workers, but FullNAT ports are owned through " +
+                std::to_string(kShards) + " shards: run at most " + std::to_string(kShards) +
+                " workers (gale { workers N })");
   return {};
 }
 

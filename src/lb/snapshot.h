@@ -61,6 +61,10 @@ struct Service {
   uint8_t persistence_prefix = 0;
   // Built by finalize():
   SchedTables tables;
+  // A hash of what the scheduler state depends on (identity, scheduler, dests): a
+  // worker keeps its SchedState (rr cursor, lblc cache, twos generator) across a
+  // publish that leaves it equal.
+  uint64_t content_hash = 0;
   std::vector<uint16_t> maglev;  // dest positions by flow hash: adoption and full-table
 };
 
@@ -115,17 +119,27 @@ struct Tunnel {
 };
 
 // FullNAT local (source) addresses, and the local port range split among workers.
+// Addresses are indexed by stable id (a flow holds its address's id; ctl::LocalAddrIds
+// keeps ids across reloads): an address removed from the config keeps its id, not live,
+// while its flows drain, and a free id holds a family-none address.
 struct FullNat {
-  std::vector<net::IpAddr> laddrs;
+  std::vector<net::IpAddr> laddrs;  // by id
+  std::vector<bool> live;           // by id; ids past its end are live
   uint16_t port_lo = 1024;
   uint16_t port_hi = 65535;
+
+  // True when new connections may take local address `id`.
+  bool is_live(size_t id) const {
+    return id < laddrs.size() && laddrs[id].family != net::Family::none &&
+           (id >= live.size() || live[id]);
+  }
 };
 
 // What an owned endpoint is to the dataplane.
 enum class EndpointKind : uint8_t {
   service = 1,       // a virtual service's VIP:port: value = service index
   nat_rs = 2,        // a NAT real server's source: value = real server id
-  laddr = 3,         // a FullNAT local address with the local ports: value = laddr index
+  laddr = 3,         // a FullNAT local address with the local ports: value = its id
   fwmark = 4,        // a fwmark rule's prefix and ports: value = service index
   service_addr = 5,  // EndpointMap only: a VIP with any port (fragments): value = service
 };
@@ -209,6 +223,8 @@ struct Snapshot {
   uint32_t maglev_size = kDefaultMaglevSize;
   // Seed of the flow hash that picks Maglev entries: the same on every node.
   uint64_t cluster_seed = 0x9a1e;
+  // The node's dataplane workers: finalize() checks that each can own FullNAT ports.
+  uint16_t workers = 1;
   // Built by finalize():
   // What the dataplane owns, in one list: services, then fwmark rules (in rule order),
   // then NAT real servers' sources (live and draining), then FullNAT local addresses.
@@ -219,6 +235,7 @@ struct Snapshot {
 
   // Checks consistency, builds scheduler tables, Maglev tables and the endpoint list.
   Expected<void> finalize();
+  Expected<void> check_fullnat() const;
 
   // The service a client's packet to (dst, dport, proto) belongs to: index, or -1.
   int64_t service_for(const net::IpAddr& dst, uint16_t dport, uint8_t proto) const {

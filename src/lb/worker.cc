@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "lb/classify.h"
+#include "lb/icmp_relay.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/l4.h"
@@ -14,37 +15,20 @@ using net::Family;
 
 Worker::Worker(const WorkerConfig& cfg)
     : cfg_(cfg),
-      t4_(std::make_unique<FlowTable<FlowKeyV4>>(cfg.flows_v4, cfg.seed)),
-      t6_(std::make_unique<FlowTable<FlowKeyV6>>(cfg.flows_v6, cfg.seed ^ 0x66)) {}
+      flows_(cfg.flows_v4, cfg.flows_v6, cfg.seed),
+      t4_(&flows_.table<FlowKeyV4>()),
+      t6_(&flows_.table<FlowKeyV6>()),
+      shard_owner_(even_shards(cfg.count)) {
+  if (cfg.shard_owner.size() == kShards)
+    for (uint32_t sh = 0; sh < kShards; ++sh)
+      shard_owner_[sh] = cfg.shard_owner[sh] < cfg.count ? cfg.shard_owner[sh] : 0;
+}
 
 Worker::~Worker() = default;
 
-template <>
-FlowTable<FlowKeyV4>& Worker::table<FlowKeyV4>() {
-  return *t4_;
-}
-template <>
-FlowTable<FlowKeyV6>& Worker::table<FlowKeyV6>() {
-  return *t6_;
-}
-template <>
-const FlowTable<FlowKeyV4>& Worker::table<FlowKeyV4>() const {
-  return *t4_;
-}
-template <>
-const FlowTable<FlowKeyV6>& Worker::table<FlowKeyV6>() const {
-  return *t6_;
-}
-
-uint32_t Worker::flows() const {
-  return t4_->used() + t6_->used();
-}
-size_t Worker::flow_memory_bytes() const {
-  return t4_->memory_bytes() + t6_->memory_bytes();
-}
-
 void Worker::use(const Snapshot* snap) {
   snap_ = snap;
+  flows_.use(snap);
   if (!snap || snap->generation == generation_) return;
   generation_ = snap->generation;
 
@@ -57,7 +41,18 @@ void Worker::use(const Snapshot* snap) {
   for (size_t si = 0; si < snap->services.size(); ++si) {
     const Service& svc = snap->services[si];
     ServiceState& ss = fresh[si];
-    ss.sched = std::make_unique<SchedState>(svc.sched, svc.dests.size(), sched_seed(cfg_.seed, si));
+    // An unchanged service keeps its scheduler state: a publish about another service
+    // must not restart rr's rotation or empty lblc's cache.
+    for (ServiceState& old : services_) {
+      if (old.sched && old.content_hash == svc.content_hash && old.ids == svc.dest_ids) {
+        ss.sched = std::move(old.sched);
+        break;
+      }
+    }
+    if (!ss.sched)
+      ss.sched =
+          std::make_unique<SchedState>(svc.sched, svc.dests.size(), sched_seed(cfg_.seed, si));
+    ss.content_hash = svc.content_hash;
     ss.ids = svc.dest_ids;
     ss.loads.resize(svc.dests.size());
     for (size_t pos = 0; pos < svc.dest_ids.size(); ++pos) {
@@ -68,14 +63,7 @@ void Worker::use(const Snapshot* snap) {
   services_ = std::move(fresh);
   if (rs_counters_.size() < snap->real_servers.size())
     rs_counters_.resize(snap->real_servers.size());
-
-  // This worker's share of the FullNAT local ports: a disjoint range per worker, so the
-  // local port alone tells which worker owns a reply.
-  const uint32_t lo = snap->fullnat.port_lo, hi = snap->fullnat.port_hi;
-  const uint32_t per = (hi - lo + 1) / std::max<uint32_t>(cfg_.count, 1);
-  lport_lo_ = static_cast<uint16_t>(lo + cfg_.id * per);
-  lport_hi_ = static_cast<uint16_t>(cfg_.id + 1 == cfg_.count ? hi : lport_lo_ + per - 1);
-  lport_per_worker_ = std::max<uint32_t>(per, 1);
+  lports_.use(*snap, cfg_.id, shard_owner_);
 }
 
 void Worker::finish(Packet& p, const Outcome& o) {
@@ -105,6 +93,7 @@ void Worker::set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t 
   const bool was = (flags & kFlowActive) != 0;
   if (was == is_active(next)) return;
   flags = static_cast<uint8_t>(was ? flags & ~kFlowActive : flags | kFlowActive);
+  if (flags & kFlowMirror) return;  // the worker with the forward direction counts it
   const RealServer& rs = snap_->real_servers[rs_id];
   if (!rs.live || rs.service >= services_.size()) return;
   DestLoad& l = services_[rs.service].loads[rs.pos];
@@ -116,54 +105,13 @@ void Worker::set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t 
 }
 
 template <typename Key>
-Key Worker::reply_key(const FlowEntry<Key>& e) const {
-  if (e.rs >= snap_->real_servers.size()) return Key{};  // matches no packet
-  const RealServer& rs = snap_->real_servers[e.rs];
-  const uint16_t rsport = rs.port ? rs.port : e.key.dport;
-  if (e.flags & kFlowFullNat)
-    return Key::make(rs.addr, rsport, snap_->fullnat.laddrs[e.laddr], e.lport, e.key.proto);
-  return Key::make(rs.addr, rsport, e.key.src_ip(), e.key.sport, e.key.proto);
-}
-
-template <typename Key>
-NatAddrs Worker::nat_addrs(const FlowEntry<Key>& e) const {
-  const RealServer& rs = snap_->real_servers[e.rs];
-  NatAddrs a{.client = e.key.src_ip(),
-             .cport = e.key.sport,
-             .vip = e.key.dst_ip(),
-             .vport = e.key.dport,
-             .rs = rs.addr,
-             .rsport = rs.port ? rs.port : e.key.dport};
-  if (e.flags & kFlowFullNat) {
-    a.laddr = snap_->fullnat.laddrs[e.laddr];
-    a.lport = e.lport;
-  }
-  return a;
-}
-
-template <typename Key>
-GALE_ALWAYS_INLINE uint32_t Worker::find(const Key& k, uint32_t home, uint64_t h,
-                                         bool reply) const {
-  const FlowTable<Key>& t = table<Key>();
-  return t.find(home, h, [&](uint32_t ref) {
-    if (ref_is_reply(ref) != reply) return false;
-    const FlowEntry<Key>& e = t.entry(ref_entry(ref));
-    if (e.state == 0) return false;
-    return reply ? reply_key(e) == k : e.key == k;
-  });
-}
-
-template <typename Key>
 void Worker::remove_flow(uint32_t idx) {
-  FlowTable<Key>& t = table<Key>();
-  FlowEntry<Key>& e = t.entry(idx);
-  if (!(e.flags & kFlowReplyOnly)) t.erase(t.hash(e.key), idx);
-  if (e.flags & kFlowHasReply) {
-    const Key rk = reply_key(e);
-    t.erase(t.hash(rk), idx | kReplyBit);
-  }
+  FlowTable<Key>& t = flows_.table<Key>();
+  flows_.unindex<Key>(idx);
+  const FlowEntry<Key>& e = t.entry(idx);
   if (!(e.flags & kFlowTemplate) && e.rs < rs_counters_.size()) --rs_counters_[e.rs].flows;
-  if (e.rs < snap_->real_servers.size() && !(e.flags & kFlowTemplate)) {
+  if (e.flags & kFlowFullNat) --laddr_flows_[e.laddr];
+  if (e.rs < snap_->real_servers.size() && !(e.flags & (kFlowTemplate | kFlowMirror))) {
     const RealServer& rs = snap_->real_servers[e.rs];
     if (rs.live && rs.service < services_.size()) {
       unbind_conn(snap_->services[rs.service].dests[rs.pos], services_[rs.service].loads[rs.pos],
@@ -172,19 +120,6 @@ void Worker::remove_flow(uint32_t idx) {
   }
   t.release(idx);
   ++counters_.flows_expired;
-}
-
-template <typename Key>
-void Worker::sweep(uint32_t now_s) {
-  FlowTable<Key>& t = table<Key>();
-  if (t.used() == 0) return;
-  const uint32_t cap = t.capacity();
-  for (uint32_t n = std::min(cfg_.sweep_per_batch, cap); n > 0; --n) {
-    const uint32_t idx = t.sweep_cursor;
-    t.sweep_cursor = idx + 1 == cap ? 0 : idx + 1;
-    const FlowEntry<Key>& e = t.entry(idx);
-    if (e.state != 0 && e.expires <= now_s) remove_flow<Key>(idx);
-  }
 }
 
 int Worker::adopt_pick(const Service& svc, const net::FiveTuple& t) {
@@ -210,8 +145,8 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   // connection its quote is about (c.flow), so the error reaches the flow it is about.
   if (cfg_.count > 1) {
     const net::FiveTuple& t = c.flow;
-    const uint16_t owner = c.cls == Class::forward     ? owner_of_client(t.src, t.sport, cfg_.count)
-                           : c.cls == Class::reply_nat ? owner_of_client(t.dst, t.dport, cfg_.count)
+    const uint16_t owner = c.cls == Class::forward     ? owner_of_client(t.src, t.sport)
+                           : c.cls == Class::reply_nat ? owner_of_client(t.dst, t.dport)
                                                        : owner_of_local_port(t.dport);
     if (owner != cfg_.id) {
       p.verdict = Verdict::handoff;
@@ -248,7 +183,7 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
 template <typename Key>
 void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s) {
   constexpr size_t kAhead = 8;
-  FlowTable<Key>& t = table<Key>();
+  FlowTable<Key>& t = flows_.table<Key>();
   auto fetch = [&](size_t k) {
     Slot& s = slots_[idx[k]];
     s.ref = t.first_candidate(s.home, s.hash);
@@ -274,15 +209,15 @@ inline bool reuses_closed(const net::ParsedPacket& pp, ConnState st) {
 
 template <typename Key>
 void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
-  FlowTable<Key>& t = table<Key>();
+  FlowTable<Key>& t = flows_.table<Key>();
   const Snapshot& snap = *snap_;
   const net::ParsedPacket& pp = s.pp;
   const bool reply = s.kind != Kind::forward;
   const Key& k = s.template key<Key>();
-  uint32_t ref = find(k, s.home, s.hash, reply);
+  uint32_t ref = flows_.find(k, s.home, s.hash, reply);
   if (ref != kNoRef) {
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
-    if (e.expires <= now_s || e.rs >= snap.real_servers.size()) {
+    if (e.expires <= now_s || !flows_.holds(e)) {
       remove_flow<Key>(ref_entry(ref));
       ref = kNoRef;
     } else if (!reply && reuses_closed(pp, static_cast<ConnState>(e.state))) {
@@ -312,11 +247,13 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   }
 
   FlowEntry<Key>& e = t.entry(ref_entry(ref));
-  const RealServer& rs = snap.real_servers[e.rs];
+  // The flow's own mode, not its server's current one: a reload that changed lb_kind
+  // applies to new connections only.
+  const FwdMode mode = static_cast<FwdMode>(e.mode);
   if (pp.proto == net::kProtoTcp) {
-    const Direction dir = reply                                                 ? Direction::out
-                          : (rs.mode == FwdMode::dr || rs.mode == FwdMode::tun) ? Direction::in_only
-                                                                                : Direction::in;
+    const Direction dir = reply                                           ? Direction::out
+                          : (mode == FwdMode::dr || mode == FwdMode::tun) ? Direction::in_only
+                                                                          : Direction::in;
     set_state(e.flags, e.state, tcp_next_state(static_cast<ConnState>(e.state), dir, pp.tcp_flags),
               e.rs);
   }
@@ -328,25 +265,25 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     RsCounters& c = rs_counters_[e.rs];
     ++c.out_pkts;
     c.out_bytes += pp.l3_len();
-    const NatAddrs a = nat_addrs(e);
+    const NatAddrs a = flows_.nat_addrs(e);
     return finish(
-        p, rs.mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
+        p, mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
   }
-  if (rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat) {
-    const NatAddrs a = nat_addrs(e);
-    return forward(p, pp, e.rs, &a, s.hash);
+  if (mode == FwdMode::nat || mode == FwdMode::fullnat) {
+    const NatAddrs a = flows_.nat_addrs(e);
+    return forward(p, pp, e.rs, mode, &a, s.hash);
   }
-  forward(p, pp, e.rs, nullptr, s.hash);  // DR and TUN need no addresses
+  forward(p, pp, e.rs, mode, nullptr, s.hash);  // DR and TUN need no addresses
 }
 
-// Client -> real server, by the server's mode; counts the server's packets.
+// Client -> real server, by the flow's mode; counts the server's packets.
 // `a`: the connection's addresses, for NAT and FullNAT only.
-void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs* a,
-                     uint64_t hash) {
+void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, FwdMode mode,
+                     const NatAddrs* a, uint64_t hash) {
   const Snapshot& snap = *snap_;
   const RealServer& rs = snap.real_servers[rs_id];
   count_in(rs_id, pp.l3_len());
-  switch (rs.mode) {
+  switch (mode) {
     case FwdMode::dr:
       return finish(p, forward_dr(p, rs, snap));
     case FwdMode::tun: {
@@ -363,37 +300,13 @@ void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, con
 }
 
 template <typename Key>
-bool Worker::pick_local_port(const RealServer& rs, uint16_t rsport, uint8_t proto, NatAddrs& a,
-                             uint8_t& laddr_idx) {
-  const auto& laddrs = snap_->fullnat.laddrs;
-  const uint32_t range = uint32_t{lport_hi_} - lport_lo_ + 1;
-  // A (local address, port) pair is free when no flow's reply key uses it toward this
-  // real server: ports are reused across real servers, as connect() does.
-  // One cursor walks the (address, port) pairs, addresses fastest.
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    const uint64_t c = pair_cursor_++;
-    const uint32_t li = static_cast<uint32_t>(c % laddrs.size());
-    if (laddrs[li].family != rs.addr.family) continue;
-    const uint16_t port = static_cast<uint16_t>(lport_lo_ + (c / laddrs.size()) % range);
-    const Key rk = Key::make(rs.addr, rsport, laddrs[li], port, proto);
-    if (find(rk, table<Key>().hash(rk), true) == kNoRef) {
-      a.laddr = laddrs[li];
-      a.lport = port;
-      laddr_idx = static_cast<uint8_t>(li);
-      return true;
-    }
-  }
-  return false;
-}
-
-template <typename Key>
 void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   const Snapshot& snap = *snap_;
   const net::ParsedPacket& pp = s.pp;
   if (pp.has(net::kFlagLaterFragment)) return drop(p, Drop::fragment);
   const Service& svc = snap.services[static_cast<size_t>(s.target)];
   ServiceState& ss = services_[static_cast<size_t>(s.target)];
-  FlowTable<Key>& t = table<Key>();
+  FlowTable<Key>& t = flows_.table<Key>();
   const bool tcp = pp.proto == net::kProtoTcp;
   // A TCP segment without SYN belongs to a connection another node (or this one before
   // a restart) began: the consistent hash sends it where that node did.
@@ -401,7 +314,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   const bool track = !(midstream && (pp.tcp_flags & net::kTcpRst));
   uint32_t idx = track ? t.alloc() : kNoRef;
   int pos = -1;
-  const Key tmpl_key = svc.persistence_s ? template_key<Key>(svc, pp.tuple) : Key{};
+  const Key tmpl_key = svc.persistence_s ? flows_.template_key<Key>(svc, pp.tuple) : Key{};
   if (svc.persistence_s) pos = sticky_dest<Key>(tmpl_key, static_cast<uint32_t>(s.target), now_s);
   if (pos >= 0) {
     // the client's template decided
@@ -419,7 +332,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   }
   const uint16_t rs_id = svc.dest_ids[static_cast<size_t>(pos)];
   const RealServer& rs = snap.real_servers[rs_id];
-  if (svc.persistence_s) remember_dest<Key>(tmpl_key, rs_id, svc.persistence_s, now_s);
+  if (svc.persistence_s) flows_.remember<Key>(tmpl_key, rs_id, svc.persistence_s, now_s);
   NatAddrs a{.client = pp.tuple.src,
              .cport = pp.tuple.sport,
              .vip = pp.tuple.dst,
@@ -432,9 +345,10 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     e = FlowEntry<Key>{};
     e.key = s.template key<Key>();
     e.rs = rs_id;
+    e.mode = static_cast<uint8_t>(rs.mode);
     bool ok = true;
     if (rs.mode == FwdMode::fullnat) {
-      ok = pick_local_port<Key>(rs, a.rsport, pp.proto, a, e.laddr);
+      ok = lports_.pick<Key>(flows_, snap, rs, a.rsport, pp.proto, a, e.laddr);
       if (!ok) {
         t.release(idx);
         return drop(p, Drop::no_local_port);
@@ -446,7 +360,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     }
     ok = t.insert(s.hash, idx);
     if (ok && (e.flags & kFlowHasReply)) {
-      const Key rk = reply_key(e);
+      const Key rk = flows_.reply_key(e);
       ok = t.insert(t.hash(rk), idx | kReplyBit);
       if (!ok) t.erase(s.hash, idx);
     }
@@ -466,6 +380,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
       ++counters_.flows_created;
       ++rs_counters_[rs_id].conns;
       ++rs_counters_[rs_id].flows;
+      if (e.flags & kFlowFullNat) ++laddr_flows_[e.laddr];
       if (midstream) ++counters_.flows_adopted;
     } else {
       t.release(idx);
@@ -476,25 +391,14 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     if (rs.mode == FwdMode::fullnat) return drop(p, Drop::table_full);
     ++counters_.stateless;
   }
-  forward(p, pp, rs_id, &a, s.hash);
-}
-
-// The persistence template's key: the client's network (ipvsadm -M), port 0, the
-// service's VIP and port, marked apart from connection keys by a pad byte.
-template <typename Key>
-Key Worker::template_key(const Service& svc, const net::FiveTuple& t) const {
-  const net::IpAddr client =
-      svc.persistence_prefix ? mask_prefix(t.src, svc.persistence_prefix) : t.src;
-  Key k = Key::make(client, 0, svc.vip, svc.port, t.proto);
-  k.pad[0] = 1;
-  return k;
+  forward(p, pp, rs_id, rs.mode, &a, s.hash);
 }
 
 // The dest position the client's live template names, refreshing it; or -1.
 template <typename Key>
 int Worker::sticky_dest(const Key& k, uint32_t service, uint32_t now_s) {
-  FlowTable<Key>& t = table<Key>();
-  const uint32_t ref = find(k, t.hash(k), false);
+  FlowTable<Key>& t = flows_.table<Key>();
+  const uint32_t ref = flows_.find(k, false);
   if (ref == kNoRef) return -1;
   FlowEntry<Key>& e = t.entry(ref_entry(ref));
   if (e.expires <= now_s || e.rs >= snap_->real_servers.size()) {
@@ -508,56 +412,11 @@ int Worker::sticky_dest(const Key& k, uint32_t service, uint32_t now_s) {
   return static_cast<int>(rs.pos);
 }
 
-// Creates or refreshes the client's template after a new connection went to rs_id.
-template <typename Key>
-void Worker::remember_dest(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s) {
-  FlowTable<Key>& t = table<Key>();
-  const uint64_t h = t.hash(k);
-  const uint32_t ref = find(k, h, false);
-  if (ref != kNoRef) {
-    FlowEntry<Key>& e = t.entry(ref_entry(ref));
-    e.rs = rs_id;
-    e.expires = now_s + timeout_s;
-    return;
-  }
-  const uint32_t idx = t.alloc();
-  if (idx == kNoRef) return;  // full: the connection itself still goes through
-  FlowEntry<Key>& e = t.entry(idx);
-  e = FlowEntry<Key>{};
-  e.key = k;
-  e.rs = rs_id;
-  e.state = static_cast<uint8_t>(ConnState::other);
-  e.flags = kFlowTemplate;
-  e.expires = now_s + timeout_s;
-  if (!t.insert(h, idx)) t.release(idx);
-}
-
-// ICMP errors are rare: looked up one at a time, off the batched path.
 void Worker::handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s) {
-  net::IcmpInner in;
-  if (net::parse_icmp_inner({p.data, p.len}, pp, in) != net::IcmpInnerError::ok)
-    return finish(p, {Verdict::to_kernel});
-  const net::FiveTuple& q = in.tuple;
-  // The quote is of a packet travelling the other way: reverse it to get ours.
-  const net::FiveTuple rev{
-      .src = q.dst, .dst = q.src, .sport = q.dport, .dport = q.sport, .proto = q.proto};
-  // About a packet a VIP sent the client: the error goes to the real server.
-  const bool to_server = snap_->find_service(q.src, q.sport, q.proto) != nullptr;
-  auto try_family = [&]<typename Key>(Key) -> bool {
-    FlowTable<Key>& t = table<Key>();
-    const Key k = key_of<Key>(rev);
-    const uint32_t ref = find(k, t.hash(k), !to_server);
-    if (ref == kNoRef) return false;
-    const FlowEntry<Key>& e = t.entry(ref_entry(ref));
-    if (e.expires <= now_s || e.rs >= snap_->real_servers.size()) return false;
-    const RealServer& rs = snap_->real_servers[e.rs];
-    if (!to_server && rs.mode != FwdMode::nat && rs.mode != FwdMode::fullnat) return false;
-    ++counters_.icmp_forwarded;
-    finish(p, forward_icmp_error(p, pp, in, rs, nat_addrs(e), to_server, *snap_, t.hash(e.key)));
-    return true;
-  };
-  const bool done = pp.family == Family::v4 ? try_family(FlowKeyV4{}) : try_family(FlowKeyV6{});
-  if (!done) finish(p, {Verdict::to_kernel});
+  Outcome o;
+  if (!relay_icmp_error(p, pp, flows_, *snap_, now_s, o)) return finish(p, {Verdict::to_kernel});
+  ++counters_.icmp_forwarded;
+  finish(p, o);
 }
 
 void Worker::process(Batch& batch, uint32_t now_s) {
@@ -580,35 +439,14 @@ void Worker::process(Batch& batch, uint32_t now_s) {
   }
   act_stage<FlowKeyV4>(batch, {idx4, n4}, now_s);
   act_stage<FlowKeyV6>(batch, {idx6, n6}, now_s);
-  sweep<FlowKeyV4>(now_s);
-  sweep<FlowKeyV6>(now_s);
-}
-
-uint16_t Worker::owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers) {
-  uint64_t a, b;
-  std::memcpy(&a, client.b.data(), 8);
-  std::memcpy(&b, client.b.data() + 8, 8);
-  const uint64_t h = mix64(a ^ (b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t{port} << 48));
-  return static_cast<uint16_t>(((h >> 32) * workers) >> 32);
-}
-
-uint16_t Worker::owner_of_local_port(uint16_t lport) const {
-  const uint32_t lo = snap_->fullnat.port_lo;
-  if (lport < lo) return cfg_.id;
-  return static_cast<uint16_t>(
-      std::min<uint32_t>((lport - lo) / lport_per_worker_, cfg_.count - 1u));
+  flows_.sweep<FlowKeyV4>(cfg_.sweep_per_batch, now_s,
+                          [&](uint32_t idx) { remove_flow<FlowKeyV4>(idx); });
+  flows_.sweep<FlowKeyV6>(cfg_.sweep_per_batch, now_s,
+                          [&](uint32_t idx) { remove_flow<FlowKeyV6>(idx); });
 }
 
 int Worker::find_flow_rs(const net::FiveTuple& tuple, uint32_t now_s) const {
-  auto look = [&]<typename Key>(Key) -> int {
-    const FlowTable<Key>& t = table<Key>();
-    const Key k = key_of<Key>(tuple);
-    const uint32_t ref = find(k, t.hash(k), false);
-    if (ref == kNoRef) return -1;
-    const FlowEntry<Key>& e = t.entry(ref_entry(ref));
-    return e.expires <= now_s ? -1 : e.rs;
-  };
-  return tuple.src.is_v4() ? look(FlowKeyV4{}) : look(FlowKeyV6{});
+  return flows_.find_rs(tuple, now_s);
 }
 
 }  // namespace gale::lb

@@ -1,8 +1,10 @@
 // One dataplane worker: owns its flow tables, scheduler state and counters, and runs
-// the pipeline over batches of frames (DESIGN.md section 3):
-//   parse + classify every frame, hash and prefetch its flow bucket;
-//   prefetch the candidate entries;
-//   verify, then schedule / adopt / follow the flow and rewrite per mode.
+// the pipeline over batches of frames (DESIGN.md section 3), sequencing the stages:
+//   classify every frame, hash and prefetch its flow bucket (Worker::classify);
+//   prefetch the candidate entries, then look up (lb/flow_tracker.h);
+//   schedule / adopt / follow the flow (lb/scheduler.h), take a FullNAT local port
+//   (lb/local_ports.h), and rewrite per mode (lb/modes.h);
+//   relay ICMP errors about connections (lb/icmp_relay.h); sweep expired flows.
 // Nothing here locks, allocates per packet, makes a syscall or throws.
 #pragma once
 
@@ -14,8 +16,12 @@
 
 #include "lb/conn_state.h"
 #include "lb/drop.h"
+#include "lb/flow_export.h"
 #include "lb/flow_table.h"
+#include "lb/flow_tracker.h"
+#include "lb/local_ports.h"
 #include "lb/modes.h"
+#include "lb/ownership.h"
 #include "lb/packet.h"
 #include "lb/scheduler.h"
 #include "lb/snapshot.h"
@@ -27,8 +33,13 @@ struct WorkerConfig {
   uint32_t flows_v6 = 1u << 16;   // tracked IPv6 connections
   uint64_t seed = 0x6a1e5eed;     // secret flow-table hash seed (random per worker in galed)
   uint16_t id = 0;                // this worker's index
-  uint16_t count = 1;             // workers in all: FullNAT local ports are split among them
+  uint16_t count = 1;             // workers in all
   uint32_t sweep_per_batch = 16;  // entries the expiry sweep examines per batch and family
+  // Secret seed of the client endpoint -> shard hash (lb/ownership.h): random per node
+  // in galed, the same on all its workers.
+  uint64_t ownership_seed = 0x0b5eed;
+  // Shard -> worker, kShards entries; empty: even_shards(count).
+  std::vector<uint16_t> shard_owner;
 };
 
 // Per-worker counters; the control plane sums them over workers.
@@ -45,6 +56,8 @@ struct WorkerCounters {
   uint64_t icmp_forwarded = 0;     // ICMP errors about a connection, translated and sent on
   uint64_t too_big_sent = 0;       // ICMP "too big" answers
   uint64_t handed_off = 0;         // frames of flows another worker owns, passed to it
+  uint64_t flows_imported = 0;     // installed by import_flow()
+  uint64_t imports_refused = 0;    // import_flow() records that named what this node lacks
 };
 
 // IPVS's per-real-server statistics.
@@ -62,9 +75,10 @@ class Worker {
   explicit Worker(const WorkerConfig& cfg);
   ~Worker();
 
-  // Switches to a snapshot between batches. When its generation differs, per-service
-  // scheduler state is rebuilt and connection counts carried over by real-server id
-  // (allocates: once per reload, never per packet).
+  // Switches to a snapshot between batches. When its generation differs, connection
+  // counts are carried over by real-server id, and scheduler state is kept for the
+  // services whose content_hash is unchanged, made afresh for the others (allocates:
+  // once per reload, never per packet).
   void use(const Snapshot* snap);
   const Snapshot* snapshot() const { return snap_; }
 
@@ -73,15 +87,27 @@ class Worker {
 
   const WorkerCounters& counters() const { return counters_; }
   std::span<const RsCounters> rs_counters() const { return rs_counters_; }
+  // Connections tracked now per FullNAT local address id (an id is free at 0).
+  std::span<const uint32_t> laddr_flows() const { return laddr_flows_; }
   std::span<const DestLoad> loads(size_t service) const { return services_[service].loads; }
-  uint32_t flows() const;
-  size_t flow_memory_bytes() const;
-  const FlowTable<FlowKeyV4>& table_v4() const { return *t4_; }
-  const FlowTable<FlowKeyV6>& table_v6() const { return *t6_; }
+  uint32_t flows() const { return flows_.flows(); }
+  size_t flow_memory_bytes() const { return flows_.memory_bytes(); }
+  const FlowTable<FlowKeyV4>& table_v4() const { return flows_.table<FlowKeyV4>(); }
+  const FlowTable<FlowKeyV6>& table_v6() const { return flows_.table<FlowKeyV6>(); }
   // The worker that owns a flow, from what both directions can compute (DESIGN.md
-  // section 3): the client endpoint for DR, TUN and NAT; the local port for FullNAT.
-  static uint16_t owner_of_client(const net::IpAddr& client, uint16_t port, uint16_t workers);
-  uint16_t owner_of_local_port(uint16_t lport) const;
+  // section 3, lb/ownership.h): the client endpoint for DR, TUN and NAT; the local port
+  // for FullNAT.
+  uint16_t owner_of_client(const net::IpAddr& client, uint16_t port) const {
+    return shard_owner_[shard_of_client(client, port, cfg_.ownership_seed)];
+  }
+  uint16_t owner_of_local_port(uint16_t lport) const { return lports_.owner(lport, cfg_.id); }
+
+  // Export and import of flows (lb/flow_export.h). export_flows appends this worker's
+  // live connections (not persistence templates); allocates: off the fast path, on the
+  // worker's thread. import_flow installs one where this worker owns a direction of it.
+  void export_flows(std::vector<FlowRecord>& out, uint32_t now_s) const;
+  ImportResult import_flow(const FlowRecord& r, uint32_t now_s);
+  FlowOwners owners_of(const FlowRecord& r) const;
   // The seed of a service's scheduler state on a worker seeded `worker_seed` (the
   // simulator seeds a fresh worker's the same way).
   static uint64_t sched_seed(uint64_t worker_seed, size_t service) {
@@ -96,6 +122,7 @@ class Worker {
     std::unique_ptr<SchedState> sched;
     std::vector<DestLoad> loads;  // in dest order
     std::vector<uint16_t> ids;    // real server id of each dest
+    uint64_t content_hash = 0;    // the service's, when sched was made
   };
   // What stage 1 learned of a frame that needs the flow table.
   enum class Kind : uint8_t { forward, reply_nat, reply_fullnat };
@@ -125,35 +152,17 @@ class Worker {
   template <typename Key>
   void act_new(Packet& p, Slot& s, uint32_t now_s);
   template <typename Key>
-  bool pick_local_port(const RealServer& rs, uint16_t rsport, uint8_t proto, NatAddrs& a,
-                       uint8_t& laddr_idx);
-  template <typename Key>
-  Key reply_key(const FlowEntry<Key>& e) const;
-  template <typename Key>
-  NatAddrs nat_addrs(const FlowEntry<Key>& e) const;
-  template <typename Key>
   void remove_flow(uint32_t idx);
   template <typename Key>
-  Key template_key(const Service& svc, const net::FiveTuple& t) const;
+  void export_table(std::vector<FlowRecord>& out, uint32_t now_s) const;
+  template <typename Key>
+  ImportResult import_into(const FlowRecord& r, uint16_t rs_id, uint8_t laddr_id, bool mirror,
+                           uint32_t now_s);
   template <typename Key>
   int sticky_dest(const Key& k, uint32_t service, uint32_t now_s);
-  template <typename Key>
-  void remember_dest(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s);
-  template <typename Key>
-  void sweep(uint32_t now_s);
-  template <typename Key>
-  FlowTable<Key>& table();
-  template <typename Key>
-  const FlowTable<Key>& table() const;
-  template <typename Key>
-  uint32_t find(const Key& k, uint64_t h, bool reply) const {
-    return find(k, table<Key>().home(h), h, reply);
-  }
-  template <typename Key>
-  uint32_t find(const Key& k, uint32_t home, uint64_t h, bool reply) const;
 
-  void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs* a,
-               uint64_t hash);
+  void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, FwdMode mode,
+               const NatAddrs* a, uint64_t hash);
   void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
   int adopt_pick(const Service& svc, const net::FiveTuple& t);
   void set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t rs_id);
@@ -164,15 +173,15 @@ class Worker {
   WorkerConfig cfg_;
   const Snapshot* snap_ = nullptr;
   uint64_t generation_ = ~0ull;
-  std::unique_ptr<FlowTable<FlowKeyV4>> t4_;
-  std::unique_ptr<FlowTable<FlowKeyV6>> t6_;
+  FlowTracker flows_;
+  FlowTable<FlowKeyV4>* t4_;  // flows_'s tables, for classify's prefetch
+  FlowTable<FlowKeyV6>* t6_;
+  ShardMap shard_owner_;
+  LocalPorts lports_;
   std::vector<ServiceState> services_;
   std::vector<RsCounters> rs_counters_;
+  uint32_t laddr_flows_[256] = {};  // by local address id (at most 255, finalize())
   WorkerCounters counters_;
-  uint16_t lport_lo_ = 0;  // this worker's FullNAT local port range
-  uint16_t lport_hi_ = 0;
-  uint64_t pair_cursor_ = 0;
-  uint32_t lport_per_worker_ = 1;  // FullNAT: next (local address, port) pair to try
   Slot slots_[kBatchSize];
 };
 

@@ -210,7 +210,7 @@ TEST_P(IcmpGolden, TwoWorkersHandTheErrorToTheQuotedFlowsOwner) {
     Golden w0({}, {.flows_v4 = 1024, .flows_v6 = 1024, .id = 0, .count = 2});
     Golden w1({}, {.flows_v4 = 1024, .flows_v6 = 1024, .id = 1, .count = 2});
     uint16_t cport = 40000;  // a client port whose connection worker 1 owns
-    while (lb::Worker::owner_of_client(ip(F.client), cport, 2) != 1)
+    while (w0.worker.owner_of_client(ip(F.client), cport) != 1)
       ++cport;
     const Seg syn = to_vip(svc, cport);
     EXPECT_EQ(w0.run(frame(kClientSideMac, kPort0Mac, syn)).owner, 1);

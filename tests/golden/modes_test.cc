@@ -319,7 +319,7 @@ TEST(FullNatGolden, TwoWorkersUseDisjointLocalPortRanges) {
     const Seg s{
         .src = kV4.client, .dst = kV4.vip, .sport = cport, .dport = 95, .flags = net::kTcpSyn};
     // The client endpoint picks the worker; the other one hands the frame to it.
-    const uint16_t owner = lb::Worker::owner_of_client(ip(s.src), cport, 2);
+    const uint16_t owner = w0.worker.owner_of_client(ip(s.src), cport);
     ASSERT_LT(owner, 2);
     const Out other = workers[1 - owner]->run(frame(kClientSideMac, kPort0Mac, s));
     EXPECT_EQ(other.verdict, Verdict::handoff);

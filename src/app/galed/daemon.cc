@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -73,6 +74,7 @@ Daemon::~Daemon() {
 
 HostView Daemon::host_view() {
   HostView h;
+  h.workers = static_cast<uint16_t>(workers_);
   for (const Link& l : links_) {
     h.link_macs.push_back(l.mac);
     h.mtus.push_back(static_cast<uint16_t>(l.mtu ? l.mtu : 1500));
@@ -310,6 +312,12 @@ Expected<void> Daemon::start() {
   io::DataplaneConfig dc{
       .worker = {.flows_v4 = config_.gale.flows, .flows_v6 = config_.gale.flows6},
       .workers = static_cast<uint16_t>(workers_)};
+  // Flow-table and ownership hash seeds nobody outside can aim collisions at (the Maglev
+  // cluster_seed stays the same on every node).
+  uint64_t seeds[2];
+  if (getrandom(seeds, sizeof seeds, 0) != sizeof seeds) return fail("getrandom: no entropy");
+  dc.worker.seed = seeds[0];
+  dc.worker.ownership_seed = seeds[1];
   // One worker per core, pinned: worker i on the i-th CPU this process may use.
   cpu_set_t allowed;
   if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)

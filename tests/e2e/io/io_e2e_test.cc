@@ -317,8 +317,7 @@ TEST(AfXdp, ToKernelFramesReachTheHostStack) {
   Peer peer(t);
   InNetns in(t.ns_a);
   XdpProgram prog({.ifname = t.va, .enable_all_queues = true});
-  const OwnedEndpoint owned[] = {
-      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  const lb::Endpoint owned[] = {service(*net::parse_ip(t.ip_a), 9000, 17)};
   ASSERT_TRUE(prog.set_owned(owned).has_value());
   HostSocket host(t.ip_a, 9000);
   ASSERT_TRUE(host.bound());
@@ -351,8 +350,7 @@ TEST(AfXdp, ToKernelFramesWithoutAPathAreCounted) {
   Peer peer(t);
   InNetns in(t.ns_a);
   XdpProgram prog({.ifname = t.va, .enable_all_queues = true});
-  const OwnedEndpoint owned[] = {
-      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  const lb::Endpoint owned[] = {service(*net::parse_ip(t.ip_a), 9000, 17)};
   ASSERT_TRUE(prog.set_owned(owned).has_value());
   HostSocket host(t.ip_a, 9000);
   ASSERT_TRUE(host.bound());
@@ -377,8 +375,7 @@ TEST(AfXdp, ABatchTakesWhatTheTxRingHasRoomFor) {
   Peer peer(t);
   InNetns in(t.ns_a);
   XdpProgram prog({.ifname = t.va});
-  const OwnedEndpoint owned[] = {
-      {.addr = *net::parse_ip(t.ip_a), .port_lo = 9000, .port_hi = 9000, .proto = 17}};
+  const lb::Endpoint owned[] = {service(*net::parse_ip(t.ip_a), 9000, 17)};
   ASSERT_TRUE(prog.set_owned(owned).has_value());
   AfXdpIo io({.programs = {&prog}, .tx_ring_size = 16, .kernel_path = false});
   constexpr int kFrames = 40;

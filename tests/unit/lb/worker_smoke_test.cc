@@ -324,7 +324,7 @@ TEST(WorkerOwnership, FlowsLandOnlyInTheirOwnersTable) {
                              .sport = static_cast<uint16_t>(40000 + c),
                              .dport = 80,
                              .proto = net::kProtoTcp};
-      const uint16_t owner = Worker::owner_of_client(t.src, t.sport, 2);
+      const uint16_t owner = w0.owner_of_client(t.src, t.sport);
       EXPECT_GE(workers[owner]->find_flow_rs(t, 100), 0);
       EXPECT_EQ(workers[1 - owner]->find_flow_rs(t, 100), -1);
     }
