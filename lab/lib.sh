@@ -150,7 +150,11 @@ NGINX
   ip netns exec "$(ns "$rs")" nginx -c "$dir/nginx.conf" -p "$dir" >/dev/null 2>&1 &
   # In DR and TUN mode the reply must come from the VIP (which the server has on lo).
   local bind=0.0.0.0
-  ip -n "$(ns "$rs")" addr show dev lo | grep -q "$LAB_VIP" && bind=$LAB_VIP
+  # Output captured, not piped into `grep -q`: under `set -o pipefail` (the callers')
+  # grep's early exit fails `ip` with EPIPE about one time in five here, which bound the
+  # responder to 0.0.0.0 -- its replies then came from the server's own address, and
+  # the client's connected socket dropped them: the "lost first datagram".
+  [[ $(ip -n "$(ns "$rs")" addr show dev lo) == *" $LAB_VIP/"* ]] && bind=$LAB_VIP
   # One process answers every datagram itself, with no fork or exec per datagram. The
   # socat UDP-LISTEN,fork + SYSTEM:echo responder it replaces lost first datagrams under
   # load: the server's kernel delivered them (UdpInDatagrams counted) and no reply left
@@ -175,7 +179,7 @@ while True:
     sleep 0.05
   done
   tries=0
-  until in_ns "$rs" ss -Hlun 'sport = :5353' | grep -q .; do
+  until [ -n "$(in_ns "$rs" ss -Hlun 'sport = :5353')" ]; do
     tries=$((tries + 1))
     [ $tries -lt 100 ] || { echo "lab: the UDP responder on $rs did not start" >&2; return 1; }
     sleep 0.05
@@ -246,7 +250,7 @@ CONF
   ip netns exec "$(ns gale)" "$build/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DIR/galed.log" 2>&1 &
   echo $! >"$LAB_DIR/galed.pid"
   local tries=0
-  until lab_ctl '{"cmd":"stats"}' 2>/dev/null | grep -q '"ok":true'; do
+  until [[ $(lab_ctl '{"cmd":"stats"}' 2>/dev/null) == *'"ok":true'* ]]; do
     tries=$((tries + 1))
     if [ $tries -ge 200 ] || ! kill -0 "$(cat "$LAB_DIR/galed.pid")" 2>/dev/null; then
       echo "lab: galed did not start:" >&2

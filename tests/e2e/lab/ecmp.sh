@@ -157,7 +157,7 @@ CONF
 done
 for n in "${NODES[@]}"; do
   t=0
-  until node_ctl "$n" '{"cmd":"stats"}' 2>/dev/null | grep -q '"ok":true'; do
+  until [[ $(node_ctl "$n" '{"cmd":"stats"}' 2>/dev/null) == *'"ok":true'* ]]; do
     t=$((t + 1))
     [ $t -lt 200 ] && kill -0 "$(cat "$LAB_DIR/$n.pid")" 2>/dev/null || fail "galed on $n did not start"
     sleep 0.05
