@@ -12,6 +12,7 @@ namespace gale::net {
 
 inline constexpr size_t kIpv4MinHeaderLen = 20;
 inline constexpr uint8_t kProtoIcmp = 1;
+inline constexpr uint8_t kProtoIgmp = 2;
 inline constexpr uint8_t kProtoIpip = 4;  // IPv4 in IP
 inline constexpr uint8_t kProtoTcp = 6;
 inline constexpr uint8_t kProtoUdp = 17;

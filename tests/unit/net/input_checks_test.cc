@@ -135,6 +135,15 @@ TEST(InputChecks, Ipv4AddressesTheKernelAccepts) {
   // DHCP discover: 0.0.0.0 to the limited broadcast is how a client without an address
   // speaks (RFC 2131 4.1); Linux takes it as broadcast input.
   EXPECT_EQ(verdict(v4("0.0.0.0", "255.255.255.255")), ParseError::ok);
+  // ip_route_input_mc: a 0/8 source may send to local multicast (224.0.0.0/24) or in
+  // IGMP -- a bridge with no address reports its groups so (seen in the e2e lab).
+  EXPECT_EQ(verdict(v4("0.0.0.0", "224.0.0.251")), ParseError::ok);
+  auto igmp = v4("0.0.0.0", "239.1.2.3");
+  igmp[14 + 9] = kProtoIgmp;
+  store_be16(&igmp[14 + 10], 0);
+  store_be16(&igmp[14 + 10], test::ref_checksum({igmp.begin() + 14, igmp.begin() + 34}));
+  EXPECT_EQ(verdict(igmp), ParseError::ok);
+  EXPECT_EQ(verdict(v4("0.0.0.0", "239.1.2.3")), ParseError::ipv4_martian_src);  // UDP
   // Multicast and broadcast destinations (VRRP adverts, RIP) are not martian.
   EXPECT_EQ(verdict(v4("192.0.2.1", "224.0.0.18")), ParseError::ok);
   EXPECT_EQ(verdict(v4("192.0.2.1", "255.255.255.255")), ParseError::ok);
