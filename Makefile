@@ -3,7 +3,7 @@
 #
 #   make build    release build (RelWithDebInfo) in build/
 #   make test     install deps, build, run every test (unit, golden, tshark, fuzz smoke,
-#                 sanitizers, style) -- what CI runs
+#                 sanitizers, style), and build galed the default CMake way -- what CI runs
 #   make demo     build, then run the main job and print what happened
 #   make bench    build and run the benchmarks; writes docs/benchmarks.md
 #   make format   reformat the sources with clang-format
@@ -13,8 +13,12 @@ CMAKE_GEN := -G Ninja
 BUILD := build
 ASAN_BUILD := build-asan
 FUZZ_BUILD := build-fuzz
+# The build a newcomer tries first: CMake's default generator (Unix Makefiles) at
+# Release (-O3). The other trees use Ninja at -O2 and Debug, so this one catches what
+# only the other generator or -O3 breaks; it builds the daemon only, to stay cheap.
+PLAIN_BUILD := build-plain
 
-.PHONY: all deps build build-asan build-fuzz test demo bench format clean
+.PHONY: all deps build build-asan build-fuzz build-plain test demo bench format clean
 
 all: build
 
@@ -35,9 +39,14 @@ build-fuzz: deps
 	  -DGALE_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
+build-plain: deps
+	@cmake -S . -B $(PLAIN_BUILD) -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(PLAIN_BUILD) -j $(JOBS) --target galed
+	@echo "== galed builds with Unix Makefiles at Release"
+
 # Sanitizer runs of the unit and golden tests, and the fuzz smoke runs, are ctest runs of
 # their own build trees; the summary line of each is printed.
-test: build build-asan build-fuzz
+test: build build-asan build-fuzz build-plain
 	@echo "== tests (release build)"
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 	@echo "== tests under ASan + UBSan"
@@ -55,4 +64,4 @@ format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(PLAIN_BUILD)

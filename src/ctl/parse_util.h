@@ -83,8 +83,12 @@ Expected<T> choose(const Word& w, std::string_view what, std::span<const Choice<
   }
   std::string known;
   if (closest(w.text, names).empty()) {
-    for (std::string_view n : names)
-      known += (known.empty() ? "" : " ") + std::string(n);
+    // Appended piece by piece: g++ 12 at -O3 warns falsely (-Wrestrict) on
+    // `"literal" + std::string` (GCC PR 105651).
+    for (std::string_view n : names) {
+      if (!known.empty()) known += ' ';
+      known += n;
+    }
     known = " (one of: " + known + ")";
   }
   return error_at(w, "unknown " + std::string(what) + " \"" + w.text + "\"" +

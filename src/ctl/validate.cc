@@ -19,7 +19,12 @@ std::string text(const net::IpAddr& a) {
 }
 
 std::string rs_name(const RealServerConf& rs) {
-  return "real_server " + text(rs.addr) + (rs.port ? " " + std::to_string(rs.port) : "");
+  std::string name = "real_server " + text(rs.addr);
+  if (rs.port) {  // appended, not `" " + std::to_string(...)`: g++ 12 -O3 -Wrestrict (PR 105651)
+    name += ' ';
+    name += std::to_string(rs.port);
+  }
+  return name;
 }
 
 const char* mode_name(lb::FwdMode m) {

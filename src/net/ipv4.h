@@ -12,12 +12,17 @@ namespace gale::net {
 
 inline constexpr size_t kIpv4MinHeaderLen = 20;
 inline constexpr uint8_t kProtoIcmp = 1;
+inline constexpr uint8_t kProtoIgmp = 2;
 inline constexpr uint8_t kProtoIpip = 4;  // IPv4 in IP
 inline constexpr uint8_t kProtoTcp = 6;
 inline constexpr uint8_t kProtoUdp = 17;
 inline constexpr uint8_t kProtoIpv6 = 41;  // IPv6 in IP
 inline constexpr uint8_t kProtoIcmpv6 = 58;
 inline constexpr uint8_t kProtoVrrp = 112;
+
+// Loose and strict source route options (RFC 791 3.1).
+inline constexpr uint8_t kIpv4OptLsrr = 131;
+inline constexpr uint8_t kIpv4OptSsrr = 137;
 
 inline constexpr uint16_t kIpv4FlagDf = 0x4000;
 inline constexpr uint16_t kIpv4FlagMf = 0x2000;

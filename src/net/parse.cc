@@ -30,6 +30,14 @@ const char* to_string(ParseError e) {
       return "ipv4_bad_total_len";
     case ParseError::ipv4_bad_options:
       return "ipv4_bad_options";
+    case ParseError::ipv4_bad_checksum:
+      return "ipv4_bad_checksum";
+    case ParseError::ipv4_source_route:
+      return "ipv4_source_route";
+    case ParseError::ipv4_martian_src:
+      return "ipv4_martian_src";
+    case ParseError::ipv4_martian_dst:
+      return "ipv4_martian_dst";
     case ParseError::ipv6_truncated:
       return "ipv6_truncated";
     case ParseError::ipv6_bad_version:
@@ -40,6 +48,10 @@ const char* to_string(ParseError e) {
       return "ipv6_ext_truncated";
     case ParseError::ipv6_ext_too_many:
       return "ipv6_ext_too_many";
+    case ParseError::ipv6_martian_src:
+      return "ipv6_martian_src";
+    case ParseError::ipv6_martian_dst:
+      return "ipv6_martian_dst";
     case ParseError::l4_truncated:
       return "l4_truncated";
     case ParseError::tcp_bad_header_len:
@@ -136,6 +148,25 @@ ParseError parse_l4(const uint8_t* base, ParsedPacket& out) {
   return ParseError::ok;
 }
 
+// Linux's martian rules (ip_route_input_slow and ip_route_input_mc, route_localnet off)
+// for a packet to this host. A source equal to the destination is a local source, which
+// fib_validate_source refuses (a LAND attack). Class E (240/4) sources pass, as in Linux.
+// 0/8 sources pass where Linux takes them: to the limited broadcast (DHCP), and to
+// 224.0.0.0/24 or in IGMP (reports of hosts, bridges with no address yet).
+ParseError ipv4_martian(const uint8_t* ip) {
+  constexpr uint32_t kBroadcast = 0xffffffffu;
+  const uint32_t src = load_be32(ip + 12);
+  const uint32_t dst = load_be32(ip + 16);
+  const uint32_t src_net = src >> 24;
+  const uint32_t dst_net = dst >> 24;
+  if ((src >> 28) == 0xe || src == kBroadcast || src_net == 127 || src == dst)
+    return ParseError::ipv4_martian_src;
+  if (src_net == 0 && dst != kBroadcast && (dst >> 8) != 0xe00000 && ip[9] != kProtoIgmp)
+    return ParseError::ipv4_martian_src;
+  if (dst_net == 0 || dst_net == 127) return ParseError::ipv4_martian_dst;
+  return ParseError::ok;
+}
+
 ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
   const size_t off = out.l3_off;
   if (end - off < kIpv4MinHeaderLen) return ParseError::ipv4_truncated;
@@ -144,6 +175,10 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
   size_t hl = ipv4::header_len(ip);
   if (hl < kIpv4MinHeaderLen) return ParseError::ipv4_bad_header_len;
   if (hl > end - off) return ParseError::ipv4_truncated;
+  // The header was just read, so summing it again costs a few adds on a cached line; a
+  // header with an error must not be scheduled, get a flow, or be rewritten (RFC 1812
+  // 5.2.2; ip_rcv_core checks it at the same point).
+  if (csum_fold(csum_partial(ip, hl)) != 0xffff) return ParseError::ipv4_bad_checksum;
   size_t total = ipv4::total_len(ip);
   if (total < hl || total > end - off) return ParseError::ipv4_bad_total_len;
   out.family = Family::v4;
@@ -156,10 +191,15 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
   out.tuple.src.family = out.tuple.dst.family = Family::v4;
   std::memcpy(out.tuple.src.b.data(), ip + 12, 4);
   std::memcpy(out.tuple.dst.b.data(), ip + 16, 4);
+  if (ParseError e = ipv4_martian(ip); e != ParseError::ok) return e;
   if (hl > kIpv4MinHeaderLen) {
     out.flags |= kFlagIpOptions;
-    if (!walk_options(ip + kIpv4MinHeaderLen, ip + hl, [](uint8_t, const uint8_t*, uint8_t) {}))
+    bool source_route = false;
+    if (!walk_options(ip + kIpv4MinHeaderLen, ip + hl, [&](uint8_t kind, const uint8_t*, uint8_t) {
+          source_route |= kind == kIpv4OptLsrr || kind == kIpv4OptSsrr;
+        }))
       return ParseError::ipv4_bad_options;
+    if (source_route) return ParseError::ipv4_source_route;
   }
   uint16_t frag = ipv4::frag(ip);
   if (frag & (kIpv4FlagMf | kIpv4FragOffsetMask)) {
@@ -170,6 +210,24 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
     }
   }
   return parse_l4(base, out);
+}
+
+// ip6_rcv_core's address rules for a frame from another node (RFC 4291 2.5.3, 2.7 and
+// erratum 3480), plus an IPv4-mapped source (RFC 4291 2.5.5.2), whose SYNs Linux's TCP
+// refuses too. The unspecified source is checked once the L4 protocol is known.
+constexpr uint8_t kIpv6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+constexpr uint8_t kIpv6Unspecified[16] = {};
+
+ParseError ipv6_martian(const uint8_t* ip) {
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  const uint8_t* src = ip + 8;
+  const uint8_t* dst = ip + 24;
+  if (src[0] == 0xff || std::memcmp(src, kIpv6Loopback, 16) == 0 ||
+      std::memcmp(src, kMappedPrefix, 12) == 0)
+    return ParseError::ipv6_martian_src;
+  if (std::memcmp(dst, kIpv6Loopback, 16) == 0 || (dst[0] == 0xff && (dst[1] & 0x0f) <= 1))
+    return ParseError::ipv6_martian_dst;
+  return ParseError::ok;
 }
 
 bool is_ipv6_ext(uint8_t nh) {
@@ -184,6 +242,7 @@ ParseError parse_ipv6(const uint8_t* base, size_t end, ParsedPacket& out) {
   if (ipv6::version(ip) != 6) return ParseError::ipv6_bad_version;
   size_t total = kIpv6HeaderLen + ipv6::payload_len(ip);
   if (total > end - off) return ParseError::ipv6_bad_payload_len;
+  if (ParseError e = ipv6_martian(ip); e != ParseError::ok) return e;
   out.family = Family::v6;
   out.l3_end = static_cast<uint16_t>(off + total);
   out.ttl = ipv6::hop_limit(ip);
@@ -212,6 +271,10 @@ ParseError parse_ipv6(const uint8_t* base, size_t end, ParsedPacket& out) {
     nh = h[0];
     at += len;
   }
+  // A router never forwards from the unspecified address (RFC 4291 2.5.2); only DAD and
+  // MLD, both ICMPv6 (MLD behind a hop-by-hop header), send from it.
+  if (nh != kProtoIcmpv6 && std::memcmp(ip + 8, kIpv6Unspecified, 16) == 0)
+    return ParseError::ipv6_martian_src;
   out.proto = out.tuple.proto = nh;
   out.l4_off = out.payload_off = static_cast<uint16_t>(at);
   if (out.has(kFlagLaterFragment)) return ParseError::ok;

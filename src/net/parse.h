@@ -12,6 +12,9 @@
 namespace gale::net {
 
 // Why a frame could not be parsed. Each value is a drop counter in the dataplane.
+// gale takes frames before the kernel's input path, so the parser also refuses what
+// that path refuses before IPVS would see a packet (ip_rcv_core, ip_route_input_slow's
+// martians, ip6_rcv_core); docs/architecture.md lists the rules and their sources.
 enum class ParseError : uint8_t {
   ok = 0,
   eth_truncated,         // shorter than an Ethernet header
@@ -22,11 +25,17 @@ enum class ParseError : uint8_t {
   ipv4_bad_header_len,   // IHL < 5
   ipv4_bad_total_len,    // total length < header length or > bytes present
   ipv4_bad_options,      // an option's length runs past the header
+  ipv4_bad_checksum,     // the header checksum is wrong (RFC 1812 5.2.2)
+  ipv4_source_route,     // LSRR/SSRR option: Linux drops it (accept_source_route=0)
+  ipv4_martian_src,      // 0/8 (but to 255.255.255.255), 127/8, multicast, broadcast, == dst
+  ipv4_martian_dst,      // 0/8, 127/8
   ipv6_truncated,        // less than 40 bytes
   ipv6_bad_version,      // ethertype IPv6 but version != 6
   ipv6_bad_payload_len,  // payload length > bytes present (jumbograms unsupported)
   ipv6_ext_truncated,    // an extension header runs past the packet
   ipv6_ext_too_many,     // more than kMaxIpv6ExtHeaders extension headers
+  ipv6_martian_src,      // multicast, ::1, IPv4-mapped; :: unless ICMPv6 (DAD, MLD)
+  ipv6_martian_dst,      // ::1, multicast of scope 0 or 1 (interface-local)
   l4_truncated,          // TCP/UDP/ICMP header cut short
   tcp_bad_header_len,    // data offset < 5 or past the packet
   tcp_bad_options,       // an option's length runs past the header

@@ -191,3 +191,46 @@ TEST(Maglev, DisruptionOnAddition) {
 
 }  // namespace
 }  // namespace gale::lb
+
+namespace gale::lb {
+namespace {
+
+// FNV-1a 64 over the entries, each as two bytes, low byte first.
+uint64_t fnv1a(const std::vector<uint16_t>& table) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (uint16_t e : table) {
+    for (uint8_t b : {static_cast<uint8_t>(e & 0xff), static_cast<uint8_t>(e >> 8)}) {
+      h ^= b;
+      h *= 0x100000001b3ULL;
+    }
+  }
+  return h;
+}
+
+// Every node must build the same table from the same backends, whatever version of gale
+// it runs: a flow that ECMP moves from an old node to an upgraded one keeps its real
+// server only then. The keys and tables are pinned to constants computed once by an
+// independent reference (maglev_reference.py beside this file), not by this code; a
+// change that fails here breaks cross-version consistency and needs a release note.
+TEST(Maglev, PinnedTable) {
+  const std::vector<MaglevBackend> b = {
+      {.key = maglev_key(*net::parse_ip("10.0.0.1"), 80), .weight = 1},
+      {.key = maglev_key(*net::parse_ip("10.0.0.2"), 80), .weight = 2},
+      {.key = maglev_key(*net::parse_ip("10.0.0.3"), 8080), .weight = 3},
+      {.key = maglev_key(*net::parse_ip("2001:db8::1"), 80), .weight = 1},
+      {.key = maglev_key(*net::parse_ip("10.0.0.4"), 80), .weight = 0},
+  };
+  EXPECT_EQ(b[0].key, 0x6cfdbf131b163675ULL);
+  EXPECT_EQ(b[1].key, 0x9e7c4bd11183799cULL);
+  EXPECT_EQ(b[2].key, 0x05adb6fa82838325ULL);
+  EXPECT_EQ(b[3].key, 0x2f6ebce879ba1835ULL);
+  EXPECT_EQ(b[4].key, 0x1e258f1c381f5296ULL);
+
+  EXPECT_EQ(build_maglev(b, 13), (std::vector<uint16_t>{2, 3, 2, 1, 2, 2, 3, 1, 0, 2, 0, 2, 1}));
+  EXPECT_EQ(fnv1a(build_maglev(b, 13)), 0x75238d215cacb6ccULL);
+  EXPECT_EQ(fnv1a(build_maglev(b, 251)), 0xc727d9a86fa8ad74ULL);
+  EXPECT_EQ(fnv1a(build_maglev(b, kDefaultMaglevSize)), 0x09c4644c740717fcULL);
+}
+
+}  // namespace
+}  // namespace gale::lb

@@ -454,18 +454,36 @@ TEST(Sched, LblcStaysWhenNoServerIsUnderHalfItsWeight) {
   EXPECT_EQ(s.pick(t), 1);
 }
 
-TEST(Sched, LblcEntriesExpireAndTheCacheIsBounded) {
+TEST(Sched, LblcEntriesExpire) {
   Svc s(SchedKind::lblc, dests_with({100, 100}));
   auto t = tuple(1, 40000, 0x08080808);
   EXPECT_EQ(s.connect(t, 1000), 0);
   EXPECT_EQ(s.connect(t, 1000 + kLblcExpireS), 0);  // used: refreshed
   // Stale after kLblcExpireS unused: scheduled afresh by wlc, which now prefers 1.
   EXPECT_EQ(s.connect(t, 1001 + 2 * kLblcExpireS), 1);
+}
 
-  for (uint32_t v = 0; v < 20000; ++v)
-    s.pick(tuple(1, 40000, 0x0b000000 + v), 5000);
-  EXPECT_LE(s.state.cache_entries(), size_t{kLblcSets} * kLblcWays);
-  EXPECT_GT(s.state.cache_entries(), size_t{kLblcSets} * kLblcWays * 9 / 10);
+// Bounded means old destinations make room for new ones (LRU within a set): a flood of
+// destinations evicts an early one, which is then scheduled afresh, while the latest
+// still sticks. (A cache that grew, or that refused new entries when full, fails.)
+TEST(Sched, LblcCacheIsBoundedByEvictingTheLeastRecentlyUsed) {
+  Svc s(SchedKind::lblc, dests_with({100, 100}));
+  const auto early = tuple(1, 40000, 0x08080808);
+  ASSERT_EQ(s.connect(early, 1000), 0);
+  s.loads[0].active = 10;  // wlc now prefers 1; 0 is not overloaded, so early sticks
+  ASSERT_EQ(s.pick(early, 1001), 0);
+
+  constexpr uint32_t kFlood = 40000;  // ~39 per set: every set overflows its 4 ways
+  net::FiveTuple latest;
+  for (uint32_t v = 0; v < kFlood; ++v) {
+    latest = tuple(1, 40000, 0x0b000000 + v);
+    ASSERT_EQ(s.pick(latest, 2000), 1);
+  }
+  EXPECT_EQ(s.state.cache_entries(), size_t{kLblcSets} * kLblcWays);  // every set full
+  EXPECT_EQ(s.pick(early, 2001), 1);  // evicted: wlc's choice, no longer server 0
+
+  s.loads[1].active = 20;  // wlc now prefers 0, but the latest destination sticks to 1
+  EXPECT_EQ(s.pick(latest, 2002), 1);
 }
 
 TEST(Sched, LblcrGrowsAndShrinksTheSet) {

@@ -14,6 +14,7 @@
 #include "net/ipv6.h"
 #include "net/l4.h"
 #include "packet_builder.h"
+#include "ref_checksum.h"
 
 namespace gale::net {
 namespace {
@@ -478,6 +479,8 @@ TEST(Parse, L4HeadersCutShort) {
     auto g = *f;
     g.pop_back();
     store_be16(&g[16], static_cast<uint16_t>(g.size() - 14));
+    store_be16(&g[24], 0);  // the header checksum, made right for the new length
+    store_be16(&g[24], test::ref_checksum({g.begin() + 14, g.begin() + 34}));
     EXPECT_EQ(parse_err(g), ParseError::l4_truncated);
   }
 }
