@@ -62,11 +62,37 @@ Classified classify_tuple(const net::FiveTuple& t, const Snapshot& snap) {
   return c;
 }
 
+namespace {
+
+// The class of a frame whose every header was parsed.
+Classified classify_parsed(net::Bytes frame, const Snapshot& snap, const net::ParsedPacket& pp);
+
+}  // namespace
+
 Classified classify(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& pp) {
   using net::ParseError;
   switch (const ParseError err = net::parse(frame, pp)) {
     case ParseError::ok:
       break;
+    // What the kernel's input path refuses though the frame is whole (net/parse returns
+    // these once every header is read): an owned frame is dropped and counted under its
+    // reason, any other goes to the kernel, which refuses it itself.
+    case ParseError::ipv4_bad_checksum:
+    case ParseError::ipv4_source_route:
+    case ParseError::ipv4_martian_src:
+    case ParseError::ipv4_martian_dst:
+    case ParseError::ipv6_martian_src:
+    case ParseError::ipv6_martian_dst: {
+      // The L4 parse may have failed too: the ports are where TCP and UDP keep them.
+      if (!pp.has(net::kFlagLaterFragment)) read_ports(frame, pp);
+      Classified c = classify_parsed(frame, snap, pp);
+      if (c.owned()) {
+        c.cls = Class::drop;
+        c.drop = drop_of(err);
+        c.icmp_error = false;
+      }
+      return c;
+    }
     // The L2/L3 structure: the kernel checks it too, and without it the frame's
     // addresses cannot be trusted to say whose it is.
     case ParseError::eth_truncated:
@@ -101,6 +127,12 @@ Classified classify(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& p
       if (!read_ports(frame, pp)) return {};
       return malformed(pp.tuple, snap, err);
   }
+  return classify_parsed(frame, snap, pp);
+}
+
+namespace {
+
+Classified classify_parsed(net::Bytes frame, const Snapshot& snap, const net::ParsedPacket& pp) {
   if (pp.family == net::Family::none) return {};
   if (pp.has(net::kFlagLaterFragment)) return later_fragment(pp, snap);
   if (GALE_UNLIKELY(pp.has(net::kFlagIcmpError))) {
@@ -116,5 +148,7 @@ Classified classify(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& p
   }
   return classify_tuple(pp.tuple, snap);
 }
+
+}  // namespace
 
 }  // namespace gale::lb

@@ -238,11 +238,11 @@ Expected<void> Snapshot::finalize() {
   for (size_t i = 0; i < fullnat.laddrs.size(); ++i)
     if (fullnat.laddrs[i].family != net::Family::none)
       exact.push_back({.kind = EndpointKind::laddr,
-                     .addr = fullnat.laddrs[i],
-                     .prefix_len = full_len(fullnat.laddrs[i]),
-                     .port_lo = fullnat.port_lo,
-                     .port_hi = fullnat.port_hi,
-                     .value = static_cast<uint32_t>(i)});
+                       .addr = fullnat.laddrs[i],
+                       .prefix_len = full_len(fullnat.laddrs[i]),
+                       .port_lo = fullnat.port_lo,
+                       .port_hi = fullnat.port_hi,
+                       .value = static_cast<uint32_t>(i)});
   // Services first, then the fwmark prefixes, then the rest: the order service_for and
   // the XDP array read them in.
   const auto first_non_service = std::ranges::find_if(

@@ -177,10 +177,16 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
   if (hl > end - off) return ParseError::ipv4_truncated;
   // The header was just read, so summing it again costs a few adds on a cached line; a
   // header with an error must not be scheduled, get a flow, or be rewritten (RFC 1812
-  // 5.2.2; ip_rcv_core checks it at the same point).
-  if (csum_fold(csum_partial(ip, hl)) != 0xffff) return ParseError::ipv4_bad_checksum;
+  // 5.2.2; ip_rcv_core checks it at the same point). This error, the martians and source
+  // routing are returned only once the rest is parsed: the addresses and ports say whose
+  // frame it is, so the dataplane counts its own drops and leaves the rest to the kernel.
+  ParseError late =
+      csum_fold(csum_partial(ip, hl)) != 0xffff ? ParseError::ipv4_bad_checksum : ParseError::ok;
   size_t total = ipv4::total_len(ip);
-  if (total < hl || total > end - off) return ParseError::ipv4_bad_total_len;
+  // A bad checksum makes the length untrustworthy: that error is the one to report (as
+  // ip_rcv_core does), with the addresses unread, so the frame is nobody's but the kernel's.
+  if (total < hl || total > end - off)
+    return late != ParseError::ok ? late : ParseError::ipv4_bad_total_len;
   out.family = Family::v4;
   out.l3_end = static_cast<uint16_t>(off + total);
   out.l4_off = out.payload_off = static_cast<uint16_t>(off + hl);
@@ -191,7 +197,7 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
   out.tuple.src.family = out.tuple.dst.family = Family::v4;
   std::memcpy(out.tuple.src.b.data(), ip + 12, 4);
   std::memcpy(out.tuple.dst.b.data(), ip + 16, 4);
-  if (ParseError e = ipv4_martian(ip); e != ParseError::ok) return e;
+  if (late == ParseError::ok) late = ipv4_martian(ip);
   if (hl > kIpv4MinHeaderLen) {
     out.flags |= kFlagIpOptions;
     bool source_route = false;
@@ -199,17 +205,18 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
           source_route |= kind == kIpv4OptLsrr || kind == kIpv4OptSsrr;
         }))
       return ParseError::ipv4_bad_options;
-    if (source_route) return ParseError::ipv4_source_route;
+    if (source_route && late == ParseError::ok) late = ParseError::ipv4_source_route;
   }
   uint16_t frag = ipv4::frag(ip);
   if (frag & (kIpv4FlagMf | kIpv4FragOffsetMask)) {
     out.flags |= kFlagFragment;
     if (frag & kIpv4FragOffsetMask) {
       out.flags |= kFlagLaterFragment;
-      return ParseError::ok;
+      return late;
     }
   }
-  return parse_l4(base, out);
+  const ParseError e = parse_l4(base, out);
+  return late != ParseError::ok ? late : e;
 }
 
 // ip6_rcv_core's address rules for a frame from another node (RFC 4291 2.5.3, 2.7 and
@@ -242,7 +249,8 @@ ParseError parse_ipv6(const uint8_t* base, size_t end, ParsedPacket& out) {
   if (ipv6::version(ip) != 6) return ParseError::ipv6_bad_version;
   size_t total = kIpv6HeaderLen + ipv6::payload_len(ip);
   if (total > end - off) return ParseError::ipv6_bad_payload_len;
-  if (ParseError e = ipv6_martian(ip); e != ParseError::ok) return e;
+  // Returned once the rest is parsed, as parse_ipv4 does with its late errors.
+  ParseError late = ipv6_martian(ip);
   out.family = Family::v6;
   out.l3_end = static_cast<uint16_t>(off + total);
   out.ttl = ipv6::hop_limit(ip);
@@ -273,12 +281,14 @@ ParseError parse_ipv6(const uint8_t* base, size_t end, ParsedPacket& out) {
   }
   // A router never forwards from the unspecified address (RFC 4291 2.5.2); only DAD and
   // MLD, both ICMPv6 (MLD behind a hop-by-hop header), send from it.
-  if (nh != kProtoIcmpv6 && std::memcmp(ip + 8, kIpv6Unspecified, 16) == 0)
-    return ParseError::ipv6_martian_src;
+  if (late == ParseError::ok && nh != kProtoIcmpv6 &&
+      std::memcmp(ip + 8, kIpv6Unspecified, 16) == 0)
+    late = ParseError::ipv6_martian_src;
   out.proto = out.tuple.proto = nh;
   out.l4_off = out.payload_off = static_cast<uint16_t>(at);
-  if (out.has(kFlagLaterFragment)) return ParseError::ok;
-  return parse_l4(base, out);
+  if (out.has(kFlagLaterFragment)) return late;
+  const ParseError e = parse_l4(base, out);
+  return late != ParseError::ok ? late : e;
 }
 
 // The L3 parse proper, on an `out` whose L3/L4 fields are already zero.
