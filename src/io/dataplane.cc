@@ -131,6 +131,9 @@ void Dataplane::run(uint16_t id) {
     me.report.io = io->stats();
     me.report.flows = worker->flows();
     me.report.handoff_in = handoff_in;
+    me.report.handoff_dropped = 0;
+    for (uint16_t to = 0; to < n; ++to)
+      if (to != id) me.report.handoff_dropped += rings_[id * n + to]->dropped();
     me.report.batches = batches;
   };
 

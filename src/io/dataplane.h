@@ -54,6 +54,7 @@ struct WorkerReport {
   IoStats io;
   uint32_t flows = 0;
   uint64_t handoff_in = 0;
+  uint64_t handoff_dropped = 0;  // frames this worker could not hand over (ring full)
   uint64_t batches = 0;
 };
 

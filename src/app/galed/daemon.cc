@@ -34,12 +34,12 @@ using ctl::RealServerKey;
 using host::next_hop_mac;
 using host::trigger_resolution;
 
-namespace {
-
 void log(const std::string& msg) {
   std::fprintf(stderr, "galed: %s\n", msg.c_str());
   std::fflush(stderr);
 }
+
+namespace {
 
 std::string text(const net::IpAddr& a) {
   return std::string(net::to_text(a).view());
@@ -147,26 +147,6 @@ Expected<void> Daemon::rebuild(bool force) {
   return {};
 }
 
-void Daemon::reload() {
-  auto cfg = load_config(opts_.config_path);
-  if (!cfg) {
-    log("reload failed, keeping the running config: " + cfg.error().message);
-    return;
-  }
-  if (cfg->gale.interfaces != config_.gale.interfaces || cfg->gale.io != config_.gale.io) {
-    log("reload failed, keeping the running config: interfaces and io need a restart");
-    return;
-  }
-  Config old = std::move(config_);
-  config_ = std::move(*cfg);
-  if (auto r = rebuild(true); !r) {
-    log("reload failed, keeping the running config: " + r.error().message);
-    config_ = std::move(old);
-    return;
-  }
-  log("reloaded " + opts_.config_path);
-}
-
 void Daemon::release_drained() {
   if (draining_.empty() || !dataplane_) return;
   const auto reports = dataplane_->reports();
@@ -191,90 +171,6 @@ void Daemon::release_drained() {
 void Daemon::resolve_missing() {
   if (missing_.empty() && !gateway_missing_) return;
   if (auto r = rebuild(false); !r) log("rebuild: " + r.error().message);
-}
-
-nlohmann::json Daemon::stats() const {
-  nlohmann::json j;
-  const auto reports = dataplane_->reports();
-  uint64_t rx = 0, tx = 0, kernel = 0, flows = 0;
-  std::map<std::string, uint64_t> drops;
-  std::map<uint16_t, lb::RsCounters> rs;
-  nlohmann::json workers = nlohmann::json::array();
-  for (const auto& r : reports) {
-    rx += r.counters.rx;
-    tx += r.counters.tx;
-    kernel += r.counters.to_kernel;
-    flows += r.flows;
-    for (int d = 0; d < lb::kDropCount; ++d)
-      if (r.counters.drops[d])
-        drops[lb::to_string(static_cast<lb::Drop>(d))] += r.counters.drops[d];
-    for (size_t id = 0; id < r.rs.size(); ++id) {
-      auto& c = rs[static_cast<uint16_t>(id)];
-      c.conns += r.rs[id].conns;
-      c.flows += r.rs[id].flows;
-      c.in_pkts += r.rs[id].in_pkts;
-      c.out_pkts += r.rs[id].out_pkts;
-      c.in_bytes += r.rs[id].in_bytes;
-      c.out_bytes += r.rs[id].out_bytes;
-    }
-    workers.push_back({{"rx", r.counters.rx},
-                       {"tx", r.counters.tx},
-                       {"flows", r.flows},
-                       {"flows_created", r.counters.flows_created},
-                       {"handed_off", r.counters.handed_off},
-                       {"handoff_in", r.handoff_in},
-                       {"io_rx", r.io.rx},
-                       {"io_tx", r.io.tx},
-                       {"io_tx_dropped", r.io.tx_dropped}});
-  }
-  nlohmann::json servers = nlohmann::json::array();
-  for (const auto& [id, c] : rs) {
-    const RealServerKey* key = ids_.key_of(id);
-    if (!key) continue;
-    servers.push_back({{"id", id},
-                       {"vip", text(key->service.vip)},
-                       {"vport", key->service.port},
-                       {"addr", text(key->addr)},
-                       {"port", key->port},
-                       {"conns", c.conns},
-                       {"flows", c.flows},
-                       {"in_pkts", c.in_pkts},
-                       {"out_pkts", c.out_pkts},
-                       {"in_bytes", c.in_bytes},
-                       {"out_bytes", c.out_bytes}});
-  }
-  j = {{"ok", true},     {"generation", generation_}, {"rx", rx},
-       {"tx", tx},       {"to_kernel", kernel},       {"flows", flows},
-       {"drops", drops}, {"workers", workers},        {"real_servers", servers}};
-  return j;
-}
-
-nlohmann::json Daemon::handle(const nlohmann::json& req) {
-  const std::string cmd = req.value("cmd", "");
-  if (cmd == "stats") return stats();
-  if (cmd == "reload") {
-    reload();
-    return {{"ok", true}, {"generation", generation_}};
-  }
-  if (cmd == "set_health") {
-    // {"cmd":"set_health","vip":"10.99.2.100","vport":80,"proto":"tcp","rs":"10.99.2.11",
-    //  "rs_port":80,"healthy":false}: takes a real server out by hand, or back in.
-    auto vip = net::parse_ip(req.value("vip", ""));
-    auto rs = net::parse_ip(req.value("rs", ""));
-    if (!vip || !rs) return {{"ok", false}, {"error", "vip and rs must be IP addresses"}};
-    const std::string proto = req.value("proto", "tcp");
-    ServiceKey key{.vip = *vip,
-                   .port = req.value<uint16_t>("vport", 0),
-                   .proto = static_cast<uint8_t>(proto == "udp" ? 17 : 6)};
-    const auto entry = std::make_tuple(key, *rs, req.value<uint16_t>("rs_port", 0));
-    if (req.value("healthy", true))
-      down_.erase(entry);
-    else
-      down_.insert(entry);
-    if (auto r = rebuild(false); !r) return {{"ok", false}, {"error", r.error().message}};
-    return {{"ok", true}, {"generation", generation_}};
-  }
-  return {{"ok", false}, {"error", "unknown cmd \"" + cmd + "\" (stats, reload, set_health)"}};
 }
 
 Expected<void> Daemon::start() {
@@ -360,8 +256,9 @@ int Daemon::run() {
     close(sfd);
     return 1;
   }
-  auto sock = ControlSocket::open(config_.gale.control_socket,
-                                  [this](const nlohmann::json& req) { return handle(req); });
+  auto sock = ControlSocket::open(config_.gale.control_socket, [this](const nlohmann::json& req) {
+    return ctl::handle_request(*this, req);
+  });
   if (!sock) {
     log(sock.error().message);
     close(sfd);
@@ -380,7 +277,7 @@ int Daemon::run() {
       signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-          reload();
+          (void)reload();  // logs its outcome
         } else {
           log("stopping");
           running = false;

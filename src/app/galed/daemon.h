@@ -17,6 +17,7 @@
 #include "base/expected.h"
 #include "base/qsbr.h"
 #include "ctl/config.h"
+#include "ctl/control_commands.h"
 #include "ctl/snapshot_builder.h"
 #include "host/rtnetlink.h"
 #include "lb/snapshot.h"
@@ -37,27 +38,33 @@ using host::Link;
 using host::Neighbour;
 using host::Rtnetlink;
 
+// "galed: MSG" on stderr (the unit's journal).
+void log(const std::string& msg);
+
 struct DaemonOptions {
   std::string config_path;
   std::optional<std::string> control_socket;  // overrides the config's
   std::optional<uint32_t> workers;            // overrides the config's
 };
 
-class Daemon {
+class Daemon : public ctl::ControlApi {
  public:
   explicit Daemon(DaemonOptions opts);
-  ~Daemon();
+  ~Daemon() override;
   // Runs until SIGTERM or SIGINT. Returns the process exit code.
   int run();
+
+  // ctl::ControlApi (control.cc): what the control socket's commands do.
+  Expected<uint64_t> reload() override;
+  Expected<uint64_t> set_health(const ctl::HealthChange& change) override;
+  nlohmann::json stats() override;
+  const Config& config() const override { return config_; }
 
  private:
   Expected<void> start();
   // Builds a snapshot from config_ and the host; publishes it when it differs.
   Expected<void> rebuild(bool force);
-  void reload();
   void resolve_missing();
-  nlohmann::json handle(const nlohmann::json& request);
-  nlohmann::json stats() const;
   HostView host_view();
 
   DaemonOptions opts_;

@@ -1,0 +1,52 @@
+// The control socket's operations (ctl::ControlApi) as galed performs them: each says
+// what happened, and a failure leaves the running config and snapshot as they were.
+#include "app/galed/daemon.h"
+#include "ctl/parser.h"
+#include "ctl/stats.h"
+#include "io/dataplane.h"
+
+namespace gale::app {
+
+Expected<uint64_t> Daemon::reload() {
+  auto refuse = [](const std::string& why) -> Expected<uint64_t> {
+    log("reload failed, keeping the running config: " + why);
+    return fail(why);
+  };
+  auto cfg = ctl::load_config(opts_.config_path);
+  if (!cfg) return refuse(cfg.error().message);
+  if (cfg->gale.interfaces != config_.gale.interfaces || cfg->gale.io != config_.gale.io)
+    return refuse("interfaces and io need a restart");
+  if (opts_.control_socket) cfg->gale.control_socket = *opts_.control_socket;
+  Config old = std::move(config_);
+  config_ = std::move(*cfg);
+  if (auto r = rebuild(true); !r) {
+    config_ = std::move(old);
+    return refuse(r.error().message);
+  }
+  log("reloaded " + opts_.config_path);
+  return generation_;
+}
+
+Expected<uint64_t> Daemon::set_health(const ctl::HealthChange& change) {
+  const auto entry = std::make_tuple(change.service, change.rs, change.rs_port);
+  const bool was_down = down_.contains(entry);
+  if (change.healthy)
+    down_.erase(entry);
+  else
+    down_.insert(entry);
+  if (auto r = rebuild(false); !r) {
+    if (was_down)
+      down_.insert(entry);
+    else
+      down_.erase(entry);
+    return fail(r.error().message);
+  }
+  return generation_;
+}
+
+nlohmann::json Daemon::stats() {
+  const auto reports = dataplane_->reports();
+  return ctl::to_json(ctl::aggregate(reports, ids_, generation_));
+}
+
+}  // namespace gale::app
