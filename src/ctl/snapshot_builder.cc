@@ -1,5 +1,6 @@
 #include "ctl/snapshot_builder.h"
 
+#include <algorithm>
 #include <string>
 
 namespace gale::ctl {
@@ -71,6 +72,31 @@ std::vector<lb::FwmarkRule> fwmark_rules(const GaleConf& g) {
   return out;
 }
 
+// finalize() names what it rejects by address, not by where the config wrote it: find the
+// virtual_server whose services alone are rejected, and say where it is.
+std::string locate(const lb::Snapshot& unfinalized,
+                   const std::vector<const VirtualServerConf*>& origin, const Config& config,
+                   const std::string& message) {
+  for (const VirtualServerConf& vs : config.virtual_servers) {
+    lb::Snapshot one = unfinalized;
+    one.services.clear();
+    std::vector<uint32_t> marks;
+    for (size_t si = 0; si < unfinalized.services.size(); ++si) {
+      if (origin[si] != &vs) continue;
+      one.services.push_back(unfinalized.services[si]);
+      marks.push_back(unfinalized.services[si].fwmark);
+    }
+    if (one.services.empty()) continue;
+    std::erase_if(one.fwmark_rules, [&](const lb::FwmarkRule& r) {
+      return std::find(marks.begin(), marks.end(), r.fwmark) == marks.end();
+    });
+    for (lb::RealServer& rs : one.real_servers)
+      rs.service = 0;
+    if (auto r = one.finalize(); !r) return to_string(vs.where) + ": " + r.error().message;
+  }
+  return to_string(config.gale.where) + ": " + message;
+}
+
 }  // namespace
 
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
@@ -103,6 +129,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
   s.fwmark_rules = fwmark_rules(g);
 
   std::vector<bool> present;
+  std::vector<const VirtualServerConf*> origin;  // per service: the virtual_server it stands for
   const auto place = [&](uint16_t id, const lb::RealServer& rs) {
     if (s.real_servers.size() <= id) s.real_servers.resize(id + 1, lb::RealServer{.live = false});
     if (present.size() <= id) present.resize(id + 1, false);
@@ -163,6 +190,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
         next.remember(*id, rs);
       }
       s.services.push_back(std::move(svc));
+      origin.push_back(&vs);
     }
   }
   // Servers the config no longer names: kept, not live, so their flows drain.
@@ -185,7 +213,9 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
     }
     place(static_cast<uint16_t>(id), rs);
   }
-  if (auto r = s.finalize(); !r) return fail(r.error().message);
+  const lb::Snapshot unfinalized = s;
+  if (auto r = s.finalize(); !r)
+    return fail(locate(unfinalized, origin, config, r.error().message));
   ids = std::move(next);
   return out;
 }

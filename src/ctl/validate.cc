@@ -59,6 +59,19 @@ Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerCo
   const lb::FwdMode mode = rs.mode.value_or(vs.mode);
   const GaleConf& g = c.gale;
   for (const Member& m : ms) {
+    if (mode == lb::FwdMode::nat && m.fwmark && !rs.port) {
+      // Replies are recognised by their source port: one endpoint per port the rule spans.
+      for (const FwmarkMatch& f : g.fwmarks) {
+        if (f.fwmark != m.fwmark) continue;
+        for (const FwmarkMatch::Ports& p :
+             f.ports.empty() ? std::vector<FwmarkMatch::Ports>{{}} : f.ports)
+          if (p.hi - p.lo > 1024)
+            return error_loc(rs.where,
+                             rs_name(rs) + ": NAT needs the real server's port here, or fwmark " +
+                                 std::to_string(m.fwmark) + "'s match (" + to_string(f.where) +
+                                 ") to span at most 1025 ports per range");
+      }
+    }
     if (mode == lb::FwdMode::nat || mode == lb::FwdMode::fullnat) {
       if (!m.fwmark && m.vip.family != rs.addr.family)
         return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +

@@ -1,6 +1,7 @@
 // The control socket's operations (ctl::ControlApi) as galed performs them: each says
 // what happened, and a failure leaves the running config and snapshot as they were.
 #include "app/galed/daemon.h"
+#include "ctl/config_check.h"
 #include "ctl/parser.h"
 #include "ctl/stats.h"
 #include "io/dataplane.h"
@@ -17,6 +18,7 @@ Expected<uint64_t> Daemon::reload() {
   if (cfg->gale.interfaces != config_.gale.interfaces || cfg->gale.io != config_.gale.io)
     return refuse("interfaces and io need a restart");
   if (opts_.control_socket) cfg->gale.control_socket = *opts_.control_socket;
+  if (auto r = ctl::check_workers(*cfg, workers_); !r) return refuse(r.error().message);
   Config old = std::move(config_);
   config_ = std::move(*cfg);
   if (auto r = rebuild(true); !r) {

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ctl/config_check.h"
 #include "ctl/control_socket.h"
 #include "ctl/parser.h"
 #include "io/af_packet_io.h"
@@ -178,8 +179,8 @@ Expected<void> Daemon::start() {
   if (!cfg) return fail(cfg.error().message);
   config_ = std::move(*cfg);
   if (opts_.control_socket) config_.gale.control_socket = *opts_.control_socket;
-  workers_ = opts_.workers ? *opts_.workers : config_.gale.workers;
-  if (workers_ == 0) workers_ = std::max(1u, std::thread::hardware_concurrency());
+  workers_ = ctl::resolve_workers(config_, opts_.workers.value_or(0));
+  if (auto r = ctl::check_workers(config_, workers_); !r) return fail(r.error().message);
 
   auto nl = Rtnetlink::open();
   if (!nl) return fail(nl.error().message);

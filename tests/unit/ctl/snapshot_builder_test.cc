@@ -160,16 +160,18 @@ TEST(SnapshotBuilder, HealthRemovesOrQuiesces) {
 TEST(SnapshotBuilder, FailedBuildLeavesIdsAlone) {
   RealServerIds ids;
   ASSERT_TRUE(build_snapshot(parse(web(kThree)), host(), ids).has_value());
-  // A NAT real server of a fwmark service over all ports needs its own port: finalize()
-  // refuses it, after the builder has assigned ids.
+  // A NAT real server of a fwmark service over all ports needs its own port: the parser
+  // says so; a Config changed by hand reaches finalize(), which refuses it after the
+  // builder has assigned ids.
   Config bad = parse(
       "gale {\n  interfaces eth0 eth1\n  fwmark 3 {\n    match tcp 192.0.2.0/24\n  }\n}\n"
-      "virtual_server fwmark 3 {\n  real_server 10.1.0.7\n}\n");
+      "virtual_server fwmark 3 {\n  real_server 10.1.0.7 80\n}\n");
+  bad.virtual_servers[0].real_servers[0].port = 0;
   auto r = build_snapshot(bad, host(), ids);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message,
-            "fwmark 3: a NAT real server needs a port, or the rule's ports a range of at most "
-            "1024");
+            "t.conf:7:1: fwmark 3: a NAT real server needs a port, or the rule's ports a range of "
+            "at most 1024");
   EXPECT_EQ(ids.size(), 3u);
   EXPECT_FALSE(ids.find({.service = {.fwmark = 3, .proto = 6}, .addr = ip("10.1.0.7")}));
 
@@ -189,7 +191,8 @@ TEST(SnapshotBuilder, DrPortChangeRejected) {
   auto r = build_snapshot(c, host(), ids);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message,
-            "real server 10.1.0.1:8080: DR and TUN cannot change the port (the server sees the "
+            "t.conf:5:1: real server 10.1.0.1:8080: DR and TUN cannot change the port (the server "
+            "sees the "
             "VIP's)");
 }
 
