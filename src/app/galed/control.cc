@@ -25,6 +25,8 @@ Expected<uint64_t> Daemon::reload() {
     config_ = std::move(old);
     return refuse(r.error().message);
   }
+  for (const auto& w : config_.warnings)
+    log(ctl::to_string(w));
   log("reloaded " + opts_.config_path);
   return generation_;
 }

@@ -178,6 +178,8 @@ Expected<void> Daemon::start() {
   auto cfg = load_config(opts_.config_path);
   if (!cfg) return fail(cfg.error().message);
   config_ = std::move(*cfg);
+  for (const auto& w : config_.warnings)
+    log(ctl::to_string(w));
   if (opts_.control_socket) config_.gale.control_socket = *opts_.control_socket;
   workers_ = ctl::resolve_workers(config_, opts_.workers.value_or(0));
   if (auto r = ctl::check_workers(config_, workers_); !r) return fail(r.error().message);

@@ -69,9 +69,16 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", checked.error().message.c_str());
       return 1;
     }
-    std::printf("%s: configuration OK (%zu virtual servers, %zu services, %zu real servers)\n",
+    for (const auto& w : checked->config.warnings)
+      std::fprintf(stderr, "%s\n", gale::ctl::to_string(w).c_str());
+    std::printf("%s: configuration OK (%zu virtual servers, %zu services, %zu real servers%s)\n",
                 config.c_str(), checked->config.virtual_servers.size(), checked->services,
-                checked->real_servers);
+                checked->real_servers,
+                checked->config.warnings.empty()
+                    ? ""
+                    : (", " + std::to_string(checked->config.warnings.size()) +
+                       " directives stored but not acted on: see the warnings")
+                          .c_str());
     return 0;
   }
   gale::app::DaemonOptions opts{.config_path = config};
