@@ -11,13 +11,16 @@ HostView synthetic_host(const Config& config) {
   HostView h;
   const size_t n = config.gale.interfaces.size();
   for (size_t i = 0; i < n; ++i) {
-    net::MacAddr own{}, gw{};
+    net::MacAddr own{};
     own.b = {0x02, 0, 0, 0, 0, static_cast<uint8_t>(i + 1)};
-    gw.b = {0x02, 0, 0, 0, 1, static_cast<uint8_t>(i + 1)};
     h.link_macs.push_back(own);
-    h.gateway_macs.push_back(gw);
     h.mtus.push_back(1500);
   }
+  // Default routes of both families through a gateway on the first interface.
+  net::MacAddr gw{};
+  gw.b = {0x02, 0, 0, 0, 1, 1};
+  h.routes.v4.push_back({.prefix = net::Ipv4Addr{}, .len = 0, .link = 0, .mac = gw});
+  h.routes.v6.push_back({.prefix = net::Ipv6Addr{}, .len = 0, .link = 0, .mac = gw});
   h.neighbour = [n](const net::IpAddr&, uint16_t link) -> std::optional<net::MacAddr> {
     if (size_t{link} + 1 != n) return std::nullopt;
     net::MacAddr m{};

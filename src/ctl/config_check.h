@@ -22,8 +22,9 @@ struct CheckedConfig {
   size_t real_servers = 0;  // real server ids the snapshot carries
 };
 
-// A stand-in for the host: made-up MACs, MTU 1500, every address resolved on the last
-// interface. The build's outcome does not depend on them.
+// A stand-in for the host: made-up MACs, MTU 1500, default routes of both families on
+// the first interface, every address resolved on the last. The build's outcome (accept
+// or refuse) does not depend on them.
 HostView synthetic_host(const Config& config);
 
 // Checks that need the worker count galed will run with (the config's, or --workers,

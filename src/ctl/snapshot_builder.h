@@ -20,11 +20,13 @@
 namespace gale::ctl {
 
 // What the host tells the builder about its interfaces (indexed like
-// GaleConf::interfaces) and neighbours.
+// GaleConf::interfaces), its routes toward clients and its neighbours.
 struct HostView {
   std::vector<net::MacAddr> link_macs;
-  std::vector<net::MacAddr> gateway_macs;  // next hop toward clients, per interface
-  std::vector<uint16_t> mtus;              // L3 MTU per interface (missing: 1500)
+  std::vector<uint16_t> mtus;  // L3 MTU per interface (missing: 1500)
+  // Routes over the dataplane interfaces (link = interface index) with their gateways'
+  // MACs, and the on-link neighbours; the builder sorts them.
+  lb::ClientRoutes routes;
   // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
   // unknown. Interfaces are asked from the last to the first (the first faces clients).
   std::function<std::optional<net::MacAddr>(const net::IpAddr&, uint16_t port)> neighbour;
@@ -87,6 +89,13 @@ struct MissingNeighbour {
 struct BuiltSnapshot {
   lb::Snapshot snapshot;  // finalized
   std::vector<MissingNeighbour> missing_neighbours;
+  // Ids kept only while their flows drain: servers the config no longer names. (A
+  // configured server that is down keeps its id for as long as it is configured.)
+  std::vector<uint16_t> removed;
+  // Services that cannot serve anyone as built, one sentence each: no route toward
+  // their clients (NAT, FullNAT), or no real server whose MAC is known. galed says them
+  // loudly at start and on reload.
+  std::vector<std::string> unreachable;
 };
 
 // Builds and finalizes the snapshot. `ids` is updated only when the build succeeds (a

@@ -21,8 +21,11 @@ Expected<uint64_t> Daemon::reload() {
   if (auto r = ctl::check_workers(*cfg, workers_); !r) return refuse(r.error().message);
   Config old = std::move(config_);
   config_ = std::move(*cfg);
+  std::vector<std::string> said = std::move(unreachable_);
+  unreachable_.clear();  // a reload says every problem again
   if (auto r = rebuild(true); !r) {
     config_ = std::move(old);
+    unreachable_ = std::move(said);
     return refuse(r.error().message);
   }
   for (const auto& w : config_.warnings)

@@ -40,28 +40,6 @@ void log(const std::string& msg) {
   std::fflush(stderr);
 }
 
-namespace {
-
-std::string text(const net::IpAddr& a) {
-  return std::string(net::to_text(a).view());
-}
-
-// What a snapshot depends on beyond the config: the MACs it would carry. Two builds with
-// the same fingerprint publish the same snapshot, so the second is skipped.
-std::string fingerprint(const lb::Snapshot& s) {
-  std::ostringstream o;
-  for (const auto& p : s.links)
-    o << net::to_text(p.mac).view() << net::to_text(p.gateway_mac).view();
-  for (const auto& rs : s.real_servers)
-    o << text(rs.addr) << rs.port << net::to_text(rs.mac).view() << rs.live << rs.out_link;
-  for (const auto& svc : s.services)
-    for (const auto& d : svc.dests)
-      o << d.weight << ',';
-  return o.str();
-}
-
-}  // namespace
-
 Daemon::Daemon(DaemonOptions opts) : opts_(std::move(opts)) {}
 
 Daemon::~Daemon() {
@@ -70,108 +48,6 @@ Daemon::~Daemon() {
   if (owned_filter_installed_)
     for (const auto& ifname : config_.gale.interfaces)
       (void)io::remove_owned_filter(ifname);
-}
-
-HostView Daemon::host_view() {
-  HostView h;
-  for (const Link& l : links_) {
-    h.link_macs.push_back(l.mac);
-    h.mtus.push_back(static_cast<uint16_t>(l.mtu ? l.mtu : 1500));
-  }
-  // Replies to clients go to the default route's next hop (the first interface faces
-  // the clients).
-  net::MacAddr gw;
-  auto route = nl_->default_route(net::Family::v4);
-  if (route && *route && (*route)->gateway) {
-    const net::IpAddr hop = *(*route)->gateway;
-    bool found = false;
-    for (const Neighbour& n : neighbours_) {
-      if (n.usable && n.addr == hop && n.ifindex == (*route)->ifindex) {
-        gw = n.mac;
-        found = true;
-      }
-    }
-    if (!found) {
-      gateway_missing_ = true;
-      for (const Link& l : links_)
-        if (l.ifindex == (*route)->ifindex) trigger_resolution(hop, l.name);
-    } else {
-      gateway_missing_ = false;
-    }
-  }
-  h.gateway_macs.assign(links_.size(), gw);
-  h.neighbour = [this](const net::IpAddr& addr, uint16_t port) -> std::optional<net::MacAddr> {
-    int oif = 0;
-    auto mac = next_hop_mac(*nl_, neighbours_, addr, &oif);
-    if (mac && port < links_.size() && oif == links_[port].ifindex) return mac;
-    return std::nullopt;
-  };
-  return h;
-}
-
-Expected<void> Daemon::rebuild(bool force) {
-  if (auto n = nl_->neighbours()) neighbours_ = std::move(*n);
-  HealthView health = [this](const ServiceKey& svc, const RealServerConf& rs) {
-    return !down_.contains({svc, rs.addr, rs.port});
-  };
-  auto built = build_snapshot(config_, host_view(), ids_, health);
-  if (!built) return fail(built.error().message);
-  missing_ = std::move(built->missing_neighbours);
-  for (const auto& m : missing_)
-    if (m.out_link < links_.size()) trigger_resolution(m.addr, links_[m.out_link].name);
-  const std::string fp = fingerprint(built->snapshot);
-  if (!force && fp == last_build_) return {};
-  last_build_ = fp;
-  auto snap = std::make_unique<lb::Snapshot>(std::move(built->snapshot));
-  snap->generation = ++generation_;
-  const auto owned = io::owned_endpoints(*snap);
-  for (auto& prog : programs_) {
-    if (auto r = prog->set_owned(owned); !r) return fail(r.error().message);
-  }
-  if (config_.gale.io == IoBackend::af_packet) {
-    for (const auto& ifname : config_.gale.interfaces)
-      if (auto r = io::install_owned_filter(ifname, owned); !r) return fail(r.error().message);
-    owned_filter_installed_ = true;
-  }
-  std::map<uint16_t, std::chrono::steady_clock::time_point> draining;
-  for (size_t id = 0; id < snap->real_servers.size(); ++id) {
-    const auto i = static_cast<uint16_t>(id);
-    if (snap->real_servers[id].live || !ids_.key_of(i)) continue;
-    auto old = draining_.find(i);
-    draining[i] = old != draining_.end() ? old->second : std::chrono::steady_clock::now();
-  }
-  draining_ = std::move(draining);
-  snaps_->publish(std::move(snap));
-  log("published snapshot " + std::to_string(generation_) + " (" +
-      std::to_string(config_.virtual_servers.size()) + " virtual servers, " +
-      std::to_string(missing_.size()) + " neighbours unresolved)");
-  return {};
-}
-
-void Daemon::release_drained() {
-  if (draining_.empty() || !dataplane_) return;
-  const auto reports = dataplane_->reports();
-  bool released = false;
-  // A worker may still be on the previous snapshot for a batch: give the reports (50 ms)
-  // well over that time before trusting a zero.
-  const auto settled = std::chrono::steady_clock::now() - std::chrono::seconds(2);
-  for (const auto& [id, since] : draining_) {
-    if (since > settled) continue;
-    uint64_t flows = 0;
-    for (const auto& r : reports)
-      if (id < r.rs.size()) flows += r.rs[id].flows;
-    if (flows == 0) {
-      ids_.release(id);
-      released = true;
-    }
-  }
-  if (!released) return;
-  if (auto r = rebuild(true); !r) log("rebuild: " + r.error().message);
-}
-
-void Daemon::resolve_missing() {
-  if (missing_.empty() && !gateway_missing_) return;
-  if (auto r = rebuild(false); !r) log("rebuild: " + r.error().message);
 }
 
 Expected<void> Daemon::start() {

@@ -1,0 +1,126 @@
+// Golden tests of the reply path's next hop: NAT and FullNAT replies (and ICMP errors
+// relayed to clients) go where the route toward the client says -- the longest prefix
+// of the client's family -- to the gateway's MAC, or to an on-link client's own MAC
+// from the neighbour table; no route and an unresolved neighbour are counted drops.
+#include "lb_fixture.h"
+
+namespace gale::golden {
+namespace {
+
+inline constexpr const char* kGw4Mac = "02:00:00:00:04:fe";     // IPv4 default gateway
+inline constexpr const char* kGw6Mac = "02:00:00:00:06:fe";     // IPv6 default gateway
+inline constexpr const char* kClientMac = "02:00:00:00:0c:07";  // the on-link client
+
+// The fixture's snapshot with a route table: defaults of both families through their
+// own gateways on link 0, plus the routes and neighbours a test adds.
+Snapshot routed(std::vector<lb::Route> extra = {}, std::vector<lb::Neighbour> neighbours = {},
+                bool v6_default = true) {
+  Snapshot s = make_snapshot();
+  s.generation = 2;
+  s.routes.v4.push_back({.prefix = ip("0.0.0.0"), .len = 0, .link = 0, .mac = mac(kGw4Mac)});
+  if (v6_default)
+    s.routes.v6.push_back({.prefix = ip("::"), .len = 0, .link = 0, .mac = mac(kGw6Mac)});
+  for (const lb::Route& r : extra)
+    (r.prefix.is_v4() ? s.routes.v4 : s.routes.v6).push_back(r);
+  s.routes.neighbours = std::move(neighbours);
+  s.routes.sort();
+  s.neighbour_misses = std::make_shared<lb::NeighbourMisses>();
+  return s;
+}
+
+// Sends the client's first packet through NAT and the server's answer back; returns
+// what the worker made of the answer and the frame the client should get (from `to`).
+struct Reply {
+  Out out;
+  Bytes want;
+};
+Reply nat_reply(Golden& g, const Seg& s, const char* to_mac) {
+  EXPECT_EQ(g.run(frame(kClientSideMac, kPort0Mac, s)).verdict, Verdict::tx);
+  const RealServer* rs = g.flow_rs(s);
+  EXPECT_NE(rs, nullptr);
+  if (!rs) return {};
+  Seg to_rs = s;
+  to_rs.dst = text(rs->addr);
+  to_rs.dport = kRsPort;
+  Seg reply = to_rs.reversed();
+  reply.ttl = 64;
+  Seg to_client = s.reversed();
+  to_client.ttl = 63;
+  return {g.run(frame(text(rs->mac), kPort1Mac, reply), 1), frame(kPort0Mac, to_mac, to_client)};
+}
+
+class ReplyRoute : public PerFamily {};
+
+TEST_P(ReplyRoute, EachFamilyUsesItsOwnGateway) {
+  Golden g;
+  g.reload(routed());
+  const Reply r = nat_reply(g, to_vip(Svc::nat), F.v6 ? kGw6Mac : kGw4Mac);
+  EXPECT_TRUE(sent(r.out, 0, r.want));
+}
+
+TEST_P(ReplyRoute, OnLinkClientGetsItsOwnMac) {
+  // The client's /24 (/64) is on link 0; the longer prefix wins over the default.
+  const net::IpAddr client = ip(F.client);
+  net::IpAddr prefix = client;
+  for (size_t i = F.v6 ? 8 : 3; i < 16; ++i)
+    prefix.b[i] = 0;
+  Golden g;
+  g.reload(routed({{.prefix = prefix, .len = uint8_t(F.v6 ? 64 : 24), .link = 0, .on_link = true}},
+                  {{.addr = client, .link = 0, .mac = mac(kClientMac)}}));
+  const Reply r = nat_reply(g, to_vip(Svc::nat), kClientMac);
+  EXPECT_TRUE(sent(r.out, 0, r.want));
+}
+
+TEST_P(ReplyRoute, UnresolvedOnLinkClientIsACountedDropAndNoted) {
+  const net::IpAddr client = ip(F.client);
+  Golden g;
+  g.reload(
+      routed({{.prefix = client, .len = uint8_t(F.v6 ? 128 : 32), .link = 0, .on_link = true}}));
+  const Reply r = nat_reply(g, to_vip(Svc::nat), kClientMac);
+  EXPECT_EQ(r.out.verdict, Verdict::drop);
+  EXPECT_EQ(r.out.drop, Drop::no_neighbour);
+  EXPECT_EQ(g.drops(Drop::no_neighbour), 1u);
+  // galed learns which address to resolve.
+  const auto noted = g.snap().neighbour_misses->take();
+  ASSERT_EQ(noted.size(), 1u);
+  EXPECT_EQ(noted[0], client);
+  EXPECT_TRUE(g.snap().neighbour_misses->take().empty());
+}
+
+TEST_P(ReplyRoute, FullNatReplyFollowsTheClientsRoute) {
+  Golden g;
+  g.reload(routed());
+  const Seg s = to_vip(Svc::fullnat);
+  const Out in = g.run(frame(kClientSideMac, kPort0Mac, s));
+  ASSERT_EQ(in.verdict, Verdict::tx) << lb::to_string(in.drop);
+  const RealServer* rs = g.flow_rs(s);
+  ASSERT_NE(rs, nullptr);
+  const size_t l4 = 14 + (F.v6 ? 40 : 20);
+  Seg reply{.src = text(rs->addr),
+            .dst = F.laddr,
+            .sport = kRsPort,
+            .dport = static_cast<uint16_t>(in.bytes.at(l4) << 8 | in.bytes.at(l4 + 1)),
+            .proto = P,
+            .flags = net::kTcpSyn};
+  Seg to_client = s.reversed();
+  to_client.ttl = 63;
+  EXPECT_TRUE(sent(g.run(frame(text(rs->mac), kPort1Mac, reply), 1), 0,
+                   frame(kPort0Mac, F.v6 ? kGw6Mac : kGw4Mac, to_client)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, ReplyRoute, ::testing::ValuesIn(kCases), case_name);
+
+// Without an IPv6 route, an IPv6 reply has nowhere to go: dropped and counted, never
+// sent to the IPv4 gateway.
+TEST(ReplyRouteNone, NoRouteIsACountedDrop) {
+  Golden g;
+  g.reload(routed({}, {}, /*v6_default=*/false));
+  const Seg s{.src = kV6.client, .dst = kV6.vip, .dport = port_of(Svc::nat), .flags = net::kTcpSyn};
+  const Reply r = nat_reply(g, s, kGw4Mac);
+  EXPECT_EQ(r.out.verdict, Verdict::drop);
+  EXPECT_EQ(r.out.drop, Drop::no_route);
+  EXPECT_EQ(g.drops(Drop::no_route), 1u);
+}
+
+}  // namespace
+}  // namespace gale::golden
