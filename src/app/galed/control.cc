@@ -3,6 +3,7 @@
 #include "app/galed/daemon.h"
 #include "ctl/config_check.h"
 #include "ctl/parser.h"
+#include "ctl/reload_check.h"
 #include "ctl/stats.h"
 #include "io/dataplane.h"
 
@@ -15,9 +16,12 @@ Expected<uint64_t> Daemon::reload() {
   };
   auto cfg = ctl::load_config(opts_.config_path);
   if (!cfg) return refuse(cfg.error().message);
-  if (cfg->gale.interfaces != config_.gale.interfaces || cfg->gale.io != config_.gale.io)
-    return refuse("interfaces and io need a restart");
   if (opts_.control_socket) cfg->gale.control_socket = *opts_.control_socket;
+  const ctl::ReloadContext ctx{
+      .workers = workers_,
+      .next_workers = ctl::resolve_workers(*cfg, opts_.workers.value_or(0)),
+      .live_fullnat_flows = live_fullnat_flows()};
+  if (auto r = ctl::check_reload(config_, *cfg, ctx); !r) return refuse(r.error().message);
   if (auto r = ctl::check_workers(*cfg, workers_); !r) return refuse(r.error().message);
   Config old = std::move(config_);
   config_ = std::move(*cfg);
@@ -49,6 +53,16 @@ Expected<uint64_t> Daemon::set_health(const ctl::HealthChange& change) {
     return fail(r.error().message);
   }
   return generation_;
+}
+
+uint64_t Daemon::live_fullnat_flows() const {
+  const lb::Snapshot* snap = snaps_->read();
+  if (!snap || !dataplane_) return 0;
+  uint64_t flows = 0;
+  for (const auto& r : dataplane_->reports())
+    for (size_t id = 0; id < r.rs.size() && id < snap->real_servers.size(); ++id)
+      if (snap->real_servers[id].mode == lb::FwdMode::fullnat) flows += r.rs[id].flows;
+  return flows;
 }
 
 nlohmann::json Daemon::stats() {

@@ -80,6 +80,8 @@ class Daemon : public ctl::ControlApi {
   void resolve_missing();
   // Frees the ids of removed real servers once no worker tracks a flow to them.
   void release_drained();
+  // FullNAT connections the workers track now (what a fullnat_ports change would move).
+  uint64_t live_fullnat_flows() const;
   // Says which services cannot serve anyone, when that changes.
   void report_unreachable(const std::vector<std::string>& now);
 
