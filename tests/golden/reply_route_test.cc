@@ -108,6 +108,46 @@ TEST_P(ReplyRoute, FullNatReplyFollowsTheClientsRoute) {
                    frame(kPort0Mac, F.v6 ? kGw6Mac : kGw4Mac, to_client)));
 }
 
+// An ICMP "too big" error a real server sends about a packet of the connection.
+Bytes icmp_frame(std::string_view src_mac, std::string_view dst_mac, std::string_view src,
+                 std::string_view dst, uint8_t ttl, const Bytes& q) {
+  PacketBuilder b;
+  b.eth(src_mac, dst_mac);
+  if (src.find(':') != std::string_view::npos)
+    b.ipv6(src, dst).ttl(ttl).icmp(2, 0, 1400);
+  else
+    b.ipv4(src, dst).ttl(ttl).icmp(3, 4, 1400);
+  return b.payload(q).build();
+}
+
+// The ICMP relay's to-client branch takes the client's route too: an on-link client gets
+// the error at its own MAC, in NAT (the error's destination is the client) and FullNAT
+// (the destination is rewritten to the client).
+TEST_P(ReplyRoute, IcmpRelayedToAnOnLinkClientGetsItsMac) {
+  const net::IpAddr client = ip(F.client);
+  for (Svc svc : {Svc::nat, Svc::fullnat}) {
+    SCOPED_TRACE(port_of(svc));
+    Golden g;
+    g.reload(
+        routed({{.prefix = client, .len = uint8_t(F.v6 ? 128 : 32), .link = 0, .on_link = true}},
+               {{.addr = client, .link = 0, .mac = mac(kClientMac)}}));
+    const Seg s = to_vip(svc);
+    const Out in = g.run(frame(kClientSideMac, kPort0Mac, s));
+    ASSERT_EQ(in.verdict, Verdict::tx) << lb::to_string(in.drop);
+    const RealServer* rs = g.flow_rs(s);
+    ASSERT_NE(rs, nullptr);
+    const Bytes sent_to_rs(in.bytes.begin() + 14, in.bytes.end());  // what the server got
+    Bytes q(sent_to_rs.begin(), sent_to_rs.begin() + (F.v6 ? 40 : 20) + 8);
+    const std::string to = svc == Svc::nat ? F.client : F.laddr;
+    const Out out = g.run(icmp_frame(text(rs->mac), kPort1Mac, text(rs->addr), to, 64, q), 1);
+    ASSERT_EQ(out.verdict, Verdict::tx) << lb::to_string(out.drop);
+    EXPECT_EQ(out.link, 0);
+    const net::MacAddr want = mac(kClientMac);
+    EXPECT_EQ(Bytes(out.bytes.begin(), out.bytes.begin() + 6), Bytes(want.b.begin(), want.b.end()));
+    EXPECT_EQ(g.worker.counters().icmp_forwarded, 1u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Golden, ReplyRoute, ::testing::ValuesIn(kCases), case_name);
 
 // Without an IPv6 route, an IPv6 reply has nowhere to go: dropped and counted, never
