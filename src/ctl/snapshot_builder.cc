@@ -151,6 +151,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
         {.mac = host.link_macs[i], .mtu = i < host.mtus.size() ? host.mtus[i] : uint16_t{1500}});
   s.client_link = 0;
   s.routes = host.routes;
+  s.routes.from_host = true;
   for (auto* table : {&s.routes.v4, &s.routes.v6})
     std::erase_if(*table, [&](const lb::Route& r) { return r.link >= nports; });
   std::erase_if(s.routes.neighbours, [&](const lb::Neighbour& n) { return n.link >= nports; });

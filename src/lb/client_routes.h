@@ -74,6 +74,9 @@ class NeighbourMisses {
 struct ClientRoutes {
   std::vector<Route> v4, v6;
   std::vector<Neighbour> neighbours;
+  // False in a hand-built snapshot (tests, benchmarks) that has no route table: replies
+  // go to its client link's gateway_mac. galed's snapshots always carry one, even empty.
+  bool from_host = false;
   // Orders routes and neighbours as the lookups need.
   void sort();
   const Route* find(const net::IpAddr& dst) const {
@@ -88,7 +91,6 @@ struct ClientRoutes {
       if (it->link == link) return &it->mac;
     return nullptr;
   }
-  bool empty() const { return v4.empty() && v6.empty(); }
 };
 
 }  // namespace gale::lb

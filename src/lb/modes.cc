@@ -36,7 +36,7 @@ Outcome route_out(Packet& p, const net::ParsedPacket& pp, const net::MacAddr& ds
 // sends to its client link's gateway.
 Outcome to_client(Packet& p, const net::ParsedPacket& pp, const net::IpAddr& client,
                   const Snapshot& snap) {
-  if (GALE_UNLIKELY(snap.routes.empty()))
+  if (GALE_UNLIKELY(!snap.routes.from_host))
     return route_out(p, pp, snap.links[snap.client_link].gateway_mac, snap.client_link, snap);
   const Route* r = snap.routes.find(client);
   if (GALE_UNLIKELY(!r)) return Outcome::dropped(Drop::no_route);

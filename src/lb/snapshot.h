@@ -176,7 +176,7 @@ struct Snapshot {
   std::vector<FwmarkRule> fwmark_rules;  // checked in order when no service matches exactly
   std::vector<Link> links;
   uint16_t client_link = 0;  // without routes: the interface replies to clients leave by
-  ClientRoutes routes;       // toward clients; empty: links[client_link].gateway_mac
+  ClientRoutes routes;       // toward clients (none: links[client_link].gateway_mac)
   // Shared by the snapshots galed publishes (reply path -> resolution); may be null.
   std::shared_ptr<NeighbourMisses> neighbour_misses;
   Tunnel tunnel;

@@ -24,6 +24,7 @@ Snapshot routed(std::vector<lb::Route> extra = {}, std::vector<lb::Neighbour> ne
     (r.prefix.is_v4() ? s.routes.v4 : s.routes.v6).push_back(r);
   s.routes.neighbours = std::move(neighbours);
   s.routes.sort();
+  s.routes.from_host = true;
   s.neighbour_misses = std::make_shared<lb::NeighbourMisses>();
   return s;
 }
@@ -158,6 +159,26 @@ TEST(ReplyRouteNone, NoRouteIsACountedDrop) {
   const Seg s{.src = kV6.client, .dst = kV6.vip, .dport = port_of(Svc::nat), .flags = net::kTcpSyn};
   const Reply r = nat_reply(g, s, kGw4Mac);
   EXPECT_EQ(r.out.verdict, Verdict::drop);
+  EXPECT_EQ(r.out.drop, Drop::no_route);
+  EXPECT_EQ(g.drops(Drop::no_route), 1u);
+}
+
+}  // namespace
+}  // namespace gale::golden
+
+namespace gale::golden {
+namespace {
+
+// A host with no route at all (galed's snapshot: a route table, empty) drops and counts
+// replies; only a hand-built snapshot without a table falls back to the gateway MAC.
+TEST(ReplyRouteNone, AnEmptyTableFromTheHostIsNoRoute) {
+  Golden g;
+  Snapshot s = make_snapshot();
+  s.generation = 2;
+  s.routes.from_host = true;
+  g.reload(std::move(s));
+  const Seg c{.src = kV4.client, .dst = kV4.vip, .dport = port_of(Svc::nat), .flags = net::kTcpSyn};
+  const Reply r = nat_reply(g, c, kGatewayMac);
   EXPECT_EQ(r.out.drop, Drop::no_route);
   EXPECT_EQ(g.drops(Drop::no_route), 1u);
 }
