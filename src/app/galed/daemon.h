@@ -19,6 +19,7 @@
 #include "ctl/config.h"
 #include "ctl/control_commands.h"
 #include "ctl/snapshot_builder.h"
+#include "host/neighbour_retry.h"
 #include "host/rtnetlink.h"
 #include "io/link_io.h"
 #include "lb/snapshot.h"
@@ -103,12 +104,7 @@ class Daemon : public ctl::ControlApi {
   std::set<std::tuple<ServiceKey, net::IpAddr, uint16_t>> down_;
   // Ids of removed real servers whose flows may remain, and since when.
   std::map<uint16_t, std::chrono::steady_clock::time_point> draining_;
-  // Addresses being resolved (address, link) -> when to ask again and the interval.
-  struct Resolving {
-    std::chrono::steady_clock::time_point next;
-    std::chrono::milliseconds interval;
-  };
-  std::map<std::pair<net::IpAddr, uint16_t>, Resolving> resolving_;
+  host::NeighbourRetry resolving_;        // addresses being resolved, with their back-off
   std::vector<std::string> unreachable_;  // as last reported
 };
 

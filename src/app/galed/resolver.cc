@@ -10,9 +10,6 @@ namespace gale::app {
 
 namespace {
 
-constexpr auto kFirstRetry = std::chrono::milliseconds(200);
-constexpr auto kMaxRetry = std::chrono::milliseconds(30000);
-
 bool same_table(const std::vector<Neighbour>& a, const std::vector<Neighbour>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -25,11 +22,8 @@ bool same_table(const std::vector<Neighbour>& a, const std::vector<Neighbour>& b
 
 void Daemon::resolve_later(const net::IpAddr& addr, uint16_t link) {
   if (link >= links_.size()) return;
-  const auto key = std::make_pair(addr, link);
-  if (resolving_.contains(key)) return;  // already on its schedule
-  host::trigger_resolution(addr, links_[link].name);
-  resolving_[key] = {.next = std::chrono::steady_clock::now() + kFirstRetry,
-                     .interval = kFirstRetry};
+  if (resolving_.add({addr, link}, std::chrono::steady_clock::now()))
+    host::trigger_resolution(addr, links_[link].name);
 }
 
 void Daemon::resolve_missing() {
@@ -42,13 +36,8 @@ void Daemon::resolve_missing() {
     }
   }
   if (resolving_.empty()) return;
-  const auto now = std::chrono::steady_clock::now();
-  for (auto& [key, r] : resolving_) {
-    if (now < r.next) continue;
-    host::trigger_resolution(key.first, links_[key.second].name);
-    r.interval = std::min(r.interval * 2, kMaxRetry);
-    r.next = now + r.interval;
-  }
+  for (const auto& [addr, link] : resolving_.due(std::chrono::steady_clock::now()))
+    host::trigger_resolution(addr, links_[link].name);
   // One dump of the neighbour table; a rebuild only when it changed.
   auto n = nl_->neighbours();
   if (!n) return;
@@ -57,9 +46,9 @@ void Daemon::resolve_missing() {
     if (x.usable) usable.push_back(x);
   if (same_table(usable, neighbours_)) return;
   // What is now resolved leaves the schedule; the rebuild puts back what is not.
-  std::erase_if(resolving_, [&](const auto& entry) {
+  resolving_.drop_if([&](const net::IpAddr& a) {
     return std::any_of(usable.begin(), usable.end(),
-                       [&](const Neighbour& x) { return x.addr == entry.first.first; });
+                       [&](const Neighbour& x) { return x.addr == a; });
   });
   if (auto r = rebuild(false); !r) log("rebuild: " + r.error().message);
 }

@@ -324,3 +324,27 @@ TEST(SnapshotBuilder, SameForwardingSeesEveryInput) {
 
 }  // namespace
 }  // namespace gale::ctl
+
+namespace gale::ctl {
+namespace {
+
+// Only servers the config no longer names are "removed" (their ids freed once drained);
+// a configured server that is down keeps its id, so galed does not free and re-add it
+// over and over.
+TEST(SnapshotBuilder, RemovedMeansUnconfiguredNotDown) {
+  RealServerIds ids;
+  const HealthView down2 = [](const ServiceKey&, const RealServerConf& rs) {
+    return rs.addr != ip("10.1.0.2");
+  };
+  auto a = build_snapshot(parse(web(kThree)), host(), ids, down2);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  EXPECT_FALSE(a->snapshot.real_servers[1].live);  // down: out of the pool
+  EXPECT_TRUE(a->removed.empty());
+  auto b = build_snapshot(parse(web("  real_server 10.1.0.1 80\n  real_server 10.1.0.2 80\n")),
+                          host(), ids, down2);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  EXPECT_EQ(b->removed, (std::vector<uint16_t>{2}));  // 10.1.0.3 left the config
+}
+
+}  // namespace
+}  // namespace gale::ctl
