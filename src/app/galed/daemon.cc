@@ -1,3 +1,5 @@
+// galed start-up, the event loop and shutdown. The rest of Daemon: rebuild.cc (snapshots
+// and steering), resolver.cc (neighbours), control.cc (the control socket's operations).
 #include "app/galed/daemon.h"
 
 #include <poll.h>
@@ -8,8 +10,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <sstream>
 #include <thread>
 
 #include "ctl/config_check.h"
@@ -19,21 +19,14 @@
 #include "io/af_xdp_io.h"
 #include "io/dataplane.h"
 #include "io/netdev.h"
-#include "io/owned.h"
 #include "io/owned_filter.h"
 #include "io/xdp_program.h"
-#include "lb/drop.h"
 
 namespace gale::app {
 
 using ctl::ControlSocket;
-using ctl::HealthView;
 using ctl::IoBackend;
 using ctl::load_config;
-using ctl::RealServerConf;
-using ctl::RealServerKey;
-using host::next_hop_mac;
-using host::trigger_resolution;
 
 void log(const std::string& msg) {
   std::fprintf(stderr, "galed: %s\n", msg.c_str());
