@@ -20,12 +20,14 @@ auto key_of(const io::OwnedEndpoint& e) {
   return std::tie(e.addr, e.port_lo, e.port_hi, e.proto, e.match_source);
 }
 
-std::vector<io::OwnedEndpoint> union_of(const std::vector<io::OwnedEndpoint>& a,
-                                        const std::vector<io::OwnedEndpoint>& b) {
-  std::vector<io::OwnedEndpoint> out = a;
-  out.insert(out.end(), b.begin(), b.end());
-  std::sort(out.begin(), out.end(),
-            [](const auto& x, const auto& y) { return key_of(x) < key_of(y); });
+// What `next` owns plus what `running` owned; where both name one endpoint, next's entry
+// is kept (stable sort, first of equals).
+std::vector<io::OwnedEndpoint> union_of(const std::vector<io::OwnedEndpoint>& running,
+                                        const std::vector<io::OwnedEndpoint>& next) {
+  std::vector<io::OwnedEndpoint> out = next;
+  out.insert(out.end(), running.begin(), running.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& x, const auto& y) { return key_of(x) < key_of(y); });
   out.erase(std::unique(out.begin(), out.end(),
                         [](const auto& x, const auto& y) { return key_of(x) == key_of(y); }),
             out.end());
