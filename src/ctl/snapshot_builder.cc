@@ -1,5 +1,7 @@
 #include "ctl/snapshot_builder.h"
 
+#include "ctl/snapshot_compare.h"
+
 #include <algorithm>
 #include <string>
 
@@ -136,7 +138,8 @@ std::vector<std::string> unreachable(const lb::Snapshot& s,
 }  // namespace
 
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
-                                       RealServerIds& ids, const HealthView& healthy) {
+                                       RealServerIds& ids, const HealthView& healthy,
+                                       const lb::Snapshot* running) {
   const GaleConf& g = config.gale;
   const size_t nports = g.interfaces.size();
   if (nports == 0) return fail("no interface configured (gale { interfaces ... })");
@@ -254,11 +257,18 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
     place(static_cast<uint16_t>(id), rs);
     out.removed.push_back(static_cast<uint16_t>(id));
   }
+  out.unreachable = unreachable(s, origin);
+  // galed builds a candidate every few seconds: when it forwards as the running snapshot
+  // does, the Maglev tables (the bulk of finalize()) need not be computed again.
+  if (running && same_forwarding(*running, s)) {
+    out.unchanged = true;
+    ids = std::move(next);
+    return out;
+  }
   const lb::Snapshot unfinalized = s;
   if (auto r = s.finalize(); !r)
     return fail(locate(unfinalized, origin, config, r.error().message));
   ids = std::move(next);
-  out.unreachable = unreachable(s, origin);
   return out;
 }
 

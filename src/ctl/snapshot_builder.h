@@ -87,7 +87,11 @@ struct MissingNeighbour {
 };
 
 struct BuiltSnapshot {
-  lb::Snapshot snapshot;  // finalized
+  lb::Snapshot snapshot;  // finalized (unless `unchanged`)
+  // The build would forward exactly as `running` does (build_snapshot's argument):
+  // finalize() was skipped -- the Maglev tables of every service would be the running
+  // ones -- and there is nothing to publish.
+  bool unchanged = false;
   std::vector<MissingNeighbour> missing_neighbours;
   // Ids kept only while their flows drain: servers the config no longer names. (A
   // configured server that is down keeps its id for as long as it is configured.)
@@ -102,8 +106,10 @@ struct BuiltSnapshot {
 // failed reload leaves it as the running snapshot needs it). An unhealthy server is
 // quiesced (weight 0, still in dests) with inhibit_on_failure, else taken out of the
 // dests and kept live=false while its flows drain, as keepalived does with IPVS.
+// `running`: the snapshot published now, if any (see BuiltSnapshot::unchanged).
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
-                                       RealServerIds& ids, const HealthView& healthy = {});
+                                       RealServerIds& ids, const HealthView& healthy = {},
+                                       const lb::Snapshot* running = nullptr);
 
 // The dataplane services a virtual server stands for (a group: one per member).
 std::vector<ServiceKey> service_keys(const VirtualServerConf& vs, const Config& config);

@@ -14,12 +14,15 @@ auto fields(const lb::SchedDest& d) {
 auto fields(const lb::SchedFlags& f) {
   return std::tie(f.sh_fallback, f.sh_port, f.mh_fallback, f.mh_port);
 }
+// RealServer::pos and FwmarkRule::service / proto are left out: finalize() derives them
+// (from the dest order, the service order and the service's protocol), so a finalized
+// snapshot compares equal to an unfinalized one of the same inputs.
 auto fields(const lb::RealServer& r) {
   return std::tie(r.addr, r.port, r.mode, r.encap, r.mac, r.inner_mac, r.out_link, r.mtu, r.service,
-                  r.pos, r.live);
+                  r.live);
 }
 auto fields(const lb::FwmarkRule& r) {
-  return std::tie(r.fwmark, r.net, r.prefix_len, r.port_lo, r.port_hi, r.proto, r.service);
+  return std::tie(r.fwmark, r.net, r.prefix_len, r.port_lo, r.port_hi);
 }
 auto fields(const lb::Link& l) {
   return std::tie(l.mac, l.gateway_mac, l.mtu);

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "app/galed/daemon.h"
-#include "ctl/snapshot_compare.h"
 #include "io/dataplane.h"
 #include "io/owned.h"
 #include "io/owned_filter.h"
@@ -120,12 +119,12 @@ Expected<void> Daemon::rebuild(bool force) {
     return !down_.contains({svc, rs.addr, rs.port});
   };
   RealServerIds next = ids_;
-  auto built = build_snapshot(config_, host_view(), next, health);
+  const lb::Snapshot* running = force ? nullptr : snaps_->read();
+  auto built = build_snapshot(config_, host_view(), next, health, running);
   if (!built) return fail(built.error().message);
   for (const auto& m : built->missing_neighbours)
     resolve_later(m.addr, m.out_link);
-  const lb::Snapshot* running = snaps_->read();
-  if (!force && running && ctl::same_forwarding(*running, built->snapshot)) return {};
+  if (built->unchanged) return {};
 
   auto snap = std::make_unique<lb::Snapshot>(std::move(built->snapshot));
   snap->generation = generation_ + 1;

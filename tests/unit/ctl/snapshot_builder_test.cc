@@ -348,3 +348,27 @@ TEST(SnapshotBuilder, RemovedMeansUnconfiguredNotDown) {
 
 }  // namespace
 }  // namespace gale::ctl
+
+namespace gale::ctl {
+namespace {
+
+// A candidate that forwards as the running snapshot does is reported unchanged before
+// finalize(): no Maglev table is computed again for a no-op refresh.
+TEST(SnapshotBuilder, UnchangedCandidateSkipsFinalize) {
+  RealServerIds ids;
+  auto first = build_snapshot(parse(web(kThree)), host(), ids);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  ASSERT_FALSE(first->snapshot.services[0].maglev.empty());
+  auto again = build_snapshot(parse(web(kThree)), host(), ids, {}, &first->snapshot);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_TRUE(again->unchanged);
+  EXPECT_TRUE(again->snapshot.services[0].maglev.empty());  // not finalized
+  auto changed = build_snapshot(parse(web(kThree + "  real_server 10.1.0.4 80\n")), host(), ids, {},
+                                &first->snapshot);
+  ASSERT_TRUE(changed.has_value()) << changed.error().message;
+  EXPECT_FALSE(changed->unchanged);
+  EXPECT_FALSE(changed->snapshot.services[0].maglev.empty());
+}
+
+}  // namespace
+}  // namespace gale::ctl
