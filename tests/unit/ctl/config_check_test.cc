@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
-#include <regex>
 #include <string>
 
 #include "ctl/config_check.h"
@@ -22,7 +22,19 @@ std::string write_conf(const std::string& text) {
   return path;
 }
 
-const std::regex kLocated(R"(^/tmp/gale-check-[0-9-]+\.conf:[0-9]+:[0-9]+: .*)");
+// "PATH:LINE:COL: ..." (no std::regex: g++ 12 warns inside it in the sanitizer build).
+bool located(const std::string& message, const std::string& path) {
+  if (message.rfind(path + ":", 0) != 0) return false;
+  size_t i = path.size() + 1;
+  for (int field = 0; field < 2; ++field) {
+    const size_t start = i;
+    while (i < message.size() && std::isdigit(static_cast<unsigned char>(message[i])))
+      ++i;
+    if (i == start || i >= message.size() || message[i] != ':') return false;
+    ++i;
+  }
+  return message.compare(i, 1, " ") == 0;
+}
 
 struct Rejected {
   const char* name;
@@ -49,7 +61,7 @@ TEST(ConfigCheck, RejectsWhatStartWouldReject) {
     const std::string path = write_conf(c.text);
     auto r = check_config(path, c.workers);
     ASSERT_FALSE(r.has_value()) << c.name;
-    EXPECT_TRUE(std::regex_match(r.error().message, kLocated)) << r.error().message;
+    EXPECT_TRUE(located(r.error().message, path)) << r.error().message;
     EXPECT_NE(r.error().message.find(c.says), std::string::npos) << r.error().message;
     unlink(path.c_str());
   }
