@@ -27,6 +27,15 @@ struct Location {
 // "file:line:col"
 std::string to_string(const Location& at);
 
+// A directive gale reads and stores but does not act on yet, and what gale does instead:
+// `galed -t` prints these, galed logs them at start and on reload.
+struct Warning {
+  Location where;
+  std::string message;
+};
+// "file:line:col: warning: message"
+std::string to_string(const Warning& w);
+
 // An address and a port (sorry_server, metrics_listen).
 struct Endpoint {
   net::IpAddr addr;
@@ -264,6 +273,7 @@ struct Config {
   std::vector<VrrpScript> vrrp_scripts;
   std::vector<VrrpInstance> vrrp_instances;
   std::vector<VrrpSyncGroup> vrrp_sync_groups;
+  std::vector<Warning> warnings;  // in the order the directives are written
 };
 
 }  // namespace gale::ctl

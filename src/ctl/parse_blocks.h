@@ -18,6 +18,9 @@ Expected<void> parse_gale(const Statement& s, Config& c);
 // `timeout tcp N tcpfin N udp N` (gale) and `lvs_timeouts ...` (global_defs).
 Expected<void> parse_timeouts(const Statement& s, lb::Timeouts& t);
 
+// One warning per directive that is stored but not acted on (warnings.cc).
+std::vector<Warning> unacted_directives(const std::vector<Statement>& top);
+
 // Cross-directive checks: references resolve, families agree, required settings exist.
 Expected<void> validate(const Config& c, const std::string& main_file);
 

@@ -1,4 +1,5 @@
 // The gale { } block: the dataplane settings keepalived never had.
+#include "ctl/names.h"
 #include "ctl/parse_blocks.h"
 #include "ctl/parse_util.h"
 
@@ -8,8 +9,6 @@ namespace {
 
 constexpr Choice<IoBackend> kIo[] = {{"af_xdp", IoBackend::af_xdp},
                                      {"af_packet", IoBackend::af_packet}};
-constexpr Choice<lb::TunEncap> kEncaps[] = {
-    {"ipip", lb::TunEncap::ipip}, {"gue", lb::TunEncap::gue}, {"vxlan", lb::TunEncap::vxlan}};
 constexpr Choice<uint8_t> kProtocols[] = {{"tcp", 6}, {"udp", 17}};
 
 // LO-HI (or one port), each 1-65535.
@@ -214,7 +213,7 @@ Expected<void> parse_gale(const Statement& s, Config& c) {
       {"tunnel_encap",
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(want_args(x, 1, 1, "tunnel_encap ipip|gue|vxlan"));
-         auto e = choose<lb::TunEncap>(x.words[1], "tunnel_encap", kEncaps);
+         auto e = choose<lb::TunEncap>(x.words[1], "tunnel_encap", encap_choices());
          if (!e) return Expected<void>(fail(e.error().message));
          g.tunnel_encap = *e;
          return Expected<void>();

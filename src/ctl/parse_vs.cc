@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "ctl/names.h"
 #include "ctl/parse_blocks.h"
 #include "ctl/parse_util.h"
 
@@ -9,23 +10,7 @@ namespace gale::ctl::detail {
 
 namespace {
 
-constexpr Choice<lb::SchedKind> kScheds[] = {
-    {"rr", lb::SchedKind::rr},       {"wrr", lb::SchedKind::wrr},   {"lc", lb::SchedKind::lc},
-    {"wlc", lb::SchedKind::wlc},     {"sh", lb::SchedKind::sh},     {"dh", lb::SchedKind::dh},
-    {"mh", lb::SchedKind::mh},       {"sed", lb::SchedKind::sed},   {"nq", lb::SchedKind::nq},
-    {"fo", lb::SchedKind::fo},       {"ovf", lb::SchedKind::ovf},   {"lblc", lb::SchedKind::lblc},
-    {"lblcr", lb::SchedKind::lblcr}, {"twos", lb::SchedKind::twos},
-};
-
-constexpr Choice<lb::FwdMode> kModes[] = {
-    {"DR", lb::FwdMode::dr},        {"NAT", lb::FwdMode::nat},         {"TUN", lb::FwdMode::tun},
-    {"FNAT", lb::FwdMode::fullnat}, {"FULLNAT", lb::FwdMode::fullnat},
-};
-
 constexpr Choice<uint8_t> kProtocols[] = {{"TCP", 6}, {"UDP", 17}};
-
-constexpr Choice<lb::TunEncap> kEncaps[] = {
-    {"ipip", lb::TunEncap::ipip}, {"gue", lb::TunEncap::gue}, {"vxlan", lb::TunEncap::vxlan}};
 
 // keepalived accepts DR/dr, TCP/tcp.
 Word upper(const Word& w) {
@@ -247,7 +232,7 @@ Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
   };
   const auto rs_mode = [&](const Statement& x) -> Expected<void> {
     GALE_CTL_TRY(want_args(x, 1, 1, "lb_kind DR|NAT|TUN|FULLNAT"));
-    auto m = choose<lb::FwdMode>(upper(x.words[1]), x.keyword(), kModes);
+    auto m = choose<lb::FwdMode>(upper(x.words[1]), x.keyword(), mode_choices());
     if (!m) return Expected<void>(fail(m.error().message));
     rs.mode = *m;
     return Expected<void>();
@@ -272,7 +257,7 @@ Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
       {"tunnel_encap",
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(want_args(x, 1, 1, "tunnel_encap ipip|gue|vxlan"));
-         auto e = choose<lb::TunEncap>(x.words[1], "tunnel_encap", kEncaps);
+         auto e = choose<lb::TunEncap>(x.words[1], "tunnel_encap", encap_choices());
          if (!e) return Expected<void>(fail(e.error().message));
          rs.encap = *e;
          return Expected<void>();
@@ -352,14 +337,14 @@ Expected<void> parse_virtual_server(const Statement& s, Config& c) {
   }
   const auto sched = [&](const Statement& x) -> Expected<void> {
     GALE_CTL_TRY(want_args(x, 1, 1, "lb_algo rr|wrr|lc|wlc|sh|dh|mh|..."));
-    auto k = choose<lb::SchedKind>(x.words[1], x.keyword(), kScheds);
+    auto k = choose<lb::SchedKind>(x.words[1], x.keyword(), sched_choices());
     if (!k) return Expected<void>(fail(k.error().message));
     vs.sched = *k;
     return Expected<void>();
   };
   const auto mode = [&](const Statement& x) -> Expected<void> {
     GALE_CTL_TRY(want_args(x, 1, 1, "lb_kind DR|NAT|TUN|FULLNAT"));
-    auto m = choose<lb::FwdMode>(upper(x.words[1]), x.keyword(), kModes);
+    auto m = choose<lb::FwdMode>(upper(x.words[1]), x.keyword(), mode_choices());
     if (!m) return Expected<void>(fail(m.error().message));
     vs.mode = *m;
     return Expected<void>();

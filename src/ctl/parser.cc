@@ -18,6 +18,10 @@ std::string to_string(const Location& at) {
   return at.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.col);
 }
 
+std::string to_string(const Warning& w) {
+  return to_string(w.where) + ": warning: " + w.message;
+}
+
 const char* to_string(CheckKind k) {
   switch (k) {
     case CheckKind::tcp:
@@ -161,6 +165,7 @@ Expected<Config> parse_top(const std::vector<Statement>& top, const std::string&
       "vrrp_track_bfd",   "include_optional"};
   GALE_CTL_TRY(detail::dispatch(top, "the top level", rules, unsupported));
   GALE_CTL_TRY(detail::validate(c, main_file));
+  c.warnings = detail::unacted_directives(top);
   return c;
 }
 

@@ -1,5 +1,8 @@
 #include "ctl/snapshot_builder.h"
 
+#include "ctl/snapshot_compare.h"
+
+#include <algorithm>
 #include <string>
 
 namespace gale::ctl {
@@ -95,25 +98,91 @@ std::vector<lb::FwmarkRule> fwmark_rules(const GaleConf& g) {
   return out;
 }
 
+// finalize() names what it rejects by address, not by where the config wrote it: find the
+// virtual_server whose services alone are rejected, and say where it is.
+std::string locate(const lb::Snapshot& unfinalized,
+                   const std::vector<const VirtualServerConf*>& origin, const Config& config,
+                   const std::string& message) {
+  for (const VirtualServerConf& vs : config.virtual_servers) {
+    lb::Snapshot one = unfinalized;
+    one.services.clear();
+    std::vector<uint32_t> marks;
+    for (size_t si = 0; si < unfinalized.services.size(); ++si) {
+      if (origin[si] != &vs) continue;
+      one.services.push_back(unfinalized.services[si]);
+      marks.push_back(unfinalized.services[si].fwmark);
+    }
+    if (one.services.empty()) continue;
+    std::erase_if(one.fwmark_rules, [&](const lb::FwmarkRule& r) {
+      return std::find(marks.begin(), marks.end(), r.fwmark) == marks.end();
+    });
+    for (lb::RealServer& rs : one.real_servers)
+      rs.service = 0;
+    if (auto r = one.finalize(); !r) return to_string(vs.where) + ": " + r.error().message;
+  }
+  return to_string(config.gale.where) + ": " + message;
+}
+
+std::string service_name(const lb::Service& svc) {
+  const std::string proto = svc.proto == 17 ? " UDP" : " TCP";
+  if (svc.fwmark) return "fwmark " + std::to_string(svc.fwmark) + proto;
+  return std::string(net::to_text(svc.vip).view()) + " " + std::to_string(svc.port) + proto;
+}
+
+std::vector<std::string> unreachable(const lb::Snapshot& s,
+                                     const std::vector<const VirtualServerConf*>& origin) {
+  std::vector<std::string> out;
+  for (size_t si = 0; si < s.services.size(); ++si) {
+    const lb::Service& svc = s.services[si];
+    const std::string where =
+        to_string(origin[si]->where) + ": virtual_server " + service_name(svc);
+    bool any_mac = false, replies = false;
+    net::Family family = svc.vip.family;
+    for (uint16_t id : svc.dest_ids) {
+      const lb::RealServer& rs = s.real_servers[id];
+      any_mac |= !rs.mac.is_zero();
+      if (rs.mode == lb::FwdMode::nat || rs.mode == lb::FwdMode::fullnat) {
+        replies = true;
+        family = rs.addr.family;  // NAT modes keep one family end to end
+      }
+    }
+    if (!svc.dest_ids.empty() && !any_mac)
+      out.push_back(where +
+                    ": no real server's MAC is known (neighbours unresolved): new connections "
+                    "are dropped (no_neighbour) until one resolves");
+    const auto& routes = family == net::Family::v6 ? s.routes.v6 : s.routes.v4;
+    if (replies && routes.empty())
+      out.push_back(where + ": no " + (family == net::Family::v6 ? "IPv6" : "IPv4") +
+                    " route toward clients over the dataplane interfaces: every reply is "
+                    "dropped (no_route)");
+  }
+  return out;
+}
+
 }  // namespace
 
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
-                                       RealServerIds& ids, const HealthView& healthy) {
+                                       RealServerIds& ids, const HealthView& healthy,
+                                       const lb::Snapshot* running) {
   const GaleConf& g = config.gale;
   const size_t nports = g.interfaces.size();
   if (nports == 0) return fail("no interface configured (gale { interfaces ... })");
-  if (host.link_macs.size() < nports || host.gateway_macs.size() < nports)
+  if (host.link_macs.size() < nports)
     return fail("the host view has MACs for " + std::to_string(host.link_macs.size()) +
-                " interfaces and gateway MACs for " + std::to_string(host.gateway_macs.size()) +
-                "; the config names " + std::to_string(nports));
+                " interfaces; the config names " + std::to_string(nports));
   RealServerIds next = ids;
   BuiltSnapshot out;
   lb::Snapshot& s = out.snapshot;
   for (size_t i = 0; i < nports; ++i)
-    s.links.push_back({.mac = host.link_macs[i],
-                       .gateway_mac = host.gateway_macs[i],
-                       .mtu = i < host.mtus.size() ? host.mtus[i] : uint16_t{1500}});
+    s.links.push_back(
+        {.mac = host.link_macs[i], .mtu = i < host.mtus.size() ? host.mtus[i] : uint16_t{1500}});
   s.client_link = 0;
+  s.routes = host.routes;
+  s.routes.from_host = true;
+  for (auto* table : {&s.routes.v4, &s.routes.v6})
+    std::erase_if(*table, [&](const lb::Route& r) { return r.link >= nports; });
+  std::erase_if(s.routes.neighbours, [&](const lb::Neighbour& n) { return n.link >= nports; });
+  s.routes.sort();
   s.tunnel = lb::Tunnel{.src_v4 = g.tunnel_source.value_or(net::Ipv4Addr{}),
                         .src_v6 = g.tunnel_source6.value_or(net::Ipv6Addr{}),
                         .src_v4_spread_bits = g.tunnel_source_spread_bits,
@@ -138,6 +207,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
   s.fwmark_rules = fwmark_rules(g);
 
   std::vector<bool> present;
+  std::vector<const VirtualServerConf*> origin;  // per service: the virtual_server it stands for
   const auto place = [&](uint16_t id, const lb::RealServer& rs) {
     if (s.real_servers.size() <= id) s.real_servers.resize(id + 1, lb::RealServer{.live = false});
     if (present.size() <= id) present.resize(id + 1, false);
@@ -198,6 +268,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
         next.remember(*id, rs);
       }
       s.services.push_back(std::move(svc));
+      origin.push_back(&vs);
     }
   }
   // Servers the config no longer names: kept, not live, so their flows drain.
@@ -219,8 +290,19 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
         rs.service = static_cast<uint32_t>(si);
     }
     place(static_cast<uint16_t>(id), rs);
+    out.removed.push_back(static_cast<uint16_t>(id));
   }
-  if (auto r = s.finalize(); !r) return fail(r.error().message);
+  out.unreachable = unreachable(s, origin);
+  // galed builds a candidate every few seconds: when it forwards as the running snapshot
+  // does, the Maglev tables (the bulk of finalize()) need not be computed again.
+  if (running && same_forwarding(*running, s)) {
+    out.unchanged = true;
+    ids = std::move(next);
+    return out;
+  }
+  const lb::Snapshot unfinalized = s;
+  if (auto r = s.finalize(); !r)
+    return fail(locate(unfinalized, origin, config, r.error().message));
   ids = std::move(next);
   return out;
 }

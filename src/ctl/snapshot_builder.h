@@ -20,11 +20,13 @@
 namespace gale::ctl {
 
 // What the host tells the builder about its interfaces (indexed like
-// GaleConf::interfaces) and neighbours.
+// GaleConf::interfaces), its routes toward clients and its neighbours.
 struct HostView {
   std::vector<net::MacAddr> link_macs;
-  std::vector<net::MacAddr> gateway_macs;  // next hop toward clients, per interface
-  std::vector<uint16_t> mtus;              // L3 MTU per interface (missing: 1500)
+  std::vector<uint16_t> mtus;  // L3 MTU per interface (missing: 1500)
+  // Routes over the dataplane interfaces (link = interface index) with their gateways'
+  // MACs, and the on-link neighbours; the builder sorts them.
+  lb::ClientRoutes routes;
   // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
   // unknown. Interfaces are asked from the last to the first (the first faces clients).
   std::function<std::optional<net::MacAddr>(const net::IpAddr&, uint16_t port)> neighbour;
@@ -105,16 +107,29 @@ struct MissingNeighbour {
 };
 
 struct BuiltSnapshot {
-  lb::Snapshot snapshot;  // finalized
+  lb::Snapshot snapshot;  // finalized (unless `unchanged`)
+  // The build would forward exactly as `running` does (build_snapshot's argument):
+  // finalize() was skipped -- the Maglev tables of every service would be the running
+  // ones -- and there is nothing to publish.
+  bool unchanged = false;
   std::vector<MissingNeighbour> missing_neighbours;
+  // Ids kept only while their flows drain: servers the config no longer names. (A
+  // configured server that is down keeps its id for as long as it is configured.)
+  std::vector<uint16_t> removed;
+  // Services that cannot serve anyone as built, one sentence each: no route toward
+  // their clients (NAT, FullNAT), or no real server whose MAC is known. galed says them
+  // loudly at start and on reload.
+  std::vector<std::string> unreachable;
 };
 
 // Builds and finalizes the snapshot. `ids` is updated only when the build succeeds (a
 // failed reload leaves it as the running snapshot needs it). An unhealthy server is
 // quiesced (weight 0, still in dests) with inhibit_on_failure, else taken out of the
 // dests and kept live=false while its flows drain, as keepalived does with IPVS.
+// `running`: the snapshot published now, if any (see BuiltSnapshot::unchanged).
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
-                                       RealServerIds& ids, const HealthView& healthy = {});
+                                       RealServerIds& ids, const HealthView& healthy = {},
+                                       const lb::Snapshot* running = nullptr);
 
 // The dataplane services a virtual server stands for (a group: one per member).
 std::vector<ServiceKey> service_keys(const VirtualServerConf& vs, const Config& config);

@@ -3,8 +3,10 @@
 #include <map>
 #include <tuple>
 
+#include "ctl/names.h"
 #include "ctl/parse_blocks.h"
 #include "ctl/parse_util.h"
+#include "ctl/snapshot_builder.h"
 
 namespace gale::ctl::detail {
 
@@ -27,43 +29,24 @@ std::string rs_name(const RealServerConf& rs) {
   return name;
 }
 
-const char* mode_name(lb::FwdMode m) {
-  switch (m) {
-    case lb::FwdMode::dr:
-      return "DR";
-    case lb::FwdMode::tun:
-      return "TUN";
-    case lb::FwdMode::nat:
-      return "NAT";
-    case lb::FwdMode::fullnat:
-      return "FULLNAT";
-  }
-  return "?";
-}
-
-// The (vip, port) members a virtual server stands for; fwmark members have port 0.
-struct Member {
-  net::IpAddr vip;
-  uint16_t port = 0;
-  uint32_t fwmark = 0;
-};
-
-std::vector<Member> members(const VirtualServerConf& vs, const Config& c) {
-  if (vs.kind == VsKind::addr) return {{.vip = vs.vip, .port = vs.port}};
-  if (vs.kind == VsKind::fwmark) return {{.fwmark = vs.fwmark}};
-  std::vector<Member> out;
-  for (const VirtualServerGroup& g : c.groups)
-    if (g.name == vs.group)
-      for (const GroupEntry& e : g.entries)
-        out.push_back({.vip = e.vip, .port = e.port, .fwmark = e.fwmark});
-  return out;
-}
-
 Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerConf& vs,
-                                 const std::vector<Member>& ms, const Config& c) {
+                                 const std::vector<ServiceKey>& ms, const Config& c) {
   const lb::FwdMode mode = rs.mode.value_or(vs.mode);
   const GaleConf& g = c.gale;
-  for (const Member& m : ms) {
+  for (const ServiceKey& m : ms) {
+    if (mode == lb::FwdMode::nat && m.fwmark && !rs.port) {
+      // Replies are recognised by their source port: one endpoint per port the rule spans.
+      for (const FwmarkMatch& f : g.fwmarks) {
+        if (f.fwmark != m.fwmark) continue;
+        for (const FwmarkMatch::Ports& p :
+             f.ports.empty() ? std::vector<FwmarkMatch::Ports>{{}} : f.ports)
+          if (p.hi - p.lo > 1024)
+            return error_loc(rs.where,
+                             rs_name(rs) + ": NAT needs the real server's port here, or fwmark " +
+                                 std::to_string(m.fwmark) + "'s match (" + to_string(f.where) +
+                                 ") to span at most 1025 ports per range");
+      }
+    }
     if (mode == lb::FwdMode::nat || mode == lb::FwdMode::fullnat) {
       if (!m.fwmark && m.vip.family != rs.addr.family)
         return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +
@@ -130,8 +113,8 @@ Expected<void> check_virtual_servers(const Config& c) {
                                        did_you_mean(vs.group, names));
       }
     }
-    const std::vector<Member> ms = members(vs, c);
-    for (const Member& m : ms) {
+    const std::vector<ServiceKey> ms = service_keys(vs, c);
+    for (const ServiceKey& m : ms) {
       const auto key = std::make_tuple(m.fwmark, m.vip, m.port, vs.proto);
       const std::string name = m.fwmark ? "fwmark " + std::to_string(m.fwmark)
                                         : text(m.vip) + " " + std::to_string(m.port);

@@ -207,6 +207,43 @@ Expected<std::optional<RouteHop>> Rtnetlink::default_route(net::Family family) {
   return std::optional<RouteHop>();
 }
 
+Expected<std::vector<Route>> Rtnetlink::routes(net::Family family) {
+  rtmsg rt{};
+  rt.rtm_family = family == net::Family::v4 ? AF_INET : AF_INET6;
+  auto msgs = dump(RTM_GETROUTE, rt);
+  if (!msgs) return fail("routes: " + msgs.error().message);
+  std::vector<Route> out;
+  for (const auto& m : *msgs) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(m.data());
+    if (h->nlmsg_type != RTM_NEWROUTE) continue;
+    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
+    if (rt->rtm_table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST) continue;
+    Route r{.dst = family == net::Family::v4 ? net::IpAddr(net::Ipv4Addr{})
+                                             : net::IpAddr(net::Ipv6Addr{}),
+            .dst_len = rt->rtm_dst_len};
+    for_each_attr(RTM_RTA(rt), static_cast<int>(RTM_PAYLOAD(h)), [&](const rtattr* a) {
+      if (a->rta_type == RTA_DST) {
+        r.dst = addr_from(rt->rtm_family, RTA_DATA(a));
+      } else if (a->rta_type == RTA_OIF) {
+        std::memcpy(&r.ifindex, RTA_DATA(a), 4);
+      } else if (a->rta_type == RTA_GATEWAY) {
+        r.gateway = addr_from(rt->rtm_family, RTA_DATA(a));
+      } else if (a->rta_type == RTA_MULTIPATH && !r.ifindex &&
+                 RTA_PAYLOAD(a) >= sizeof(rtnexthop)) {
+        const auto* nh = static_cast<const rtnexthop*>(RTA_DATA(a));
+        r.ifindex = nh->rtnh_ifindex;
+        for_each_attr(RTNH_DATA(nh), static_cast<int>(nh->rtnh_len - sizeof(rtnexthop)),
+                      [&](const rtattr* x) {
+                        if (x->rta_type == RTA_GATEWAY)
+                          r.gateway = addr_from(rt->rtm_family, RTA_DATA(x));
+                      });
+      }
+    });
+    out.push_back(r);
+  }
+  return out;
+}
+
 void trigger_resolution(const net::IpAddr& addr, const std::string& ifname) {
   const int family = addr.is_v4() ? AF_INET : AF_INET6;
   int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);

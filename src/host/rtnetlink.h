@@ -36,6 +36,14 @@ struct RouteHop {
   std::optional<net::IpAddr> gateway;  // none: the destination is on-link
 };
 
+// A unicast route of the main table (`ip route show`): prefix, device, gateway.
+struct Route {
+  net::IpAddr dst;  // the prefix (host bits zero)
+  uint8_t dst_len = 0;
+  int ifindex = 0;
+  std::optional<net::IpAddr> gateway;  // none: the prefix is on-link
+};
+
 class Rtnetlink {
  public:
   static Expected<Rtnetlink> open();
@@ -46,6 +54,9 @@ class Rtnetlink {
   Expected<std::vector<Neighbour>> neighbours();
   Expected<Link> link(const std::string& name);
   Expected<RouteHop> route_to(const net::IpAddr& dst);
+  // The unicast routes of the main table for a family (v4 or v6). A multipath route
+  // gives its first hop.
+  Expected<std::vector<Route>> routes(net::Family family);
   // The default route of the main table for a family (v4 or v6), if there is one.
   Expected<std::optional<RouteHop>> default_route(net::Family family);
 

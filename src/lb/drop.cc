@@ -25,6 +25,8 @@ const char* to_string(Drop d) {
       return "table_full";
     case Drop::no_neighbour:
       return "no_neighbour";
+    case Drop::no_route:
+      return "no_route";
     default:
       return "unknown";
   }

@@ -23,6 +23,7 @@ enum class Drop : uint8_t {
   headroom,       // the frame has too little headroom to encapsulate
   table_full,     // FullNAT: no flow entry free (FullNAT cannot forward statelessly)
   no_neighbour,   // the next hop's MAC is not resolved yet (galed is resolving it)
+  no_route,       // no route toward the client of a reply (the host has none either)
   count_
 };
 inline constexpr int kDropCount = static_cast<int>(Drop::count_);

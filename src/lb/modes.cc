@@ -30,6 +30,25 @@ Outcome route_out(Packet& p, const net::ParsedPacket& pp, const net::MacAddr& ds
   return Outcome::tx();
 }
 
+// Routes a packet toward a client: the longest-prefix route of its family gives the link
+// and the next hop, the gateway's MAC or, on-link, the client's own from the neighbour
+// table (a miss is noted for galed to resolve). A snapshot without routes (hand-built)
+// sends to its client link's gateway.
+Outcome to_client(Packet& p, const net::ParsedPacket& pp, const net::IpAddr& client,
+                  const Snapshot& snap) {
+  if (GALE_UNLIKELY(!snap.routes.from_host))
+    return route_out(p, pp, snap.links[snap.client_link].gateway_mac, snap.client_link, snap);
+  const Route* r = snap.routes.find(client);
+  if (GALE_UNLIKELY(!r)) return Outcome::dropped(Drop::no_route);
+  if (!r->on_link) return route_out(p, pp, r->mac, r->link, snap);
+  const net::MacAddr* mac = snap.routes.neighbour(client, r->link);
+  if (GALE_UNLIKELY(!mac)) {
+    if (snap.neighbour_misses) snap.neighbour_misses->note(client);
+    return Outcome::dropped(Drop::no_neighbour);
+  }
+  return route_out(p, pp, *mac, r->link, snap);
+}
+
 // Moves the start of the frame back to `start` (inside the headroom).
 void grow_front(Packet& p, uint8_t* start, uint8_t* end) {
   p.headroom = static_cast<uint16_t>(p.headroom - (p.data - start));
@@ -171,8 +190,7 @@ Outcome reply_nat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a, con
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   set_src_addr(l3, l4, pp.proto, a.vip);
   if (l4) set_port(l4, 0, pp.proto, pp.family, a.vport);
-  const uint16_t link = snap.client_link;
-  return route_out(p, pp, snap.links[link].gateway_mac, link, snap);
+  return to_client(p, pp, pp.tuple.dst, snap);  // NAT keeps the client as destination
 }
 
 Outcome reply_fullnat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a,
@@ -186,8 +204,7 @@ Outcome reply_fullnat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a,
     set_port(l4, 0, pp.proto, pp.family, a.vport);
     set_port(l4, 2, pp.proto, pp.family, a.cport);
   }
-  const uint16_t link = snap.client_link;
-  return route_out(p, pp, snap.links[link].gateway_mac, link, snap);
+  return to_client(p, pp, a.client, snap);
 }
 
 Outcome answer_too_big(Packet& p, const net::ParsedPacket& pp, uint32_t mtu, const Snapshot& snap) {
@@ -267,8 +284,7 @@ Outcome forward_icmp_error(Packet& p, const net::ParsedPacket& pp, const net::Ic
   }
   fill_icmp_checksum(l3, icmp, pp.l3_end - pp.l4_off, pp.family);
   if (to_server) return route_out(p, pp, rs.mac, rs.out_link, snap);
-  const uint16_t link = snap.client_link;
-  return route_out(p, pp, snap.links[link].gateway_mac, link, snap);
+  return to_client(p, pp, fullnat ? a.client : pp.tuple.dst, snap);
 }
 
 }  // namespace gale::lb

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "base/expected.h"
+#include "lb/client_routes.h"
 #include "lb/conn_state.h"
 #include "lb/flow_key.h"
 #include "lb/maglev.h"
@@ -101,8 +103,10 @@ struct FwmarkRule {
 
 // A network interface the dataplane sends on.
 struct Link {
-  net::MacAddr mac;          // ours
-  net::MacAddr gateway_mac;  // next hop toward clients (replies of NAT and FullNAT)
+  net::MacAddr mac;  // ours
+  // Next hop toward clients for a snapshot without a route table (hand-built ones:
+  // tests, benchmarks); galed's snapshots carry routes (ClientRoutes) and leave it zero.
+  net::MacAddr gateway_mac;
   uint16_t mtu = 1500;
 };
 
@@ -216,7 +220,10 @@ struct Snapshot {
   std::vector<RealServer> real_servers;  // by stable id
   std::vector<FwmarkRule> fwmark_rules;  // checked in order when no service matches exactly
   std::vector<Link> links;
-  uint16_t client_link = 0;  // the interface replies to clients leave by
+  uint16_t client_link = 0;  // without routes: the interface replies to clients leave by
+  ClientRoutes routes;       // toward clients (none: links[client_link].gateway_mac)
+  // Shared by the snapshots galed publishes (reply path -> resolution); may be null.
+  std::shared_ptr<NeighbourMisses> neighbour_misses;
   Tunnel tunnel;
   FullNat fullnat;
   Timeouts timeouts;

@@ -1,3 +1,5 @@
+// galed start-up, the event loop and shutdown. The rest of Daemon: rebuild.cc (snapshots
+// and steering), resolver.cc (neighbours), control.cc (the control socket's operations).
 #include "app/galed/daemon.h"
 
 #include <poll.h>
@@ -9,58 +11,28 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <sstream>
 #include <thread>
 
+#include "ctl/config_check.h"
 #include "ctl/control_socket.h"
 #include "ctl/parser.h"
 #include "io/af_packet_io.h"
 #include "io/af_xdp_io.h"
 #include "io/dataplane.h"
 #include "io/netdev.h"
-#include "io/owned.h"
 #include "io/owned_filter.h"
 #include "io/xdp_program.h"
-#include "lb/drop.h"
 
 namespace gale::app {
 
 using ctl::ControlSocket;
-using ctl::HealthView;
 using ctl::IoBackend;
 using ctl::load_config;
-using ctl::RealServerConf;
-using ctl::RealServerKey;
-using host::next_hop_mac;
-using host::trigger_resolution;
-
-namespace {
 
 void log(const std::string& msg) {
   std::fprintf(stderr, "galed: %s\n", msg.c_str());
   std::fflush(stderr);
 }
-
-std::string text(const net::IpAddr& a) {
-  return std::string(net::to_text(a).view());
-}
-
-// What a snapshot depends on beyond the config: the MACs it would carry. Two builds with
-// the same fingerprint publish the same snapshot, so the second is skipped.
-std::string fingerprint(const lb::Snapshot& s) {
-  std::ostringstream o;
-  for (const auto& p : s.links)
-    o << net::to_text(p.mac).view() << net::to_text(p.gateway_mac).view();
-  for (const auto& rs : s.real_servers)
-    o << text(rs.addr) << rs.port << net::to_text(rs.mac).view() << rs.live << rs.out_link;
-  for (const auto& svc : s.services)
-    for (const auto& d : svc.dests)
-      o << d.weight << ',';
-  return o.str();
-}
-
-}  // namespace
 
 Daemon::Daemon(DaemonOptions opts) : opts_(std::move(opts)) {}
 
@@ -72,220 +44,15 @@ Daemon::~Daemon() {
       (void)io::remove_owned_filter(ifname);
 }
 
-HostView Daemon::host_view() {
-  HostView h;
-  h.workers = static_cast<uint16_t>(workers_);
-  for (const Link& l : links_) {
-    h.link_macs.push_back(l.mac);
-    h.mtus.push_back(static_cast<uint16_t>(l.mtu ? l.mtu : 1500));
-  }
-  // Replies to clients go to the default route's next hop (the first interface faces
-  // the clients).
-  net::MacAddr gw;
-  auto route = nl_->default_route(net::Family::v4);
-  if (route && *route && (*route)->gateway) {
-    const net::IpAddr hop = *(*route)->gateway;
-    bool found = false;
-    for (const Neighbour& n : neighbours_) {
-      if (n.usable && n.addr == hop && n.ifindex == (*route)->ifindex) {
-        gw = n.mac;
-        found = true;
-      }
-    }
-    if (!found) {
-      gateway_missing_ = true;
-      for (const Link& l : links_)
-        if (l.ifindex == (*route)->ifindex) trigger_resolution(hop, l.name);
-    } else {
-      gateway_missing_ = false;
-    }
-  }
-  h.gateway_macs.assign(links_.size(), gw);
-  h.neighbour = [this](const net::IpAddr& addr, uint16_t port) -> std::optional<net::MacAddr> {
-    int oif = 0;
-    auto mac = next_hop_mac(*nl_, neighbours_, addr, &oif);
-    if (mac && port < links_.size() && oif == links_[port].ifindex) return mac;
-    return std::nullopt;
-  };
-  return h;
-}
-
-Expected<void> Daemon::rebuild(bool force) {
-  if (auto n = nl_->neighbours()) neighbours_ = std::move(*n);
-  HealthView health = [this](const ServiceKey& svc, const RealServerConf& rs) {
-    return !down_.contains({svc, rs.addr, rs.port});
-  };
-  auto built = build_snapshot(config_, host_view(), ids_, health);
-  if (!built) return fail(built.error().message);
-  missing_ = std::move(built->missing_neighbours);
-  for (const auto& m : missing_)
-    if (m.out_link < links_.size()) trigger_resolution(m.addr, links_[m.out_link].name);
-  const std::string fp = fingerprint(built->snapshot);
-  if (!force && fp == last_build_) return {};
-  last_build_ = fp;
-  auto snap = std::make_unique<lb::Snapshot>(std::move(built->snapshot));
-  snap->generation = ++generation_;
-  const auto owned = io::owned_endpoints(*snap);
-  for (auto& prog : programs_) {
-    if (auto r = prog->set_owned(owned); !r) return fail(r.error().message);
-  }
-  if (config_.gale.io == IoBackend::af_packet) {
-    for (const auto& ifname : config_.gale.interfaces)
-      if (auto r = io::install_owned_filter(ifname, owned); !r) return fail(r.error().message);
-    owned_filter_installed_ = true;
-  }
-  std::map<uint16_t, std::chrono::steady_clock::time_point> draining;
-  for (size_t id = 0; id < snap->real_servers.size(); ++id) {
-    const auto i = static_cast<uint16_t>(id);
-    if (snap->real_servers[id].live || !ids_.key_of(i)) continue;
-    auto old = draining_.find(i);
-    draining[i] = old != draining_.end() ? old->second : std::chrono::steady_clock::now();
-  }
-  draining_ = std::move(draining);
-  snaps_->publish(std::move(snap));
-  log("published snapshot " + std::to_string(generation_) + " (" +
-      std::to_string(config_.virtual_servers.size()) + " virtual servers, " +
-      std::to_string(missing_.size()) + " neighbours unresolved)");
-  return {};
-}
-
-void Daemon::reload() {
-  auto cfg = load_config(opts_.config_path);
-  if (!cfg) {
-    log("reload failed, keeping the running config: " + cfg.error().message);
-    return;
-  }
-  if (cfg->gale.interfaces != config_.gale.interfaces || cfg->gale.io != config_.gale.io) {
-    log("reload failed, keeping the running config: interfaces and io need a restart");
-    return;
-  }
-  Config old = std::move(config_);
-  config_ = std::move(*cfg);
-  if (auto r = rebuild(true); !r) {
-    log("reload failed, keeping the running config: " + r.error().message);
-    config_ = std::move(old);
-    return;
-  }
-  log("reloaded " + opts_.config_path);
-}
-
-void Daemon::release_drained() {
-  if (draining_.empty() || !dataplane_) return;
-  const auto reports = dataplane_->reports();
-  bool released = false;
-  // A worker may still be on the previous snapshot for a batch: give the reports (50 ms)
-  // well over that time before trusting a zero.
-  const auto settled = std::chrono::steady_clock::now() - std::chrono::seconds(2);
-  for (const auto& [id, since] : draining_) {
-    if (since > settled) continue;
-    uint64_t flows = 0;
-    for (const auto& r : reports)
-      if (id < r.rs.size()) flows += r.rs[id].flows;
-    if (flows == 0) {
-      ids_.release(id);
-      released = true;
-    }
-  }
-  if (!released) return;
-  if (auto r = rebuild(true); !r) log("rebuild: " + r.error().message);
-}
-
-void Daemon::resolve_missing() {
-  if (missing_.empty() && !gateway_missing_) return;
-  if (auto r = rebuild(false); !r) log("rebuild: " + r.error().message);
-}
-
-nlohmann::json Daemon::stats() const {
-  nlohmann::json j;
-  const auto reports = dataplane_->reports();
-  uint64_t rx = 0, tx = 0, kernel = 0, flows = 0;
-  std::map<std::string, uint64_t> drops;
-  std::map<uint16_t, lb::RsCounters> rs;
-  nlohmann::json workers = nlohmann::json::array();
-  for (const auto& r : reports) {
-    rx += r.counters.rx;
-    tx += r.counters.tx;
-    kernel += r.counters.to_kernel;
-    flows += r.flows;
-    for (int d = 0; d < lb::kDropCount; ++d)
-      if (r.counters.drops[d])
-        drops[lb::to_string(static_cast<lb::Drop>(d))] += r.counters.drops[d];
-    for (size_t id = 0; id < r.rs.size(); ++id) {
-      auto& c = rs[static_cast<uint16_t>(id)];
-      c.conns += r.rs[id].conns;
-      c.flows += r.rs[id].flows;
-      c.in_pkts += r.rs[id].in_pkts;
-      c.out_pkts += r.rs[id].out_pkts;
-      c.in_bytes += r.rs[id].in_bytes;
-      c.out_bytes += r.rs[id].out_bytes;
-    }
-    workers.push_back({{"rx", r.counters.rx},
-                       {"tx", r.counters.tx},
-                       {"flows", r.flows},
-                       {"flows_created", r.counters.flows_created},
-                       {"handed_off", r.counters.handed_off},
-                       {"handoff_in", r.handoff_in},
-                       {"io_rx", r.io.rx},
-                       {"io_tx", r.io.tx},
-                       {"io_tx_dropped", r.io.tx_dropped}});
-  }
-  nlohmann::json servers = nlohmann::json::array();
-  for (const auto& [id, c] : rs) {
-    const RealServerKey* key = ids_.key_of(id);
-    if (!key) continue;
-    servers.push_back({{"id", id},
-                       {"vip", text(key->service.vip)},
-                       {"vport", key->service.port},
-                       {"addr", text(key->addr)},
-                       {"port", key->port},
-                       {"conns", c.conns},
-                       {"flows", c.flows},
-                       {"in_pkts", c.in_pkts},
-                       {"out_pkts", c.out_pkts},
-                       {"in_bytes", c.in_bytes},
-                       {"out_bytes", c.out_bytes}});
-  }
-  j = {{"ok", true},     {"generation", generation_}, {"rx", rx},
-       {"tx", tx},       {"to_kernel", kernel},       {"flows", flows},
-       {"drops", drops}, {"workers", workers},        {"real_servers", servers}};
-  return j;
-}
-
-nlohmann::json Daemon::handle(const nlohmann::json& req) {
-  const std::string cmd = req.value("cmd", "");
-  if (cmd == "stats") return stats();
-  if (cmd == "reload") {
-    reload();
-    return {{"ok", true}, {"generation", generation_}};
-  }
-  if (cmd == "set_health") {
-    // {"cmd":"set_health","vip":"10.99.2.100","vport":80,"proto":"tcp","rs":"10.99.2.11",
-    //  "rs_port":80,"healthy":false}: takes a real server out by hand, or back in.
-    auto vip = net::parse_ip(req.value("vip", ""));
-    auto rs = net::parse_ip(req.value("rs", ""));
-    if (!vip || !rs) return {{"ok", false}, {"error", "vip and rs must be IP addresses"}};
-    const std::string proto = req.value("proto", "tcp");
-    ServiceKey key{.vip = *vip,
-                   .port = req.value<uint16_t>("vport", 0),
-                   .proto = static_cast<uint8_t>(proto == "udp" ? 17 : 6)};
-    const auto entry = std::make_tuple(key, *rs, req.value<uint16_t>("rs_port", 0));
-    if (req.value("healthy", true))
-      down_.erase(entry);
-    else
-      down_.insert(entry);
-    if (auto r = rebuild(false); !r) return {{"ok", false}, {"error", r.error().message}};
-    return {{"ok", true}, {"generation", generation_}};
-  }
-  return {{"ok", false}, {"error", "unknown cmd \"" + cmd + "\" (stats, reload, set_health)"}};
-}
-
 Expected<void> Daemon::start() {
   auto cfg = load_config(opts_.config_path);
   if (!cfg) return fail(cfg.error().message);
   config_ = std::move(*cfg);
+  for (const auto& w : config_.warnings)
+    log(ctl::to_string(w));
   if (opts_.control_socket) config_.gale.control_socket = *opts_.control_socket;
-  workers_ = opts_.workers ? *opts_.workers : config_.gale.workers;
-  if (workers_ == 0) workers_ = std::max(1u, std::thread::hardware_concurrency());
+  workers_ = ctl::resolve_workers(config_, opts_.workers.value_or(0));
+  if (auto r = ctl::check_workers(config_, workers_); !r) return fail(r.error().message);
 
   auto nl = Rtnetlink::open();
   if (!nl) return fail(nl.error().message);
@@ -368,8 +135,9 @@ int Daemon::run() {
     close(sfd);
     return 1;
   }
-  auto sock = ControlSocket::open(config_.gale.control_socket,
-                                  [this](const nlohmann::json& req) { return handle(req); });
+  auto sock = ControlSocket::open(config_.gale.control_socket, [this](const nlohmann::json& req) {
+    return ctl::handle_request(*this, req);
+  });
   if (!sock) {
     log(sock.error().message);
     close(sfd);
@@ -388,7 +156,7 @@ int Daemon::run() {
       signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-          reload();
+          (void)reload();  // logs its outcome
         } else {
           log("stopping");
           running = false;

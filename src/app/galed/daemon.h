@@ -17,8 +17,11 @@
 #include "base/expected.h"
 #include "base/qsbr.h"
 #include "ctl/config.h"
+#include "ctl/control_commands.h"
 #include "ctl/snapshot_builder.h"
+#include "host/neighbour_retry.h"
 #include "host/rtnetlink.h"
+#include "io/link_io.h"
 #include "lb/snapshot.h"
 
 namespace gale::io {
@@ -30,12 +33,14 @@ namespace gale::app {
 
 using ctl::Config;
 using ctl::HostView;
-using ctl::MissingNeighbour;
 using ctl::RealServerIds;
 using ctl::ServiceKey;
 using host::Link;
 using host::Neighbour;
 using host::Rtnetlink;
+
+// "galed: MSG" on stderr (the unit's journal).
+void log(const std::string& msg);
 
 struct DaemonOptions {
   std::string config_path;
@@ -43,44 +48,64 @@ struct DaemonOptions {
   std::optional<uint32_t> workers;            // overrides the config's
 };
 
-class Daemon {
+class Daemon : public ctl::ControlApi {
  public:
   explicit Daemon(DaemonOptions opts);
-  ~Daemon();
+  ~Daemon() override;
   // Runs until SIGTERM or SIGINT. Returns the process exit code.
   int run();
 
+  // ctl::ControlApi (control.cc): what the control socket's commands do.
+  Expected<uint64_t> reload() override;
+  Expected<uint64_t> set_health(const ctl::HealthChange& change) override;
+  nlohmann::json stats() override;
+  const Config& config() const override { return config_; }
+
  private:
   Expected<void> start();
-  // Builds a snapshot from config_ and the host; publishes it when it differs.
+  // Builds a snapshot from config_ and the host (rebuild.cc) and, when it forwards
+  // differently from the running one (or `force`), publishes it transactionally:
+  // steering widened to old + new, publish, wait until every worker has left the old
+  // snapshot, steering narrowed to new. A failure before the publish changes nothing.
   Expected<void> rebuild(bool force);
-  void reload();
-  void resolve_missing();
-  nlohmann::json handle(const nlohmann::json& request);
-  nlohmann::json stats() const;
+  // Makes the XDP maps / AF_PACKET filter say exactly `owned` on every interface.
+  Expected<void> steer(const std::vector<lb::Endpoint>& owned);
+  // Waits (bounded) until no worker can still hold a snapshot older than the current.
+  bool wait_quiescent();
   HostView host_view();
+  // Asks the kernel to resolve `addr` on link `link` now, then with doubling intervals
+  // while it stays unresolved (resolver.cc).
+  void resolve_later(const net::IpAddr& addr, uint16_t link);
+  // Every loop turn: retries due resolutions, takes the reply path's on-link misses, and
+  // rebuilds when the neighbour table changed.
+  void resolve_missing();
+  // Frees the ids of removed real servers once no worker tracks a flow to them.
+  void release_drained();
+  // FullNAT connections the workers track now (what a fullnat_ports change would move).
+  uint64_t live_fullnat_flows() const;
+  // Says which services cannot serve anyone, when that changes.
+  void report_unreachable(const std::vector<std::string>& now);
 
   DaemonOptions opts_;
   Config config_;
   std::optional<Rtnetlink> nl_;
-  std::vector<Neighbour> neighbours_;
+  std::vector<Neighbour> neighbours_;  // usable ones, as last read
   std::vector<Link> links_;
   RealServerIds ids_;
-  std::vector<MissingNeighbour> missing_;
-  bool gateway_missing_ = false;  // the default gateway's MAC is not known yet
   uint64_t generation_ = 0;
   uint32_t workers_ = 1;
   std::unique_ptr<Qsbr<lb::Snapshot>> snaps_;
+  std::shared_ptr<lb::NeighbourMisses> misses_ = std::make_shared<lb::NeighbourMisses>();
   std::vector<std::unique_ptr<io::XdpProgram>> programs_;
   std::unique_ptr<io::Dataplane> dataplane_;
   bool owned_filter_installed_ = false;
+  std::vector<lb::Endpoint> owned_;  // what steering says now
   // Real servers taken out by hand (galectl / control socket): service key, addr, port.
   std::set<std::tuple<ServiceKey, net::IpAddr, uint16_t>> down_;
-  std::string last_build_;  // what the running snapshot was built from (to skip no-ops)
   // Ids of removed real servers whose flows may remain, and since when.
   std::map<uint16_t, std::chrono::steady_clock::time_point> draining_;
-  // Frees the ids of removed real servers once no worker tracks a flow to them.
-  void release_drained();
+  host::NeighbourRetry resolving_;        // addresses being resolved, with their back-off
+  std::vector<std::string> unreachable_;  // as last reported
 };
 
 }  // namespace gale::app

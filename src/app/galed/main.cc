@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "app/galed/daemon.h"
-#include "ctl/parser.h"
+#include "ctl/config_check.h"
 #include "io/decap.h"
 
 namespace {
@@ -63,13 +63,22 @@ int main(int argc, char** argv) {
   if (!decap.ifname.empty()) return run_decap(decap);
 
   if (check_only) {
-    auto cfg = gale::ctl::load_config(config);
-    if (!cfg) {
-      std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    // The whole build galed would do at start, on a synthetic host view.
+    auto checked = gale::ctl::check_config(config, workers);
+    if (!checked) {
+      std::fprintf(stderr, "%s\n", checked.error().message.c_str());
       return 1;
     }
-    std::printf("%s: configuration OK (%zu virtual servers)\n", config.c_str(),
-                cfg->virtual_servers.size());
+    for (const auto& w : checked->config.warnings)
+      std::fprintf(stderr, "%s\n", gale::ctl::to_string(w).c_str());
+    std::printf("%s: configuration OK (%zu virtual servers, %zu services, %zu real servers%s)\n",
+                config.c_str(), checked->config.virtual_servers.size(), checked->services,
+                checked->real_servers,
+                checked->config.warnings.empty()
+                    ? ""
+                    : (", " + std::to_string(checked->config.warnings.size()) +
+                       " directives stored but not acted on: see the warnings")
+                          .c_str());
     return 0;
   }
   gale::app::DaemonOptions opts{.config_path = config};

@@ -141,6 +141,11 @@ const Case kCases[] = {
     {"FullNatNoLocalAddress", vs("  lb_kind FULLNAT\n  real_server 10.0.0.1 8080\n"),
      "gale.conf:4:3: real_server 10.0.0.1 8080: FULLNAT needs a local address of its family "
      "(gale { fullnat_local_addresses ... })"},
+    {"FwmarkNatWithoutPort",
+     "gale {\n  interfaces eth0\n  fwmark 5 {\n    match tcp 192.0.2.0/24 ports 1-2000\n  }\n}\n"
+     "virtual_server fwmark 5 {\n  lb_kind NAT\n  real_server 10.0.0.1\n}\n",
+     "gale.conf:9:3: real_server 10.0.0.1: NAT needs the real server's port here, or fwmark 5's "
+     "match (gale.conf:4:5) to span at most 1025 ports per range"},
     {"TunNoSource", vs("  lb_kind TUN\n  real_server 10.0.0.1 80\n"),
      "gale.conf:4:3: real_server 10.0.0.1 80: TUN needs gale { tunnel_source IPV4 }"},
     {"FwmarkWithoutRule", G + "virtual_server fwmark 5 {\n}\n",

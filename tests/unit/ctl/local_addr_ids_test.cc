@@ -24,7 +24,10 @@ net::IpAddr ip(const char* s) {
 
 HostView host() {
   return HostView{.link_macs = {*net::parse_mac("02:00:00:00:00:01")},
-                  .gateway_macs = {*net::parse_mac("02:00:00:00:00:fe")},
+                  .routes = {.v4 = {{.prefix = *net::parse_ip("0.0.0.0"),
+                                     .len = 0,
+                                     .link = 0,
+                                     .mac = *net::parse_mac("02:00:00:00:00:fe")}}},
                   .neighbour = [](const net::IpAddr&, uint16_t) -> std::optional<net::MacAddr> {
                     return *net::parse_mac("02:00:00:00:02:01");
                   }};

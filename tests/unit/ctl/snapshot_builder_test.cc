@@ -6,6 +6,7 @@
 
 #include "ctl/parser.h"
 #include "ctl/snapshot_builder.h"
+#include "ctl/snapshot_compare.h"
 
 namespace gale::ctl {
 namespace {
@@ -27,8 +28,16 @@ Config parse(const std::string& text) {
 HostView host() {
   return HostView{
       .link_macs = {mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02")},
-      .gateway_macs = {mac("02:00:00:00:00:fe"), mac("02:00:00:00:01:fe")},
       .mtus = {1500, 9000},
+      // Given out of order: the builder sorts them, longest prefix first.
+      .routes =
+          {.v4 = {{.prefix = ip("0.0.0.0"), .len = 0, .link = 0, .mac = mac("02:00:00:00:00:fe")},
+                  {.prefix = ip("198.51.100.0"), .len = 24, .link = 0, .on_link = true},
+                  {.prefix = ip("203.0.113.0"), .len = 24, .link = 7}},
+           .neighbours = {{.addr = ip("198.51.100.9"), .link = 0, .mac = mac("02:00:00:00:09:09")},
+                          {.addr = ip("198.51.100.3"),
+                           .link = 0,
+                           .mac = mac("02:00:00:00:09:03")}}},
       .neighbour = [](const net::IpAddr& a, uint16_t port) -> std::optional<net::MacAddr> {
         if (port != 1 || !a.is_v4() || a == ip("10.1.0.9")) return std::nullopt;
         net::MacAddr m = mac("02:00:00:00:02:00");
@@ -56,7 +65,22 @@ TEST(SnapshotBuilder, CarriesServiceAndDestSettings) {
   const lb::Snapshot& s = b->snapshot;
   ASSERT_EQ(s.links.size(), 2u);
   EXPECT_EQ(s.links[1].mtu, 9000);
-  EXPECT_EQ(s.links[0].gateway_mac, mac("02:00:00:00:00:fe"));
+  // Routes over links the config does not have are left out; the rest sorted.
+  ASSERT_EQ(s.routes.v4.size(), 2u);
+  EXPECT_EQ(s.routes.v4[0].len, 24);
+  EXPECT_TRUE(s.routes.v4[0].on_link);
+  EXPECT_EQ(s.routes.v4[1].mac, mac("02:00:00:00:00:fe"));
+  EXPECT_TRUE(s.links[0].gateway_mac.is_zero());
+  ASSERT_EQ(s.routes.neighbours.size(), 2u);
+  EXPECT_EQ(s.routes.neighbours[0].addr, ip("198.51.100.3"));
+  const net::MacAddr* n = s.routes.neighbour(ip("198.51.100.9"), 0);
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(*n, mac("02:00:00:00:09:09"));
+  EXPECT_EQ(s.routes.neighbour(ip("198.51.100.9"), 1), nullptr);
+  EXPECT_EQ(s.routes.find(ip("198.51.100.77")), &s.routes.v4[0]);
+  EXPECT_EQ(s.routes.find(ip("192.0.2.1")), &s.routes.v4[1]);
+  EXPECT_EQ(s.routes.find(ip("2001:db8::1")), nullptr);
+  EXPECT_TRUE(b->unreachable.empty());
   ASSERT_EQ(s.services.size(), 1u);
   const lb::Service& svc = s.services[0];
   EXPECT_EQ(svc.vip, ip("192.0.2.10"));
@@ -160,16 +184,18 @@ TEST(SnapshotBuilder, HealthRemovesOrQuiesces) {
 TEST(SnapshotBuilder, FailedBuildLeavesIdsAlone) {
   RealServerIds ids;
   ASSERT_TRUE(build_snapshot(parse(web(kThree)), host(), ids).has_value());
-  // A NAT real server of a fwmark service over all ports needs its own port: finalize()
-  // refuses it, after the builder has assigned ids.
+  // A NAT real server of a fwmark service over all ports needs its own port: the parser
+  // says so; a Config changed by hand reaches finalize(), which refuses it after the
+  // builder has assigned ids.
   Config bad = parse(
       "gale {\n  interfaces eth0 eth1\n  fwmark 3 {\n    match tcp 192.0.2.0/24\n  }\n}\n"
-      "virtual_server fwmark 3 {\n  real_server 10.1.0.7\n}\n");
+      "virtual_server fwmark 3 {\n  real_server 10.1.0.7 80\n}\n");
+  bad.virtual_servers[0].real_servers[0].port = 0;
   auto r = build_snapshot(bad, host(), ids);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message,
-            "fwmark 3: a NAT real server needs a port, or the rule's ports a range of at most "
-            "1024");
+            "t.conf:7:1: fwmark 3: a NAT real server needs a port, or the rule's ports a range of "
+            "at most 1024");
   EXPECT_EQ(ids.size(), 3u);
   EXPECT_FALSE(ids.find({.service = {.fwmark = 3, .proto = 6}, .addr = ip("10.1.0.7")}));
 
@@ -177,8 +203,7 @@ TEST(SnapshotBuilder, FailedBuildLeavesIdsAlone) {
   short_view.link_macs.pop_back();
   auto r2 = build_snapshot(parse(web(kThree)), short_view, ids);
   ASSERT_FALSE(r2.has_value());
-  EXPECT_EQ(r2.error().message,
-            "the host view has MACs for 1 interfaces and gateway MACs for 2; the config names 2");
+  EXPECT_EQ(r2.error().message, "the host view has MACs for 1 interfaces; the config names 2");
 }
 
 TEST(SnapshotBuilder, DrPortChangeRejected) {
@@ -189,7 +214,8 @@ TEST(SnapshotBuilder, DrPortChangeRejected) {
   auto r = build_snapshot(c, host(), ids);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message,
-            "real server 10.1.0.1:8080: DR and TUN cannot change the port (the server sees the "
+            "t.conf:5:1: real server 10.1.0.1:8080: DR and TUN cannot change the port (the server "
+            "sees the "
             "VIP's)");
 }
 
@@ -227,6 +253,121 @@ TEST(SnapshotBuilder, FwmarkGroupsAndModes) {
   EXPECT_EQ(s.real_servers[3].mode, lb::FwdMode::fullnat);
   EXPECT_EQ(s.real_servers[3].port, 53);
   EXPECT_EQ(s.fullnat.laddrs, std::vector<net::IpAddr>{ip("10.2.0.1")});
+}
+
+}  // namespace
+}  // namespace gale::ctl
+
+namespace gale::ctl {
+namespace {
+
+// Services that cannot serve anyone are named, with where the config writes them.
+TEST(SnapshotBuilder, SaysWhichServicesReachNothing) {
+  Config c = parse(
+      "gale {\n  interfaces eth0 eth1\n}\n"
+      "virtual_server 192.0.2.10 80 {\n  lb_kind NAT\n  real_server 10.1.0.9 8080\n}\n"
+      "virtual_server 2001:db8::10 80 {\n  lb_kind NAT\n  real_server 2001:db8:1::1 8080\n}\n"
+      "virtual_server 192.0.2.11 80 {\n  lb_kind DR\n  real_server 10.1.0.1 80\n}\n");
+  HostView h = host();  // IPv4 routes only; 10.1.0.9 and IPv6 servers unresolved
+  RealServerIds ids;
+  auto b = build_snapshot(c, h, ids);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  EXPECT_EQ(b->unreachable,
+            (std::vector<std::string>{
+                "t.conf:4:1: virtual_server 192.0.2.10 80 TCP: no real server's MAC is known "
+                "(neighbours unresolved): new connections are dropped (no_neighbour) until one "
+                "resolves",
+                "t.conf:8:1: virtual_server 2001:db8::10 80 TCP: no real server's MAC is known "
+                "(neighbours unresolved): new connections are dropped (no_neighbour) until one "
+                "resolves",
+                "t.conf:8:1: virtual_server 2001:db8::10 80 TCP: no IPv6 route toward clients "
+                "over the dataplane interfaces: every reply is dropped (no_route)"}));
+}
+
+// The publish test compares every input: a change of any one is a change.
+TEST(SnapshotBuilder, SameForwardingSeesEveryInput) {
+  const std::string base =
+      "gale {\n  interfaces eth0 eth1\n  fullnat_local_addresses 10.2.0.1\n}\n"
+      "virtual_server 192.0.2.10 80 {\n  lb_algo wrr\n  lb_kind NAT\n"
+      "  real_server 10.1.0.1 8080\n  real_server 10.1.0.2 8080\n}\n";
+  const auto build = [](const std::string& text) {
+    RealServerIds ids;
+    auto b = build_snapshot(parse(text), host(), ids);
+    EXPECT_TRUE(b.has_value()) << b.error().message;
+    return std::move(b->snapshot);
+  };
+  const lb::Snapshot a = build(base);
+  EXPECT_TRUE(same_forwarding(a, build(base)));
+  const std::pair<const char*, const char*> changes[] = {
+      {"192.0.2.10 80 {", "192.0.2.11 80 {"},   // VIP
+      {"192.0.2.10 80 {", "192.0.2.10 81 {"},   // port
+      {"lb_algo wrr", "lb_algo rr"},            // scheduler
+      {"lb_kind NAT", "lb_kind FULLNAT"},       // mode
+      {"10.1.0.2 8080", "10.1.0.2 8081"},       // a real server's port
+      {"eth1\n", "eth1\n  timeout tcp 100\n"},  // timeouts
+      {"eth1\n", "eth1\n  maglev_size 251\n"},
+      {"eth1\n", "eth1\n  tunnel_source 10.9.0.1\n"},
+      {"10.2.0.1", "10.2.0.2"},  // FullNAT local address
+  };
+  for (const auto& [from, to] : changes) {
+    std::string text = base;
+    text.replace(text.find(from), std::string(from).size(), to);
+    EXPECT_FALSE(same_forwarding(a, build(text))) << from << " -> " << to;
+  }
+  lb::Snapshot routes = build(base);
+  routes.routes.v4[0].mac.b[5] ^= 1;
+  EXPECT_FALSE(same_forwarding(a, routes)) << "a gateway's MAC";
+  lb::Snapshot weight = build(base);
+  weight.services[0].dests[1].weight = 0;
+  EXPECT_FALSE(same_forwarding(a, weight)) << "a weight";
+}
+
+}  // namespace
+}  // namespace gale::ctl
+
+namespace gale::ctl {
+namespace {
+
+// Only servers the config no longer names are "removed" (their ids freed once drained);
+// a configured server that is down keeps its id, so galed does not free and re-add it
+// over and over.
+TEST(SnapshotBuilder, RemovedMeansUnconfiguredNotDown) {
+  RealServerIds ids;
+  const HealthView down2 = [](const ServiceKey&, const RealServerConf& rs) {
+    return rs.addr != ip("10.1.0.2");
+  };
+  auto a = build_snapshot(parse(web(kThree)), host(), ids, down2);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  EXPECT_FALSE(a->snapshot.real_servers[1].live);  // down: out of the pool
+  EXPECT_TRUE(a->removed.empty());
+  auto b = build_snapshot(parse(web("  real_server 10.1.0.1 80\n  real_server 10.1.0.2 80\n")),
+                          host(), ids, down2);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  EXPECT_EQ(b->removed, (std::vector<uint16_t>{2}));  // 10.1.0.3 left the config
+}
+
+}  // namespace
+}  // namespace gale::ctl
+
+namespace gale::ctl {
+namespace {
+
+// A candidate that forwards as the running snapshot does is reported unchanged before
+// finalize(): no Maglev table is computed again for a no-op refresh.
+TEST(SnapshotBuilder, UnchangedCandidateSkipsFinalize) {
+  RealServerIds ids;
+  auto first = build_snapshot(parse(web(kThree)), host(), ids);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  ASSERT_FALSE(first->snapshot.services[0].maglev.empty());
+  auto again = build_snapshot(parse(web(kThree)), host(), ids, {}, &first->snapshot);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_TRUE(again->unchanged);
+  EXPECT_TRUE(again->snapshot.services[0].maglev.empty());  // not finalized
+  auto changed = build_snapshot(parse(web(kThree + "  real_server 10.1.0.4 80\n")), host(), ids, {},
+                                &first->snapshot);
+  ASSERT_TRUE(changed.has_value()) << changed.error().message;
+  EXPECT_FALSE(changed->unchanged);
+  EXPECT_FALSE(changed->snapshot.services[0].maglev.empty());
 }
 
 }  // namespace

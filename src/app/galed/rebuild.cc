@@ -1,0 +1,196 @@
+// Building and publishing snapshots: what the host says (links, routes, neighbours) and
+// the config become a candidate snapshot; a candidate that forwards differently from
+// the running one is published transactionally (steering widened, publish, quiescence,
+// steering narrowed), so no frame of an old or a new endpoint is ever left unsteered.
+#include <algorithm>
+#include <thread>
+
+#include "app/galed/daemon.h"
+#include "io/dataplane.h"
+#include "io/owned.h"
+#include "io/owned_filter.h"
+#include "io/xdp_program.h"
+
+namespace gale::app {
+
+namespace {
+
+auto key_of(const lb::Endpoint& e) {
+  return std::tie(e.kind, e.addr, e.prefix_len, e.port_lo, e.port_hi, e.proto);
+}
+
+// What `next` owns plus what `running` owned; where both name one endpoint, next's entry
+// is kept (stable sort, first of equals).
+std::vector<lb::Endpoint> union_of(const std::vector<lb::Endpoint>& running,
+                                   const std::vector<lb::Endpoint>& next) {
+  std::vector<lb::Endpoint> out = next;
+  out.insert(out.end(), running.begin(), running.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& x, const auto& y) { return key_of(x) < key_of(y); });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const auto& x, const auto& y) { return key_of(x) == key_of(y); }),
+            out.end());
+  return out;
+}
+
+}  // namespace
+
+HostView Daemon::host_view() {
+  HostView h;
+  h.workers = static_cast<uint16_t>(workers_);
+  for (const Link& l : links_) {
+    h.link_macs.push_back(l.mac);
+    h.mtus.push_back(static_cast<uint16_t>(l.mtu ? l.mtu : 1500));
+  }
+  const auto link_of = [this](int ifindex) -> std::optional<uint16_t> {
+    for (size_t i = 0; i < links_.size(); ++i)
+      if (links_[i].ifindex == ifindex) return static_cast<uint16_t>(i);
+    return std::nullopt;
+  };
+  // Routes toward clients: those of the main table that leave by a dataplane interface.
+  for (const net::Family family : {net::Family::v4, net::Family::v6}) {
+    auto routes = nl_->routes(family);
+    if (!routes) {
+      log("routes: " + routes.error().message);
+      continue;
+    }
+    for (const host::Route& r : *routes) {
+      const auto link = link_of(r.ifindex);
+      if (!link) continue;
+      lb::Route out{.prefix = r.dst, .len = r.dst_len, .link = *link, .on_link = !r.gateway};
+      if (r.gateway) {
+        bool found = false;
+        for (const Neighbour& n : neighbours_)
+          if (n.addr == *r.gateway && n.ifindex == r.ifindex) {
+            out.mac = n.mac;
+            found = true;
+          }
+        if (!found) resolve_later(*r.gateway, *link);
+      }
+      (family == net::Family::v4 ? h.routes.v4 : h.routes.v6).push_back(out);
+    }
+  }
+  // On-link clients' MACs: the neighbours inside an on-link route of their interface.
+  for (const Neighbour& n : neighbours_) {
+    const auto link = link_of(n.ifindex);
+    if (!link) continue;
+    bool on_link = false;
+    for (const lb::Route& r : n.addr.is_v4() ? h.routes.v4 : h.routes.v6)
+      on_link |= r.on_link && r.link == *link && lb::in_prefix(n.addr, r.prefix, r.len);
+    if (on_link) h.routes.neighbours.push_back({.addr = n.addr, .link = *link, .mac = n.mac});
+  }
+  h.neighbour = [this](const net::IpAddr& addr, uint16_t link) -> std::optional<net::MacAddr> {
+    int oif = 0;
+    auto mac = host::next_hop_mac(*nl_, neighbours_, addr, &oif);
+    if (mac && link < links_.size() && oif == links_[link].ifindex) return mac;
+    return std::nullopt;
+  };
+  return h;
+}
+
+Expected<void> Daemon::steer(const std::vector<lb::Endpoint>& owned) {
+  for (auto& prog : programs_)
+    if (auto r = prog->set_owned(owned); !r) return fail(r.error().message);
+  if (config_.gale.io == ctl::IoBackend::af_packet) {
+    for (const auto& ifname : config_.gale.interfaces)
+      if (auto r = io::install_owned_filter(ifname, owned); !r) return fail(r.error().message);
+    owned_filter_installed_ = true;
+  }
+  return {};
+}
+
+bool Daemon::wait_quiescent() {
+  // Workers announce a quiescent state after every batch, and every millisecond when
+  // idle; a second is far beyond any batch.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (snaps_->reclaim() > 0) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+Expected<void> Daemon::rebuild(bool force) {
+  if (auto n = nl_->neighbours()) {
+    neighbours_.clear();
+    for (const Neighbour& x : *n)
+      if (x.usable) neighbours_.push_back(x);
+  }
+  ctl::HealthView health = [this](const ServiceKey& svc, const ctl::RealServerConf& rs) {
+    return !down_.contains({svc, rs.addr, rs.port});
+  };
+  RealServerIds next = ids_;
+  const lb::Snapshot* running = force ? nullptr : snaps_->read();
+  auto built = build_snapshot(config_, host_view(), next, health, running);
+  if (!built) return fail(built.error().message);
+  for (const auto& m : built->missing_neighbours)
+    resolve_later(m.addr, m.out_link);
+  if (built->unchanged) return {};
+
+  auto snap = std::make_unique<lb::Snapshot>(std::move(built->snapshot));
+  snap->generation = generation_ + 1;
+  snap->neighbour_misses = misses_;
+  const std::vector<lb::Endpoint> owned = io::owned_endpoints(*snap);
+  // Add-new: steer what either snapshot owns while workers may be on either.
+  if (auto r = steer(union_of(owned_, owned)); !r) {
+    (void)steer(owned_);  // back to what the running snapshot needs
+    return fail("steering: " + r.error().message);
+  }
+  snaps_->publish(std::move(snap));
+  generation_ += 1;
+  ids_ = std::move(next);
+  const auto now = std::chrono::steady_clock::now();
+  std::map<uint16_t, std::chrono::steady_clock::time_point> draining;
+  for (uint16_t id : built->removed) {
+    auto old = draining_.find(id);
+    draining[id] = old != draining_.end() ? old->second : now;
+  }
+  draining_ = std::move(draining);
+  // Remove-old, once no worker can be on the old snapshot.
+  if (!dataplane_ || wait_quiescent()) {
+    if (auto r = steer(owned); !r)
+      log("steering: " + r.error().message + " (the previous endpoints stay steered)");
+    else
+      owned_ = owned;
+  } else {
+    owned_ = union_of(owned_, owned);  // narrowed by the next publish
+    log("a worker did not pass a quiescent state within 1 s: old endpoints stay steered");
+  }
+  log("published snapshot " + std::to_string(generation_) + " (" +
+      std::to_string(config_.virtual_servers.size()) + " virtual servers, " +
+      std::to_string(built->missing_neighbours.size()) + " neighbours unresolved)");
+  report_unreachable(built->unreachable);
+  return {};
+}
+
+void Daemon::report_unreachable(const std::vector<std::string>& now) {
+  for (const std::string& s : now)
+    if (std::find(unreachable_.begin(), unreachable_.end(), s) == unreachable_.end())
+      log("WARNING: " + s);
+  for (const std::string& s : unreachable_)
+    if (std::find(now.begin(), now.end(), s) == now.end()) log("resolved: " + s);
+  unreachable_ = now;
+}
+
+void Daemon::release_drained() {
+  if (draining_.empty() || !dataplane_) return;
+  const auto reports = dataplane_->reports();
+  bool released = false;
+  // A worker may still be on the previous snapshot for a batch: give the reports (50 ms)
+  // well over that time before trusting a zero.
+  const auto settled = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  for (const auto& [id, since] : draining_) {
+    if (since > settled) continue;
+    uint64_t flows = 0;
+    for (const auto& r : reports)
+      if (id < r.rs.size()) flows += r.rs[id].flows;
+    if (flows == 0) {
+      ids_.release(id);
+      released = true;
+    }
+  }
+  if (!released) return;
+  if (auto r = rebuild(true); !r) log("rebuild: " + r.error().message);
+}
+
+}  // namespace gale::app

@@ -1,0 +1,29 @@
+#include "ctl/reload_check.h"
+
+#include <string>
+
+namespace gale::ctl {
+
+Expected<void> check_reload(const Config& running, const Config& next, const ReloadContext& ctx) {
+  const std::string at = to_string(next.gale.where) + ": ";
+  if (next.gale.interfaces != running.gale.interfaces)
+    return fail(at + "interfaces: a change needs a restart");
+  if (next.gale.io != running.gale.io) return fail(at + "io: a change needs a restart");
+  if (ctx.next_workers != ctx.workers)
+    return fail(at + "workers: " + std::to_string(ctx.workers) + " -> " +
+                std::to_string(ctx.next_workers) +
+                " needs a restart (workers own connections and FullNAT ports by their number)");
+  const GaleConf& a = running.gale;
+  const GaleConf& b = next.gale;
+  if ((a.fullnat_port_lo != b.fullnat_port_lo || a.fullnat_port_hi != b.fullnat_port_hi) &&
+      ctx.live_fullnat_flows > 0)
+    return fail(at + "fullnat_ports " + std::to_string(a.fullnat_port_lo) + "-" +
+                std::to_string(a.fullnat_port_hi) + " -> " + std::to_string(b.fullnat_port_lo) +
+                "-" + std::to_string(b.fullnat_port_hi) + " would move the local ports of " +
+                std::to_string(ctx.live_fullnat_flows) +
+                " live FullNAT connections to other workers; change it once they have drained, "
+                "or restart");
+  return {};
+}
+
+}  // namespace gale::ctl

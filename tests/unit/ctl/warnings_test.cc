@@ -1,0 +1,84 @@
+// Directives stored but not acted on: one warning each, at the directive, saying what
+// gale does instead; directives gale acts on give none.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ctl/parser.h"
+
+namespace gale::ctl {
+namespace {
+
+std::vector<std::string> warnings_of(const std::string& text) {
+  auto c = parse_config(text, "w.conf");
+  EXPECT_TRUE(c.has_value()) << c.error().message;
+  std::vector<std::string> out;
+  if (c.has_value())
+    for (const Warning& w : c->warnings)
+      out.push_back(to_string(w));
+  return out;
+}
+
+TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
+  const auto w = warnings_of(
+      "global_defs {\n"                    // 1
+      "  router_id lb1\n"                  // 2
+      "}\n"                                // 3
+      "gale {\n"                           // 4
+      "  interfaces eth0\n"                // 5
+      "  metrics_listen 127.0.0.1:9469\n"  // 6
+      "}\n"                                // 7
+      "virtual_server 192.0.2.1 80 {\n"    // 8
+      "  delay_loop 5\n"                   // 9
+      "  lb_kind DR\n"                     // 10
+      "  quorum 2\n"                       // 11
+      "  alpha\n"                          // 12
+      "  omega\n"                          // 13
+      "  sorry_server 10.9.9.9 80\n"       // 14
+      "  real_server 10.0.0.1 80 {\n"      // 15
+      "    weight 2\n"                     // 16
+      "    notify_down /bin/true\n"        // 17
+      "    TCP_CHECK {\n"                  // 18
+      "      connect_timeout 3\n"          // 19
+      "    }\n"                            // 20
+      "  }\n"                              // 21
+      "}\n"                                // 22
+      "vrrp_instance VI_1 {\n"             // 23
+      "  interface eth0\n"                 // 24
+      "  virtual_router_id 51\n"           // 25
+      "  notify_master /bin/true\n"        // 26
+      "}\n");
+  const std::vector<std::string> want = {
+      "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
+      "w.conf:6:3: warning: metrics_listen: no metrics listener yet: read the counters with the "
+      "control socket's stats command",
+      "w.conf:9:3: warning: delay_loop is unused: no health checker runs yet",
+      "w.conf:11:3: warning: quorum: quorum is not enforced yet: the service forwards to whatever "
+      "real servers are left",
+      "w.conf:12:3: warning: alpha is not applied: real servers start healthy (no health checker "
+      "runs yet)",
+      "w.conf:13:3: warning: omega is not applied: no notify or quorum script is run",
+      "w.conf:14:3: warning: sorry_server: no sorry server yet: with every real server down, new "
+      "connections are dropped (drop reason no_dest)",
+      "w.conf:17:5: warning: notify_down is not run: no health checker changes a real server's "
+      "state yet",
+      "w.conf:18:5: warning: TCP_CHECK: health checkers are not run yet: the real server counts "
+      "as healthy unless taken out with set_health on the control socket",
+      "w.conf:23:1: warning: vrrp_instance: VRRP is not run yet: no adverts are sent and no "
+      "address is added or removed; galed forwards for every configured VIP as if MASTER",
+  };
+  EXPECT_EQ(w, want);
+}
+
+TEST(Warnings, NoneForWhatGaleActsOn) {
+  EXPECT_TRUE(warnings_of("gale {\n  interfaces eth0\n  workers 2\n  timeout tcp 900\n}\n"
+                          "virtual_server 192.0.2.1 80 {\n  lb_algo wrr\n  lb_kind NAT\n"
+                          "  persistence_timeout 60\n"
+                          "  real_server 10.0.0.1 8080 {\n    weight 3\n"
+                          "    inhibit_on_failure\n    uthreshold 100\n  }\n}\n")
+                  .empty());
+}
+
+}  // namespace
+}  // namespace gale::ctl
