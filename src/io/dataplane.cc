@@ -128,6 +128,8 @@ void Dataplane::run(uint16_t id) {
     me.report.counters = worker->counters();
     const auto rs = worker->rs_counters();
     me.report.rs.assign(rs.begin(), rs.end());
+    const auto lf = worker->laddr_flows();
+    me.report.laddr_flows.assign(lf.begin(), lf.end());
     me.report.io = io->stats();
     me.report.flows = worker->flows();
     me.report.handoff_in = handoff_in;

@@ -50,7 +50,8 @@ class HandoffRing {
 // reading never races the fast path.
 struct WorkerReport {
   lb::WorkerCounters counters;
-  std::vector<lb::RsCounters> rs;  // by real server id
+  std::vector<lb::RsCounters> rs;     // by real server id
+  std::vector<uint32_t> laddr_flows;  // by FullNAT local address id
   IoStats io;
   uint32_t flows = 0;
   uint64_t handoff_in = 0;

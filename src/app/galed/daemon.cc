@@ -23,6 +23,7 @@
 #include "io/owned_filter.h"
 #include "io/xdp_program.h"
 #include "lb/drop.h"
+#include "lb/local_ports.h"
 
 namespace gale::app {
 
@@ -142,6 +143,14 @@ Expected<void> Daemon::rebuild(bool force) {
     draining[i] = old != draining_.end() ? old->second : std::chrono::steady_clock::now();
   }
   draining_ = std::move(draining);
+  std::map<uint8_t, std::chrono::steady_clock::time_point> laddr_draining;
+  for (size_t id = 0; id < snap->fullnat.laddrs.size(); ++id) {
+    if (snap->fullnat.is_live(id) || snap->fullnat.laddrs[id].family == net::Family::none) continue;
+    auto old = laddr_draining_.find(static_cast<uint8_t>(id));
+    laddr_draining[static_cast<uint8_t>(id)] =
+        old != laddr_draining_.end() ? old->second : std::chrono::steady_clock::now();
+  }
+  laddr_draining_ = std::move(laddr_draining);
   snaps_->publish(std::move(snap));
   log("published snapshot " + std::to_string(generation_) + " (" +
       std::to_string(config_.virtual_servers.size()) + " virtual servers, " +
@@ -159,6 +168,21 @@ void Daemon::reload() {
     log("reload failed, keeping the running config: interfaces and io need a restart");
     return;
   }
+  // A new fullnat_ports range would move live connections' local ports to other workers.
+  if (dataplane_) {
+    uint64_t fullnat_flows = 0;
+    for (const auto& r : dataplane_->reports())
+      for (uint32_t n : r.laddr_flows)
+        fullnat_flows += n;
+    if (auto r = lb::check_fullnat_ports_change(
+            {.port_lo = config_.gale.fullnat_port_lo, .port_hi = config_.gale.fullnat_port_hi},
+            {.port_lo = cfg->gale.fullnat_port_lo, .port_hi = cfg->gale.fullnat_port_hi},
+            fullnat_flows);
+        !r) {
+      log("reload failed, keeping the running config: " + r.error().message);
+      return;
+    }
+  }
   Config old = std::move(config_);
   config_ = std::move(*cfg);
   if (auto r = rebuild(true); !r) {
@@ -170,7 +194,7 @@ void Daemon::reload() {
 }
 
 void Daemon::release_drained() {
-  if (draining_.empty() || !dataplane_) return;
+  if ((draining_.empty() && laddr_draining_.empty()) || !dataplane_) return;
   const auto reports = dataplane_->reports();
   bool released = false;
   // A worker may still be on the previous snapshot for a batch: give the reports (50 ms)
@@ -183,6 +207,16 @@ void Daemon::release_drained() {
       if (id < r.rs.size()) flows += r.rs[id].flows;
     if (flows == 0) {
       ids_.release(id);
+      released = true;
+    }
+  }
+  for (const auto& [id, since] : laddr_draining_) {
+    if (since > settled) continue;
+    uint64_t flows = 0;
+    for (const auto& r : reports)
+      if (id < r.laddr_flows.size()) flows += r.laddr_flows[id];
+    if (flows == 0) {
+      ids_.local_addrs.release(id);
       released = true;
     }
   }

@@ -79,6 +79,8 @@ class Daemon {
   std::string last_build_;  // what the running snapshot was built from (to skip no-ops)
   // Ids of removed real servers whose flows may remain, and since when.
   std::map<uint16_t, std::chrono::steady_clock::time_point> draining_;
+  // The same for FullNAT local addresses removed from the config, by local address id.
+  std::map<uint8_t, std::chrono::steady_clock::time_point> laddr_draining_;
   // Frees the ids of removed real servers once no worker tracks a flow to them.
   void release_drained();
 };
