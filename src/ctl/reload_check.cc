@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "lb/local_ports.h"
+
 namespace gale::ctl {
 
 Expected<void> check_reload(const Config& running, const Config& next, const ReloadContext& ctx) {
@@ -15,14 +17,11 @@ Expected<void> check_reload(const Config& running, const Config& next, const Rel
                 " needs a restart (workers own connections and FullNAT ports by their number)");
   const GaleConf& a = running.gale;
   const GaleConf& b = next.gale;
-  if ((a.fullnat_port_lo != b.fullnat_port_lo || a.fullnat_port_hi != b.fullnat_port_hi) &&
-      ctx.live_fullnat_flows > 0)
-    return fail(at + "fullnat_ports " + std::to_string(a.fullnat_port_lo) + "-" +
-                std::to_string(a.fullnat_port_hi) + " -> " + std::to_string(b.fullnat_port_lo) +
-                "-" + std::to_string(b.fullnat_port_hi) + " would move the local ports of " +
-                std::to_string(ctx.live_fullnat_flows) +
-                " live FullNAT connections to other workers; change it once they have drained, "
-                "or restart");
+  if (auto r = lb::check_fullnat_ports_change(
+          {.port_lo = a.fullnat_port_lo, .port_hi = a.fullnat_port_hi},
+          {.port_lo = b.fullnat_port_lo, .port_hi = b.fullnat_port_hi}, ctx.live_fullnat_flows);
+      !r)
+    return fail(at + r.error().message);
   return {};
 }
 

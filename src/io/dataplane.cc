@@ -116,6 +116,7 @@ void Dataplane::run(uint16_t id) {
   auto publish_report = [&] {
     me.board.publish({.counters = &worker->counters(),
                       .rs = worker->rs_counters(),
+                      .laddr_flows = worker->laddr_flows(),
                       .io = io.stats(),
                       .flows = worker->flows(),
                       .batches = batches,

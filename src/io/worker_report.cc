@@ -32,7 +32,10 @@ void ReportBoard::FreeWords::operator()(uint64_t* p) const {
 }
 
 ReportBoard::ReportBoard(uint16_t workers, uint32_t max_rs)
-    : workers_(workers), max_rs_(max_rs), rs_at_(kDroppedToAt + workers) {
+    : workers_(workers),
+      max_rs_(max_rs),
+      laddr_at_(kDroppedToAt + workers),
+      rs_at_(laddr_at_ + kMaxLocalAddrs) {
   // calloc: the kernel hands out zero pages as they are first written, so the ids no
   // real server has cost nothing.
   const size_t words = rs_at_ + size_t{max_rs} * kRsWords;
@@ -79,12 +82,15 @@ void ReportBoard::publish(const ReportSource& src) {
     put(kDroppedToAt + w, src.handoff_dropped_to[w]);
   for (size_t id = 0; id < rs; ++id)
     put_struct(rs_at_ + id * kRsWords, src.rs[id]);
+  for (size_t id = 0; id < kMaxLocalAddrs; ++id)
+    put(laddr_at_ + id, id < src.laddr_flows.size() ? src.laddr_flows[id] : 0);
   seq_.store(seq + 2, std::memory_order_release);
 }
 
 WorkerReport ReportBoard::read() const {
   WorkerReport r;
   r.handoff_dropped_to.resize(workers_);
+  r.laddr_flows.resize(kMaxLocalAddrs);
   for (;;) {
     const uint64_t before = seq_.load(std::memory_order_acquire);
     if (before & 1) {  // the worker is writing (microseconds, unless it was preempted)
@@ -105,6 +111,8 @@ WorkerReport ReportBoard::read() const {
       get_struct(rs_at_ + id * kRsWords, r.rs[id]);
     for (size_t w = 0; w < workers_; ++w)
       r.handoff_dropped_to[w] = get(kDroppedToAt + w);
+    for (size_t id = 0; id < kMaxLocalAddrs; ++id)
+      r.laddr_flows[id] = static_cast<uint32_t>(get(laddr_at_ + id));
     // The words' acquire loads keep this load after them.
     if (seq_.load(std::memory_order_relaxed) == before) break;
   }

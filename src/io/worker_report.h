@@ -19,7 +19,8 @@ namespace gale::io {
 
 struct WorkerReport {
   lb::WorkerCounters counters;
-  std::vector<lb::RsCounters> rs;  // by real server id
+  std::vector<lb::RsCounters> rs;     // by real server id
+  std::vector<uint32_t> laddr_flows;  // connections by FullNAT local address id
   IoStats io;
   uint32_t flows = 0;
   uint64_t batches = 0;          // rx batches processed
@@ -35,6 +36,7 @@ struct WorkerReport {
 struct ReportSource {
   const lb::WorkerCounters* counters = nullptr;
   std::span<const lb::RsCounters> rs;
+  std::span<const uint32_t> laddr_flows;
   IoStats io;
   uint32_t flows = 0;
   uint64_t batches = 0;
@@ -48,6 +50,8 @@ class ReportBoard {
  public:
   // Real-server ids are 16 bits: room for all of them, so no reload outgrows the board.
   static constexpr uint32_t kMaxRealServers = 1u << 16;
+  // FullNAT local address ids are 8 bits (at most 255 addresses).
+  static constexpr uint32_t kMaxLocalAddrs = 256;
 
   explicit ReportBoard(uint16_t workers, uint32_t max_rs = kMaxRealServers);
   ReportBoard(const ReportBoard&) = delete;
@@ -80,7 +84,8 @@ class ReportBoard {
 
   uint16_t workers_;
   uint32_t max_rs_;
-  size_t rs_at_ = 0;  // first word of the real-server counters
+  size_t laddr_at_ = 0;  // first word of the connections per local address id
+  size_t rs_at_ = 0;     // first word of the real-server counters
   alignas(64) std::atomic<uint64_t> seq_{0};
   std::unique_ptr<uint64_t[], FreeWords> words_;
 };

@@ -56,12 +56,11 @@ Expected<uint64_t> Daemon::set_health(const ctl::HealthChange& change) {
 }
 
 uint64_t Daemon::live_fullnat_flows() const {
-  const lb::Snapshot* snap = snaps_->read();
-  if (!snap || !dataplane_) return 0;
-  uint64_t flows = 0;
+  if (!dataplane_) return 0;
+  uint64_t flows = 0;  // every FullNAT connection holds a local address
   for (const auto& r : dataplane_->reports())
-    for (size_t id = 0; id < r.rs.size() && id < snap->real_servers.size(); ++id)
-      if (snap->real_servers[id].mode == lb::FwdMode::fullnat) flows += r.rs[id].flows;
+    for (uint32_t n : r.laddr_flows)
+      flows += n;
   return flows;
 }
 

@@ -104,6 +104,8 @@ class Daemon : public ctl::ControlApi {
   std::set<std::tuple<ServiceKey, net::IpAddr, uint16_t>> down_;
   // Ids of removed real servers whose flows may remain, and since when.
   std::map<uint16_t, std::chrono::steady_clock::time_point> draining_;
+  // The same for FullNAT local addresses removed from the config, by local address id.
+  std::map<uint8_t, std::chrono::steady_clock::time_point> laddr_draining_;
   host::NeighbourRetry resolving_;        // addresses being resolved, with their back-off
   std::vector<std::string> unreachable_;  // as last reported
 };

@@ -136,6 +136,15 @@ Expected<void> Daemon::rebuild(bool force) {
     (void)steer(owned_);  // back to what the running snapshot needs
     return fail("steering: " + r.error().message);
   }
+  // FullNAT local addresses removed from the config drain as real servers do.
+  std::map<uint8_t, std::chrono::steady_clock::time_point> laddr_draining;
+  for (size_t id = 0; id < snap->fullnat.laddrs.size(); ++id) {
+    if (snap->fullnat.is_live(id) || snap->fullnat.laddrs[id].family == net::Family::none) continue;
+    auto old = laddr_draining_.find(static_cast<uint8_t>(id));
+    laddr_draining[static_cast<uint8_t>(id)] =
+        old != laddr_draining_.end() ? old->second : std::chrono::steady_clock::now();
+  }
+  laddr_draining_ = std::move(laddr_draining);
   snaps_->publish(std::move(snap));
   generation_ += 1;
   ids_ = std::move(next);
@@ -173,7 +182,7 @@ void Daemon::report_unreachable(const std::vector<std::string>& now) {
 }
 
 void Daemon::release_drained() {
-  if (draining_.empty() || !dataplane_) return;
+  if ((draining_.empty() && laddr_draining_.empty()) || !dataplane_) return;
   const auto reports = dataplane_->reports();
   bool released = false;
   // A worker may still be on the previous snapshot for a batch: give the reports (50 ms)
@@ -186,6 +195,16 @@ void Daemon::release_drained() {
       if (id < r.rs.size()) flows += r.rs[id].flows;
     if (flows == 0) {
       ids_.release(id);
+      released = true;
+    }
+  }
+  for (const auto& [id, since] : laddr_draining_) {
+    if (since > settled) continue;
+    uint64_t flows = 0;
+    for (const auto& r : reports)
+      if (id < r.laddr_flows.size()) flows += r.laddr_flows[id];
+    if (flows == 0) {
+      ids_.local_addrs.release(id);
       released = true;
     }
   }

@@ -21,7 +21,8 @@ TEST(ReloadCheck, FullNatPortsMoveOnlyWithoutLiveConnections) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message,
             "r.conf:1:1: fullnat_ports 2000-9999 -> 3000-9999 would move the local ports of 7 live "
-            "FullNAT connections to other workers; change it once they have drained, or restart");
+            "FullNAT connections to other workers: keep the range until they have drained, or "
+            "restart galed");
   // The same range under live connections is fine.
   EXPECT_TRUE(check_reload(a, a, {.workers = 2, .next_workers = 2, .live_fullnat_flows = 7}));
 }
