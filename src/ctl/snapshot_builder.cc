@@ -226,9 +226,10 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
                       .persistence_s = vs.persistence_timeout_s,
                       .persistence_prefix = vs.persistence_prefix};
       for (const RealServerConf& rc : vs.real_servers) {
-        const auto id = next.assign({.service = key, .addr = rc.addr, .port = rc.port});
-        if (!id) return fail(to_string(rc.where) + ": out of real server ids (65534)");
         const lb::FwdMode mode = rc.mode.value_or(vs.mode);
+        const auto id =
+            next.assign({.service = key, .addr = rc.addr, .port = rc.port, .mode = mode});
+        if (!id) return fail(to_string(rc.where) + ": out of real server ids (65534)");
         lb::RealServer rs{.addr = rc.addr,
                           .port = rc.port,
                           .mode = mode,

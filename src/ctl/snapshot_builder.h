@@ -42,10 +42,16 @@ struct ServiceKey {
   friend auto operator<=>(const ServiceKey&, const ServiceKey&) = default;
 };
 
+// A real server's identity across builds. The forwarding mode is part of it: a reload
+// that changes a server's lb_kind retires the old id (not live, its connections drain
+// in the mode they began with, and a NAT server's replies stay recognised) and gives the
+// server a new id for new connections -- as IPVS, whose connections keep their own
+// forwarding method when a destination's changes.
 struct RealServerKey {
   ServiceKey service;
   net::IpAddr addr;
   uint16_t port = 0;  // as written (0: not written)
+  lb::FwdMode mode = lb::FwdMode::dr;
   friend auto operator<=>(const RealServerKey&, const RealServerKey&) = default;
 };
 

@@ -159,6 +159,38 @@ TEST(SnapshotBuilder, IdsStableAcrossReloadsAndRemovedServersDrain) {
   EXPECT_EQ(fourth->snapshot.real_servers[3].addr, ip("10.1.0.5"));
 }
 
+// A reload that changes a server's lb_kind: IPVS connections keep the forwarding method
+// they began with, so the server's NAT connections must keep their replies recognised
+// (by the server's source) while they drain, and new connections take the new mode.
+TEST(SnapshotBuilder, ModeChangeDrainsTheOldModesConnections) {
+  RealServerIds ids;
+  const auto conf = [](const char* kind) {
+    return std::string(
+               "gale {\n  interfaces eth0 eth1\n  fullnat_local_addresses 10.2.0.1\n}\n"
+               "virtual_server 192.0.2.10 80 {\n  lb_algo rr\n  lb_kind ") +
+           kind + "\n  real_server 10.1.0.1 8080\n}\n";
+  };
+  auto nat = build_snapshot(parse(conf("NAT")), host(), ids);
+  ASSERT_TRUE(nat.has_value()) << nat.error().message;
+  ASSERT_EQ(nat->snapshot.real_servers.size(), 1u);
+  auto full = build_snapshot(parse(conf("FULLNAT")), host(), ids);
+  ASSERT_TRUE(full.has_value()) << full.error().message;
+  const lb::Snapshot& s = full->snapshot;
+  ASSERT_EQ(s.real_servers.size(), 2u);
+  const lb::RealServer& old = s.real_servers[0];
+  EXPECT_EQ(old.mode, lb::FwdMode::nat);
+  EXPECT_FALSE(old.live);  // draining
+  EXPECT_EQ(full->removed, (std::vector<uint16_t>{0}));
+  EXPECT_EQ(s.real_servers[1].mode, lb::FwdMode::fullnat);
+  EXPECT_EQ(s.services[0].dest_ids, (std::vector<uint16_t>{1}));
+  // The draining NAT server's replies (from 10.1.0.1:8080) are still the dataplane's.
+  bool nat_source = false;
+  for (const lb::Endpoint& e : s.owned)
+    nat_source |= e.kind == lb::EndpointKind::nat_rs && e.addr == ip("10.1.0.1") &&
+                  e.port_lo == 8080 && e.value == 0;
+  EXPECT_TRUE(nat_source);
+}
+
 TEST(SnapshotBuilder, HealthRemovesOrQuiesces) {
   const std::string servers =
       "  real_server 10.1.0.1 80 {\n    weight 5\n    inhibit_on_failure\n  }\n"
