@@ -220,7 +220,7 @@ gale {
   interfaces eth0
   workers $workers
   io $io
-  flows 65536
+  flows 262144
   flows6 1024
   fullnat_local_addresses ${LAB_LADDRS[*]}
   tunnel_source $LAB_GALE
