@@ -302,7 +302,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
     return out;
   }
   const lb::Snapshot unfinalized = s;
-  if (auto r = s.finalize(); !r)
+  if (auto r = s.finalize(running); !r)
     return fail(locate(unfinalized, origin, config, r.error().message));
   ids = std::move(next);
   return out;

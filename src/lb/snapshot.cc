@@ -155,7 +155,7 @@ Expected<void> Snapshot::nat_sources(uint16_t id, std::vector<Endpoint>& out) co
   return {};
 }
 
-Expected<void> Snapshot::finalize() {
+Expected<void> Snapshot::finalize(const Snapshot* reuse) {
   if (!is_prime(maglev_size))
     return fail("maglev table size " + std::to_string(maglev_size) + " is not prime");
   if (fullnat.laddrs.size() > 255) return fail("at most 255 FullNAT local addresses");
@@ -189,8 +189,13 @@ Expected<void> Snapshot::finalize() {
     }
     for (SchedDest& d : s.dests)
       d.workers = workers;
-    s.tables = SchedTables::build(s.sched, s.sched_flags, s.dests, maglev_size);
     s.content_hash = content_hash_of(s);
+    const Service* same = nullptr;
+    if (reuse && reuse->maglev_size == maglev_size)
+      for (const Service& old : reuse->services)
+        if (old.content_hash == s.content_hash && !old.maglev.empty()) same = &old;
+    s.tables =
+        same ? same->tables : SchedTables::build(s.sched, s.sched_flags, s.dests, maglev_size);
     std::vector<MaglevBackend> backends;
     for (size_t d = 0; d < s.dests.size(); ++d) {
       const uint16_t id = s.dest_ids[d];
@@ -210,7 +215,7 @@ Expected<void> Snapshot::finalize() {
                     std::to_string(rs.port) +
                     ": DR and TUN cannot change the port (the server sees the VIP's)");
     }
-    s.maglev = build_maglev(backends, maglev_size);
+    s.maglev = same ? same->maglev : build_maglev(backends, maglev_size);
   }
   std::vector<Endpoint> marks;
   for (const FwmarkRule& r : fwmark_rules) {

@@ -241,7 +241,10 @@ struct Snapshot {
   TimeoutTable timeout_of;                    // timeouts indexed by state
 
   // Checks consistency, builds scheduler tables, Maglev tables and the endpoint list.
-  Expected<void> finalize();
+  // `reuse`: the running snapshot, whose services' tables are taken as they are where a
+  // service is unchanged (same content hash and table size) -- a publish about one
+  // service does not recompute every Maglev table.
+  Expected<void> finalize(const Snapshot* reuse = nullptr);
   Expected<void> check_fullnat() const;
 
   // The service a client's packet to (dst, dport, proto) belongs to: index, or -1.

@@ -1,6 +1,7 @@
 // Config -> lb::Snapshot: what the dataplane gets, and ids that survive reloads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -400,6 +401,41 @@ TEST(SnapshotBuilder, UnchangedCandidateSkipsFinalize) {
   ASSERT_TRUE(changed.has_value()) << changed.error().message;
   EXPECT_FALSE(changed->unchanged);
   EXPECT_FALSE(changed->snapshot.services[0].maglev.empty());
+}
+
+// A publish about one service keeps the other services' tables: finalize() takes them
+// from the running snapshot where a service's content is unchanged. The running tables
+// are overwritten with a marker here, so a table that was taken shows the marker and a
+// table that was built does not.
+TEST(SnapshotBuilder, UnchangedServicesKeepTheirTables) {
+  const auto conf = [](const char* weight) {
+    return web(kThree) +
+           "virtual_server 192.0.2.11 53 {\n  protocol UDP\n  lb_algo mh\n  lb_kind DR\n"
+           "  real_server 10.1.0.1 53 {\n    weight " +
+           weight + "\n  }\n  real_server 10.1.0.2 53\n}\n";
+  };
+  RealServerIds ids;
+  auto first = build_snapshot(parse(conf("1")), host(), ids);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  lb::Snapshot running = first->snapshot;
+  ASSERT_EQ(running.services.size(), 2u);
+  for (lb::Service& svc : running.services) {
+    std::fill(svc.maglev.begin(), svc.maglev.end(), uint16_t{0x7777});
+    std::fill(svc.tables.buckets.begin(), svc.tables.buckets.end(), uint16_t{0x7777});
+  }
+  auto next = build_snapshot(parse(conf("5")), host(), ids, {}, &running);
+  ASSERT_TRUE(next.has_value()) << next.error().message;
+  ASSERT_FALSE(next->unchanged);
+  const lb::Service& web_svc = next->snapshot.services[0];  // unchanged: taken
+  const lb::Service& dns = next->snapshot.services[1];      // a weight changed: built
+  ASSERT_FALSE(web_svc.maglev.empty());
+  EXPECT_TRUE(std::all_of(web_svc.maglev.begin(), web_svc.maglev.end(),
+                          [](uint16_t v) { return v == 0x7777; }));
+  ASSERT_FALSE(dns.maglev.empty());
+  EXPECT_TRUE(
+      std::none_of(dns.maglev.begin(), dns.maglev.end(), [](uint16_t v) { return v == 0x7777; }));
+  EXPECT_TRUE(std::none_of(dns.tables.buckets.begin(), dns.tables.buckets.end(),
+                           [](uint16_t v) { return v == 0x7777; }));
 }
 
 }  // namespace
