@@ -54,7 +54,7 @@ CONF
 ip netns exec "$(ns gale)" "$GALE_BUILD/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DIR/galed.log" 2>&1 &
 echo $! >"$LAB_DIR/galed.pid"
 tries=0
-until lab_ctl '{"cmd":"stats"}' 2>/dev/null | grep -q '"ok":true'; do
+until [[ "$(lab_ctl '{"cmd":"stats"}' 2>/dev/null)" == *'"ok":true'* ]]; do
   tries=$((tries + 1))
   [ $tries -lt 200 ] && kill -0 "$(cat "$LAB_DIR/galed.pid")" 2>/dev/null || fail "galed did not start"
   sleep 0.05
@@ -82,8 +82,8 @@ pass "port 81 is not ours"
 # 3. wrk, keep-alive, 5 s.
 out=$(in_ns client wrk -t2 -c16 -d5s "http://$NET.77:8080/" 2>&1) || fail "wrk failed: $out"
 echo "$out" | grep -E "Requests/sec|requests in" | sed "s/^/  /"
-! echo "$out" | grep -q "Socket errors" || fail "wrk socket errors: $(echo "$out" | grep 'Socket errors')"
-! echo "$out" | grep -q "Non-2xx" || fail "wrk got non-2xx answers"
+! grep -q "Socket errors" <<<"$out" || fail "wrk socket errors: $(echo "$out" | grep 'Socket errors')"
+! grep -q "Non-2xx" <<<"$out" || fail "wrk got non-2xx answers"
 pass "wrk through the fwmark service: no socket errors"
 
 stats=$(lab_ctl '{"cmd":"stats"}')

@@ -83,7 +83,7 @@ ip netns exec "$(ns gale)" "$GALE_BUILD/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DI
 echo $! >"$LAB_DIR/galed.pid"
 pid=$(cat "$LAB_DIR/galed.pid")
 tries=0
-until lab_ctl '{"cmd":"stats"}' 2>/dev/null | grep -q '"ok":true'; do
+until [[ "$(lab_ctl '{"cmd":"stats"}' 2>/dev/null)" == *'"ok":true'* ]]; do
   tries=$((tries + 1))
   [ $tries -lt 200 ] && kill -0 "$pid" 2>/dev/null || fail "galed did not start"
   sleep 0.05

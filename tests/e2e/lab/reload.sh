@@ -92,7 +92,7 @@ grep -E "requests in|Requests/sec" "$LAB_DIR/wrk.out" | sed 's/^ */  /'
 kill -0 "$pid" || fail "galed died"
 refused=$(grep -c "reload failed, keeping the running config" "$LAB_DIR/galed.log" || true)
 [ "$refused" -eq 2 ] || fail "the broken config was not refused twice ($refused)"
-grep "reload failed" "$LAB_DIR/galed.log" | grep -q "did you mean \"wrr\"" ||
+[[ "$(grep "reload failed" "$LAB_DIR/galed.log")" == *'did you mean "wrr"'* ]] ||
   fail "the refusal does not say where and what: $(grep 'reload failed' "$LAB_DIR/galed.log")"
 stats=$(lab_ctl '{"cmd":"stats"}')
 /usr/bin/python3 - "$stats" "$reloads" <<'PY' || fail "frames lost: $stats"
