@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "lb/worker.h"
+#include "net/checksum.h"
 #include "net/ethernet.h"
 #include "net/ipv4.h"
 #include "net/l4.h"
@@ -90,6 +91,9 @@ class Ring {
                 .tcp(1, 80, net::kTcpAck)
                 .pad_to(kFrameLen)
                 .build();
+    tmpl_src_ = net::load_be32(tmpl_.data() + 26);
+    tmpl_dst_ = net::load_be32(tmpl_.data() + 30);
+    tmpl_check_ = net::load_be16(tmpl_.data() + 24);
   }
   ~Ring() { munmap(mem_, kRing * kStride); }
 
@@ -99,6 +103,10 @@ class Ring {
     std::memcpy(d, tmpl_.data(), kFrameLen);
     net::store_be32(d + 26, f.src);
     net::store_be32(d + 30, f.dst);
+    // The header checksum follows the addresses, as on a frame off the wire (the parser
+    // refuses a wrong one): two incremental updates of the template's.
+    net::store_be16(d + 24, net::csum_update32(net::csum_update32(tmpl_check_, tmpl_src_, f.src),
+                                               tmpl_dst_, f.dst));
     net::store_be16(d + 34, f.sport);
     net::store_be16(d + 36, f.dport);
     d[47] = f.flags;
@@ -108,6 +116,8 @@ class Ring {
  private:
   uint8_t* mem_;
   std::vector<uint8_t> tmpl_;
+  uint32_t tmpl_src_ = 0, tmpl_dst_ = 0;
+  uint16_t tmpl_check_ = 0;
 };
 
 struct Result {

@@ -12,6 +12,25 @@ bool is_tcp_or_udp(uint8_t proto) {
   return proto == net::kProtoTcp || proto == net::kProtoUdp;
 }
 
+// classify_tuple(), inlined where the worker calls it on every frame.
+GALE_ALWAYS_INLINE Classified tuple_class(const net::FiveTuple& t, const Snapshot& snap) {
+  Classified c{.flow = t};
+  int64_t v = snap.service_for(t.dst, t.dport, t.proto);
+  if (v >= 0) {
+    c.cls = Class::forward;
+  } else if (is_tcp_or_udp(t.proto) && !snap.fullnat.laddrs.empty() &&
+             (v = snap.endpoints.find(EndpointKind::laddr, t.dst, 0, 0)) >= 0 &&
+             t.dport >= snap.fullnat.port_lo && t.dport <= snap.fullnat.port_hi) {
+    c.cls = Class::reply_fullnat;
+  } else if ((v = snap.endpoints.find(EndpointKind::nat_rs, t.src, t.sport, t.proto)) >= 0) {
+    c.cls = Class::reply_nat;
+  } else {
+    return c;
+  }
+  c.target = static_cast<int32_t>(v);
+  return c;
+}
+
 // A frame that failed the parse after its addresses and protocol were read: the ports
 // are read from the first 4 bytes of the L4 header, where TCP and UDP both keep them,
 // so ownership is decided exactly as for a well-formed frame (and as the XDP program
@@ -45,27 +64,29 @@ Classified malformed(const net::FiveTuple& t, const Snapshot& snap, net::ParseEr
 }  // namespace
 
 Classified classify_tuple(const net::FiveTuple& t, const Snapshot& snap) {
-  Classified c{.flow = t};
-  int64_t v = snap.service_for(t.dst, t.dport, t.proto);
-  if (v >= 0) {
-    c.cls = Class::forward;
-  } else if (is_tcp_or_udp(t.proto) && !snap.fullnat.laddrs.empty() &&
-             (v = snap.endpoints.find(EndpointKind::laddr, t.dst, 0, 0)) >= 0 &&
-             t.dport >= snap.fullnat.port_lo && t.dport <= snap.fullnat.port_hi) {
-    c.cls = Class::reply_fullnat;
-  } else if ((v = snap.endpoints.find(EndpointKind::nat_rs, t.src, t.sport, t.proto)) >= 0) {
-    c.cls = Class::reply_nat;
-  } else {
-    return c;
-  }
-  c.target = static_cast<int32_t>(v);
-  return c;
+  return tuple_class(t, snap);
 }
 
 namespace {
 
 // The class of a frame whose every header was parsed.
-Classified classify_parsed(net::Bytes frame, const Snapshot& snap, const net::ParsedPacket& pp);
+GALE_ALWAYS_INLINE Classified classify_parsed(net::Bytes frame, const Snapshot& snap,
+                                              const net::ParsedPacket& pp) {
+  if (pp.family == net::Family::none) return {};
+  if (pp.has(net::kFlagLaterFragment)) return later_fragment(pp, snap);
+  if (GALE_UNLIKELY(pp.has(net::kFlagIcmpError))) {
+    net::IcmpInner in;
+    if (net::parse_icmp_inner(frame, pp, in) != net::IcmpInnerError::ok) return {};
+    const net::FiveTuple& q = in.tuple;
+    // The quote is of a packet the dataplane sent: reversed, it is the connection's own
+    // direction, classified like a data packet.
+    Classified c = tuple_class(
+        {.src = q.dst, .dst = q.src, .sport = q.dport, .dport = q.sport, .proto = q.proto}, snap);
+    c.icmp_error = c.owned();
+    return c;
+  }
+  return tuple_class(pp.tuple, snap);
+}
 
 }  // namespace
 
@@ -129,26 +150,5 @@ Classified classify(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& p
   }
   return classify_parsed(frame, snap, pp);
 }
-
-namespace {
-
-Classified classify_parsed(net::Bytes frame, const Snapshot& snap, const net::ParsedPacket& pp) {
-  if (pp.family == net::Family::none) return {};
-  if (pp.has(net::kFlagLaterFragment)) return later_fragment(pp, snap);
-  if (GALE_UNLIKELY(pp.has(net::kFlagIcmpError))) {
-    net::IcmpInner in;
-    if (net::parse_icmp_inner(frame, pp, in) != net::IcmpInnerError::ok) return {};
-    const net::FiveTuple& q = in.tuple;
-    // The quote is of a packet the dataplane sent: reversed, it is the connection's own
-    // direction, classified like a data packet.
-    Classified c = classify_tuple(
-        {.src = q.dst, .dst = q.src, .sport = q.dport, .dport = q.sport, .proto = q.proto}, snap);
-    c.icmp_error = c.owned();
-    return c;
-  }
-  return classify_tuple(pp.tuple, snap);
-}
-
-}  // namespace
 
 }  // namespace gale::lb

@@ -180,8 +180,7 @@ ParseError parse_ipv4(const uint8_t* base, size_t end, ParsedPacket& out) {
   // 5.2.2; ip_rcv_core checks it at the same point). This error, the martians and source
   // routing are returned only once the rest is parsed: the addresses and ports say whose
   // frame it is, so the dataplane counts its own drops and leaves the rest to the kernel.
-  ParseError late =
-      csum_fold(csum_partial(ip, hl)) != 0xffff ? ParseError::ipv4_bad_checksum : ParseError::ok;
+  ParseError late = ipv4_header_sums_ok(ip, hl) ? ParseError::ok : ParseError::ipv4_bad_checksum;
   size_t total = ipv4::total_len(ip);
   // A bad checksum makes the length untrustworthy: that error is the one to report (as
   // ip_rcv_core does), with the addresses unread, so the frame is nobody's but the kernel's.
