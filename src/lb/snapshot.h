@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/compiler.h"
 #include "base/expected.h"
 #include "lb/client_routes.h"
 #include "lb/conn_state.h"
@@ -248,9 +249,11 @@ struct Snapshot {
   Expected<void> check_fullnat() const;
 
   // The service a client's packet to (dst, dport, proto) belongs to: index, or -1.
-  int64_t service_for(const net::IpAddr& dst, uint16_t dport, uint8_t proto) const {
+  // Inlined: the classifier asks it for every frame, and the exact match is the common case.
+  GALE_ALWAYS_INLINE int64_t service_for(const net::IpAddr& dst, uint16_t dport,
+                                         uint8_t proto) const {
     const int64_t v = endpoints.find(EndpointKind::service, dst, dport, proto);
-    if (v >= 0) return v;
+    if (v >= 0 || fwmark_begin == fwmark_end) return v;
     for (uint32_t i = fwmark_begin; i < fwmark_end; ++i) {
       const Endpoint& e = owned[i];
       if (e.proto == proto && dport >= e.port_lo && dport <= e.port_hi &&
