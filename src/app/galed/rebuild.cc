@@ -3,7 +3,10 @@
 // the running one is published transactionally (steering widened, publish, quiescence,
 // steering narrowed), so no frame of an old or a new endpoint is ever left unsteered.
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include "app/galed/daemon.h"
 #include "io/dataplane.h"
@@ -30,6 +33,38 @@ std::vector<lb::Endpoint> union_of(const std::vector<lb::Endpoint>& running,
   out.erase(std::unique(out.begin(), out.end(),
                         [](const auto& x, const auto& y) { return key_of(x) == key_of(y); }),
             out.end());
+  return out;
+}
+
+using Clock = std::chrono::steady_clock;
+
+// The ids draining now, each with the time it began to: kept from `before` when the id
+// was already draining, else `now`.
+template <typename Id>
+std::map<Id, Clock::time_point> draining_since(const std::vector<Id>& ids,
+                                               const std::map<Id, Clock::time_point>& before,
+                                               Clock::time_point now) {
+  std::map<Id, Clock::time_point> out;
+  for (Id id : ids) {
+    auto old = before.find(id);
+    out[id] = old != before.end() ? old->second : now;
+  }
+  return out;
+}
+
+// The ids that have drained since before `settled`: no worker reports a flow on them
+// (`flows_of(report, id)`).
+template <typename Id, typename FlowsOf>
+std::vector<Id> drained(const std::map<Id, Clock::time_point>& draining, Clock::time_point settled,
+                        const std::vector<io::WorkerReport>& reports, FlowsOf flows_of) {
+  std::vector<Id> out;
+  for (const auto& [id, since] : draining) {
+    if (since > settled) continue;
+    uint64_t flows = 0;
+    for (const auto& r : reports)
+      flows += flows_of(r, id);
+    if (flows == 0) out.push_back(id);
+  }
   return out;
 }
 
@@ -137,24 +172,16 @@ Expected<void> Daemon::rebuild(bool force) {
     return fail("steering: " + r.error().message);
   }
   // FullNAT local addresses removed from the config drain as real servers do.
-  std::map<uint8_t, std::chrono::steady_clock::time_point> laddr_draining;
-  for (size_t id = 0; id < snap->fullnat.laddrs.size(); ++id) {
-    if (snap->fullnat.is_live(id) || snap->fullnat.laddrs[id].family == net::Family::none) continue;
-    auto old = laddr_draining_.find(static_cast<uint8_t>(id));
-    laddr_draining[static_cast<uint8_t>(id)] =
-        old != laddr_draining_.end() ? old->second : std::chrono::steady_clock::now();
-  }
-  laddr_draining_ = std::move(laddr_draining);
+  std::vector<uint8_t> removed_laddrs;
+  for (size_t id = 0; id < snap->fullnat.laddrs.size(); ++id)
+    if (!snap->fullnat.is_live(id) && snap->fullnat.laddrs[id].family != net::Family::none)
+      removed_laddrs.push_back(static_cast<uint8_t>(id));
+  const auto now = Clock::now();
+  laddr_draining_ = draining_since(removed_laddrs, laddr_draining_, now);
   snaps_->publish(std::move(snap));
   generation_ += 1;
   ids_ = std::move(next);
-  const auto now = std::chrono::steady_clock::now();
-  std::map<uint16_t, std::chrono::steady_clock::time_point> draining;
-  for (uint16_t id : built->removed) {
-    auto old = draining_.find(id);
-    draining[id] = old != draining_.end() ? old->second : now;
-  }
-  draining_ = std::move(draining);
+  draining_ = draining_since(built->removed, draining_, now);
   // Remove-old, once no worker can be on the old snapshot.
   if (!dataplane_ || wait_quiescent()) {
     if (auto r = steer(owned); !r)
@@ -184,31 +211,21 @@ void Daemon::report_unreachable(const std::vector<std::string>& now) {
 void Daemon::release_drained() {
   if ((draining_.empty() && laddr_draining_.empty()) || !dataplane_) return;
   const auto reports = dataplane_->reports();
-  bool released = false;
   // A worker may still be on the previous snapshot for a batch: give the reports (50 ms)
   // well over that time before trusting a zero.
-  const auto settled = std::chrono::steady_clock::now() - std::chrono::seconds(2);
-  for (const auto& [id, since] : draining_) {
-    if (since > settled) continue;
-    uint64_t flows = 0;
-    for (const auto& r : reports)
-      if (id < r.rs.size()) flows += r.rs[id].flows;
-    if (flows == 0) {
-      ids_.release(id);
-      released = true;
-    }
-  }
-  for (const auto& [id, since] : laddr_draining_) {
-    if (since > settled) continue;
-    uint64_t flows = 0;
-    for (const auto& r : reports)
-      if (id < r.laddr_flows.size()) flows += r.laddr_flows[id];
-    if (flows == 0) {
-      ids_.local_addrs.release(id);
-      released = true;
-    }
-  }
-  if (!released) return;
+  const auto settled = Clock::now() - std::chrono::seconds(2);
+  const auto servers = drained(
+      draining_, settled, reports,
+      [](const io::WorkerReport& r, uint16_t id) { return id < r.rs.size() ? r.rs[id].flows : 0; });
+  const auto laddrs =
+      drained(laddr_draining_, settled, reports, [](const io::WorkerReport& r, uint8_t id) {
+        return id < r.laddr_flows.size() ? uint64_t{r.laddr_flows[id]} : 0;
+      });
+  for (uint16_t id : servers)
+    ids_.release(id);
+  for (uint8_t id : laddrs)
+    ids_.local_addrs.release(id);
+  if (servers.empty() && laddrs.empty()) return;
   if (auto r = rebuild(true); !r) log("rebuild: " + r.error().message);
 }
 
