@@ -303,7 +303,6 @@ template <typename Key>
 void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   const Snapshot& snap = *snap_;
   const net::ParsedPacket& pp = s.pp;
-  if (pp.has(net::kFlagLaterFragment)) return drop(p, Drop::fragment);
   const Service& svc = snap.services[static_cast<size_t>(s.target)];
   ServiceState& ss = services_[static_cast<size_t>(s.target)];
   FlowTable<Key>& t = flows_.table<Key>();
