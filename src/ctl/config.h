@@ -36,6 +36,11 @@ struct Warning {
 // "file:line:col: warning: message"
 std::string to_string(const Warning& w);
 
+// Where a service or real server came from: the config file, or a runtime command
+// (galectl); ctl/model.h says how the two combine on reload.
+enum class Origin : uint8_t { config, runtime };
+const char* to_string(Origin o);  // "config", "runtime"
+
 // An address and a port (sorry_server, metrics_listen).
 struct Endpoint {
   net::IpAddr addr;
@@ -96,6 +101,7 @@ struct HealthCheck {
 // real_server IP [PORT] { ... }
 struct RealServerConf {
   Location where;
+  Origin origin = Origin::config;
   net::IpAddr addr;
   uint16_t port = 0;  // 0: not written (fwmark services, DR/TUN)
   uint32_t weight = 1;
@@ -115,6 +121,7 @@ enum class VsKind : uint8_t { addr, fwmark, group };
 // virtual_server IP PORT | fwmark N | group NAME { ... }
 struct VirtualServerConf {
   Location where;
+  Origin origin = Origin::config;
   VsKind kind = VsKind::addr;
   net::IpAddr vip;      // addr
   uint16_t port = 0;    // addr
