@@ -38,8 +38,16 @@ struct Counters {
   uint64_t out_bytes = 0;
 };
 
+// What the health checkers did for one real server (all zero when it has no checker).
+struct CheckStats {
+  uint64_t checks = 0;          // checks completed (success or failure)
+  uint64_t failures = 0;        // of them, failed
+  uint64_t latency_us_sum = 0;  // time to a verdict, summed over `checks`
+  uint32_t last_latency_us = 0;
+};
+
 struct DestRow {
-  DestSpec spec;              // as configured (weight: the configured one)
+  DestSpec spec;  // as configured (weight: the configured one)
   Origin origin = Origin::config;
   uint32_t weight = 0;        // effective: 0 while quiesced (inhibit_on_failure)
   bool healthy = true;        // the last health verdict
@@ -49,6 +57,7 @@ struct DestRow {
   uint64_t persistent = 0;    // PersistConn (templates; gale keeps none: 0)
   Counters stats;
   Rates rate;
+  CheckStats checks;
 };
 
 struct ServiceRow {
@@ -61,8 +70,10 @@ struct ServiceRow {
 };
 
 struct Listing {
-  uint64_t generation = 0;      // of the snapshot running
-  uint64_t conn_table_size = 0; // ipvsadm's "(size=N)": the flow-table capacity
+  uint64_t generation = 0;       // of the snapshot running
+  uint64_t conn_table_size = 0;  // ipvsadm's "(size=N)": the flow-table capacity
+  uint64_t reloads_ok = 0;       // config reloads since start
+  uint64_t reloads_failed = 0;   // refused reloads (the running config stayed)
   std::vector<ServiceRow> services;
 };
 
@@ -81,7 +92,7 @@ struct ConnRow {
 };
 
 struct ConnListing {
-  uint64_t total = 0;  // connections tracked, over every worker
+  uint64_t total = 0;          // connections tracked, over every worker
   std::vector<ConnRow> conns;  // at most the limit asked for
 };
 

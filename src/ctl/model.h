@@ -85,14 +85,14 @@ class Model {
   // ipvsadm's operations, on any service (the file's or a runtime one). A service that
   // is a member of a virtual_server_group of the file is refused for -E/-D/-a/-e/-d
   // (the group is one unit: change it in the file).
-  Expected<void> add_service(const ServiceSpec& s);                      // -A
-  Expected<void> edit_service(const ServiceSpec& s);                     // -E
-  Expected<void> delete_service(const ServiceKey& key);                  // -D
-  Expected<void> clear();                                                // -C
-  Expected<void> add_dest(const ServiceKey& key, const DestSpec& d);     // -a
-  Expected<void> edit_dest(const ServiceKey& key, const DestSpec& d);    // -e
+  Expected<void> add_service(const ServiceSpec& s);                    // -A
+  Expected<void> edit_service(const ServiceSpec& s);                   // -E
+  Expected<void> delete_service(const ServiceKey& key);                // -D
+  Expected<void> clear();                                              // -C
+  Expected<void> add_dest(const ServiceKey& key, const DestSpec& d);   // -a
+  Expected<void> edit_dest(const ServiceKey& key, const DestSpec& d);  // -e
   Expected<void> delete_dest(const ServiceKey& key, const net::IpAddr& addr,
-                             uint16_t port);                             // -d
+                             uint16_t port);  // -d
   // A checker's or the operator's verdict (set_health on the control socket).
   Expected<void> set_health(const RealServerRef& rs, const HealthState& state);
 
