@@ -42,6 +42,7 @@ constexpr CounterField<WorkerStats> kLoop[] = {
     {"handoff_dropped", &WorkerStats::handoff_dropped},
     {"handoff_held", &WorkerStats::handoff_held},
     {"batches", &WorkerStats::batches},
+    {"busy_ns", &WorkerStats::busy_ns},
 };
 
 constexpr CounterField<lb::RsCounters> kRs[] = {
@@ -111,7 +112,8 @@ Stats aggregate(std::span<const io::WorkerReport> reports, const RealServerIds& 
                   .handoff_out = r.handoff_out,
                   .handoff_dropped = r.handoff_dropped,
                   .handoff_held = r.handoff_held,
-                  .batches = r.batches};
+                  .batches = r.batches,
+                  .busy_ns = r.busy_ns};
     add(s.total, w);
     s.workers.push_back(w);
     if (rs.size() < r.rs.size()) rs.resize(r.rs.size());

@@ -27,6 +27,7 @@ struct WorkerStats {
   uint64_t handoff_dropped = 0;  // frames it could not hand over (the owner's ring full)
   uint64_t handoff_held = 0;     // frames of its backend lent to owners right now
   uint64_t batches = 0;
+  uint64_t busy_ns = 0;  // time on loop turns with frames to process
 };
 
 struct RealServerStats {

@@ -1,5 +1,5 @@
 // Directives gale parses and stores for the features still to come (health checkers,
-// sorry servers and quorum, notify scripts, the metrics listener, VRRP) but does not
+// sorry servers and quorum, notify scripts, VRRP) but does not
 // act on yet. Each one written yields a warning saying what gale does instead, so
 // "configuration OK" never hides that part of a config is inert. Remove a row when its
 // feature lands.
@@ -51,8 +51,6 @@ constexpr Unacted kUnacted[] = {
     {"virtual_server", "alpha",
      "is not applied: real servers start healthy (no health checker runs yet)"},
     {"virtual_server", "omega", "is not applied: no notify or quorum script is run"},
-    {"gale", "metrics_listen",
-     "no metrics listener yet: read the counters with the control socket's stats command"},
     {"global_defs", "router_id", "is unused: gale sends no notifications that name the node"},
     {"global_defs", "script_user", "is unused: gale runs no scripts yet"},
     {"global_defs", "enable_script_security", "is unused: gale runs no scripts yet"},

@@ -103,7 +103,7 @@ void Dataplane::run(uint16_t id) {
   lb::Batch batch, in;
   HandoffFrame borrowed[lb::kBatchSize];
   uint8_t* returned[lb::kBatchSize];
-  uint64_t handoff_in = 0, handoff_out = 0, batches = 0;
+  uint64_t handoff_in = 0, handoff_out = 0, batches = 0, busy_ns = 0;
   std::vector<uint64_t> dropped_to(n);  // by owner: its lane was full
   uint64_t last_report = 0;
 
@@ -123,7 +123,8 @@ void Dataplane::run(uint16_t id) {
                       .handoff_in = handoff_in,
                       .handoff_out = handoff_out,
                       .handoff_dropped_to = dropped_to,
-                      .handoff_held = lent()});
+                      .handoff_held = lent(),
+                      .busy_ns = busy_ns});
   };
 
   while (!stop_.load(std::memory_order_relaxed)) {
@@ -193,6 +194,8 @@ void Dataplane::run(uint16_t id) {
     }
     io.flush();
     snaps_.quiescent(id);
+    // One more clock read on busy turns only: an idle worker's turn costs the same.
+    if (busy) busy_ns += cfg_.clock_ns() - now_ns;
 
     if (now_ns - last_report > kReportEveryNs) {
       publish_report();

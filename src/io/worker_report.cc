@@ -21,7 +21,16 @@ constexpr size_t words_of() {
 constexpr size_t kCountersAt = 0;
 constexpr size_t kIoAt = kCountersAt + words_of<lb::WorkerCounters>();
 constexpr size_t kScalarsAt = kIoAt + words_of<IoStats>();
-enum Scalar : size_t { flows, batches, handoff_in, handoff_out, handoff_held, rs_count, count_ };
+enum Scalar : size_t {
+  flows,
+  batches,
+  handoff_in,
+  handoff_out,
+  handoff_held,
+  busy_ns,
+  rs_count,
+  count_
+};
 constexpr size_t kDroppedToAt = kScalarsAt + Scalar::count_;
 constexpr size_t kRsWords = words_of<lb::RsCounters>();
 
@@ -75,6 +84,7 @@ void ReportBoard::publish(const ReportSource& src) {
   put(kScalarsAt + handoff_in, src.handoff_in);
   put(kScalarsAt + handoff_out, src.handoff_out);
   put(kScalarsAt + handoff_held, src.handoff_held);
+  put(kScalarsAt + busy_ns, src.busy_ns);
   const size_t rs = std::min<size_t>(src.rs.size(), max_rs_);
   put(kScalarsAt + rs_count, rs);
   const size_t to = std::min<size_t>(src.handoff_dropped_to.size(), workers_);
@@ -104,6 +114,7 @@ WorkerReport ReportBoard::read() const {
     r.handoff_in = get(kScalarsAt + handoff_in);
     r.handoff_out = get(kScalarsAt + handoff_out);
     r.handoff_held = get(kScalarsAt + handoff_held);
+    r.busy_ns = get(kScalarsAt + busy_ns);
     // A torn read may see any count: bound it before it sizes anything.
     const size_t rs = std::min<size_t>(get(kScalarsAt + rs_count), max_rs_);
     r.rs.resize(rs);

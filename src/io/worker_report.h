@@ -30,6 +30,9 @@ struct WorkerReport {
   // handoff_dropped by owner: [w] counts this worker's ring to worker w.
   std::vector<uint64_t> handoff_dropped_to;
   uint64_t handoff_held = 0;  // frames of this worker's backend lent to owners right now
+  // Time spent on loop turns that had frames to process (rx or hand-offs), so that
+  // busy_ns over wall time is the worker's load whatever its idle wait does.
+  uint64_t busy_ns = 0;
 };
 
 // What a worker publishes: views of its own counters, nothing copied beforehand.
@@ -44,6 +47,7 @@ struct ReportSource {
   uint64_t handoff_out = 0;
   std::span<const uint64_t> handoff_dropped_to;
   uint64_t handoff_held = 0;
+  uint64_t busy_ns = 0;
 };
 
 class ReportBoard {

@@ -143,7 +143,13 @@ int Daemon::run() {
     close(sfd);
     return 1;
   }
-  log("ready; control socket " + config_.gale.control_socket);
+  if (auto r = listen_metrics(); !r) {
+    log(r.error().message);
+    close(sfd);
+    return 1;
+  }
+  log("ready; control socket " + config_.gale.control_socket + ", metrics on port " +
+      std::to_string(metrics_->port()));
 
   bool running = true;
   auto last_refresh = std::chrono::steady_clock::now();
@@ -151,6 +157,8 @@ int Daemon::run() {
     std::vector<pollfd> fds{{sfd, POLLIN, 0}};
     for (int fd : sock->fds())
       fds.push_back({fd, POLLIN, 0});
+    for (const pollfd& p : metrics_->pollfds())
+      fds.push_back(p);
     poll(fds.data(), fds.size(), 200);
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo si;
@@ -164,6 +172,8 @@ int Daemon::run() {
       }
     }
     sock->serve();
+    metrics_->serve();
+    if (auto r = listen_metrics(); !r) log(r.error().message + " (still on the old address)");
     resolve_missing();
     const auto now = std::chrono::steady_clock::now();
     if (now - last_refresh > std::chrono::seconds(5)) {  // MACs can change: look again

@@ -18,6 +18,7 @@
 #include "base/qsbr.h"
 #include "ctl/config.h"
 #include "ctl/control_commands.h"
+#include "ctl/metrics_listener.h"
 #include "ctl/snapshot_builder.h"
 #include "host/neighbour_retry.h"
 #include "host/rtnetlink.h"
@@ -85,6 +86,11 @@ class Daemon : public ctl::ControlApi {
   uint64_t live_fullnat_flows() const;
   // Says which services cannot serve anyone, when that changes.
   void report_unreachable(const std::vector<std::string>& now);
+  // One scrape of the metrics endpoint (metrics.cc).
+  std::string metrics_text();
+  // Listens on config_.gale.metrics_listen when it is not what metrics_ listens on (at
+  // start, and after a reload that moved it; a failure then keeps the old listener).
+  Expected<void> listen_metrics();
 
   DaemonOptions opts_;
   Config config_;
@@ -108,6 +114,8 @@ class Daemon : public ctl::ControlApi {
   std::map<uint8_t, std::chrono::steady_clock::time_point> laddr_draining_;
   host::NeighbourRetry resolving_;        // addresses being resolved, with their back-off
   std::vector<std::string> unreachable_;  // as last reported
+  std::optional<ctl::MetricsListener> metrics_;
+  ctl::Endpoint metrics_at_;  // the address last asked for (so a failure is said once)
 };
 
 }  // namespace gale::app

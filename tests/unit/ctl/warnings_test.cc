@@ -51,8 +51,6 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "}\n");
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
-      "w.conf:6:3: warning: metrics_listen: no metrics listener yet: read the counters with the "
-      "control socket's stats command",
       "w.conf:9:3: warning: delay_loop is unused: no health checker runs yet",
       "w.conf:11:3: warning: quorum: quorum is not enforced yet: the service forwards to whatever "
       "real servers are left",
@@ -72,7 +70,8 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
 }
 
 TEST(Warnings, NoneForWhatGaleActsOn) {
-  EXPECT_TRUE(warnings_of("gale {\n  interfaces eth0\n  workers 2\n  timeout tcp 900\n}\n"
+  EXPECT_TRUE(warnings_of("gale {\n  interfaces eth0\n  workers 2\n  timeout tcp 900\n"
+                          "  metrics_listen 127.0.0.1:9469\n}\n"
                           "virtual_server 192.0.2.1 80 {\n  lb_algo wrr\n  lb_kind NAT\n"
                           "  persistence_timeout 60\n"
                           "  real_server 10.0.0.1 8080 {\n    weight 3\n"

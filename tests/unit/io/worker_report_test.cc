@@ -24,7 +24,8 @@ TEST(ReportBoard, ReadsBackWhatWasPublished) {
                  .handoff_in = 13,
                  .handoff_out = 14,
                  .handoff_dropped_to = dropped_to,
-                 .handoff_held = 15});
+                 .handoff_held = 15,
+                 .busy_ns = 16});
   const WorkerReport r = board.read();
   EXPECT_EQ(r.counters.rx, 5u);
   EXPECT_EQ(r.counters.tx, 4u);
@@ -39,6 +40,7 @@ TEST(ReportBoard, ReadsBackWhatWasPublished) {
   EXPECT_EQ(r.handoff_in, 13u);
   EXPECT_EQ(r.handoff_out, 14u);
   EXPECT_EQ(r.handoff_held, 15u);
+  EXPECT_EQ(r.busy_ns, 16u);
   EXPECT_EQ(r.handoff_dropped_to, (std::vector<uint64_t>{0, 11, 12}));
   EXPECT_EQ(r.handoff_dropped, 23u);
   EXPECT_EQ(board.generation(), 1u);
@@ -77,7 +79,8 @@ TEST(ReportBoard, ReaderNeverSeesATornReport) {
            .handoff_in = g,
            .handoff_out = g,
            .handoff_dropped_to = dropped_to,
-           .handoff_held = g});
+           .handoff_held = g,
+           .busy_ns = g});
     }
   });
   uint64_t torn = 0, reads = 0, last = 0, distinct = 0;
@@ -93,7 +96,7 @@ TEST(ReportBoard, ReaderNeverSeesATornReport) {
     last = g;
     bool ok = r.counters.tx == g && r.counters.handed_off == g && r.io.rx == g &&
               r.io.kernel_dropped == g && r.flows == static_cast<uint32_t>(g) && r.batches == g &&
-              r.handoff_in == g && r.handoff_out == g && r.handoff_held == g &&
+              r.handoff_in == g && r.handoff_out == g && r.handoff_held == g && r.busy_ns == g &&
               r.rs.size() == 1 + g % kRs && r.handoff_dropped == 4 * g;
     for (const auto& s : r.rs)
       ok = ok && s.conns == g && s.out_bytes == g && s.in_pkts == g;
