@@ -96,6 +96,43 @@ TEST(MetricsListener, Errors) {
   EXPECT_TRUE(exchange(s.port(), big).starts_with("HTTP/1.1 431 "));
 }
 
+// metrics_listen [::1]:PORT: an IPv6 listener, IPv6-only.
+TEST(MetricsListener, ListensOnIpv6) {
+  auto l = MetricsListener::open({.addr = *net::parse_ip("::1"), .port = 0},
+                                 [] { return std::string("x 1\n"); });
+  ASSERT_TRUE(l) << l.error().message;
+  const int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 sa{.sin6_family = AF_INET6, .sin6_port = htons(l->port())};
+  sa.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  const std::string req = "GET /metrics HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  std::string got;
+  for (int i = 0; i < 500 && !got.ends_with("x 1\n"); ++i) {  // bounded: 5 s
+    auto fds = l->pollfds();
+    poll(fds.data(), fds.size(), 10);
+    l->serve();
+    char buf[512];
+    const ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_TRUE(got.ends_with("x 1\n")) << got;
+}
+
+// A taken address is a clear error naming it.
+TEST(MetricsListener, RefusesATakenAddress) {
+  auto a = MetricsListener::open({.addr = *net::parse_ip("127.0.0.1"), .port = 0},
+                                 [] { return std::string(); });
+  ASSERT_TRUE(a);
+  auto b = MetricsListener::open({.addr = *net::parse_ip("127.0.0.1"), .port = a->port()},
+                                 [] { return std::string(); });
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().message,
+            "metrics_listen 127.0.0.1:" + std::to_string(a->port()) + ": Address already in use");
+}
+
 // A client that sends half a request and waits: 50 others are served meanwhile, one
 // large answer each (bigger than a socket buffer, so writes go partial).
 TEST(MetricsListener, ManyClientsAndASlowOne) {
