@@ -90,6 +90,11 @@ out=$(($(value node_ipvs_outgoing_packets_total "$after") - $(value node_ipvs_ou
 [ "$out" -ge "$conns" ] || fail "NAT replies: node_ipvs_outgoing_packets_total grew by $out"
 busy=$(grep -E '^gale_worker_busy_seconds_total' <<<"$after" | awk '{ s += $2 } END { print (s > 0) }')
 [ "$busy" = 1 ] || fail "no busy time after traffic"
+# The lab's config: flows 262144 + flows6 1024 per worker, 2 workers.
+for w in 0 1; do
+  cap=$(value "gale_flow_table_capacity{worker=\"$w\"}" "$after")
+  [ "$cap" -eq $((262144 + 1024)) ] || fail "worker $w: flow table capacity $cap"
+done
 grep -q '^gale_drops_total{reason="no_dest"} 0$' <<<"$after" || fail "drops: $(grep '^gale_drops_total' <<<"$after" | grep -v ' 0$')"
 
 # Scrape cost with many services: 1000 services (ports 10000..10999) x 3 real servers.
@@ -111,6 +116,8 @@ for _ in $(seq 1 300); do
   sleep 0.05
 done
 many=$(scrape) || fail "no answer with 1000 services"
+[ "$(value gale_snapshot_generation "$many")" -gt "$(value gale_snapshot_generation "$after")" ] ||
+  fail "the reload published no new snapshot generation"
 check "$many"
 series=$(grep -c '^gale_ipvs_backend_incoming_packets_total' <<<"$many")
 [ "$series" -ge 3000 ] || fail "1000 x 3 real servers gave $series backend series"
