@@ -97,6 +97,21 @@ for w in 0 1; do
 done
 grep -q '^gale_drops_total{reason="no_dest"} 0$' <<<"$after" || fail "drops: $(grep '^gale_drops_total' <<<"$after" | grep -v ' 0$')"
 
+# The busy ratio under a 3 s wrk run: rate(gale_worker_busy_seconds_total) per worker,
+# which is a share of wall time (0..1).
+busy_of() { grep -E "^gale_worker_busy_seconds_total\{worker=\"$1\"\}" <<<"$2" | awk '{ print $2 }'; }
+b0=$(scrape)
+t0=$(date +%s.%N)
+in_ns client wrk -t1 -c8 -d3s "http://$LAB_VIP/" >"$LAB_DIR/wrk.out" 2>&1 || fail "wrk failed"
+b1=$(scrape)
+t1=$(date +%s.%N)
+for w in 0 1; do
+  ratio=$(awk -v a="$(busy_of $w "$b0")" -v b="$(busy_of $w "$b1")" -v t0="$t0" -v t1="$t1" \
+    'BEGIN { printf "%.3f", (b - a) / (t1 - t0) }')
+  echo "  worker $w busy ratio during wrk: $ratio ($(grep -E 'Requests/sec' "$LAB_DIR/wrk.out" | tr -s ' '))"
+  awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r <= 1.0) }' || fail "worker $w busy ratio $ratio"
+done
+
 # Scrape cost with many services: 1000 services (ports 10000..10999) x 3 real servers.
 conf=$LAB_DIR/gale.conf
 {
