@@ -92,7 +92,7 @@ std::vector<pollfd> MetricsListener::pollfds() const {
   std::vector<pollfd> v;
   if (clients_.size() < kMaxClients) v.push_back({listen_fd_, POLLIN, 0});
   for (const auto& c : clients_)
-    v.push_back({c.fd, static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
+    v.push_back({c.fd, static_cast<short>(c.answered && !c.written ? POLLOUT : POLLIN), 0});
   return v;
 }
 
@@ -162,7 +162,17 @@ bool MetricsListener::write_answer(Client& c) {
     return false;
   }
   shutdown(c.fd, SHUT_WR);
-  return false;
+  c.written = true;
+  return true;
+}
+
+bool MetricsListener::linger(Client& c) {
+  char buf[2048];
+  for (;;) {
+    const ssize_t n = recv(c.fd, buf, sizeof buf, 0);
+    if (n > 0) continue;
+    return n < 0 && (errno == EAGAIN || errno == EINTR);
+  }
 }
 
 void MetricsListener::serve() {
@@ -171,7 +181,8 @@ void MetricsListener::serve() {
   for (size_t i = 0; i < clients_.size();) {
     Client& c = clients_[i];
     bool keep = c.answered || read_request(c);
-    if (keep && c.answered) keep = write_answer(c);
+    if (keep && c.answered && !c.written) keep = write_answer(c);
+    if (keep && c.written) keep = linger(c);
     // A client that neither completes its request nor reads its answer in time goes.
     if (keep && now > c.deadline) keep = false;
     if (keep) {

@@ -47,6 +47,7 @@ class MetricsListener {
     std::string out;  // the answer not yet sent
     size_t sent = 0;
     bool answered = false;
+    bool written = false;  // the answer is out and our side shut: waiting for the peer's FIN
     std::chrono::steady_clock::time_point deadline;
   };
   MetricsListener(int fd, uint16_t port, Render render)
@@ -55,8 +56,11 @@ class MetricsListener {
   // Reads what is there; false once the client is to be closed.
   bool read_request(Client& c);
   void answer(Client& c);
-  // Writes what it can; false once done (or the peer went away).
+  // Writes what it can; false once the peer went away.
   bool write_answer(Client& c);
+  // Reads and discards until the peer closes; false then. Closing with unread data
+  // would send a reset, which can destroy the answer still in flight.
+  bool linger(Client& c);
 
   int listen_fd_ = -1;
   uint16_t port_ = 0;
