@@ -1,0 +1,134 @@
+// ipvsadm 1.31's option tables (ipvsadm.c): which option goes with which command, and
+// which tunnel option with which tunnel type. Internal to ipvsadm_cli.cc; one table
+// each, as ipvsadm keeps them, so a check is a lookup and its message names the option
+// and command as ipvsadm does.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <expected>
+#include <string>
+
+#include "ctl/ipvsadm_cli.h"
+
+namespace gale::ctl::ipvsadm::detail {
+
+// ipvsadm's OPTC_* numbering: bit i of an option set is option i.
+enum Opt : uint8_t {
+  numeric,
+  connection,
+  service,
+  scheduler,
+  persistent,
+  netmask,
+  server,
+  forward,
+  weight,
+  uthreshold,
+  lthreshold,
+  mcast,
+  timeout,
+  daemon,
+  stats,
+  rate,
+  thresholds,
+  persistentconn,
+  nosort,
+  syncid,
+  exact,
+  onepacket,
+  pe,
+  sched_flags,
+  mcast_group,
+  mcast_port,
+  mcast_ttl,
+  sync_maxlen,
+  tun_info,
+  tun_type,
+  tun_port,
+  tun_nocsum,
+  tun_csum,
+  tun_remcsum,
+  kNumOpts
+};
+
+inline constexpr std::array<const char*, kNumOpts> kOptNames{"numeric",
+                                                             "connection",
+                                                             "service-address",
+                                                             "scheduler",
+                                                             "persistent",
+                                                             "netmask",
+                                                             "real-server",
+                                                             "forwarding-method",
+                                                             "weight",
+                                                             "u-threshold",
+                                                             "l-threshold",
+                                                             "mcast-interface",
+                                                             "timeout",
+                                                             "daemon",
+                                                             "stats",
+                                                             "rate",
+                                                             "thresholds",
+                                                             "persistent-conn",
+                                                             "nosort",
+                                                             "syncid",
+                                                             "exact",
+                                                             "ops",
+                                                             "pe",
+                                                             "sched-flags",
+                                                             "mcast-group",
+                                                             "mcast-port",
+                                                             "mcast-ttl",
+                                                             "sync-maxlen",
+                                                             "tun-info",
+                                                             "tun-type",
+                                                             "tun-port",
+                                                             "tun-nocsum",
+                                                             "tun-csum",
+                                                             "tun-remcsum"};
+
+// ipvsadm's cmdnames, indexed by its CMD_* - 1 (add-service .. zero).
+inline constexpr std::array<const char*, 14> kCmdNames{
+    "add-service", "edit-service",  "delete-service", "flush", "list",
+    "add-server",  "delete-server", "edit-server",    "set",   "start-daemon",
+    "stop-daemon", "restore",       "save",           "zero"};
+
+// commands_v_options: '+' compulsory, 'x' illegal, '1' exclusive, ' ' optional. Rows in
+// kCmdNames order, columns in Opt order.
+inline constexpr std::array<const char*, 14> kCommandsVOptions{
+    "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",  // add-service
+    "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",  // edit-service
+    "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // delete-service
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // flush
+    " 11xxxxxxxxx11       xxxxxxx xxxxx",  // list
+    "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",  // add-server
+    "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx",  // delete-server
+    "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",  // edit-server
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // set
+    "xxxxxxxxxxx xxxxxxx xxxx    xxxxxx",  // start-daemon
+    "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx",  // stop-daemon
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // restore
+    " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // save
+    "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // zero
+};
+
+// tunnel_types_v_options: rows ipip, gue, gre; columns tun-port, tun-nocsum, tun-csum,
+// tun-remcsum.
+inline constexpr std::array<const char*, 3> kTunNames{"ipip", "gue", "gre"};
+inline constexpr std::array<Opt, 4> kTunOpts{tun_port, tun_nocsum, tun_csum, tun_remcsum};
+inline constexpr std::array<const char*, 3> kTunTypesVOptions{"xxxx", "+111", "x11x"};
+
+// The checks after the option walk (ipvsadm_check.cc), in ipvsadm's order: -b against
+// the scheduler, the command/option table, -A/-E's and -a/-e's rules, the list
+// conflicts; then what gale itself cannot do. Fills in what the options imply (the
+// scheduler, -b's flags, -M as a prefix, a DR/TUN server's port, the tunnel type).
+struct Walked {
+  uint64_t options = 0;  // bit i: Opt i given
+  int tun_type = 0;      // index in kTunNames
+  std::string sched_name, sched_flags;
+  uint32_t mask4 = 0xffffffffu;  // -M for an IPv4 service
+  int mask6 = 128;               // -M for an IPv6 service
+};
+std::expected<void, Refusal> check_invocation(Invocation& inv, const Walked& w);
+
+}  // namespace gale::ctl::ipvsadm::detail
