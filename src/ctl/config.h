@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -269,7 +270,12 @@ struct GaleConf {
   std::string control_socket = "/run/gale/gale.sock";
   Endpoint metrics_listen{.addr = net::Ipv4Addr{0x7f000001}, .port = 9469};
   std::vector<FwmarkMatch> fwmarks;
+  // Derived (no gale block): AF_XDP where it attaches, AF_PACKET on the other interfaces.
+  bool io_fallback = false;
 };
+
+// The interface the host's route towards an address leaves by, if any.
+using LinkOf = std::function<std::optional<std::string>(const net::IpAddr&)>;
 
 struct Config {
   GlobalDefs global;
@@ -281,6 +287,8 @@ struct Config {
   std::vector<VrrpInstance> vrrp_instances;
   std::vector<VrrpSyncGroup> vrrp_sync_groups;
   std::vector<Warning> warnings;  // in the order the directives are written
+  // Without a gale block: what was derived and why, one line each (galed -t prints them).
+  std::vector<std::string> derived;
 };
 
 }  // namespace gale::ctl

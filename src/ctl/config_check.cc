@@ -50,8 +50,9 @@ Expected<void> check_workers(const Config& config, uint32_t workers) {
   return {};
 }
 
-Expected<CheckedConfig> check_config(const std::string& path, uint32_t workers) {
-  auto cfg = load_config(path);
+Expected<CheckedConfig> check_config(const std::string& path, uint32_t workers,
+                                     const ParseOptions& options) {
+  auto cfg = load_config(path, options);
   if (!cfg) return fail(cfg.error().message);
   const uint32_t n = resolve_workers(*cfg, workers);
   if (auto r = check_workers(*cfg, n); !r) return fail(r.error().message);

@@ -12,6 +12,7 @@
 
 #include "base/expected.h"
 #include "ctl/config.h"
+#include "ctl/parser.h"
 #include "ctl/snapshot_builder.h"
 
 namespace gale::ctl {
@@ -33,7 +34,8 @@ Expected<void> check_workers(const Config& config, uint32_t workers);
 
 // load_config, check_workers, build_snapshot on the synthetic host. `workers`: what
 // galed would resolve (0: the config's, else one per core).
-Expected<CheckedConfig> check_config(const std::string& path, uint32_t workers);
+Expected<CheckedConfig> check_config(const std::string& path, uint32_t workers,
+                                     const ParseOptions& options = {});
 
 // The worker count galed runs with: `requested` (--workers), else the config's, else
 // one per core.

@@ -21,7 +21,12 @@ Expected<void> parse_timeouts(const Statement& s, lb::Timeouts& t);
 // One warning per directive that is stored but not acted on (warnings.cc).
 std::vector<Warning> unacted_directives(const std::vector<Statement>& top);
 
+// Without a gale block: the settings derived from the rest of the config (derive.cc).
+Expected<void> derive_gale_defaults(Config& c, const LinkOf& link_of, const std::string& main_file);
+
 // Cross-directive checks: references resolve, families agree, required settings exist.
-Expected<void> validate(const Config& c, const std::string& main_file);
+// Problems keepalived would accept (a fwmark no match rule marks) go to `warnings`.
+Expected<void> validate(const Config& c, const std::string& main_file,
+                        std::vector<Warning>& warnings);
 
 }  // namespace gale::ctl::detail

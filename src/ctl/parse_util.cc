@@ -59,6 +59,8 @@ Expected<void> dispatch(std::span<const Statement> block, std::string_view conte
       GALE_CTL_TRY(rule->fn(s));
       continue;
     }
+    const std::string_view block = context == "the top level" ? "" : context;
+    if (warned_keyword(block, s.keyword())) continue;
     if (std::find(unsupported.begin(), unsupported.end(), s.keyword()) != unsupported.end())
       return error_at(s.head(), "\"" + s.keyword() + "\" in " + std::string(context) +
                                     " is not supported yet by gale (remove it; see "
@@ -66,6 +68,7 @@ Expected<void> dispatch(std::span<const Statement> block, std::string_view conte
     std::vector<std::string_view> names;
     for (const Rule& r : rules)
       names.push_back(r.name);
+    add_warned_keywords(block, names);
     return error_at(s.head(), "unknown keyword \"" + s.keyword() + "\" in " + std::string(context) +
                                   did_you_mean(s.keyword(), names));
   }

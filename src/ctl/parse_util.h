@@ -40,12 +40,19 @@ struct Rule {
   Handler fn;
 };
 
-// Runs each statement of `block` through the rule of its keyword. A keyword in
-// `unsupported` (keepalived's, not implemented by gale yet) and an unknown keyword are
-// errors; `context` names the block in messages ("real_server").
+// Runs each statement of `block` through the rule of its keyword. A keyword without a
+// rule is accepted when warnings.cc's table lists it for this block (keepalived's, not
+// acted on by gale: its warning comes from unacted_directives), refused when it is in
+// `unsupported`, and otherwise an unknown keyword, with a "did you mean" hint. `context`
+// is the block's keyword ("real_server"; "the top level" for the file itself).
 Expected<void> dispatch(std::span<const Statement> block, std::string_view context,
                         std::span<const Rule> rules,
                         std::span<const std::string_view> unsupported = {});
+
+// warnings.cc's table: whether `keyword` in `block` ("" for the top level) is accepted
+// with a warning, and every keyword it lists for `block` (for hints).
+bool warned_keyword(std::string_view block, std::string_view keyword);
+void add_warned_keywords(std::string_view block, std::vector<std::string_view>& out);
 
 // Shape checks. `usage` shows the expected form in messages ("weight N").
 Expected<void> want_args(const Statement& s, size_t min, size_t max, std::string_view usage);

@@ -1,5 +1,7 @@
 // vrrp_script, vrrp_instance, vrrp_sync_group: parsed and stored for ha/.
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include "ctl/parse_blocks.h"
 #include "ctl/parse_util.h"
@@ -20,22 +22,25 @@ Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out) {
   auto p = prefix(e.words[0], "virtual_ipaddress", true, false);
   if (!p) return fail(p.error().message);
   VirtualIp v{.addr = p->addr, .prefix_len = p->written_len ? p->len : uint8_t{0}};
-  for (size_t i = 1; i < e.words.size(); i += 2) {
+  // keepalived's other options (ip-address(8)'s) are read past: gale adds no addresses yet.
+  constexpr std::string_view valued[] = {"dev",   "label", "brd",          "broadcast",
+                                         "scope", "peer",  "preferred_lft"};
+  constexpr std::string_view flags[] = {
+      "home", "-nodad", "nodad", "mngtmpaddr", "noprefixroute", "autojoinmulticast", "no_track"};
+  for (size_t i = 1; i < e.words.size(); ++i) {
     const Word& k = e.words[i];
-    if (i + 1 >= e.words.size())
-      return error_at(k, "\"" + k.text + "\" needs a value (ADDRESS/LEN dev IFNAME label NAME)");
-    if (k.text == "dev") {
-      v.dev = e.words[i + 1].text;
-    } else if (k.text == "label") {
-      v.label = e.words[i + 1].text;
-    } else if (k.text == "brd" || k.text == "broadcast" || k.text == "scope" ||
-               k.text == "use_vmac" || k.text == "no_track" || k.text == "preferred_lft") {
-      return error_at(k, "\"" + k.text + "\" in virtual_ipaddress is not supported yet by gale");
-    } else {
-      constexpr std::string_view known[] = {"dev", "label"};
+    if (std::find(std::begin(flags), std::end(flags), k.text) != std::end(flags)) continue;
+    if (std::find(std::begin(valued), std::end(valued), k.text) == std::end(valued)) {
+      std::vector<std::string_view> known(std::begin(valued), std::end(valued));
+      known.insert(known.end(), std::begin(flags), std::end(flags));
       return error_at(
           k, "unknown virtual_ipaddress option \"" + k.text + "\"" + did_you_mean(k.text, known));
     }
+    if (i + 1 >= e.words.size())
+      return error_at(k, "\"" + k.text + "\" needs a value (ADDRESS/LEN dev IFNAME label NAME)");
+    if (k.text == "dev") v.dev = e.words[i + 1].text;
+    if (k.text == "label") v.label = e.words[i + 1].text;
+    ++i;
   }
   out.push_back(std::move(v));
   return {};
@@ -91,8 +96,7 @@ Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
          return text_value(x, vs.user, "user NAME [GROUP]");
        }},
   };
-  constexpr std::string_view unsupported[] = {"init_fail"};
-  GALE_CTL_TRY(dispatch(s.block, "vrrp_script", rules, unsupported));
+  GALE_CTL_TRY(dispatch(s.block, "vrrp_script", rules));
   if (vs.script.empty())
     return error_at(s.head(), "vrrp_script \"" + vs.name + "\" needs a script");
   c.vrrp_scripts.push_back(std::move(vs));
@@ -241,30 +245,7 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
       {"notify_stop", notify(vi.notify_stop)},
       {"notify", notify(vi.notify)},
   };
-  constexpr std::string_view unsupported[] = {"smtp_alert",
-                                              "virtual_routes",
-                                              "virtual_rules",
-                                              "track_file",
-                                              "track_process",
-                                              "track_bfd",
-                                              "dont_track_primary",
-                                              "mcast_src_ip",
-                                              "use_vmac",
-                                              "vmac_xmit_base",
-                                              "native_ipv6",
-                                              "garp_master_delay",
-                                              "garp_master_refresh",
-                                              "garp_master_repeat",
-                                              "accept",
-                                              "no_accept",
-                                              "strict_mode",
-                                              "skip_check_adv_addr",
-                                              "debug",
-                                              "unicast_ttl",
-                                              "lvs_sync_daemon_interface",
-                                              "preempt",
-                                              "kernel_rx_buf_size"};
-  GALE_CTL_TRY(dispatch(s.block, "vrrp_instance", rules, unsupported));
+  GALE_CTL_TRY(dispatch(s.block, "vrrp_instance", rules));
   if (vi.interface.empty())
     return error_at(s.head(), "vrrp_instance \"" + vi.name + "\" needs an interface");
   if (vi.virtual_router_id == 0)
@@ -302,11 +283,7 @@ Expected<void> parse_vrrp_sync_group(const Statement& s, Config& c) {
       {"notify_fault", notify(g.notify_fault)},
       {"notify", notify(g.notify)},
   };
-  constexpr std::string_view unsupported[] = {
-      "smtp_alert",    "global_tracking", "sync_group_tracking_weight",
-      "track_script",  "track_interface", "track_file",
-      "track_process", "track_bfd",       "notify_stop"};
-  GALE_CTL_TRY(dispatch(s.block, "vrrp_sync_group", rules, unsupported));
+  GALE_CTL_TRY(dispatch(s.block, "vrrp_sync_group", rules));
   if (g.instances.empty())
     return error_at(s.head(), "vrrp_sync_group \"" + g.name + "\" needs group { INSTANCE ... }");
   c.vrrp_sync_groups.push_back(std::move(g));

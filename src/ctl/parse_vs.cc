@@ -1,6 +1,8 @@
 // virtual_server, virtual_server_group, real_server and the health checker blocks.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <vector>
 
 #include "ctl/names.h"
 #include "ctl/parse_blocks.h"
@@ -56,10 +58,18 @@ Expected<void> set_address(const Statement& s, std::optional<net::IpAddr>& out,
   return {};
 }
 
+Expected<void> parse_status_word(const Word& w, std::vector<StatusRange>& out);
+
 // status_code 200 | 200-299 | 200,301-302
 Expected<void> parse_status(const Statement& s, std::vector<StatusRange>& out) {
-  GALE_CTL_TRY(want_args(s, 1, 1, "status_code 200 or 200-299 or 200,301-302"));
-  const Word& w = s.words[1];
+  // keepalived also takes the list as several words: status_code 200-299 400-499 503
+  GALE_CTL_TRY(want_args(s, 1, 64, "status_code 200 or 200-299 or 200,301-302"));
+  for (size_t i = 1; i < s.words.size(); ++i)
+    GALE_CTL_TRY(parse_status_word(s.words[i], out));
+  return {};
+}
+
+Expected<void> parse_status_word(const Word& w, std::vector<StatusRange>& out) {
   size_t start = 0;
   while (start <= w.text.size()) {
     size_t comma = w.text.find(',', start);
@@ -97,10 +107,7 @@ Expected<void> parse_url(const Statement& s, std::vector<CheckUrl>& urls) {
          return one_word(x, u.virtualhost, "virtualhost NAME");
        }},
   };
-  constexpr std::string_view unsupported[] = {
-      "regex",       "regex_no_match",   "regex_options",
-      "regex_stack", "regex_min_offset", "regex_max_offset"};
-  GALE_CTL_TRY(dispatch(s.block, "url", rules, unsupported));
+  GALE_CTL_TRY(dispatch(s.block, "url", rules));
   if (u.path.empty()) return error_at(s.head(), "url needs a path (path /health)");
   urls.push_back(std::move(u));
   return {};
@@ -192,11 +199,7 @@ Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& r
                        return one_word(x, hc.dns_name, "name example.com");
                      }});
   }
-  constexpr std::string_view unsupported[] = {
-      "bind_if",       "fwmark",           "log_all_failures", "http_protocol", "fast_recovery",
-      "tls_compliant", "min_reply_length", "max_reply_length", "regex",         "source_ip",
-      "alpha",         "protocol"};
-  GALE_CTL_TRY(dispatch(s.block, to_string(kind), rules, unsupported));
+  GALE_CTL_TRY(dispatch(s.block, to_string(kind), rules));
   if ((kind == CheckKind::http || kind == CheckKind::ssl) && hc.urls.empty())
     return error_at(s.head(), std::string(to_string(kind)) +
                                   " needs at least one url { path /; status_code 200 }");
@@ -281,10 +284,7 @@ Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
       {"UDP_CHECK", check(CheckKind::udp)},
       {"DNS_CHECK", check(CheckKind::dns)},
   };
-  constexpr std::string_view unsupported[] = {
-      "SMTP_CHECK", "BFD_CHECK",          "FILE_CHECK",      "PING_CHECK", "smtp_alert", "alpha",
-      "retry",      "delay_before_retry", "connect_timeout", "warmup",     "virtualhost"};
-  if (s.has_block) GALE_CTL_TRY(dispatch(s.block, "real_server", rules, unsupported));
+  if (s.has_block) GALE_CTL_TRY(dispatch(s.block, "real_server", rules));
   if (rs.lthreshold && rs.uthreshold && rs.lthreshold > rs.uthreshold)
     return error_at(s.head(), "lthreshold " + std::to_string(rs.lthreshold) +
                                   " is above uthreshold " + std::to_string(rs.uthreshold));
@@ -309,6 +309,77 @@ Expected<uint8_t> granularity(const Word& w) {
     return error_at(w, "persistence_granularity \"" + w.text +
                            "\" is not a contiguous netmask (like 255.255.255.0)");
   return len;
+}
+
+// The addresses of a virtual_server_group entry, as keepalived writes them: one address,
+// A.B.C.D-E (last octet), A.B.C.D-A.B.C.E, an IPv6 X::Y-Z (last group, hex), or a CIDR
+// (every address in it, IPv4). At most kMaxGroupRange addresses (each is a service).
+constexpr uint32_t kMaxGroupRange = 4096;
+Expected<std::vector<net::IpAddr>> group_range(const Word& w) {
+  std::vector<net::IpAddr> out;
+  const size_t slash = w.text.find('/');
+  if (slash != std::string::npos) {
+    auto p = prefix(w, "virtual_server_group address", false, true);
+    if (!p) return fail(p.error().message);
+    if (!p->addr.is_v4()) return error_at(w, "CIDR ranges are supported for IPv4 only");
+    if (p->len < 20)
+      return error_at(w, "/" + std::to_string(p->len) + " spans more than " +
+                             std::to_string(kMaxGroupRange) + " addresses (one service each)");
+    const uint32_t base = p->addr.v4().v;
+    const uint32_t last = p->len == 32 ? base : base | ((1u << (32 - p->len)) - 1);
+    for (uint64_t a = base; a <= last; ++a)
+      out.push_back(net::Ipv4Addr{static_cast<uint32_t>(a)});
+    return out;
+  }
+  const size_t dash = w.text.find('-');
+  Word first = w;
+  first.text = w.text.substr(0, dash);
+  auto a = address(first, "virtual_server_group address");
+  if (!a) return fail(a.error().message);
+  if (dash == std::string::npos) return std::vector<net::IpAddr>{*a};
+  Word last = w;
+  last.text = w.text.substr(dash + 1);
+  last.col += static_cast<uint32_t>(dash) + 1;
+  if (!a->is_v4()) {
+    // keepalived: the last 16-bit group runs up to the hex number after the dash.
+    uint32_t end = 0;
+    const auto [ptr, ec] =
+        std::from_chars(last.text.data(), last.text.data() + last.text.size(), end, 16);
+    if (last.text.empty() || ec != std::errc() || ptr != last.text.data() + last.text.size() ||
+        end > 0xffff)
+      return error_at(last,
+                      "range end must be the last group of the address (hex, 0-ffff), "
+                      "not \"" +
+                          last.text + "\"");
+    net::Ipv6Addr v = a->v6();
+    const uint32_t from = uint32_t{v.b[14]} << 8 | v.b[15];
+    if (end < from) return error_at(w, "range \"" + w.text + "\" ends before it starts");
+    for (uint32_t g = from; g <= end; ++g) {
+      v.b[14] = static_cast<uint8_t>(g >> 8);
+      v.b[15] = static_cast<uint8_t>(g);
+      out.push_back(v);
+    }
+    return out;
+  }
+  const uint32_t base = a->v4().v;
+  uint32_t end = 0;
+  if (last.text.find('.') != std::string::npos) {
+    auto b = address(last, "range end");
+    if (!b) return fail(b.error().message);
+    if (!b->is_v4()) return error_at(last, "range end is not an IPv4 address");
+    end = b->v4().v;
+  } else {
+    auto n = number(last, "range end", 0, 255);
+    if (!n) return fail(n.error().message);
+    end = (base & ~0xffu) | static_cast<uint32_t>(*n);
+  }
+  if (end < base) return error_at(w, "range \"" + w.text + "\" ends before it starts");
+  if (end - base >= kMaxGroupRange)
+    return error_at(w, "range \"" + w.text + "\" spans more than " +
+                           std::to_string(kMaxGroupRange) + " addresses (one service each)");
+  for (uint64_t x = base; x <= end; ++x)
+    out.push_back(net::Ipv4Addr{static_cast<uint32_t>(x)});
+  return out;
 }
 
 }  // namespace
@@ -430,22 +501,7 @@ Expected<void> parse_virtual_server(const Statement& s, Config& c) {
       {"real_server",
        [&](const Statement& x) -> Expected<void> { return parse_real_server(x, vs); }},
   };
-  constexpr std::string_view unsupported[] = {"ha_suspend",
-                                              "ops",
-                                              "one-packet",
-                                              "flag-1",
-                                              "flag-2",
-                                              "flag-3",
-                                              "smtp_alert",
-                                              "sorry_server_lvs_method",
-                                              "ip_family",
-                                              "retry",
-                                              "delay_before_retry",
-                                              "warmup",
-                                              "connect_timeout",
-                                              "inhibit_on_failure",
-                                              "lvs_timeouts"};
-  GALE_CTL_TRY(dispatch(s.block, "virtual_server", rules, unsupported));
+  GALE_CTL_TRY(dispatch(s.block, "virtual_server", rules));
   c.virtual_servers.push_back(std::move(vs));
   return {};
 }
@@ -458,44 +514,27 @@ Expected<void> parse_virtual_server_group(const Statement& s, Config& c) {
       return error_at(s.words[1], "duplicate virtual_server_group \"" + g.name + "\" (first at " +
                                       to_string(other.where) + ")");
   for (const Statement& e : s.block) {
-    const std::string_view usage = "ADDRESS PORT, ADDRESS-LAST PORT or fwmark N";
+    const std::string_view usage =
+        "ADDRESS PORT, A.B.C.D-E PORT, A.B.C.D-A.B.C.E PORT, ADDRESS/LEN PORT or fwmark N";
     if (e.keyword() == "fwmark") {
-      GALE_CTL_TRY(want_args(e, 1, 1, "fwmark N"));
+      // keepalived's optional family word; gale takes the family from gale { fwmark }.
+      GALE_CTL_TRY(want_args(e, 1, 2, "fwmark N [inet|inet6]"));
       auto m = number(e.words[1], "fwmark", 1, 0xffffffffu);
       if (!m) return fail(m.error().message);
+      if (e.words.size() == 3 && e.words[2].text != "inet" && e.words[2].text != "inet6")
+        return error_at(e.words[2], "unknown family \"" + e.words[2].text + "\" (inet or inet6)");
       g.entries.push_back({.where = location(e.head()), .fwmark = static_cast<uint32_t>(*m)});
       continue;
     }
     if (e.has_block) return error_at(e.open, "a virtual_server_group entry takes no block");
     if (e.words.size() != 2)
       return error_at(e.head(), "bad virtual_server_group entry (" + std::string(usage) + ")");
-    Word first = e.words[0];
-    uint32_t last_octet = 0;
-    const size_t dash = first.text.find('-');
-    if (dash != std::string::npos) {
-      Word last = first;
-      last.text = first.text.substr(dash + 1);
-      last.col += static_cast<uint32_t>(dash) + 1;
-      first.text = first.text.substr(0, dash);
-      auto n = number(last, "range end", 0, 255);
-      if (!n) return fail(n.error().message);
-      last_octet = static_cast<uint32_t>(*n);
-    }
-    auto a = address(first, "virtual_server_group address");
-    if (!a) return fail(a.error().message);
+    auto range = group_range(e.words[0]);
+    if (!range) return fail(range.error().message);
     auto p = port(e.words[1], "virtual_server_group port");
     if (!p) return fail(p.error().message);
-    if (dash == std::string::npos) {
-      g.entries.push_back({.where = location(e.head()), .vip = *a, .port = *p});
-      continue;
-    }
-    if (!a->is_v4()) return error_at(e.head(), "address ranges are supported for IPv4 only");
-    const uint32_t base = a->v4().v;
-    if (last_octet < (base & 0xff))
-      return error_at(e.head(), "range \"" + e.words[0].text + "\" ends before it starts");
-    for (uint32_t o = base & 0xff; o <= last_octet; ++o)
-      g.entries.push_back(
-          {.where = location(e.head()), .vip = net::Ipv4Addr{(base & ~0xffu) | o}, .port = *p});
+    for (const net::IpAddr& a : *range)
+      g.entries.push_back({.where = location(e.head()), .vip = a, .port = *p});
   }
   if (g.entries.empty())
     return error_at(s.head(), "virtual_server_group \"" + g.name + "\" is empty");

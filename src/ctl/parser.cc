@@ -83,63 +83,11 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
          return detail::parse_timeouts(x, c.gale.timeouts);
        }},
   };
-  constexpr std::string_view unsupported[] = {"notification_email",
-                                              "notification_email_from",
-                                              "smtp_server",
-                                              "smtp_connect_timeout",
-                                              "smtp_helo_name",
-                                              "smtp_alert",
-                                              "smtp_alert_vrrp",
-                                              "smtp_alert_checker",
-                                              "vrrp_skip_check_adv_addr",
-                                              "vrrp_strict",
-                                              "vrrp_garp_interval",
-                                              "vrrp_gna_interval",
-                                              "vrrp_mcast_group4",
-                                              "vrrp_mcast_group6",
-                                              "lvs_sync_daemon",
-                                              "lvs_flush",
-                                              "lvs_id",
-                                              "vrrp_iptables",
-                                              "vrrp_ipsets",
-                                              "dynamic_interfaces",
-                                              "vrrp_priority",
-                                              "checker_priority",
-                                              "bfd_priority",
-                                              "max_auto_priority",
-                                              "vrrp_no_swap",
-                                              "checker_no_swap",
-                                              "vrrp_garp_master_delay",
-                                              "vrrp_garp_master_repeat",
-                                              "vrrp_garp_master_refresh",
-                                              "vrrp_garp_lower_prio_delay",
-                                              "vrrp_garp_lower_prio_repeat",
-                                              "vrrp_lower_prio_no_advert",
-                                              "vrrp_higher_prio_send_advert",
-                                              "enable_traps",
-                                              "enable_snmp_vrrp",
-                                              "enable_snmp_checker",
-                                              "enable_snmp_rfc",
-                                              "snmp_socket",
-                                              "vrrp_check_unicast_src",
-                                              "vrrp_rx_bufs_policy",
-                                              "nftables",
-                                              "default_interface",
-                                              "vrrp_startup_delay",
-                                              "notify_fifo",
-                                              "vrrp_notify_fifo",
-                                              "lvs_notify_fifo",
-                                              "process_names",
-                                              "vrrp_min_garp",
-                                              "lvs_flush_onstop",
-                                              "vrrp_netlink_cmd_rcv_bufs",
-                                              "vrrp_netlink_monitor_rcv_bufs",
-                                              "linkbeat_use_polling",
-                                              "vrrp_track_process"};
-  return detail::dispatch(s.block, "global_defs", rules, unsupported);
+  return detail::dispatch(s.block, "global_defs", rules);
 }
 
-Expected<Config> parse_top(const std::vector<Statement>& top, const std::string& main_file) {
+Expected<Config> parse_top(const std::vector<Statement>& top, const std::string& main_file,
+                           const ParseOptions& options) {
   Config c;
   const Rule rules[] = {
       {"global_defs",
@@ -158,14 +106,12 @@ Expected<Config> parse_top(const std::vector<Statement>& top, const std::string&
        [&](const Statement& x) -> Expected<void> { return detail::parse_vrrp_sync_group(x, c); }},
       {"gale", [&](const Statement& x) -> Expected<void> { return detail::parse_gale(x, c); }},
   };
-  constexpr std::string_view unsupported[] = {
-      "static_ipaddress", "static_routes",   "static_rules", "vrrp_track_process",
-      "vrrp_track_file",  "track_file",      "garp_group",   "linkbeat_interfaces",
-      "net_namespace",    "instance",        "use_pid_dir",  "bfd_instance",
-      "vrrp_track_bfd",   "include_optional"};
-  GALE_CTL_TRY(detail::dispatch(top, "the top level", rules, unsupported));
-  GALE_CTL_TRY(detail::validate(c, main_file));
+  GALE_CTL_TRY(detail::dispatch(top, "the top level", rules));
+  if (!c.has_gale_block) GALE_CTL_TRY(detail::derive_gale_defaults(c, options.link_of, main_file));
+  std::vector<Warning> found;
+  GALE_CTL_TRY(detail::validate(c, main_file, found));
   c.warnings = detail::unacted_directives(top);
+  c.warnings.insert(c.warnings.end(), found.begin(), found.end());
   return c;
 }
 
@@ -185,12 +131,12 @@ Expected<std::string> read_file(const std::string& path, const std::string& cont
 
 // Parses one file, expanding its includes recursively.
 Expected<std::vector<Statement>> parse_file(const std::string& path, const std::string& context,
-                                            int depth) {
+                                            int depth, LineContext& lines) {
   auto text = read_file(path, context);
   if (!text) return fail(text.error().message);
   auto name = std::make_shared<const std::string>(path);
-  const IncludeReader reader = [&path](const Statement& inc,
-                                       int d) -> Expected<std::vector<Statement>> {
+  const IncludeReader reader = [&path, &lines](const Statement& inc,
+                                               int d) -> Expected<std::vector<Statement>> {
     const Word& pat = inc.words[1];
     if (d + 1 > kMaxIncludeDepth)
       return detail::error_at(inc.head(), "includes nest deeper than " +
@@ -210,29 +156,36 @@ Expected<std::vector<Statement>> parse_file(const std::string& path, const std::
       return detail::error_at(pat, "include \"" + pat.text + "\": cannot read the directory");
     std::vector<Statement> out;
     for (const std::string& f : files) {
-      auto sub = parse_file(f, where(pat) + ": in include: ", d + 1);
+      auto sub = parse_file(f, where(pat) + ": in include: ", d + 1, lines);
       if (!sub) return fail(sub.error().message);
       for (Statement& s : *sub)
         out.push_back(std::move(s));
     }
     return out;
   };
-  return parse_statements(*text, name, reader, depth);
+  return parse_statements(*text, name, reader, depth, &lines);
+}
+
+LineContext line_context(const ParseOptions& options) {
+  return LineContext{.config_id = options.config_id ? *options.config_id : default_config_id()};
 }
 
 }  // namespace
 
-Expected<Config> parse_config(std::string_view text, std::string_view file_name) {
+Expected<Config> parse_config(std::string_view text, std::string_view file_name,
+                              const ParseOptions& options) {
   auto name = std::make_shared<const std::string>(file_name);
-  auto top = parse_statements(text, name, IncludeReader{}, 0);
+  LineContext lines = line_context(options);
+  auto top = parse_statements(text, name, IncludeReader{}, 0, &lines);
   if (!top) return fail(top.error().message);
-  return parse_top(*top, *name);
+  return parse_top(*top, *name, options);
 }
 
-Expected<Config> load_config(const std::string& path) {
-  auto top = parse_file(path, "", 0);
+Expected<Config> load_config(const std::string& path, const ParseOptions& options) {
+  LineContext lines = line_context(options);
+  auto top = parse_file(path, "", 0, lines);
   if (!top) return fail(top.error().message);
-  return parse_top(*top, path);
+  return parse_top(*top, path, options);
 }
 
 }  // namespace gale::ctl

@@ -20,18 +20,24 @@ enum class Tok : uint8_t { word, open, close, end };
 struct Token {
   Tok kind = Tok::end;
   Word word;
+  uint32_t raw_line = 0;  // the line in the lexed text (a statement's words share it)
 };
 
 // Splits text into tokens, tracking line and column (1-based; columns count bytes).
 class Lexer {
  public:
-  Lexer(std::string_view text, std::shared_ptr<const std::string> file)
-      : text_(text), file_(std::move(file)) {}
+  // source_line: the source line of each line of text (resolve_lines), or null.
+  Lexer(std::string_view text, std::shared_ptr<const std::string> file,
+        const std::vector<uint32_t>* source_line)
+      : text_(text), file_(std::move(file)), source_line_(source_line) {}
 
   Expected<Token> next() {
     skip_space_and_comments();
     Token t;
-    t.word = Word{.file = file_, .line = line_, .col = col_};
+    const uint32_t line =
+        source_line_ && line_ <= source_line_->size() ? (*source_line_)[line_ - 1] : line_;
+    t.word = Word{.file = file_, .line = line, .col = col_};
+    t.raw_line = line_;
     if (pos_ >= text_.size()) return t;
     const char c = text_[pos_];
     if (c == '{' || c == '}') {
@@ -97,6 +103,7 @@ class Lexer {
 
   std::string_view text_;
   std::shared_ptr<const std::string> file_;
+  const std::vector<uint32_t>* source_line_;
   size_t pos_ = 0;
   uint32_t line_ = 1;
   uint32_t col_ = 1;
@@ -142,8 +149,8 @@ class TreeBuilder {
         return fail(where(look_.word) +
                     ": unexpected \"{\": a block must follow a keyword on the line before it");
       Statement s;
-      const uint32_t line = look_.word.line;
-      while (look_.kind == Tok::word && look_.word.line == line) {
+      const uint32_t line = look_.raw_line;
+      while (look_.kind == Tok::word && look_.raw_line == line) {
         s.words.push_back(std::move(look_.word));
         if (auto r = shift(); !r) return fail(r.error().message);
       }
@@ -183,8 +190,16 @@ class TreeBuilder {
 
 Expected<std::vector<Statement>> parse_statements(std::string_view text,
                                                   std::shared_ptr<const std::string> file,
-                                                  const IncludeReader& reader, int depth) {
-  Lexer lex(text, std::move(file));
+                                                  const IncludeReader& reader, int depth,
+                                                  LineContext* lines) {
+  Lines resolved;
+  if (lines) {
+    auto r = resolve_lines(text, *file, *lines);
+    if (!r) return fail(r.error().message);
+    resolved = std::move(*r);
+    text = resolved.text;
+  }
+  Lexer lex(text, std::move(file), lines ? &resolved.source_line : nullptr);
   TreeBuilder b(lex, reader, depth);
   return b.file();
 }

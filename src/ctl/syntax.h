@@ -15,6 +15,7 @@
 
 #include "base/expected.h"
 #include "ctl/config.h"
+#include "ctl/preprocess.h"
 
 namespace gale::ctl {
 
@@ -46,9 +47,12 @@ using IncludeReader =
     std::function<Expected<std::vector<Statement>>(const Statement& include, int depth)>;
 
 // Statements of one file. `include` statements go to `reader`; without one they are an
-// error. depth: how many includes deep this file is (reported to the reader).
+// error. depth: how many includes deep this file is (reported to the reader). With
+// `lines`, keepalived's conditionals and definitions are resolved first (preprocess.h);
+// the same context goes to the files an include reads.
 Expected<std::vector<Statement>> parse_statements(std::string_view text,
                                                   std::shared_ptr<const std::string> file,
-                                                  const IncludeReader& reader, int depth);
+                                                  const IncludeReader& reader, int depth,
+                                                  LineContext* lines = nullptr);
 
 }  // namespace gale::ctl

@@ -95,7 +95,7 @@ Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerCo
   return {};
 }
 
-Expected<void> check_virtual_servers(const Config& c) {
+Expected<void> check_virtual_servers(const Config& c, std::vector<Warning>& warnings) {
   // (fwmark, vip, port, proto) -> where, to find services defined twice.
   std::map<std::tuple<uint32_t, net::IpAddr, uint16_t, uint8_t>, Location> seen;
   size_t total = 0;
@@ -134,12 +134,15 @@ Expected<void> check_virtual_servers(const Config& c) {
                                           " but its virtual_server (" + to_string(vs.where) +
                                           ") has protocol " + (vs.proto == 6 ? "TCP" : "UDP"));
         }
+        // keepalived accepts the service (iptables marks the packets); gale sees packets
+        // before netfilter, so until a match rule says which carry the mark, none does.
         if (!has_rule)
-          return error_loc(vs.where, "fwmark " + std::to_string(m.fwmark) +
-                                         ": gale sees packets before netfilter, so say which "
-                                         "packets carry the mark: gale { fwmark " +
-                                         std::to_string(m.fwmark) +
-                                         " { match tcp 192.0.2.0/24 ports 80,443 } }");
+          warnings.push_back(
+              {.where = vs.where,
+               .message = "fwmark " + std::to_string(m.fwmark) +
+                          ": no packet carries this mark for gale (it sees packets before "
+                          "netfilter): say which do with gale { fwmark " +
+                          std::to_string(m.fwmark) + " { match tcp 192.0.2.0/24 ports 80,443 } }"});
       } else if (vs.persistence_prefix > (m.vip.is_v4() ? 32 : 128)) {
         return error_loc(vs.where, "persistence_granularity /" +
                                        std::to_string(vs.persistence_prefix) +
@@ -202,17 +205,15 @@ Expected<void> check_vrrp(const Config& c) {
 
 }  // namespace
 
-Expected<void> validate(const Config& c, const std::string& main_file) {
-  if (!c.has_gale_block)
-    return fail(main_file +
-                ": no gale { } block: gale needs at least `gale { interfaces IFNAME ... }` (its "
-                "dataplane interfaces; the first faces clients)");
+Expected<void> validate(const Config& c, const std::string& main_file,
+                        std::vector<Warning>& warnings) {
+  (void)main_file;  // without a gale block, derive_gale_defaults has filled the interfaces
   if (c.gale.interfaces.empty())
     return error_loc(c.gale.where,
                      "the gale block needs `interfaces IFNAME ...` (the first faces clients)");
   if (c.gale.fullnat_port_hi - c.gale.fullnat_port_lo + 1 < 64)
     return error_loc(c.gale.where, "fullnat_ports must span at least 64 ports");
-  GALE_CTL_TRY(check_virtual_servers(c));
+  GALE_CTL_TRY(check_virtual_servers(c, warnings));
   return check_vrrp(c);
 }
 

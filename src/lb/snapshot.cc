@@ -177,15 +177,13 @@ Expected<void> Snapshot::finalize(const Snapshot* reuse) {
                        .proto = s.proto,
                        .value = static_cast<uint32_t>(si)});
     } else {
-      bool any = false;
+      // A mark no rule gives (a keepalived.conf whose marks iptables sets) reaches nothing;
+      // the config layer warns about it.
       for (FwmarkRule& r : fwmark_rules) {
         if (r.fwmark != s.fwmark) continue;
         r.service = static_cast<uint32_t>(si);
         r.proto = s.proto;
-        any = true;
       }
-      if (!any)
-        return fail("fwmark " + std::to_string(s.fwmark) + ": no rule says which packets carry it");
     }
     for (SchedDest& d : s.dests)
       d.workers = workers;

@@ -14,8 +14,10 @@ Expected<uint64_t> Daemon::reload() {
     log("reload failed, keeping the running config: " + why);
     return fail(why);
   };
-  auto cfg = ctl::load_config(opts_.config_path);
+  auto cfg = ctl::load_config(opts_.config_path, opts_.parse);
   if (!cfg) return refuse(cfg.error().message);
+  // A derived config keeps the backend start fell back to.
+  if (cfg->gale.io_fallback && config_.gale.io_fallback) cfg->gale.io = config_.gale.io;
   if (opts_.control_socket) cfg->gale.control_socket = *opts_.control_socket;
   const ctl::ReloadContext ctx{
       .workers = workers_,

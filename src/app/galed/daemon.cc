@@ -45,11 +45,17 @@ Daemon::~Daemon() {
 }
 
 Expected<void> Daemon::start() {
-  auto cfg = load_config(opts_.config_path);
+  auto cfg = load_config(opts_.config_path, opts_.parse);
   if (!cfg) return fail(cfg.error().message);
   config_ = std::move(*cfg);
   for (const auto& w : config_.warnings)
     log(ctl::to_string(w));
+  if (!config_.derived.empty() && !opts_.log_detail)
+    log("no gale { } block: " + std::to_string(config_.derived.size()) +
+        " settings derived from the config (galed -t or -D shows them)");
+  if (opts_.log_detail)
+    for (const auto& d : config_.derived)
+      log("derived: " + d);
   if (opts_.control_socket) config_.gale.control_socket = *opts_.control_socket;
   workers_ = ctl::resolve_workers(config_, opts_.workers.value_or(0));
   if (auto r = ctl::check_workers(config_, workers_); !r) return fail(r.error().message);
@@ -69,7 +75,12 @@ Expected<void> Daemon::start() {
         programs_.push_back(std::make_unique<io::XdpProgram>(
             io::XdpProgramConfig{.ifname = ifname, .enable_all_queues = true}));
       } catch (const std::exception& e) {
-        return fail(e.what());
+        if (!config_.gale.io_fallback) return fail(e.what());
+        // A derived config (no gale block) runs wherever it can: AF_PACKET everywhere.
+        log(ifname + ": XDP cannot attach (" + e.what() + "); using AF_PACKET");
+        programs_.clear();
+        config_.gale.io = IoBackend::af_packet;
+        break;
       }
       log(ifname + ": XDP program attached (" + io::to_string(programs_.back()->mode()) + ")");
     }

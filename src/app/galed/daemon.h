@@ -19,6 +19,7 @@
 #include "ctl/config.h"
 #include "ctl/control_commands.h"
 #include "ctl/metrics_listener.h"
+#include "ctl/parser.h"
 #include "ctl/snapshot_builder.h"
 #include "host/neighbour_retry.h"
 #include "host/rtnetlink.h"
@@ -47,6 +48,8 @@ struct DaemonOptions {
   std::string config_path;
   std::optional<std::string> control_socket;  // overrides the config's
   std::optional<uint32_t> workers;            // overrides the config's
+  ctl::ParseOptions parse;                    // config id (-i), host routes (no gale block)
+  bool log_detail = false;                    // -D: log what was derived from the config
 };
 
 class Daemon : public ctl::ControlApi {

@@ -56,16 +56,6 @@ const Case kCases[] = {
      "gale.conf:3:3: unknown keyword \"worker\" in gale (did you mean \"workers\"?)"},
     {"UnknownIo", "gale {\n  interfaces eth0\n  io af_xpd\n}\n",
      "gale.conf:3:6: unknown io \"af_xpd\" (did you mean \"af_xdp\"?)"},
-    // Known keepalived directives gale does not implement yet.
-    {"NotSupportedGlobal", G + "global_defs {\n  notification_email {\n    a@b\n  }\n}\n",
-     "gale.conf:3:3: \"notification_email\" in global_defs is not supported yet by gale (remove "
-     "it; see docs/config.md)"},
-    {"NotSupportedChecker", vs("  real_server 10.0.0.1 80 {\n    SMTP_CHECK {\n    }\n  }\n"),
-     "gale.conf:4:5: \"SMTP_CHECK\" in real_server is not supported yet by gale (remove it; see "
-     "docs/config.md)"},
-    {"NotSupportedTopLevel", G + "static_ipaddress {\n}\n",
-     "gale.conf:2:1: \"static_ipaddress\" in the top level is not supported yet by gale (remove "
-     "it; see docs/config.md)"},
     // Braces.
     {"MissingClose", G + "virtual_server 192.0.2.1 80 {\n  lb_algo rr\n",
      "gale.conf:2:29: the block of \"virtual_server\" opened here is never closed (missing "
@@ -128,8 +118,8 @@ const Case kCases[] = {
      "gale.conf:2:1: a second gale block (the first is at gale.conf:1:1); merge them"},
     // Validation after parsing.
     {"NoGaleBlock", "virtual_server 192.0.2.1 80 {\n}\n",
-     "gale.conf: no gale { } block: gale needs at least `gale { interfaces IFNAME ... }` (its "
-     "dataplane interfaces; the first faces clients)"},
+     "gale.conf: no gale { } block and no interface to derive one from (no vrrp_instance names "
+     "an interface): write gale { interfaces IFNAME ... } (the first faces clients)"},
     {"NoInterfaces", "gale {\n  workers 2\n}\n",
      "gale.conf:1:1: the gale block needs `interfaces IFNAME ...` (the first faces clients)"},
     {"NatFamily", vs("  lb_kind NAT\n  real_server 2001:db8::1 80\n"),
@@ -148,9 +138,6 @@ const Case kCases[] = {
      "match (gale.conf:4:5) to span at most 1025 ports per range"},
     {"TunNoSource", vs("  lb_kind TUN\n  real_server 10.0.0.1 80\n"),
      "gale.conf:4:3: real_server 10.0.0.1 80: TUN needs gale { tunnel_source IPV4 }"},
-    {"FwmarkWithoutRule", G + "virtual_server fwmark 5 {\n}\n",
-     "gale.conf:2:1: fwmark 5: gale sees packets before netfilter, so say which packets carry "
-     "the mark: gale { fwmark 5 { match tcp 192.0.2.0/24 ports 80,443 } }"},
     {"FwmarkRuleWithoutService",
      "gale {\n  interfaces eth0\n  fwmark 5 {\n    match 192.0.2.0/24\n  }\n}\n",
      "gale.conf:4:5: gale fwmark 5 has no virtual_server fwmark 5"},

@@ -69,6 +69,52 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
   EXPECT_EQ(w, want);
 }
 
+TEST(Warnings, KeepalivedKeywordsWithoutAGaleFeatureWarnOnce) {
+  const auto w = warnings_of(
+      "gale {\n  interfaces eth0\n}\n"                    // 1-3
+      "global_defs {\n"                                   // 4
+      "  notification_email {\n    a@b\n  }\n"            // 5-7
+      "  vrrp_strict\n"                                   // 8
+      "}\n"                                               // 9
+      "static_ipaddress {\n  192.0.2.1/24 dev eth0\n}\n"  // 10-12
+      "virtual_server 192.0.2.1 80 {\n"                   // 13
+      "  ops\n"                                           // 14
+      "  real_server 10.0.0.1 80 {\n"                     // 15
+      "    SMTP_CHECK {\n      helo_name x\n    }\n"      // 16-18
+      "  }\n"
+      "}\n");
+  const std::vector<std::string> want = {
+      "w.conf:5:3: warning: notification_email is unused: gale sends no e-mail; state changes "
+      "are logged",
+      "w.conf:8:3: warning: vrrp_strict is unused: VRRP is not run yet",
+      "w.conf:10:1: warning: static_ipaddress is not applied: gale adds no static addresses, "
+      "routes or rules (configure them with the system's network tools)",
+      "w.conf:14:3: warning: ops is not applied: every packet of a flow goes to the same real "
+      "server (no one-packet scheduling)",
+      "w.conf:16:5: warning: SMTP_CHECK: health checkers are not run yet: the real server "
+      "counts as healthy unless taken out with set_health on the control socket",
+  };
+  EXPECT_EQ(w, want);
+}
+
+TEST(Warnings, TyposOfWarnedKeywordsStayErrorsWithAHint) {
+  auto c = parse_config("gale {\n  interfaces eth0\n}\nglobal_defs {\n  notifcation_email x\n}\n",
+                        "w.conf");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message,
+            "w.conf:5:3: unknown keyword \"notifcation_email\" in global_defs (did you mean "
+            "\"notification_email\"?)");
+}
+
+TEST(Warnings, FwmarkServiceWithoutAMatchRule) {
+  // keepalived accepts it (iptables marks the packets); gale warns that nothing matches.
+  EXPECT_EQ(warnings_of("gale {\n  interfaces eth0\n}\nvirtual_server fwmark 5 {\n}\n"),
+            std::vector<std::string>{
+                "w.conf:4:1: warning: fwmark 5: no packet carries this mark for gale (it sees "
+                "packets before netfilter): say which do with gale { fwmark 5 { match tcp "
+                "192.0.2.0/24 ports 80,443 } }"});
+}
+
 TEST(Warnings, NoneForWhatGaleActsOn) {
   EXPECT_TRUE(warnings_of("gale {\n  interfaces eth0\n  workers 2\n  timeout tcp 900\n"
                           "  metrics_listen 127.0.0.1:9469\n}\n"
