@@ -10,8 +10,8 @@ namespace gale::ctl::ipvsadm::detail {
 
 namespace {
 
-std::unexpected<Refusal> refuse(std::string message, int code = 2) {
-  return std::unexpected(Refusal{.exit_code = code, .message = std::move(message)});
+gale::Unexpected<Refusal> refuse(std::string message, int code = 2) {
+  return gale::unexpected(Refusal{.exit_code = code, .message = std::move(message)});
 }
 
 bool has(uint64_t options, Opt o) {
@@ -20,7 +20,7 @@ bool has(uint64_t options, Opt o) {
 
 // ipvsadm's parse_sched_flags: flag-1..3 or the sh/mh names, which must match the
 // scheduler (wlc when -s is not given).
-std::expected<lb::SchedFlags, Refusal> sched_flags_of(const std::string& sched,
+gale::Result<lb::SchedFlags, Refusal> sched_flags_of(const std::string& sched,
                                                       const std::string& arg) {
   lb::SchedFlags f;
   size_t i = 0;
@@ -51,7 +51,7 @@ std::expected<lb::SchedFlags, Refusal> sched_flags_of(const std::string& sched,
 }
 
 // ipvsadm's generic_opt_check over the command/option table.
-std::expected<void, Refusal> check_table(int row, const char* cmd, uint64_t options) {
+gale::Result<void, Refusal> check_table(int row, const char* cmd, uint64_t options) {
   int last = -1;
   for (int j = 0; j < kNumOpts; ++j) {
     const char rule = kCommandsVOptions[row][j];
@@ -77,7 +77,7 @@ std::expected<void, Refusal> check_table(int row, const char* cmd, uint64_t opti
 }
 
 // ipvsadm's tunnel_opt_check over the tunnel-type/option table.
-std::expected<void, Refusal> check_tunnel(int type, uint64_t options) {
+gale::Result<void, Refusal> check_tunnel(int type, uint64_t options) {
   int last = -1;
   for (size_t j = 0; j < kTunOpts.size(); ++j) {
     const Opt k = kTunOpts[j];
@@ -141,13 +141,13 @@ int table_row(Command c) {
 
 }  // namespace
 
-std::expected<void, Refusal> check_invocation(Invocation& inv, const Walked& w) {
+gale::Result<void, Refusal> check_invocation(Invocation& inv, const Walked& w) {
   ServiceSpec& svc = inv.service;
   DestSpec& dest = inv.dest;
   const std::string sched = w.sched_name.empty() ? "wlc" : w.sched_name;
   if (!w.sched_flags.empty()) {  // ipvsadm ignores an empty -b
     auto f = sched_flags_of(sched, w.sched_flags);
-    if (!f) return std::unexpected(f.error());
+    if (!f) return gale::unexpected(f.error());
     svc.flags = *f;
   }
   const int row = table_row(inv.command);
@@ -209,12 +209,12 @@ std::expected<void, Refusal> check_invocation(Invocation& inv, const Walked& w) 
 namespace gale::ctl::ipvsadm {
 
 namespace {
-std::unexpected<Refusal> refuse(std::string message) {
-  return std::unexpected(Refusal{.exit_code = 2, .message = std::move(message)});
+gale::Unexpected<Refusal> refuse(std::string message) {
+  return gale::unexpected(Refusal{.exit_code = 2, .message = std::move(message)});
 }
 }  // namespace
 
-std::expected<std::vector<Invocation>, Refusal> parse_restore(std::string_view text,
+gale::Result<std::vector<Invocation>, Refusal> parse_restore(std::string_view text,
                                                               const Resolver& names,
                                                               std::string_view program) {
   std::vector<Invocation> out;
@@ -244,7 +244,7 @@ std::expected<std::vector<Invocation>, Refusal> parse_restore(std::string_view t
     if (!inv) {
       Refusal r = inv.error();
       r.message = "line " + std::to_string(line_no) + ": " + r.message;
-      return std::unexpected(r);
+      return gale::unexpected(r);
     }
     if (inv->command == Command::restore || inv->command == Command::list ||
         inv->command == Command::save || inv->command == Command::help ||

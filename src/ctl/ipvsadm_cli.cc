@@ -22,8 +22,8 @@ using namespace detail;
 constexpr uint32_t kMaxTimeout = 86400 * 31;  // ipvsadm's MAX_TIMEOUT
 constexpr uint32_t kPersistentTimeout = 360;  // libipvs' IPVS_SVC_PERSISTENT_TIMEOUT
 
-std::unexpected<Refusal> refuse(std::string message, int code = 2) {
-  return std::unexpected(Refusal{.exit_code = code, .message = std::move(message)});
+gale::Unexpected<Refusal> refuse(std::string message, int code = 2) {
+  return gale::unexpected(Refusal{.exit_code = code, .message = std::move(message)});
 }
 
 // ipvsadm's string_to_number: a whole decimal number within [min, max], else -1.
@@ -127,7 +127,7 @@ Command command_of(int tag) {
 
 }  // namespace
 
-std::expected<Invocation, Refusal> parse(const std::vector<std::string>& args,
+gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args,
                                          const Resolver& names, std::string_view program) {
   const std::string tryhelp = "Try `" + std::string(program) + " -h' or '" + std::string(program) +
                               " --help' for more information.";
@@ -161,7 +161,7 @@ std::expected<Invocation, Refusal> parse(const std::vector<std::string>& args,
   uint32_t& mask4 = walked.mask4;
   int& mask6 = walked.mask6;
   std::optional<AddrPort> rs;
-  auto set = [&options](Opt o) -> std::expected<void, Refusal> {
+  auto set = [&options](Opt o) -> gale::Result<void, Refusal> {
     if (options & (1ull << o))
       return refuse("multiple '" + std::string(kOptNames[o]) + "' options specified");
     options |= 1ull << o;
@@ -169,7 +169,7 @@ std::expected<Invocation, Refusal> parse(const std::vector<std::string>& args,
   };
 #define GALE_SET(o)                                             \
   do {                                                          \
-    if (auto r = set(o); !r) return std::unexpected(r.error()); \
+    if (auto r = set(o); !r) return gale::unexpected(r.error()); \
   } while (0)
   ServiceSpec& svc = inv.service;
   DestSpec& dest = inv.dest;
@@ -409,7 +409,7 @@ std::expected<Invocation, Refusal> parse(const std::vector<std::string>& args,
     next_word = 3;
   }
   if (next_word < rest.size()) return refuse("unexpected argument " + rest[next_word]);
-  if (auto r = detail::check_invocation(inv, walked); !r) return std::unexpected(r.error());
+  if (auto r = detail::check_invocation(inv, walked); !r) return gale::unexpected(r.error());
   return inv;
 }
 

@@ -12,13 +12,13 @@
 #pragma once
 
 #include <cstdint>
-#include <expected>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/expected.h"
 #include "ctl/model.h"
 
 namespace gale::ctl::ipvsadm {
@@ -88,14 +88,14 @@ struct Resolver {
 };
 
 // args excludes the program name. `program` is used in the "Try `%s -h'" line.
-std::expected<Invocation, Refusal> parse(const std::vector<std::string>& args,
+gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args,
                                          const Resolver& names = {},
                                          std::string_view program = "galectl");
 
 // -R's input: one command per line as -S prints them; words split on blanks, the word
 // "ipvsadm" (or "galectl") skipped, blank lines and `#` comment lines skipped. Every
 // line is parsed before anything is applied; a bad line is refused with its number.
-std::expected<std::vector<Invocation>, Refusal> parse_restore(std::string_view text,
+gale::Result<std::vector<Invocation>, Refusal> parse_restore(std::string_view text,
                                                               const Resolver& names = {},
                                                               std::string_view program = "galectl");
 

@@ -6,9 +6,9 @@
 
 #include <array>
 #include <cstdint>
-#include <expected>
 #include <string>
 
+#include "base/expected.h"
 #include "ctl/ipvsadm_cli.h"
 
 namespace gale::ctl::ipvsadm::detail {
@@ -129,6 +129,6 @@ struct Walked {
   uint32_t mask4 = 0xffffffffu;  // -M for an IPv4 service
   int mask6 = 128;               // -M for an IPv6 service
 };
-std::expected<void, Refusal> check_invocation(Invocation& inv, const Walked& w);
+gale::Result<void, Refusal> check_invocation(Invocation& inv, const Walked& w);
 
 }  // namespace gale::ctl::ipvsadm::detail
