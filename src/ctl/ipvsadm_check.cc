@@ -21,7 +21,7 @@ bool has(uint64_t options, Opt o) {
 // ipvsadm's parse_sched_flags: flag-1..3 or the sh/mh names, which must match the
 // scheduler (wlc when -s is not given).
 gale::Result<lb::SchedFlags, Refusal> sched_flags_of(const std::string& sched,
-                                                      const std::string& arg) {
+                                                     const std::string& arg) {
   lb::SchedFlags f;
   size_t i = 0;
   do {
@@ -215,8 +215,8 @@ gale::Unexpected<Refusal> refuse(std::string message) {
 }  // namespace
 
 gale::Result<std::vector<Invocation>, Refusal> parse_restore(std::string_view text,
-                                                              const Resolver& names,
-                                                              std::string_view program) {
+                                                             const Resolver& names,
+                                                             std::string_view program) {
   std::vector<Invocation> out;
   size_t line_no = 0;
   while (!text.empty()) {

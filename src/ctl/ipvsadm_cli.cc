@@ -127,8 +127,8 @@ Command command_of(int tag) {
 
 }  // namespace
 
-gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args,
-                                         const Resolver& names, std::string_view program) {
+gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args, const Resolver& names,
+                                        std::string_view program) {
   const std::string tryhelp = "Try `" + std::string(program) + " -h' or '" + std::string(program) +
                               " --help' for more information.";
   Invocation inv;
@@ -167,8 +167,8 @@ gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args,
     options |= 1ull << o;
     return {};
   };
-#define GALE_SET(o)                                             \
-  do {                                                          \
+#define GALE_SET(o)                                              \
+  do {                                                           \
     if (auto r = set(o); !r) return gale::unexpected(r.error()); \
   } while (0)
   ServiceSpec& svc = inv.service;

@@ -89,15 +89,15 @@ struct Resolver {
 
 // args excludes the program name. `program` is used in the "Try `%s -h'" line.
 gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args,
-                                         const Resolver& names = {},
-                                         std::string_view program = "galectl");
+                                        const Resolver& names = {},
+                                        std::string_view program = "galectl");
 
 // -R's input: one command per line as -S prints them; words split on blanks, the word
 // "ipvsadm" (or "galectl") skipped, blank lines and `#` comment lines skipped. Every
 // line is parsed before anything is applied; a bad line is refused with its number.
 gale::Result<std::vector<Invocation>, Refusal> parse_restore(std::string_view text,
-                                                              const Resolver& names = {},
-                                                              std::string_view program = "galectl");
+                                                             const Resolver& names = {},
+                                                             std::string_view program = "galectl");
 
 // ipvsadm -h's text (gale's long options added at the end) and -v's line.
 std::string usage(std::string_view program);
