@@ -50,7 +50,7 @@ struct Endpoint {
 
 // ---- health checkers (stored; health/ runs them) -------------------------------------
 
-enum class CheckKind : uint8_t { tcp, http, ssl, misc, udp, dns };
+enum class CheckKind : uint8_t { tcp, http, ssl, misc, udp, dns, smtp };
 const char* to_string(CheckKind k);  // keepalived's block name: "TCP_CHECK", ...
 
 // A range of acceptable HTTP status codes (status_code 200-299).
@@ -68,15 +68,33 @@ struct CheckUrl {
 };
 
 // One checker block inside a real_server.
+// retry, delay_before_retry, warmup, connect_timeout and alpha as written in a checker,
+// a real_server or a virtual_server: the checker's own value wins, then its real
+// server's, then its service's, then keepalived's default (resolved once the
+// virtual_server is parsed, so the order of lines does not matter, as in keepalived).
+// inhibit_on_failure likewise: a real server's own, else its service's.
+struct CheckDefaults {
+  std::optional<uint32_t> connect_timeout_ms;
+  std::optional<uint32_t> retry;
+  std::optional<uint32_t> delay_before_retry_ms;
+  std::optional<uint32_t> warmup_ms;
+  std::optional<bool> alpha;
+  std::optional<bool> inhibit_on_failure;
+};
+
 struct HealthCheck {
   CheckKind kind = CheckKind::tcp;
   Location where;
+  CheckDefaults written;  // what the checker block itself said (see CheckDefaults)
   uint32_t connect_timeout_ms = 5000;
   uint16_t connect_port = 0;  // 0: the real server's port
   std::optional<net::IpAddr> connect_ip;
   std::optional<net::IpAddr> bindto;
   uint16_t bind_port = 0;
-  uint32_t retry = 1;  // attempts before the server is marked down (nb_get_retry)
+  std::string bind_if;  // SO_BINDTODEVICE
+  uint32_t fwmark = 0;  // SO_MARK on the checker's socket
+  bool alpha = false;   // the checker starts failed until it succeeds once
+  uint32_t retry = 1;   // attempts before the server is marked down (nb_get_retry)
   uint32_t delay_before_retry_ms = 1000;
   std::optional<uint32_t> delay_loop_ms;  // overrides the virtual server's
   uint32_t warmup_ms = 0;
@@ -84,6 +102,7 @@ struct HealthCheck {
   std::vector<CheckUrl> urls;
   std::string virtualhost;
   bool enable_sni = false;
+  std::string http_protocol = "1.0";  // "1.0", "1.0C" (Connection: close), "1.1"
   // MISC_CHECK
   std::string misc_path;  // the command line, as written
   uint32_t misc_timeout_ms = 0;
@@ -92,9 +111,13 @@ struct HealthCheck {
   // UDP_CHECK
   std::string payload;
   bool require_reply = false;
+  uint32_t min_reply_length = 0;
+  uint32_t max_reply_length = 0;  // 0: no limit
   // DNS_CHECK
   std::string dns_type = "SOA";
   std::string dns_name = ".";
+  // SMTP_CHECK
+  std::string helo_name;  // "": the host name
 };
 
 // ---- virtual servers --------------------------------------------------------------------
@@ -107,6 +130,7 @@ struct RealServerConf {
   uint16_t port = 0;  // 0: not written (fwmark services, DR/TUN)
   uint32_t weight = 1;
   bool inhibit_on_failure = false;        // unhealthy: weight 0 (quiesce) instead of removal
+  CheckDefaults defaults;                 // written here, for its checkers (CheckDefaults)
   uint32_t uthreshold = 0;                // IPVS -x: 0 = no limit
   uint32_t lthreshold = 0;                // IPVS -y
   std::optional<lb::FwdMode> mode;        // lb_kind inside real_server; else the service's
@@ -114,6 +138,7 @@ struct RealServerConf {
   std::optional<uint32_t> delay_loop_ms;  // overrides the virtual server's
   std::string notify_up;
   std::string notify_down;
+  std::string virtualhost;  // Host of its HTTP checkers, unless a checker or url says
   std::vector<HealthCheck> checks;
 };
 
@@ -144,7 +169,11 @@ struct VirtualServerConf {
   std::optional<Endpoint> sorry_server;
   bool sorry_server_inhibit = false;
   std::string virtualhost;  // default Host of HTTP_GET checkers
+  CheckDefaults defaults;   // written here, for its real servers' checkers (CheckDefaults)
   std::vector<RealServerConf> real_servers;
+  // A firewall-mark service's address family when a runtime command said it (-6);
+  // none: the family of its real servers (keepalived's way).
+  net::Family fwmark_family = net::Family::none;
 };
 
 // One member of a virtual_server_group: IP PORT (an IPv4 range A.B.C.D-E expands into

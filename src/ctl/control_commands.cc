@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "ctl/json_fields.h"
+
 namespace gale::ctl {
 
 namespace {
@@ -12,111 +14,138 @@ json error(const std::string& message) {
   return {{"ok", false}, {"error", message}};
 }
 
-std::string text(const net::IpAddr& a) {
-  return std::string(net::to_text(a).view());
+json done(const Expected<uint64_t>& generation, const std::string& cmd) {
+  if (!generation) return error(cmd + ": " + generation.error().message);
+  return {{"ok", true}, {"generation", *generation}};
 }
 
-// A field that must be a string naming an IP address.
-Expected<net::IpAddr> ip_field(const json& req, const char* name) {
-  const auto it = req.find(name);
-  if (it == req.end() || !it->is_string()) return fail(std::string(name) + ": an IP address");
-  auto a = net::parse_ip(it->get<std::string>());
-  if (!a)
-    return fail(std::string(name) + ": \"" + it->get<std::string>() + "\" is not an IP address");
-  return *a;
+// The "service" member of a request: a key.
+Expected<ServiceKey> service_of(const json& req) {
+  const auto it = req.find("service");
+  if (it == req.end())
+    return fail("service: {\"proto\":\"tcp\",\"vip\":ADDR,\"port\":N} or {\"fwmark\":N}");
+  auto k = service_key_from_json(*it);
+  if (!k) return fail("service: " + k.error().message);
+  return k->key;
 }
 
-// An optional unsigned field within [lo, hi]; `fallback` when absent.
-Expected<uint64_t> number_field(const json& req, const char* name, uint64_t lo, uint64_t hi,
-                                uint64_t fallback) {
-  const auto it = req.find(name);
-  if (it == req.end()) return fallback;
-  if (!it->is_number_unsigned() || it->get<uint64_t>() < lo || it->get<uint64_t>() > hi)
-    return fail(std::string(name) + ": a number from " + std::to_string(lo) + " to " +
-                std::to_string(hi));
-  return it->get<uint64_t>();
+// The "dest" member naming a real server: {"addr":A,"port":N} (port 0 or absent: the
+// service's).
+Expected<std::pair<net::IpAddr, uint16_t>> dest_ref_of(const json& req) {
+  const auto it = req.find("dest");
+  if (it == req.end() || !it->is_object()) return fail("dest: {\"addr\":ADDR,\"port\":N}");
+  net::IpAddr addr;
+  GALE_JSON_GET(addr, detail::ip_field(*it, "addr"));
+  uint64_t port = 0;
+  GALE_JSON_GET(port, detail::uint_field(*it, "port", 0, 65535, 0));
+  return std::make_pair(addr, static_cast<uint16_t>(port));
 }
 
-std::string service_name(const ServiceKey& k) {
-  const std::string proto = k.proto == 17 ? "udp" : "tcp";
-  if (k.fwmark) return "fwmark " + std::to_string(k.fwmark) + " " + proto;
-  return text(k.vip) + ":" + std::to_string(k.port) + " " + proto;
+// The mode a dest without "mode" takes: its service's default_mode, else DR (-g).
+lb::FwdMode default_mode_of(const Model& m, const ServiceKey& key) {
+  for (const VirtualServerConf& vs : m.effective().virtual_servers)
+    for (const ServiceKey& k : service_keys(vs, m.effective()))
+      if (k == key || (k.fwmark && k.fwmark == key.fwmark))
+        return vs.origin == Origin::runtime ? vs.mode : lb::FwdMode::dr;
+  return lb::FwdMode::dr;
 }
+
+json mutation(ControlApi& api, const std::string& cmd, const json& req) {
+  if (cmd == "add_service" || cmd == "edit_service") {
+    const auto it = req.find("service");
+    if (it == req.end()) return error(cmd + ": service: the service's spec");
+    auto spec = service_spec_from_json(*it);
+    if (!spec) return error(cmd + ": service: " + spec.error().message);
+    const bool add = cmd == "add_service";
+    return done(
+        api.change([&](Model& m) { return add ? m.add_service(*spec) : m.edit_service(*spec); }),
+        cmd);
+  }
+  if (cmd == "clear") return done(api.change([](Model& m) { return m.clear(); }), cmd);
+  auto key = service_of(req);
+  if (!key) return error(cmd + ": " + key.error().message);
+  if (cmd == "delete_service")
+    return done(api.change([&](Model& m) { return m.delete_service(*key); }), cmd);
+  if (cmd == "add_dest" || cmd == "edit_dest") {
+    const auto it = req.find("dest");
+    if (it == req.end()) return error(cmd + ": dest: the real server's spec");
+    auto spec = dest_spec_from_json(*it, default_mode_of(api.model(), *key));
+    if (!spec) return error(cmd + ": dest: " + spec.error().message);
+    const bool add = cmd == "add_dest";
+    return done(api.change([&](Model& m) {
+      return add ? m.add_dest(*key, *spec) : m.edit_dest(*key, *spec);
+    }),
+                cmd);
+  }
+  auto dest = dest_ref_of(req);
+  if (!dest) return error(cmd + ": " + dest.error().message);
+  if (cmd == "delete_dest")
+    return done(
+        api.change([&](Model& m) { return m.delete_dest(*key, dest->first, dest->second); }), cmd);
+  // set_health
+  const auto healthy = detail::bool_field(req, "healthy", true);
+  if (!healthy) return error(cmd + ": " + healthy.error().message);
+  const auto reason = detail::string_field(req, "reason", *healthy ? "" : "set by hand");
+  if (!reason) return error(cmd + ": " + reason.error().message);
+  const RealServerRef ref{.service = *key, .addr = dest->first, .port = dest->second};
+  const HealthState state{.up = *healthy, .reason = *reason};
+  return done(api.change([&](Model& m) { return m.set_health(ref, state); }), cmd);
+}
+
+constexpr const char* kCommands =
+    "listing, conns, add_service, edit_service, delete_service, clear, add_dest, edit_dest, "
+    "delete_dest, zero, set_timeout, set_health, reload, stats";
 
 }  // namespace
 
-Expected<HealthChange> parse_set_health(const json& req, const Config& config) {
-  const std::string proto_name = req.value("proto", std::string("tcp"));
-  if (proto_name != "tcp" && proto_name != "udp")
-    return fail("proto: \"" + proto_name + "\" is not tcp or udp");
-  ServiceKey key{.proto = static_cast<uint8_t>(proto_name == "udp" ? 17 : 6)};
-  if (req.contains("fwmark")) {
-    auto m = number_field(req, "fwmark", 1, 0xffffffffu, 0);
-    if (!m) return fail(m.error().message);
-    key.fwmark = static_cast<uint32_t>(*m);
-  } else {
-    auto vip = ip_field(req, "vip");
-    if (!vip) return fail(vip.error().message);
-    auto vport = number_field(req, "vport", 1, 65535, 0);
-    if (!vport) return fail(vport.error().message);
-    if (*vport == 0) return fail("vport: the virtual service's port (1-65535)");
-    key.vip = *vip;
-    key.port = static_cast<uint16_t>(*vport);
-  }
-  auto rs = ip_field(req, "rs");
-  if (!rs) return fail(rs.error().message);
-  auto rs_port = number_field(req, "rs_port", 0, 65535, 0);
-  if (!rs_port) return fail(rs_port.error().message);
-  const bool port_given = req.contains("rs_port");
-  bool healthy = true;
-  if (const auto it = req.find("healthy"); it != req.end()) {
-    if (!it->is_boolean()) return fail("healthy: true or false");
-    healthy = it->get<bool>();
-  }
-
-  for (const VirtualServerConf& vs : config.virtual_servers) {
-    for (const ServiceKey& k : service_keys(vs, config)) {
-      if (k != key) continue;
-      const RealServerConf* match = nullptr;
-      for (const RealServerConf& rc : vs.real_servers) {
-        if (rc.addr != *rs) continue;
-        // An unwritten port is the service's own (NAT without a port keeps it).
-        const uint16_t effective = rc.port ? rc.port : k.port;
-        if (port_given && rc.port != *rs_port && effective != *rs_port) continue;
-        if (match)
-          return fail("real server " + text(*rs) + " of " + service_name(key) +
-                      " is configured with several ports: say which (rs_port)");
-        match = &rc;
-      }
-      if (!match)
-        return fail(service_name(key) + " has no real server " + text(*rs) +
-                    (port_given ? " port " + std::to_string(*rs_port) : std::string()));
-      return HealthChange{.service = key, .rs = *rs, .rs_port = match->port, .healthy = healthy};
-    }
-  }
-  return fail("no virtual service " + service_name(key) + " in the running config");
-}
-
 json handle_request(ControlApi& api, const json& req) {
-  if (!req.is_object()) return error("a request is a JSON object: {\"cmd\":\"stats\"}");
+  if (!req.is_object()) return error("a request is a JSON object: {\"cmd\":\"listing\"}");
   const auto it = req.find("cmd");
   if (it == req.end() || !it->is_string())
-    return error("the request names no \"cmd\" (stats, reload, set_health)");
+    return error(std::string("the request names no \"cmd\" (") + kCommands + ")");
   const std::string cmd = it->get<std::string>();
   if (cmd == "stats") return api.stats();
+  if (cmd == "listing") return {{"ok", true}, {"listing", to_json(api.listing())}};
+  if (cmd == "conns") {
+    auto limit = detail::uint_field(req, "limit", 0, ~uint64_t{0}, 1000);
+    if (!limit) return error("conns: " + limit.error().message);
+    auto conns = api.conns(*limit);
+    if (!conns) return error("conns: " + conns.error().message);
+    return {{"ok", true}, {"conns", to_json(*conns)}};
+  }
   if (cmd == "reload") {
     auto r = api.reload();
     if (!r) return error("reload failed, the running config stays: " + r.error().message);
     return {{"ok", true}, {"generation", *r}};
   }
-  if (cmd == "set_health") {
-    auto change = parse_set_health(req, api.config());
-    if (!change) return error("set_health: " + change.error().message);
-    auto r = api.set_health(*change);
-    if (!r) return error("set_health: " + r.error().message);
-    return {{"ok", true}, {"generation", *r}};
+  if (cmd == "zero") {
+    std::optional<ServiceKey> key;
+    if (req.contains("service")) {
+      auto k = service_of(req);
+      if (!k) return error("zero: " + k.error().message);
+      key = *k;
+    }
+    if (auto r = api.zero(key); !r) return error("zero: " + r.error().message);
+    return {{"ok", true}};
   }
-  return error("unknown cmd \"" + cmd + "\" (stats, reload, set_health)");
+  if (cmd == "set_timeout") {
+    uint64_t t[3] = {};
+    const char* names[3] = {"tcp", "tcpfin", "udp"};
+    for (int i = 0; i < 3; ++i) {
+      auto v = detail::uint_field(req, names[i], 0, 0x7fffffff, 0);
+      if (!v) return error("set_timeout: " + v.error().message);
+      t[i] = *v;
+    }
+    return done(api.change([&](Model& m) {
+      return m.set_timeouts(static_cast<uint32_t>(t[0]), static_cast<uint32_t>(t[1]),
+                            static_cast<uint32_t>(t[2]));
+    }),
+                cmd);
+  }
+  if (cmd == "add_service" || cmd == "edit_service" || cmd == "delete_service" || cmd == "clear" ||
+      cmd == "add_dest" || cmd == "edit_dest" || cmd == "delete_dest" || cmd == "set_health")
+    return mutation(api, cmd, req);
+  return error("unknown cmd \"" + cmd + "\" (" + kCommands + ")");
 }
 
 }  // namespace gale::ctl

@@ -15,6 +15,7 @@
 
 #include "base/expected.h"
 #include "ctl/model.h"
+#include "ctl/stats.h"
 #include "lb/worker.h"
 
 namespace gale::ctl {
@@ -100,5 +101,11 @@ nlohmann::json to_json(const Listing& l);
 Expected<Listing> listing_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const ConnListing& l);
 Expected<ConnListing> conn_listing_from_json(const nlohmann::json& j);
+
+// The listing of `model` with the counters of `stats` (per real server: every id of
+// the same service, address and port, so connections of a server whose mode changed
+// and of removed servers still draining are counted; the service: all of its ids).
+// Rates, reload counts and the flow-table size are left to the caller.
+Listing build_listing(const Model& model, const Stats& stats);
 
 }  // namespace gale::ctl

@@ -95,6 +95,8 @@ class Model {
                              uint16_t port);  // -d
   // A checker's or the operator's verdict (set_health on the control socket).
   Expected<void> set_health(const RealServerRef& rs, const HealthState& state);
+  // ipvsadm --set TCP TCPFIN UDP (0: unchanged); a reload restores the file's.
+  Expected<void> set_timeouts(uint32_t tcp, uint32_t tcpfin, uint32_t udp);
 
   // The config to build snapshots from: the file's services as edited at runtime, plus
   // the runtime services (VirtualServerConf::origin says which).
@@ -106,6 +108,9 @@ class Model {
   uint64_t version() const { return version_; }
 
  private:
+  // Checks `next` as the file's checks would and makes it the effective config.
+  Expected<void> commit(Config next);
+
   Config effective_;
   std::map<RealServerRef, HealthState> health_;
   uint64_t version_ = 0;
@@ -117,5 +122,23 @@ nlohmann::json to_json(const ServiceSpec& s);
 nlohmann::json to_json(const DestSpec& d);
 Expected<ServiceSpec> service_spec_from_json(const nlohmann::json& j);
 Expected<DestSpec> dest_spec_from_json(const nlohmann::json& j);
+// A dest whose JSON names no "mode" takes `default_mode` (the service's default_mode).
+Expected<DestSpec> dest_spec_from_json(const nlohmann::json& j, lb::FwdMode default_mode);
+
+// A service key as the control socket writes it: {"proto","vip","port"} or
+// {"fwmark","family"} (firewall-mark services match by mark and family, any protocol).
+struct ServiceKeyRef {
+  ServiceKey key;
+  net::Family family = net::Family::v4;
+};
+nlohmann::json key_to_json(const ServiceKey& k, net::Family family);
+Expected<ServiceKeyRef> service_key_from_json(const nlohmann::json& j);
+// The control socket's mode words: "dr", "tun", "nat", "fullnat".
+const char* mode_word(lb::FwdMode m);
+Expected<lb::FwdMode> mode_from_word(const std::string& word);
+
+// ipvsadm -p without a timeout: its default persistence (
+// IPVS_SVC_PERSISTENT_TIMEOUT, 6*60 s, in ipvsadm's ip_vs.h).
+inline constexpr uint32_t kDefaultPersistenceS = 360;
 
 }  // namespace gale::ctl

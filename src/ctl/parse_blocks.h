@@ -28,5 +28,7 @@ Expected<void> derive_gale_defaults(Config& c, const LinkOf& link_of, const std:
 // Problems keepalived would accept (a fwmark no match rule marks) go to `warnings`.
 Expected<void> validate(const Config& c, const std::string& main_file,
                         std::vector<Warning>& warnings);
+// The virtual servers' part of validate(): ctl::Model checks every runtime change with it.
+Expected<void> check_virtual_servers(const Config& c);
 
 }  // namespace gale::ctl::detail

@@ -34,12 +34,6 @@ Expected<void> command(const Statement& s, std::string& out, std::string_view us
   return {};
 }
 
-Expected<void> set_flag(const Statement& s, bool& out) {
-  GALE_CTL_TRY(want_flag(s));
-  out = true;
-  return {};
-}
-
 using detail::set_duration;  // the plain one, overloaded here for optional fields
 Expected<void> set_duration(const Statement& s, std::optional<uint32_t>& out,
                             std::string_view usage, uint32_t max_s) {
@@ -47,6 +41,77 @@ Expected<void> set_duration(const Statement& s, std::optional<uint32_t>& out,
   GALE_CTL_TRY(set_duration(s, v, usage, max_s));
   out = v;
   return {};
+}
+
+// A flag, with keepalived's optional boolean word: `alpha`, `alpha yes`, `alpha false`.
+Expected<void> set_flag(const Statement& s, bool& out) {
+  if (s.words.size() == 2 && !s.has_block) {
+    static constexpr Choice<bool> kBool[] = {{"true", true},   {"on", true},   {"yes", true},
+                                             {"false", false}, {"off", false}, {"no", false}};
+    auto v = choose<bool>(s.words[1], s.keyword(), kBool);
+    if (!v) return fail(v.error().message);
+    out = *v;
+    return {};
+  }
+  GALE_CTL_TRY(want_flag(s));
+  out = true;
+  return {};
+}
+Expected<void> set_flag(const Statement& s, std::optional<bool>& out) {
+  bool v = false;
+  GALE_CTL_TRY(set_flag(s, v));
+  out = v;
+  return {};
+}
+Expected<void> set_count(const Statement& s, std::optional<uint32_t>& out, std::string_view usage) {
+  uint32_t v = 0;
+  GALE_CTL_TRY(set_number(s, v, usage, 0, 1000));
+  out = v;
+  return {};
+}
+
+// The keywords a checker, a real_server and a virtual_server share: the checkers'
+// defaults (CheckDefaults).
+void add_default_rules(std::vector<Rule>& rules, CheckDefaults& d) {
+  rules.push_back({"connect_timeout", [&d](const Statement& x) -> Expected<void> {
+                     return set_duration(x, d.connect_timeout_ms, "connect_timeout SECONDS", 3600);
+                   }});
+  rules.push_back({"retry", [&d](const Statement& x) -> Expected<void> {
+                     return set_count(x, d.retry, "retry N");
+                   }});
+  rules.push_back({"delay_before_retry", [&d](const Statement& x) -> Expected<void> {
+                     return set_duration(x, d.delay_before_retry_ms, "delay_before_retry SECONDS",
+                                         3600);
+                   }});
+  rules.push_back({"warmup", [&d](const Statement& x) -> Expected<void> {
+                     return set_duration(x, d.warmup_ms, "warmup SECONDS", 86400);
+                   }});
+  rules.push_back(
+      {"alpha", [&d](const Statement& x) -> Expected<void> { return set_flag(x, d.alpha); }});
+}
+
+// The written defaults into every checker of the service (see CheckDefaults).
+void resolve_defaults(VirtualServerConf& vs) {
+  vs.alpha = vs.defaults.alpha.value_or(false);
+  for (RealServerConf& rs : vs.real_servers) {
+    rs.inhibit_on_failure =
+        rs.defaults.inhibit_on_failure.value_or(vs.defaults.inhibit_on_failure.value_or(false));
+    for (HealthCheck& hc : rs.checks) {
+      const auto pick = [&](auto member, auto& out) {
+        if (auto v = hc.written.*member; v)
+          out = *v;
+        else if (auto r = rs.defaults.*member; r)
+          out = *r;
+        else if (auto w = vs.defaults.*member; w)
+          out = *w;
+      };
+      pick(&CheckDefaults::connect_timeout_ms, hc.connect_timeout_ms);
+      pick(&CheckDefaults::retry, hc.retry);
+      pick(&CheckDefaults::delay_before_retry_ms, hc.delay_before_retry_ms);
+      pick(&CheckDefaults::warmup_ms, hc.warmup_ms);
+      pick(&CheckDefaults::alpha, hc.alpha);
+    }
+  }
 }
 
 Expected<void> set_address(const Statement& s, std::optional<net::IpAddr>& out,
@@ -113,16 +178,12 @@ Expected<void> parse_url(const Statement& s, std::vector<CheckUrl>& urls) {
   return {};
 }
 
-Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& rs) {
-  GALE_CTL_TRY(want_block(s, 0, 0, std::string(to_string(kind)) + " { ... }"));
-  HealthCheck hc{.kind = kind, .where = location(s.head())};
+// What every checker block (and an SMTP_CHECK's host block) says: where and how to
+// connect, and when.
+std::vector<Rule> common_check_rules(HealthCheck& hc) {
   std::vector<Rule> rules = {
-      {"connect_timeout",
-       [&](const Statement& x) -> Expected<void> {
-         return set_duration(x, hc.connect_timeout_ms, "connect_timeout SECONDS", 3600);
-       }},
       {"connect_port",
-       [&](const Statement& x) -> Expected<void> {
+       [&hc](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(want_args(x, 1, 1, "connect_port PORT"));
          auto p = port(x.words[1], "connect_port");
          if (!p) return Expected<void>(fail(p.error().message));
@@ -130,38 +191,43 @@ Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& r
          return Expected<void>();
        }},
       {"connect_ip",
-       [&](const Statement& x) -> Expected<void> {
+       [&hc](const Statement& x) -> Expected<void> {
          return set_address(x, hc.connect_ip, "connect_ip ADDRESS");
        }},
       {"bindto",
-       [&](const Statement& x) -> Expected<void> {
+       [&hc](const Statement& x) -> Expected<void> {
          return set_address(x, hc.bindto, "bindto ADDRESS");
        }},
       {"bind_port",
-       [&](const Statement& x) -> Expected<void> {
+       [&hc](const Statement& x) -> Expected<void> {
          return set_number(x, hc.bind_port, "bind_port PORT", 1, 65535);
        }},
-      {"retry",
-       [&](const Statement& x) -> Expected<void> {
-         return set_number(x, hc.retry, "retry N", 0, 1000);
+      {"bind_if",
+       [&hc](const Statement& x) -> Expected<void> {
+         return one_word(x, hc.bind_if, "bind_if INTERFACE");
+       }},
+      {"fwmark",
+       [&hc](const Statement& x) -> Expected<void> {
+         return set_number(x, hc.fwmark, "fwmark N", 0, 0xffffffffu);
        }},
       {"nb_get_retry",
-       [&](const Statement& x) -> Expected<void> {
-         return set_number(x, hc.retry, "nb_get_retry N", 0, 1000);
-       }},
-      {"delay_before_retry",
-       [&](const Statement& x) -> Expected<void> {
-         return set_duration(x, hc.delay_before_retry_ms, "delay_before_retry SECONDS", 3600);
+       [&hc](const Statement& x) -> Expected<void> {
+         return set_count(x, hc.written.retry, "nb_get_retry N");
        }},
       {"delay_loop",
-       [&](const Statement& x) -> Expected<void> {
+       [&hc](const Statement& x) -> Expected<void> {
          return set_duration(x, hc.delay_loop_ms, "delay_loop SECONDS", 86400);
        }},
-      {"warmup",
-       [&](const Statement& x) -> Expected<void> {
-         return set_duration(x, hc.warmup_ms, "warmup SECONDS", 86400);
-       }},
   };
+  add_default_rules(rules, hc.written);
+  return rules;
+}
+
+Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& rs) {
+  GALE_CTL_TRY(want_block(s, 0, 0, std::string(to_string(kind)) + " { ... }"));
+  HealthCheck hc{.kind = kind, .where = location(s.head())};
+  std::vector<Rule> rules = common_check_rules(hc);
+  std::vector<const Statement*> hosts;
   if (kind == CheckKind::http || kind == CheckKind::ssl) {
     rules.push_back(
         {"url", [&](const Statement& x) -> Expected<void> { return parse_url(x, hc.urls); }});
@@ -170,6 +236,15 @@ Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& r
                      }});
     rules.push_back({"enable_sni", [&](const Statement& x) -> Expected<void> {
                        return set_flag(x, hc.enable_sni);
+                     }});
+    rules.push_back({"http_protocol", [&](const Statement& x) -> Expected<void> {
+                       GALE_CTL_TRY(one_word(x, hc.http_protocol, "http_protocol 1.0|1.0C|1.1"));
+                       if (hc.http_protocol == "1.0c") hc.http_protocol = "1.0C";
+                       if (hc.http_protocol != "1.0" && hc.http_protocol != "1.0C" &&
+                           hc.http_protocol != "1.1")
+                         return error_at(x.words[1], "http_protocol is 1.0, 1.0C or 1.1, not \"" +
+                                                         hc.http_protocol + "\"");
+                       return Expected<void>();
                      }});
   } else if (kind == CheckKind::misc) {
     rules.push_back({"misc_path", [&](const Statement& x) -> Expected<void> {
@@ -191,6 +266,14 @@ Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& r
     rules.push_back({"require_reply", [&](const Statement& x) -> Expected<void> {
                        return set_flag(x, hc.require_reply);
                      }});
+    rules.push_back({"min_reply_length", [&](const Statement& x) -> Expected<void> {
+                       return set_number(x, hc.min_reply_length, "min_reply_length BYTES", 0,
+                                         65535);
+                     }});
+    rules.push_back({"max_reply_length", [&](const Statement& x) -> Expected<void> {
+                       return set_number(x, hc.max_reply_length, "max_reply_length BYTES", 0,
+                                         65535);
+                     }});
   } else if (kind == CheckKind::dns) {
     rules.push_back({"type", [&](const Statement& x) -> Expected<void> {
                        return one_word(x, hc.dns_type, "type A|AAAA|SOA");
@@ -198,8 +281,27 @@ Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& r
     rules.push_back({"name", [&](const Statement& x) -> Expected<void> {
                        return one_word(x, hc.dns_name, "name example.com");
                      }});
+  } else if (kind == CheckKind::smtp) {
+    rules.push_back({"helo_name", [&](const Statement& x) -> Expected<void> {
+                       return one_word(x, hc.helo_name, "helo_name NAME");
+                     }});
+    // keepalived 1.x's form: each host { } is a server to check, with the block's other
+    // settings as its defaults; keepalived 2 makes each one a checker of its own, and
+    // so does gale (the real server is up while every one of them succeeds).
+    rules.push_back({"host", [&](const Statement& x) -> Expected<void> {
+                       GALE_CTL_TRY(want_block(x, 0, 0, "host { connect_ip ADDRESS ... }"));
+                       hosts.push_back(&x);
+                       return Expected<void>();
+                     }});
   }
   GALE_CTL_TRY(dispatch(s.block, to_string(kind), rules));
+  for (const Statement* h : hosts) {
+    HealthCheck one = hc;
+    one.where = location(h->head());
+    GALE_CTL_TRY(dispatch(h->block, "host", common_check_rules(one)));
+    rs.checks.push_back(std::move(one));
+  }
+  if (!hosts.empty()) return {};
   if ((kind == CheckKind::http || kind == CheckKind::ssl) && hc.urls.empty())
     return error_at(s.head(), std::string(to_string(kind)) +
                                   " needs at least one url { path /; status_code 200 }");
@@ -240,13 +342,15 @@ Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
     rs.mode = *m;
     return Expected<void>();
   };
-  const Rule rules[] = {
+  std::vector<Rule> rules = {
       {"weight",
        [&](const Statement& x) -> Expected<void> {
          return set_number(x, rs.weight, "weight N", 0, 65535);
        }},
       {"inhibit_on_failure",
-       [&](const Statement& x) -> Expected<void> { return set_flag(x, rs.inhibit_on_failure); }},
+       [&](const Statement& x) -> Expected<void> {
+         return set_flag(x, rs.defaults.inhibit_on_failure);
+       }},
       {"uthreshold",
        [&](const Statement& x) -> Expected<void> {
          return set_number(x, rs.uthreshold, "uthreshold N", 0, 0xffffffffu);
@@ -273,6 +377,10 @@ Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
        [&](const Statement& x) -> Expected<void> {
          return command(x, rs.notify_up, "notify_up SCRIPT");
        }},
+      {"virtualhost",
+       [&](const Statement& x) -> Expected<void> {
+         return one_word(x, rs.virtualhost, "virtualhost NAME");
+       }},
       {"notify_down",
        [&](const Statement& x) -> Expected<void> {
          return command(x, rs.notify_down, "notify_down SCRIPT");
@@ -283,7 +391,9 @@ Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
       {"MISC_CHECK", check(CheckKind::misc)},
       {"UDP_CHECK", check(CheckKind::udp)},
       {"DNS_CHECK", check(CheckKind::dns)},
+      {"SMTP_CHECK", check(CheckKind::smtp)},
   };
+  add_default_rules(rules, rs.defaults);
   if (s.has_block) GALE_CTL_TRY(dispatch(s.block, "real_server", rules));
   if (rs.lthreshold && rs.uthreshold && rs.lthreshold > rs.uthreshold)
     return error_at(s.head(), "lthreshold " + std::to_string(rs.lthreshold) +
@@ -420,10 +530,14 @@ Expected<void> parse_virtual_server(const Statement& s, Config& c) {
     vs.mode = *m;
     return Expected<void>();
   };
-  const Rule rules[] = {
+  std::vector<Rule> rules = {
       {"delay_loop",
        [&](const Statement& x) -> Expected<void> {
          return set_duration(x, vs.delay_loop_ms, "delay_loop SECONDS", 86400);
+       }},
+      {"inhibit_on_failure",
+       [&](const Statement& x) -> Expected<void> {
+         return set_flag(x, vs.defaults.inhibit_on_failure);
        }},
       {"lb_algo", sched},
       {"lvs_sched", sched},
@@ -480,7 +594,6 @@ Expected<void> parse_virtual_server(const Statement& s, Config& c) {
        [&](const Statement& x) -> Expected<void> {
          return command(x, vs.quorum_down, "quorum_down SCRIPT");
        }},
-      {"alpha", [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.alpha); }},
       {"omega", [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.omega); }},
       {"sorry_server",
        [&](const Statement& x) -> Expected<void> {
@@ -501,7 +614,9 @@ Expected<void> parse_virtual_server(const Statement& s, Config& c) {
       {"real_server",
        [&](const Statement& x) -> Expected<void> { return parse_real_server(x, vs); }},
   };
+  add_default_rules(rules, vs.defaults);
   GALE_CTL_TRY(dispatch(s.block, "virtual_server", rules));
+  resolve_defaults(vs);
   c.virtual_servers.push_back(std::move(vs));
   return {};
 }

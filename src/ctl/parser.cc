@@ -22,6 +22,10 @@ std::string to_string(const Warning& w) {
   return to_string(w.where) + ": warning: " + w.message;
 }
 
+const char* to_string(Origin o) {
+  return o == Origin::runtime ? "runtime" : "config";
+}
+
 const char* to_string(CheckKind k) {
   switch (k) {
     case CheckKind::tcp:
@@ -34,6 +38,8 @@ const char* to_string(CheckKind k) {
       return "MISC_CHECK";
     case CheckKind::udp:
       return "UDP_CHECK";
+    case CheckKind::smtp:
+      return "SMTP_CHECK";
     case CheckKind::dns:
       return "DNS_CHECK";
   }

@@ -46,9 +46,10 @@ constexpr CounterField<WorkerStats> kLoop[] = {
 };
 
 constexpr CounterField<lb::RsCounters> kRs[] = {
-    {"conns", &lb::RsCounters::conns},       {"flows", &lb::RsCounters::flows},
-    {"in_pkts", &lb::RsCounters::in_pkts},   {"out_pkts", &lb::RsCounters::out_pkts},
-    {"in_bytes", &lb::RsCounters::in_bytes}, {"out_bytes", &lb::RsCounters::out_bytes},
+    {"conns", &lb::RsCounters::conns},         {"flows", &lb::RsCounters::flows},
+    {"active", &lb::RsCounters::active},       {"in_pkts", &lb::RsCounters::in_pkts},
+    {"out_pkts", &lb::RsCounters::out_pkts},   {"in_bytes", &lb::RsCounters::in_bytes},
+    {"out_bytes", &lb::RsCounters::out_bytes},
 };
 
 template <typename T>

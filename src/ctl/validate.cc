@@ -95,7 +95,7 @@ Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerCo
   return {};
 }
 
-Expected<void> check_virtual_servers(const Config& c, std::vector<Warning>& warnings) {
+Expected<void> check_virtual_servers_impl(const Config& c, std::vector<Warning>& warnings) {
   // (fwmark, vip, port, proto) -> where, to find services defined twice.
   std::map<std::tuple<uint32_t, net::IpAddr, uint16_t, uint8_t>, Location> seen;
   size_t total = 0;
@@ -171,6 +171,15 @@ Expected<void> check_virtual_servers(const Config& c, std::vector<Warning>& warn
   return {};
 }
 
+}  // namespace
+
+Expected<void> check_virtual_servers(const Config& c) {
+  std::vector<Warning> warnings;  // a runtime change's warnings have no file line to name
+  return check_virtual_servers_impl(c, warnings);
+}
+
+namespace {
+
 Expected<void> check_vrrp(const Config& c) {
   std::vector<std::string_view> scripts, instances;
   for (const VrrpScript& s : c.vrrp_scripts)
@@ -213,7 +222,7 @@ Expected<void> validate(const Config& c, const std::string& main_file,
                      "the gale block needs `interfaces IFNAME ...` (the first faces clients)");
   if (c.gale.fullnat_port_hi - c.gale.fullnat_port_lo + 1 < 64)
     return error_loc(c.gale.where, "fullnat_ports must span at least 64 ports");
-  GALE_CTL_TRY(check_virtual_servers(c, warnings));
+  GALE_CTL_TRY(check_virtual_servers_impl(c, warnings));
   return check_vrrp(c);
 }
 

@@ -23,13 +23,8 @@ struct Unacted {
   std::string_view instead;   // what gale does instead ("is ..." reads as a clause)
 };
 
-constexpr std::string_view kCheckers = "TCP_CHECK HTTP_GET SSL_GET MISC_CHECK UDP_CHECK DNS_CHECK";
-constexpr std::string_view kNoChecker =
-    "health checkers are not run yet: the real server counts as healthy unless taken out "
-    "with set_health on the control socket";
-constexpr std::string_view kNoCheckerSetting = "is unused: no health checker runs yet";
-constexpr std::string_view kNoScripts =
-    "is not run: no health checker changes a real server's state yet";
+constexpr std::string_view kCheckers =
+    "TCP_CHECK HTTP_GET SSL_GET MISC_CHECK UDP_CHECK DNS_CHECK SMTP_CHECK host";
 constexpr std::string_view kNoQuorum =
     "quorum is not enforced yet: the service forwards to whatever real servers are left";
 constexpr std::string_view kNoVrrp =
@@ -55,23 +50,22 @@ constexpr std::string_view kFlush =
     "with galed";
 
 constexpr Unacted kUnacted[] = {
-    // Health checking (section 2 of the keepalived issue).
-    {"real_server", kCheckers, kNoChecker},
-    {"real_server", "SMTP_CHECK PING_CHECK FILE_CHECK BFD_CHECK", kNoChecker},
-    {"real_server", "notify_up notify_down", kNoScripts},
-    {"real_server virtual_server", "delay_loop", kNoCheckerSetting},
-    {"real_server virtual_server", "retry delay_before_retry warmup connect_timeout",
-     kNoCheckerSetting},
-    {"real_server", "alpha", kNoCheckerSetting},
-    {"virtual_server", "inhibit_on_failure", kNoCheckerSetting},
-    {"real_server virtual_server", "virtualhost", "is unused: no HTTP checker runs yet"},
-    {kCheckers, "bind_if fwmark alpha log_all_failures", kNoCheckerSetting},
-    {"HTTP_GET SSL_GET", "http_protocol fast_recovery", kNoCheckerSetting},
-    {"UDP_CHECK", "min_reply_length max_reply_length", kNoCheckerSetting},
+    // Health checking: what the checkers (health/) do not do.
+    {"real_server", "PING_CHECK FILE_CHECK BFD_CHECK",
+     "is not run: gale has no such checker yet; the real server's other checkers decide its "
+     "state (with none, it counts as up)"},
+    {kCheckers, "log_all_failures",
+     "is unused: every failure is counted (galectl -L --stats shows checks and failures) and "
+     "state changes are logged"},
+    {"HTTP_GET SSL_GET", "fast_recovery",
+     "is not applied: a server marked down is checked again after delay_loop, as without it"},
     {"url", "regex regex_no_match regex_options regex_min_offset regex_max_offset regex_stack",
      "is not applied: an HTTP check matches the status code and digest only"},
-    {"", "SSL", "is unused: no SSL_GET checker runs yet, so no certificate is loaded"},
-    {"global_defs", "checker_log_all_failures", kNoCheckerSetting},
+    {"", "SSL",
+     "is not applied: SSL_GET connects without a client certificate and does not verify the "
+     "server's"},
+    {"global_defs", "checker_log_all_failures",
+     "is unused: every failure is counted and state changes are logged"},
     {"virtual_server", "sorry_server",
      "no sorry server yet: with every real server down, new connections are dropped "
      "(drop reason no_dest)"},
@@ -79,8 +73,6 @@ constexpr Unacted kUnacted[] = {
      "is unused: there is no sorry server yet"},
     {"virtual_server", "quorum hysteresis", kNoQuorum},
     {"virtual_server", "quorum_up quorum_down", "is not run: quorum is not enforced yet"},
-    {"virtual_server", "alpha",
-     "is not applied: real servers start healthy (no health checker runs yet)"},
     {"virtual_server", "omega", "is not applied: no notify or quorum script is run"},
     {"global_defs", "rs_init_notifies", "is unused: no notify script is run"},
     // Service options gale does not have.

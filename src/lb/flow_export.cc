@@ -154,6 +154,7 @@ ImportResult Worker::import_into(const FlowRecord& r, uint16_t rs_id, uint8_t la
   if (!mirror && rs.live && rs.service < services_.size()) {
     bind_conn(snap_->services[rs.service].dests[rs.pos], services_[rs.service].loads[rs.pos]);
     e.flags |= kFlowActive;
+    if (!(e.flags & kFlowTemplate)) ++rs_counters_[rs_id].active;
   }
   set_state(e.flags, e.state, r.state, rs_id);
   e.expires = now_s + r.timeout_s;

@@ -94,6 +94,12 @@ void Worker::set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t 
   if (was == is_active(next)) return;
   flags = static_cast<uint8_t>(was ? flags & ~kFlowActive : flags | kFlowActive);
   if (flags & kFlowMirror) return;  // the worker with the forward direction counts it
+  if (!(flags & kFlowTemplate) && rs_id < rs_counters_.size()) {
+    if (was)
+      --rs_counters_[rs_id].active;
+    else
+      ++rs_counters_[rs_id].active;
+  }
   const RealServer& rs = snap_->real_servers[rs_id];
   if (!rs.live || rs.service >= services_.size()) return;
   DestLoad& l = services_[rs.service].loads[rs.pos];
@@ -109,7 +115,10 @@ void Worker::remove_flow(uint32_t idx) {
   FlowTable<Key>& t = flows_.table<Key>();
   flows_.unindex<Key>(idx);
   const FlowEntry<Key>& e = t.entry(idx);
-  if (!(e.flags & kFlowTemplate) && e.rs < rs_counters_.size()) --rs_counters_[e.rs].flows;
+  if (!(e.flags & kFlowTemplate) && e.rs < rs_counters_.size()) {
+    --rs_counters_[e.rs].flows;
+    if ((e.flags & kFlowActive) && !(e.flags & kFlowMirror)) --rs_counters_[e.rs].active;
+  }
   if (e.flags & kFlowFullNat) --laddr_flows_[e.laddr];
   if (e.rs < snap_->real_servers.size() && !(e.flags & (kFlowTemplate | kFlowMirror))) {
     const RealServer& rs = snap_->real_servers[e.rs];
@@ -366,6 +375,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     if (ok) {
       bind_conn(svc.dests[static_cast<size_t>(pos)], ss.loads[static_cast<size_t>(pos)]);
       e.flags |= kFlowActive;
+      if (!(e.flags & (kFlowMirror | kFlowTemplate))) ++rs_counters_[rs_id].active;
       e.state = static_cast<uint8_t>(ConnState::none);
       const ConnState first = tcp                          ? tcp_next_state(ConnState::none,
                                                    rs.mode == FwdMode::dr || rs.mode == FwdMode::tun

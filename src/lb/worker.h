@@ -62,8 +62,9 @@ struct WorkerCounters {
 
 // IPVS's per-real-server statistics.
 struct RsCounters {
-  uint64_t conns = 0;  // connections created (IPVS's "Conns")
-  uint64_t flows = 0;  // connections tracked now (a removed server's id is freed at 0)
+  uint64_t conns = 0;   // connections created (IPVS's "Conns")
+  uint64_t flows = 0;   // connections tracked now (a removed server's id is freed at 0)
+  uint64_t active = 0;  // of them, established (IPVS's ActiveConn; the rest: InActConn)
   uint64_t in_pkts = 0;
   uint64_t out_pkts = 0;
   uint64_t in_bytes = 0;

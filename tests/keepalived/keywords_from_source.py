@@ -58,6 +58,13 @@ SAMPLES = {
     'virtual_server real_server TCP_CHECK': 'TCP_CHECK {\\n}',
     'virtual_server real_server UDP_CHECK': 'UDP_CHECK {\\n}',
     'virtual_server real_server DNS_CHECK': 'DNS_CHECK {\\n}',
+    'virtual_server real_server SMTP_CHECK': 'SMTP_CHECK {\\n}',
+    'virtual_server retry': 'retry 2', 'virtual_server real_server retry': 'retry 4',
+    'virtual_server delay_before_retry': 'delay_before_retry 2',
+    'virtual_server real_server delay_before_retry': 'delay_before_retry 1',
+    'virtual_server warmup': 'warmup 4', 'virtual_server real_server warmup': 'warmup 3',
+    'virtual_server connect_timeout': 'connect_timeout 4',
+    'virtual_server real_server connect_timeout': 'connect_timeout 2',
     'virtual_server sh-port': 'sh-port\\nlb_algo sh',
     'virtual_server sh-fallback': 'sh-fallback\\nlb_algo sh',
     'virtual_server mh-port': 'mh-port\\nlb_algo mh',
@@ -87,6 +94,9 @@ CHECKER = {
     'notify_master': 'notify_master /bin/true', 'notify_backup': 'notify_backup /bin/true',
     'notify_fault': 'notify_fault "/bin/echo fault"', 'notify': 'notify /bin/true',
     'notify_stop': 'notify_stop /bin/true',
+    'helo_name': 'helo_name mail.example.com', 'host': 'host {\\n}', 'bind_if': 'bind_if eth0',
+    'fwmark': 'fwmark 1', 'http_protocol': 'http_protocol 1.1',
+    'min_reply_length': 'min_reply_length 1', 'max_reply_length': 'max_reply_length 100',
 }
 WITH_VALUE_PARENTS = ('virtual_server real_server ', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group')
 

@@ -1,16 +1,20 @@
 // galed start-up, the event loop and shutdown. The rest of Daemon: rebuild.cc (snapshots
 // and steering), resolver.cc (neighbours), control.cc (the control socket's operations).
 #include "app/galed/daemon.h"
+#include "health/engine.h"
 
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "ctl/config_check.h"
@@ -37,58 +41,63 @@ void log(const std::string& msg) {
 Daemon::Daemon(DaemonOptions opts) : opts_(std::move(opts)) {}
 
 Daemon::~Daemon() {
+  if (health_fd_ >= 0) close(health_fd_);
   dataplane_.reset();  // workers first: they use the programs' sockets and the snapshots
   programs_.clear();   // detaches the XDP programs
   if (owned_filter_installed_)
-    for (const auto& ifname : config_.gale.interfaces)
+    for (const auto& ifname : config().gale.interfaces)
       (void)io::remove_owned_filter(ifname);
 }
 
 Expected<void> Daemon::start() {
   auto cfg = load_config(opts_.config_path, opts_.parse);
   if (!cfg) return fail(cfg.error().message);
-  config_ = std::move(*cfg);
-  for (const auto& w : config_.warnings)
+  for (const auto& w : cfg->warnings)
     log(ctl::to_string(w));
-  if (!config_.derived.empty() && !opts_.log_detail)
-    log("no gale { } block: " + std::to_string(config_.derived.size()) +
+  if (!cfg->derived.empty() && !opts_.log_detail)
+    log("no gale { } block: " + std::to_string(cfg->derived.size()) +
         " settings derived from the config (galed -t or -D shows them)");
   if (opts_.log_detail)
-    for (const auto& d : config_.derived)
+    for (const auto& d : cfg->derived)
       log("derived: " + d);
-  if (opts_.control_socket) config_.gale.control_socket = *opts_.control_socket;
-  workers_ = ctl::resolve_workers(config_, opts_.workers.value_or(0));
-  if (auto r = ctl::check_workers(config_, workers_); !r) return fail(r.error().message);
+  if (opts_.control_socket) cfg->gale.control_socket = *opts_.control_socket;
+  workers_ = ctl::resolve_workers(*cfg, opts_.workers.value_or(0));
+  if (auto r = ctl::check_workers(*cfg, workers_); !r) return fail(r.error().message);
+  health_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (health_fd_ < 0) return fail(std::string("eventfd: ") + std::strerror(errno));
 
   auto nl = Rtnetlink::open();
   if (!nl) return fail(nl.error().message);
   nl_.emplace(std::move(*nl));
-  for (const auto& ifname : config_.gale.interfaces) {
+  for (const auto& ifname : cfg->gale.interfaces) {
     auto l = nl_->link(ifname);
     if (!l) return fail(l.error().message);
     links_.push_back(*l);
   }
-  snaps_ = std::make_unique<Qsbr<lb::Snapshot>>(workers_);
-  if (config_.gale.io == IoBackend::af_xdp) {
-    for (const auto& ifname : config_.gale.interfaces) {
+  if (cfg->gale.io == IoBackend::af_xdp) {
+    for (const auto& ifname : cfg->gale.interfaces) {
       try {
         programs_.push_back(std::make_unique<io::XdpProgram>(
             io::XdpProgramConfig{.ifname = ifname, .enable_all_queues = true}));
       } catch (const std::exception& e) {
-        if (!config_.gale.io_fallback) return fail(e.what());
+        if (!cfg->gale.io_fallback) return fail(e.what());
         // A derived config (no gale block) runs wherever it can: AF_PACKET everywhere.
         log(ifname + ": XDP cannot attach (" + e.what() + "); using AF_PACKET");
         programs_.clear();
-        config_.gale.io = IoBackend::af_packet;
+        cfg->gale.io = IoBackend::af_packet;
         break;
       }
       log(ifname + ": XDP program attached (" + io::to_string(programs_.back()->mode()) + ")");
     }
   }
+  // The model takes the config once the backend is known (a derived config may have
+  // fallen back to AF_PACKET above).
+  if (auto r = model_.load(std::move(*cfg)); !r) return fail(r.error().message);
+  snaps_ = std::make_unique<Qsbr<lb::Snapshot>>(workers_);
   if (auto r = rebuild(true); !r) return fail(r.error().message);
 
   io::DataplaneConfig dc{
-      .worker = {.flows_v4 = config_.gale.flows, .flows_v6 = config_.gale.flows6},
+      .worker = {.flows_v4 = config().gale.flows, .flows_v6 = config().gale.flows6},
       .workers = static_cast<uint16_t>(workers_)};
   // Flow-table and ownership hash seeds nobody outside can aim collisions at (the Maglev
   // cluster_seed stays the same on every node).
@@ -104,8 +113,8 @@ Expected<void> Daemon::start() {
   std::vector<io::XdpProgram*> progs;
   for (auto& p : programs_)
     progs.push_back(p.get());
-  const auto interfaces = config_.gale.interfaces;
-  const bool xdp = config_.gale.io == IoBackend::af_xdp;
+  const auto interfaces = config().gale.interfaces;
+  const bool xdp = config().gale.io == IoBackend::af_xdp;
   const uint32_t n = workers_;
   const uint16_t fanout = static_cast<uint16_t>(getpid() & 0xffff);
   dataplane_ =
@@ -128,7 +137,7 @@ Expected<void> Daemon::start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // bounded start-up wait
   if (!dataplane_->error().empty()) return fail(dataplane_->error());
   log(std::to_string(workers_) + " workers on " + std::to_string(interfaces.size()) +
-      " interfaces (" + to_string(config_.gale.io) + ")");
+      " interfaces (" + to_string(config().gale.io) + ")");
   return {};
 }
 
@@ -146,7 +155,7 @@ int Daemon::run() {
     close(sfd);
     return 1;
   }
-  auto sock = ControlSocket::open(config_.gale.control_socket, [this](const nlohmann::json& req) {
+  auto sock = ControlSocket::open(config().gale.control_socket, [this](const nlohmann::json& req) {
     return ctl::handle_request(*this, req);
   });
   if (!sock) {
@@ -159,13 +168,15 @@ int Daemon::run() {
     close(sfd);
     return 1;
   }
-  log("ready; control socket " + config_.gale.control_socket + ", metrics on port " +
+  log("ready; control socket " + config().gale.control_socket + ", metrics on port " +
       std::to_string(metrics_->port()));
+  start_health();
 
   bool running = true;
   auto last_refresh = std::chrono::steady_clock::now();
+  auto last_estimate = last_refresh;
   while (running) {
-    std::vector<pollfd> fds{{sfd, POLLIN, 0}};
+    std::vector<pollfd> fds{{sfd, POLLIN, 0}, {health_fd_, POLLIN, 0}};
     for (int fd : sock->fds())
       fds.push_back({fd, POLLIN, 0});
     for (const pollfd& p : metrics_->pollfds())
@@ -182,11 +193,17 @@ int Daemon::run() {
         }
       }
     }
+    if (fds[1].revents & POLLIN) apply_posted_health();
     sock->serve();
     metrics_->serve();
     if (auto r = listen_metrics(); !r) log(r.error().message + " (still on the old address)");
     resolve_missing();
     const auto now = std::chrono::steady_clock::now();
+    if (now - last_estimate >= std::chrono::seconds(ctl::RateEstimator::kIntervalS)) {
+      last_estimate += std::chrono::seconds(ctl::RateEstimator::kIntervalS);
+      if (now - last_estimate > std::chrono::seconds(1)) last_estimate = now;  // fell behind
+      estimate_rates();
+    }
     if (now - last_refresh > std::chrono::seconds(5)) {  // MACs can change: look again
       last_refresh = now;
       if (auto r = rebuild(false); !r) log("rebuild: " + r.error().message);
@@ -194,6 +211,7 @@ int Daemon::run() {
     }
     snaps_->reclaim();
   }
+  stop_health();
   dataplane_->stop();
   close(sfd);
   return 0;

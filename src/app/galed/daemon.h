@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,13 +19,20 @@
 #include "base/qsbr.h"
 #include "ctl/config.h"
 #include "ctl/control_commands.h"
+#include "ctl/listing.h"
 #include "ctl/metrics_listener.h"
+#include "ctl/model.h"
 #include "ctl/parser.h"
+#include "ctl/rate_estimator.h"
 #include "ctl/snapshot_builder.h"
 #include "host/neighbour_retry.h"
 #include "host/rtnetlink.h"
 #include "io/link_io.h"
 #include "lb/snapshot.h"
+
+namespace gale::health {
+class Engine;
+}  // namespace gale::health
 
 namespace gale::io {
 class Dataplane;
@@ -61,12 +69,29 @@ class Daemon : public ctl::ControlApi {
 
   // ctl::ControlApi (control.cc): what the control socket's commands do.
   Expected<uint64_t> reload() override;
-  Expected<uint64_t> set_health(const ctl::HealthChange& change) override;
+  Expected<uint64_t> change(const ctl::ModelChange& change) override;
+  const ctl::Model& model() const override { return model_; }
   nlohmann::json stats() override;
-  const Config& config() const override { return config_; }
+  ctl::Listing listing() override;
+  Expected<ctl::ConnListing> conns(uint64_t limit) override;
+  Expected<void> zero(const std::optional<ServiceKey>& service) override;
+  // The config running now: the file's as changed at runtime, plus runtime services.
+  const Config& config() const { return model_.effective(); }
+
+  // A health checker's verdict, from any thread: queued, applied on the daemon's loop
+  // (Model::set_health, then one rebuild for everything queued).
+  void post_health(ctl::RealServerRef rs, ctl::HealthState state);
 
  private:
   Expected<void> start();
+  // Applies the verdicts post_health queued (the loop calls it when health_fd_ fires).
+  void apply_posted_health();
+  // Samples the rate estimators of every service and real server (the loop: every 2 s).
+  void estimate_rates();
+  // The listing without rates, reload counts or the table size (counters less what
+  // -Z zeroed).
+  ctl::Listing counted_listing();
+  void subtract_zeroed(ctl::Listing& l) const;
   // Builds a snapshot from config_ and the host (rebuild.cc) and, when it forwards
   // differently from the running one (or `force`), publishes it transactionally:
   // steering widened to old + new, publish, wait until every worker has left the old
@@ -87,16 +112,22 @@ class Daemon : public ctl::ControlApi {
   void release_drained();
   // FullNAT connections the workers track now (what a fullnat_ports change would move).
   uint64_t live_fullnat_flows() const;
+  // The health checkers (health.cc): started with the config, told of reloads; their
+  // verdicts go through post_health().
+  void start_health();
+  void stop_health();
+  // The checkers' counts into a listing's real servers.
+  void fill_check_stats(ctl::Listing& l);
   // Says which services cannot serve anyone, when that changes.
   void report_unreachable(const std::vector<std::string>& now);
   // One scrape of the metrics endpoint (metrics.cc).
   std::string metrics_text();
-  // Listens on config_.gale.metrics_listen when it is not what metrics_ listens on (at
+  // Listens on config().gale.metrics_listen when it is not what metrics_ listens on (at
   // start, and after a reload that moved it; a failure then keeps the old listener).
   Expected<void> listen_metrics();
 
   DaemonOptions opts_;
-  Config config_;
+  ctl::Model model_;
   std::optional<Rtnetlink> nl_;
   std::vector<Neighbour> neighbours_;  // usable ones, as last read
   std::vector<Link> links_;
@@ -109,8 +140,18 @@ class Daemon : public ctl::ControlApi {
   std::unique_ptr<io::Dataplane> dataplane_;
   bool owned_filter_installed_ = false;
   std::vector<lb::Endpoint> owned_;  // what steering says now
-  // Real servers taken out by hand (galectl / control socket): service key, addr, port.
-  std::set<std::tuple<ServiceKey, net::IpAddr, uint16_t>> down_;
+  // post_health's queue, and the eventfd that wakes the loop for it.
+  std::mutex posted_mu_;
+  std::vector<std::pair<ctl::RealServerRef, ctl::HealthState>> posted_;
+  int health_fd_ = -1;
+  // IPVS's 2 s rate estimators, per service and per real server of the model.
+  std::map<ServiceKey, ctl::RateEstimator> service_rates_;
+  std::map<ctl::RealServerRef, ctl::RateEstimator> dest_rates_;
+  // What the counters said when -Z zeroed them.
+  std::map<ServiceKey, ctl::Counters> zeroed_services_;
+  std::map<ctl::RealServerRef, ctl::Counters> zeroed_dests_;
+  uint64_t reloads_ok_ = 0;
+  uint64_t reloads_failed_ = 0;
   // Ids of removed real servers whose flows may remain, and since when.
   std::map<uint16_t, std::chrono::steady_clock::time_point> draining_;
   // The same for FullNAT local addresses removed from the config, by local address id.
@@ -119,6 +160,11 @@ class Daemon : public ctl::ControlApi {
   std::vector<std::string> unreachable_;  // as last reported
   std::optional<ctl::MetricsListener> metrics_;
   ctl::Endpoint metrics_at_;  // the address last asked for (so a failure is said once)
+  // Health checkers (health.cc): the engine, and what its checks did so far per real
+  // server (written on the engine's thread, read by listing()).
+  std::unique_ptr<health::Engine> health_;
+  std::mutex check_mu_;
+  std::map<ctl::RealServerRef, ctl::CheckStats> check_stats_;
 };
 
 }  // namespace gale::app

@@ -14,13 +14,14 @@ namespace gale::app {
 
 std::string Daemon::metrics_text() {
   const ctl::Stats stats = ctl::aggregate(dataplane_->reports(), ids_, generation_);
-  const ctl::MetricsInfo info{.flow_capacity = uint64_t{config_.gale.flows} + config_.gale.flows6,
+  const ctl::MetricsInfo info{.flow_capacity = uint64_t{config().gale.flows} + config().gale.flows6,
                               .version = GALE_VERSION};
-  return ctl::render_prometheus(stats, nullptr, info);
+  const ctl::Listing l = listing();  // weights, connection gauges, health, reloads
+  return ctl::render_prometheus(stats, &l, info);
 }
 
 Expected<void> Daemon::listen_metrics() {
-  const ctl::Endpoint& want = config_.gale.metrics_listen;
+  const ctl::Endpoint& want = config().gale.metrics_listen;
   if (metrics_ && want.addr == metrics_at_.addr && want.port == metrics_at_.port) return {};
   auto l = ctl::MetricsListener::open(want, [this] { return metrics_text(); });
   if (!l) {

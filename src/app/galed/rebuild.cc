@@ -126,8 +126,8 @@ HostView Daemon::host_view() {
 Expected<void> Daemon::steer(const std::vector<lb::Endpoint>& owned) {
   for (auto& prog : programs_)
     if (auto r = prog->set_owned(owned); !r) return fail(r.error().message);
-  if (config_.gale.io == ctl::IoBackend::af_packet) {
-    for (const auto& ifname : config_.gale.interfaces)
+  if (config().gale.io == ctl::IoBackend::af_packet) {
+    for (const auto& ifname : config().gale.interfaces)
       if (auto r = io::install_owned_filter(ifname, owned); !r) return fail(r.error().message);
     owned_filter_installed_ = true;
   }
@@ -151,12 +151,10 @@ Expected<void> Daemon::rebuild(bool force) {
     for (const Neighbour& x : *n)
       if (x.usable) neighbours_.push_back(x);
   }
-  ctl::HealthView health = [this](const ServiceKey& svc, const ctl::RealServerConf& rs) {
-    return !down_.contains({svc, rs.addr, rs.port});
-  };
+  const ctl::HealthView health = model_.health_view();
   RealServerIds next = ids_;
   const lb::Snapshot* running = force ? nullptr : snaps_->read();
-  auto built = build_snapshot(config_, host_view(), next, health, running);
+  auto built = build_snapshot(config(), host_view(), next, health, running);
   if (!built) return fail(built.error().message);
   for (const auto& m : built->missing_neighbours)
     resolve_later(m.addr, m.out_link);
@@ -193,7 +191,7 @@ Expected<void> Daemon::rebuild(bool force) {
     log("a worker did not pass a quiescent state within 1 s: old endpoints stay steered");
   }
   log("published snapshot " + std::to_string(generation_) + " (" +
-      std::to_string(config_.virtual_servers.size()) + " virtual servers, " +
+      std::to_string(config().virtual_servers.size()) + " virtual servers, " +
       std::to_string(built->missing_neighbours.size()) + " neighbours unresolved)");
   report_unreachable(built->unreachable);
   return {};

@@ -97,6 +97,16 @@ for w in 0 1; do
 done
 grep -q '^gale_drops_total{reason="no_dest"} 0$' <<<"$after" || fail "drops: $(grep '^gale_drops_total' <<<"$after" | grep -v ' 0$')"
 
+# The listing's series: node_exporter's backend gauges with the config's weights.
+for i in 0 1 2; do
+  b="{local_address=\"$LAB_VIP\",local_port=\"80\",remote_address=\"${LAB_RS[$i]}\",remote_port=\"80\",proto=\"TCP\",local_mark=\"\"}"
+  [ "$(value "node_ipvs_backend_weight$b" "$after")" -eq $((i + 1)) ] ||
+    fail "node_ipvs_backend_weight$b is $(value "node_ipvs_backend_weight$b" "$after"), config says $((i + 1))"
+  grep -q "^node_ipvs_backend_connections_active$b " <<<"$after" || fail "no active gauge for ${LAB_RS[$i]}"
+  grep -q "^node_ipvs_backend_connections_inactive$b " <<<"$after" || fail "no inactive gauge for ${LAB_RS[$i]}"
+  grep -q "^gale_backend_up$b 1$" <<<"$after" || fail "${LAB_RS[$i]} not up"
+done
+
 # The busy ratio under a 3 s wrk run: rate(gale_worker_busy_seconds_total) per worker,
 # which is a share of wall time (0..1).
 busy_of() { grep -E "^gale_worker_busy_seconds_total\{worker=\"$1\"\}" <<<"$2" | awk '{ print $2 }'; }
@@ -112,8 +122,19 @@ for w in 0 1; do
   awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r <= 1.0) }' || fail "worker $w busy ratio $ratio"
 done
 
-# Scrape cost with many services: 1000 services (ports 10000..10999) x 3 real servers.
+# A refused reload counts as failed, the running config stays.
 conf=$LAB_DIR/gale.conf
+cp "$conf" "$conf.good"
+echo "virtual_server $LAB_VIP 80 { lb_algo wrrr }" >"$conf"
+kill -HUP "$(cat "$LAB_DIR/galed.pid")"
+for _ in $(seq 1 100); do
+  [ "$(value 'gale_config_reloads_total{result="failed"}' "$(scrape)")" -eq 1 ] && break
+  sleep 0.05
+done
+[ "$(value 'gale_config_reloads_total{result="failed"}' "$(scrape)")" -eq 1 ] || fail "the failed reload is not counted"
+cp "$conf.good" "$conf"
+
+# Scrape cost with many services: 1000 services (ports 10000..10999) x 3 real servers.
 {
   sed '/^virtual_server/,$d' "$conf"
   for p in $(seq 10000 10999); do
@@ -124,13 +145,16 @@ conf=$LAB_DIR/gale.conf
 } | sed 's/; /\n  /g' >"$conf.many"
 cp "$conf.many" "$conf"
 before_reload=$(grep -c "galed: reloaded" "$LAB_DIR/galed.log" || true)
+failed_before=$(grep -c "reload failed" "$LAB_DIR/galed.log" || true)
 kill -HUP "$(cat "$LAB_DIR/galed.pid")"
 for _ in $(seq 1 300); do
   [ "$(grep -c "galed: reloaded" "$LAB_DIR/galed.log" || true)" -gt "$before_reload" ] && break
-  grep -q "reload failed" "$LAB_DIR/galed.log" && fail "reload of 1000 services failed"
+  [ "$(grep -c "reload failed" "$LAB_DIR/galed.log" || true)" -eq "$failed_before" ] ||
+    fail "reload of 1000 services failed"
   sleep 0.05
 done
 many=$(scrape) || fail "no answer with 1000 services"
+[ "$(value 'gale_config_reloads_total{result="ok"}' "$many")" -eq 1 ] || fail "the reload is not counted"
 [ "$(value gale_snapshot_generation "$many")" -gt "$(value gale_snapshot_generation "$after")" ] ||
   fail "the reload published no new snapshot generation"
 check "$many"

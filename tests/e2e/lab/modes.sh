@@ -163,7 +163,7 @@ kept=$(cat "$LAB_DIR/keep.server")
 victim=rs1; [ "$kept" = rs1 ] && victim=rs2
 vi=${victim#rs}
 kill "$(cat "$LAB_DIR/$victim/nginx.pid")"
-answer=$(lab_ctl "{\"cmd\":\"set_health\",\"vip\":\"$LAB_VIP\",\"vport\":80,\"proto\":\"tcp\",\"rs\":\"${LAB_RS[$((vi - 1))]}\",\"rs_port\":80,\"healthy\":false}")
+answer=$(lab_ctl "{\"cmd\":\"set_health\",\"service\":{\"vip\":\"$LAB_VIP\",\"port\":80,\"proto\":\"tcp\"},\"dest\":{\"addr\":\"${LAB_RS[$((vi - 1))]}\",\"port\":80},\"healthy\":false}")
 [[ $answer == *'"ok":true'* ]] || fail "set_health: $answer"
 for i in $(seq 1 30); do
   body=$(in_ns client curl -sf -m3 "http://$LAB_VIP/") || fail "curl $i after the kill failed"

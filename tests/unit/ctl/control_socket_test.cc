@@ -8,6 +8,9 @@
 #include <cstring>
 #include <string>
 
+#include <algorithm>
+#include <optional>
+
 #include "ctl/control_commands.h"
 #include "ctl/control_socket.h"
 #include "ctl/parser.h"
@@ -24,27 +27,43 @@ const char* kConf =
     "virtual_server 192.0.2.10 53 {\n  protocol UDP\n  lb_kind DR\n"
     "  real_server 10.1.0.3\n}\n";
 
-// Records what it was asked; reload fails when told to.
+// A real model behind the commands; reload fails when told to; no dataplane.
 class FakeApi : public ControlApi {
  public:
-  explicit FakeApi(Config c) : config_(std::move(c)) {}
+  explicit FakeApi(Config c) { EXPECT_TRUE(model_.load(std::move(c))); }
   Expected<uint64_t> reload() override {
     if (reload_error.empty()) return ++generation;
     return fail(reload_error);
   }
-  Expected<uint64_t> set_health(const HealthChange& c) override {
-    changes.push_back(c);
+  Expected<uint64_t> change(const ModelChange& change) override {
+    Model next = model_;
+    if (auto r = change(next); !r) return fail(r.error().message);
+    model_ = std::move(next);
     return ++generation;
   }
+  const Model& model() const override { return model_; }
   json stats() override { return {{"ok", true}, {"rx", 7}}; }
-  const Config& config() const override { return config_; }
+  Listing listing() override { return {.generation = generation}; }
+  Expected<ConnListing> conns(uint64_t limit) override {
+    ConnListing l{.total = 5};
+    l.conns.resize(std::min<uint64_t>(limit, 5));
+    for (ConnRow& c : l.conns)
+      c = {.client = *net::parse_ip("192.0.2.1"),
+           .vip = *net::parse_ip("192.0.2.10"),
+           .rs = *net::parse_ip("10.1.0.1")};
+    return l;
+  }
+  Expected<void> zero(const std::optional<ServiceKey>& k) override {
+    zeroed.push_back(k);
+    return {};
+  }
 
   std::string reload_error;
-  std::vector<HealthChange> changes;
+  std::vector<std::optional<ServiceKey>> zeroed;
   uint64_t generation = 1;
 
  private:
-  Config config_;
+  Model model_;
 };
 
 class ControlSocketTest : public ::testing::Test {
@@ -99,23 +118,79 @@ TEST_F(ControlSocketTest, ReloadAnswersTheOutcome) {
       << bad;
 }
 
+const VirtualServerConf* find(const Model& m, uint16_t port, uint8_t proto) {
+  for (const VirtualServerConf& vs : m.effective().virtual_servers)
+    if (vs.port == port && vs.proto == proto) return &vs;
+  return nullptr;
+}
+
 TEST_F(ControlSocketTest, SetHealthTakesAConfiguredServer) {
-  json r = ask(R"({"cmd":"set_health","vip":"192.0.2.10","vport":80,"proto":"tcp","rs":"10.1.0.2",)"
-               R"("rs_port":8080,"healthy":false})");
+  json r = ask(R"({"cmd":"set_health","service":{"vip":"192.0.2.10","port":80,"proto":"tcp"},)"
+               R"("dest":{"addr":"10.1.0.2","port":8080},"healthy":false})");
   ASSERT_EQ(r["ok"], true) << r;
-  ASSERT_EQ(api_->changes.size(), 1u);
-  const HealthChange& c = api_->changes[0];
-  EXPECT_EQ(c.service.vip, *net::parse_ip("192.0.2.10"));
-  EXPECT_EQ(c.service.port, 80);
-  EXPECT_EQ(c.service.proto, 6);
-  EXPECT_EQ(c.rs, *net::parse_ip("10.1.0.2"));
-  EXPECT_EQ(c.rs_port, 8080);
-  EXPECT_FALSE(c.healthy);
+  EXPECT_EQ(r["generation"], 2);
+  const auto& health = api_->model().health();
+  ASSERT_EQ(health.size(), 1u);
+  const auto& [ref, state] = *health.begin();
+  EXPECT_EQ(ref.service.vip, *net::parse_ip("192.0.2.10"));
+  EXPECT_EQ(ref.service.port, 80);
+  EXPECT_EQ(ref.service.proto, 6);
+  EXPECT_EQ(ref.addr, *net::parse_ip("10.1.0.2"));
+  EXPECT_EQ(ref.port, 8080);
+  EXPECT_FALSE(state.up);
   // A DR server written without a port, named by its address alone (UDP service).
-  r = ask(R"({"cmd":"set_health","vip":"192.0.2.10","vport":53,"proto":"udp","rs":"10.1.0.3"})");
+  r = ask(R"({"cmd":"set_health","service":{"vip":"192.0.2.10","port":53,"proto":"udp"},)"
+          R"("dest":{"addr":"10.1.0.3"},"healthy":false})");
   ASSERT_EQ(r["ok"], true) << r;
-  EXPECT_EQ(api_->changes.back().rs_port, 0);
-  EXPECT_TRUE(api_->changes.back().healthy);
+  EXPECT_EQ(api_->model().health().size(), 2u);
+}
+
+TEST_F(ControlSocketTest, RuntimeServiceAndDest) {
+  json r = ask(R"({"cmd":"add_service","service":{"vip":"192.0.2.11","port":80,"proto":"tcp",)"
+               R"("sched":"rr","mode":"nat"}})");
+  ASSERT_EQ(r["ok"], true) << r;
+  r = ask(R"({"cmd":"add_dest","service":{"vip":"192.0.2.11","port":80},)"
+          R"("dest":{"addr":"10.1.0.5","port":8080,"weight":4}})");
+  ASSERT_EQ(r["ok"], true) << r;
+  const VirtualServerConf* vs = find(api_->model(), 80, 6);
+  ASSERT_NE(vs, nullptr);
+  vs = &api_->model().effective().virtual_servers.back();
+  EXPECT_EQ(vs->origin, Origin::runtime);
+  EXPECT_EQ(vs->sched, lb::SchedKind::rr);
+  ASSERT_EQ(vs->real_servers.size(), 1u);
+  EXPECT_EQ(vs->real_servers[0].mode, lb::FwdMode::nat);  // the service's default mode
+  EXPECT_EQ(vs->real_servers[0].weight, 4u);
+  r = ask(R"({"cmd":"edit_dest","service":{"vip":"192.0.2.11","port":80},)"
+          R"("dest":{"addr":"10.1.0.5","port":8080,"weight":0}})");
+  ASSERT_EQ(r["ok"], true) << r;
+  EXPECT_EQ(api_->model().effective().virtual_servers.back().real_servers[0].weight, 0u);
+  r = ask(R"({"cmd":"delete_dest","service":{"vip":"192.0.2.11","port":80},)"
+          R"("dest":{"addr":"10.1.0.5","port":8080}})");
+  ASSERT_EQ(r["ok"], true) << r;
+  r = ask(R"({"cmd":"delete_service","service":{"vip":"192.0.2.11","port":80}})");
+  ASSERT_EQ(r["ok"], true) << r;
+  EXPECT_EQ(api_->model().effective().virtual_servers.size(), 2u);
+  r = ask(R"({"cmd":"set_timeout","tcp":100,"udp":0})");
+  ASSERT_EQ(r["ok"], true) << r;
+  EXPECT_EQ(api_->model().effective().gale.timeouts.tcp, 100u);
+  EXPECT_EQ(api_->model().effective().gale.timeouts.udp, 300u);  // 0: unchanged
+  r = ask(R"({"cmd":"clear"})");
+  ASSERT_EQ(r["ok"], true) << r;
+  EXPECT_TRUE(api_->model().effective().virtual_servers.empty());
+}
+
+TEST_F(ControlSocketTest, QueriesAnswerTheirAggregates) {
+  json r = ask(R"({"cmd":"conns","limit":2})");
+  ASSERT_EQ(r["ok"], true) << r;
+  EXPECT_EQ(r["conns"]["total"], 5);
+  EXPECT_EQ(r["conns"]["conns"].size(), 2u);
+  r = ask(R"({"cmd":"listing"})");
+  ASSERT_EQ(r["ok"], true) << r;
+  EXPECT_EQ(r["listing"]["generation"], 1);
+  r = ask(R"({"cmd":"zero","service":{"fwmark":3}})");
+  ASSERT_EQ(r["ok"], true) << r;
+  ASSERT_EQ(api_->zeroed.size(), 1u);
+  EXPECT_EQ(api_->zeroed[0]->fwmark, 3u);
 }
 
 struct Refusal {
@@ -123,25 +198,34 @@ struct Refusal {
   const char* says;  // part of the expected message
 };
 
-TEST_F(ControlSocketTest, SetHealthRefusesWhatTheConfigDoesNotHave) {
+TEST_F(ControlSocketTest, RefusesWhatTheModelDoesNotHave) {
   const Refusal cases[] = {
-      {R"({"cmd":"set_health","vip":"192.0.2.10","vport":80,"rs":"10.1.0.9","rs_port":8080})",
-       "192.0.2.10:80 tcp has no real server 10.1.0.9 port 8080"},
-      {R"({"cmd":"set_health","vip":"192.0.2.10","vport":80,"rs":"10.1.0.1","rs_port":81})",
-       "has no real server 10.1.0.1 port 81"},
-      {R"({"cmd":"set_health","vip":"192.0.2.10","vport":81,"rs":"10.1.0.1"})",
-       "no virtual service 192.0.2.10:81 tcp"},
-      {R"({"cmd":"set_health","vip":"192.0.2.10","vport":80,"proto":"udp","rs":"10.1.0.1"})",
-       "no virtual service 192.0.2.10:80 udp"},
-      {R"({"cmd":"set_health","vip":"192.0.2.10","vport":80,"proto":"sctp","rs":"10.1.0.1"})",
+      {R"({"cmd":"set_health","service":{"vip":"192.0.2.10","port":80},)"
+       R"("dest":{"addr":"10.1.0.9","port":8080}})",
+       "set_health: no real server 10.1.0.9:8080 in tcp 192.0.2.10:80"},
+      {R"({"cmd":"set_health","service":{"vip":"192.0.2.10","port":81},"dest":{"addr":"10.1.0.1"}})",
+       "no service tcp 192.0.2.10:81"},
+      {R"({"cmd":"set_health","service":{"vip":"192.0.2.10","port":80,"proto":"sctp"},)"
+       R"("dest":{"addr":"10.1.0.1"}})",
        "proto: \"sctp\" is not tcp or udp"},
-      {R"({"cmd":"set_health","vip":"nonsense","vport":80,"rs":"10.1.0.1"})",
+      {R"({"cmd":"set_health","service":{"vip":"nonsense","port":80},"dest":{"addr":"10.1.0.1"}})",
        "vip: \"nonsense\" is not an IP address"},
-      {R"({"cmd":"set_health","vip":"192.0.2.10","vport":"80","rs":"10.1.0.1"})",
-       "vport: a number from 1 to 65535"},
-      {R"({"cmd":"set_health","vip":"192.0.2.10","vport":80,"rs":"10.1.0.1","healthy":"no"})",
+      {R"({"cmd":"set_health","service":{"vip":"192.0.2.10","port":"80"},"dest":{"addr":"10.1.0.1"}})",
+       "port: a number from 0 to 65535"},
+      {R"({"cmd":"set_health","service":{"vip":"192.0.2.10","port":80},)"
+       R"("dest":{"addr":"10.1.0.1","port":8080},"healthy":"no"})",
        "healthy: true or false"},
-      {R"({"cmd":"set_health","fwmark":5,"rs":"10.1.0.1"})", "no virtual service fwmark 5 tcp"},
+      {R"({"cmd":"add_dest","service":{"vip":"192.0.2.10","port":80},"dest":{"addr":"10.1.0.1",)"
+       R"("port":8080,"mode":"nat"}})",
+       "add_dest: real server 10.1.0.1:8080 of tcp 192.0.2.10:80 already exists"},
+      {R"({"cmd":"add_dest","service":{"vip":"192.0.2.10","port":80},"dest":{"addr":"10.1.0.7",)"
+       R"("weight":70000}})",
+       "add_dest: dest: weight: a number from 0 to 65535"},
+      {R"({"cmd":"add_service","service":{"vip":"192.0.2.10","port":80}})",
+       "add_service: service tcp 192.0.2.10:80 already exists"},
+      {R"({"cmd":"delete_service"})", "delete_service: service: {"},
+      {R"({"cmd":"set_timeout","tcp":-1})", "set_timeout: tcp: a number from 0"},
+      {R"({"cmd":"conns","limit":"all"})", "conns: limit: a number"},
       {R"({"cmd":"frobnicate"})", "unknown cmd \"frobnicate\""},
       {R"({"nocmd":1})", "names no \"cmd\""},
       {R"([1,2])", "a request is a JSON object"},
@@ -153,7 +237,8 @@ TEST_F(ControlSocketTest, SetHealthRefusesWhatTheConfigDoesNotHave) {
     EXPECT_NE(r.value("error", std::string()).find(c.says), std::string::npos)
         << c.request << " -> " << r;
   }
-  EXPECT_TRUE(api_->changes.empty());
+  EXPECT_TRUE(api_->model().health().empty());
+  EXPECT_EQ(api_->generation, 1u);
 }
 
 TEST_F(ControlSocketTest, StatsComesFromTheApi) {

@@ -73,8 +73,9 @@ const Case kCases[] = {
      "rr|wrr|lc|wlc|sh|dh|mh|...)"},
     {"ExtraValue", vs("  delay_loop 5 6\n"),
      "gale.conf:3:16: unexpected \"6\" after \"delay_loop\" (delay_loop SECONDS)"},
-    {"ValueOnFlag", vs("  alpha yes\n"),
-     "gale.conf:3:9: unexpected \"yes\": \"alpha\" is a flag and takes no value"},
+    // keepalived's flags take an optional boolean word (alpha, alpha yes, alpha off).
+    {"NotABooleanOnFlag", vs("  alpha maybe\n"),
+     "gale.conf:3:9: unknown alpha \"maybe\" (one of: true on yes false off no)"},
     {"NoBlock", vs("  real_server 10.0.0.1 80 {\n    TCP_CHECK\n  }\n"),
      "gale.conf:4:5: \"TCP_CHECK\" needs a { } block (TCP_CHECK { ... })"},
     // Numbers.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "ctl/parser.h"
 
@@ -239,6 +240,81 @@ TEST(Parser, DocsExampleParses) {
   auto r = load_config(std::string(GALE_SOURCE_DIR) + "/docs/examples/gale.conf");
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_FALSE(r->virtual_servers.empty());
+}
+
+// keepalived 2.x: retry, delay_before_retry, warmup, connect_timeout and alpha written in
+// a virtual_server or a real_server are defaults for the checkers below that do not write
+// their own, whatever the order of the lines; inhibit_on_failure in a virtual_server is
+// the default of its real servers. keepalived's boolean word after a flag is accepted.
+TEST(Parser, CheckerDefaultsFromTheRealServerAndTheService) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "virtual_server 192.0.2.1 80 {\n"
+      "  real_server 10.0.0.1 80 {\n"
+      "    connect_timeout 2\n"
+      "    TCP_CHECK {\n    }\n"
+      "  }\n"
+      "  real_server 10.0.0.2 80 {\n"
+      "    inhibit_on_failure no\n"
+      "    TCP_CHECK {\n      retry 7\n      alpha false\n    }\n"
+      "  }\n"
+      "  retry 2\n"
+      "  connect_timeout 4\n"
+      "  warmup 1.5\n"
+      "  alpha\n"
+      "  inhibit_on_failure\n"
+      "}\n",
+      "d.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const VirtualServerConf& vs = r->virtual_servers.at(0);
+  EXPECT_TRUE(vs.alpha);
+  const RealServerConf& a = vs.real_servers.at(0);
+  const RealServerConf& b = vs.real_servers.at(1);
+  EXPECT_TRUE(a.inhibit_on_failure);
+  EXPECT_FALSE(b.inhibit_on_failure);
+  const HealthCheck& ca = a.checks.at(0);
+  EXPECT_EQ(ca.connect_timeout_ms, 2000u);  // the real server's
+  EXPECT_EQ(ca.retry, 2u);                  // the service's
+  EXPECT_EQ(ca.warmup_ms, 1500u);
+  EXPECT_EQ(ca.delay_before_retry_ms, 1000u);  // keepalived's default
+  EXPECT_TRUE(ca.alpha);
+  const HealthCheck& cb = b.checks.at(0);
+  EXPECT_EQ(cb.connect_timeout_ms, 4000u);
+  EXPECT_EQ(cb.retry, 7u);  // its own
+  EXPECT_FALSE(cb.alpha);
+}
+
+// SMTP_CHECK's host blocks (keepalived 1.x's form): each is a checker of its own, with
+// the block's other settings as defaults.
+TEST(Parser, SmtpCheckHostsAreCheckersOfTheirOwn) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "virtual_server 192.0.2.1 25 {\n"
+      "  real_server 10.0.0.1 25 {\n"
+      "    SMTP_CHECK {\n"
+      "      connect_timeout 9\n"
+      "      helo_name mx.example.com\n"
+      "      host {\n        connect_ip 10.0.0.5\n        connect_port 2525\n"
+      "        bind_if eth1\n      }\n"
+      "      host {\n        connect_ip 10.0.0.6\n        fwmark 7\n      }\n"
+      "    }\n"
+      "  }\n"
+      "}\n",
+      "d.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const std::vector<HealthCheck>& checks = r->virtual_servers.at(0).real_servers.at(0).checks;
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].connect_ip, ip("10.0.0.5"));
+  EXPECT_EQ(checks[0].connect_port, 2525);
+  EXPECT_EQ(checks[0].bind_if, "eth1");
+  EXPECT_EQ(checks[1].connect_ip, ip("10.0.0.6"));
+  EXPECT_EQ(checks[1].connect_port, 0);
+  EXPECT_EQ(checks[1].fwmark, 7u);
+  for (const HealthCheck& h : checks) {
+    EXPECT_EQ(h.kind, CheckKind::smtp);
+    EXPECT_EQ(h.connect_timeout_ms, 9000u);
+    EXPECT_EQ(h.helo_name, "mx.example.com");
+  }
 }
 
 }  // namespace

@@ -51,18 +51,11 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "}\n");
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
-      "w.conf:9:3: warning: delay_loop is unused: no health checker runs yet",
       "w.conf:11:3: warning: quorum: quorum is not enforced yet: the service forwards to whatever "
       "real servers are left",
-      "w.conf:12:3: warning: alpha is not applied: real servers start healthy (no health checker "
-      "runs yet)",
       "w.conf:13:3: warning: omega is not applied: no notify or quorum script is run",
       "w.conf:14:3: warning: sorry_server: no sorry server yet: with every real server down, new "
       "connections are dropped (drop reason no_dest)",
-      "w.conf:17:5: warning: notify_down is not run: no health checker changes a real server's "
-      "state yet",
-      "w.conf:18:5: warning: TCP_CHECK: health checkers are not run yet: the real server counts "
-      "as healthy unless taken out with set_health on the control socket",
       "w.conf:23:1: warning: vrrp_instance: VRRP is not run yet: no adverts are sent and no "
       "address is added or removed; galed forwards for every configured VIP as if MASTER",
   };
@@ -80,7 +73,7 @@ TEST(Warnings, KeepalivedKeywordsWithoutAGaleFeatureWarnOnce) {
       "virtual_server 192.0.2.1 80 {\n"                   // 13
       "  ops\n"                                           // 14
       "  real_server 10.0.0.1 80 {\n"                     // 15
-      "    SMTP_CHECK {\n      helo_name x\n    }\n"      // 16-18
+      "    PING_CHECK {\n      retry 2\n    }\n"          // 16-18
       "  }\n"
       "}\n");
   const std::vector<std::string> want = {
@@ -91,8 +84,8 @@ TEST(Warnings, KeepalivedKeywordsWithoutAGaleFeatureWarnOnce) {
       "routes or rules (configure them with the system's network tools)",
       "w.conf:14:3: warning: ops is not applied: every packet of a flow goes to the same real "
       "server (no one-packet scheduling)",
-      "w.conf:16:5: warning: SMTP_CHECK: health checkers are not run yet: the real server "
-      "counts as healthy unless taken out with set_health on the control socket",
+      "w.conf:16:5: warning: PING_CHECK is not run: gale has no such checker yet; the real "
+      "server's other checkers decide its state (with none, it counts as up)",
   };
   EXPECT_EQ(w, want);
 }
@@ -122,6 +115,21 @@ TEST(Warnings, NoneForWhatGaleActsOn) {
                           "  persistence_timeout 60\n"
                           "  real_server 10.0.0.1 8080 {\n    weight 3\n"
                           "    inhibit_on_failure\n    uthreshold 100\n  }\n}\n")
+                  .empty());
+  // The health checkers and their settings, at every level keepalived takes them.
+  EXPECT_TRUE(warnings_of("gale {\n  interfaces eth0\n}\n"
+                          "virtual_server 192.0.2.1 80 {\n  delay_loop 3\n  alpha\n  retry 2\n"
+                          "  inhibit_on_failure\n  virtualhost www.example.com\n"
+                          "  real_server 10.0.0.1 80 {\n    warmup 2\n    virtualhost a.example\n"
+                          "    notify_up /bin/true\n    notify_down /bin/true\n"
+                          "    TCP_CHECK {\n      bind_if eth0\n      fwmark 3\n    }\n"
+                          "    HTTP_GET {\n      url {\n        path /\n        status_code 200\n"
+                          "      }\n      http_protocol 1.1\n    }\n"
+                          "    UDP_CHECK {\n      min_reply_length 2\n    }\n"
+                          "    MISC_CHECK {\n      misc_path /bin/true\n      misc_dynamic\n    }\n"
+                          "    DNS_CHECK {\n      type A\n    }\n"
+                          "    SMTP_CHECK {\n      helo_name x\n      host {\n"
+                          "        connect_ip 10.0.0.9\n      }\n    }\n  }\n}\n")
                   .empty());
 }
 

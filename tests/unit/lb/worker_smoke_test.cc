@@ -376,3 +376,42 @@ TEST(WorkerNeighbour, AnUnresolvedNextHopIsCountedNotSentToNowhere) {
 
 }  // namespace
 }  // namespace gale::lb
+
+namespace gale::lb {
+namespace {
+
+// IPVS's ActiveConn / InActConn: a connection counts as active while ESTABLISHED only
+// (ip_vs_proto_tcp.c moves it between the two on every state change), and leaves both
+// counts when it expires.
+TEST(WorkerRsCounters, ActiveWhileEstablishedOnly) {
+  Snapshot snap = make_snapshot(FwdMode::dr);
+  Worker w({.flows_v4 = 8, .flows_v6 = 8});  // small: one batch's sweep sees every entry
+  w.use(&snap);
+  Frame fr;
+  auto send = [&](uint16_t cport, uint8_t flags) {
+    run_one(w, fr, client_tcp("198.51.100.7", cport, flags), 100);
+    return flow_rs(w, "198.51.100.7", cport, 100);
+  };
+  auto counts = [&](int rs) { return w.rs_counters()[static_cast<size_t>(rs)]; };
+  const int rs = send(40000, net::kTcpSyn);
+  ASSERT_GE(rs, 0);
+  EXPECT_EQ(counts(rs).flows, 1u);
+  EXPECT_EQ(counts(rs).active, 0u);  // SYN_RECV: inactive
+  send(40000, net::kTcpAck);
+  EXPECT_EQ(counts(rs).active, 1u);  // ESTABLISHED
+  send(40000, net::kTcpFin | net::kTcpAck);
+  EXPECT_EQ(counts(rs).active, 0u);  // FIN_WAIT: inactive again, still tracked
+  EXPECT_EQ(counts(rs).flows, 1u);
+  // Another connection established, then expired by time: both counts drop.
+  const int rs2 = send(40001, net::kTcpSyn);
+  ASSERT_GE(rs2, 0);
+  send(40001, net::kTcpAck);
+  EXPECT_EQ(counts(rs2).active, 1u);
+  // ESTABLISHED's 900 s are over; a packet for no service makes the batch sweep.
+  run_one(w, fr, client_tcp("198.51.100.7", 40002, net::kTcpSyn, "192.0.2.99"), 100 + 3600);
+  EXPECT_EQ(counts(rs2).active, 0u);
+  EXPECT_EQ(counts(rs2).flows, 0u);
+}
+
+}  // namespace
+}  // namespace gale::lb

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# galectl drives galed as ipvsadm drives IPVS:
+#   tests/e2e/lab/galectl.sh BUILD_DIR
+# In the NAT lab, the config's TCP service is deleted and built again with galectl -A/-a;
+# curl through the VIP reaches every real server; an operator's awk script reads
+# `galectl -L -n` (the RS lines of the service, their ActiveConn while a connection is
+# held open); `-S | -C | -R` gives back an identical -S and a working service; and every
+# refusal (galed's and the command line's) exits non-zero with -S unchanged.
+set -euo pipefail
+[ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
+export GALE_BUILD=$(cd "${1:?build dir}" && pwd)
+export LAB=glc$$
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../../lab/lib.sh"
+trap lab_down EXIT
+fail() {
+  echo "FAIL (galectl): $*" >&2
+  [ -f "$LAB_DIR/galed.log" ] && tail -30 "$LAB_DIR/galed.log" >&2
+  exit 1
+}
+g() { in_ns gale env GALE_SOCKET="$LAB_DIR/gale.sock" "$GALE_BUILD/galectl" "$@"; }
+vip=$LAB_VIP:80
+
+lab_up nat
+lab_start_gale nat 1 af_packet
+
+# Build the service with ipvsadm's commands.
+g -D -t "$vip" || fail "-D of the config's service"
+g -A -t "$vip" -s rr || fail "-A"
+for rs in "${LAB_RS[@]}"; do g -a -t "$vip" -r "$rs:80" -m -w 1 || fail "-a $rs"; done
+seen=""
+for _ in $(seq 1 30); do
+  seen+=$(in_ns client curl -sf -m2 "http://$vip/" || true)
+done
+for rs in rs1 rs2 rs3; do [[ $seen == *$rs* ]] || fail "curl through the VIP never reached $rs"; done
+
+# An operator's script: the RS lines of one service from -L -n, Forward and ActiveConn.
+rs_lines() {
+  g -L -n | awk -v svc="$vip" '
+    $1 == "TCP" || $1 == "UDP" || $1 == "FWM" { cur = $1 " " $2 }
+    $1 == "->" && $2 != "RemoteAddress:Port" && cur == "TCP " svc { print $2, $3, $4, $5, $6 }'
+}
+[ "$(rs_lines | wc -l)" -eq 3 ] || fail "-L -n shows $(rs_lines | wc -l) real servers: $(g -L -n)"
+rs_lines | awk '$2 != "Masq" || $3 != 1 { bad = 1 } END { exit bad }' ||
+  fail "RS lines are not Masq weight 1: $(rs_lines)"
+# One connection held open: exactly one ActiveConn over the RS lines.
+in_ns client bash -c "exec 3<>/dev/tcp/$LAB_VIP/80; sleep 8" &
+holder=$!
+active=0
+for _ in $(seq 1 100); do
+  active=$(rs_lines | awk '{ s += $4 } END { print s + 0 }')
+  [ "$active" -eq 1 ] && break
+  sleep 0.05
+done
+[ "$active" -eq 1 ] || fail "ActiveConn sum is $active with one open connection: $(g -L -n)"
+kill $holder 2>/dev/null || true
+
+# -Z: the service's Conns read 0, then count the next connection (exactly one).
+svc_conns() { g -L -n --stats | awk -v svc="$vip" '$1 == "TCP" && $2 == svc { print $3 }'; }
+[ "$(svc_conns)" -ge 31 ] || fail "--stats Conns before -Z: $(svc_conns)"
+g -Z || fail "-Z"
+[ "$(svc_conns)" -eq 0 ] || fail "--stats Conns after -Z: $(svc_conns)"
+in_ns client curl -sf -m2 "http://$vip/" >/dev/null || fail "curl after -Z"
+for _ in $(seq 1 100); do
+  [ "$(svc_conns)" -eq 1 ] && break
+  sleep 0.05
+done
+[ "$(svc_conns)" -eq 1 ] || fail "--stats Conns after -Z and one connection: $(svc_conns)"
+
+# -S | -C | -R round trip.
+g -S -n >"$LAB_DIR/s1" || fail "-S"
+grep -q -- "-A -t $vip -s rr" "$LAB_DIR/s1" || fail "-S lacks the service: $(cat "$LAB_DIR/s1")"
+g -C || fail "-C"
+[ -z "$(g -S -n)" ] || fail "-S after -C is not empty: $(g -S -n)"
+g -R <"$LAB_DIR/s1" || fail "-R"
+g -S -n >"$LAB_DIR/s2"
+cmp -s "$LAB_DIR/s1" "$LAB_DIR/s2" || fail "-S after -R differs: $(diff "$LAB_DIR/s1" "$LAB_DIR/s2")"
+in_ns client curl -sf -m2 "http://$vip/" >/dev/null || fail "curl after -R"
+
+# Refusals: a non-zero status and the table unchanged.
+refuse() {
+  local status=0
+  g "$@" 2>"$LAB_DIR/err" || status=$?
+  [ "$status" -ne 0 ] || fail "galectl $* was not refused"
+  [ -s "$LAB_DIR/err" ] || fail "galectl $* said nothing"
+  g -S -n >"$LAB_DIR/s3"
+  cmp -s "$LAB_DIR/s1" "$LAB_DIR/s3" || fail "galectl $* changed the table"
+  echo "  refused ($status): galectl $* -- $(head -1 "$LAB_DIR/err")"
+}
+refuse -A -t "$vip"                                             # exists
+refuse -a -t "$vip" -r "${LAB_RS[0]}:80" -m                     # exists
+refuse -d -t "$LAB_VIP:81" -r "${LAB_RS[0]}"                    # no such service
+refuse -e -t "$vip" -r 10.99.2.99:80 -m                         # no such server
+refuse -A -t "$LAB_VIP:90" -s rr -b sh-port                     # flag of another scheduler
+refuse -a -t "$vip" -r "${LAB_RS[0]}:80" -g --tun-type gue --tun-port 6080  # tunnel opts, -g
+refuse -a -t "$vip" -r "${LAB_RS[0]}:80" -i --tun-type gue      # GUE without a port
+refuse -a -t "$vip" -r "${LAB_RS[0]}:80" -m -w 65536            # weight out of range
+refuse -a -t "[2001:db8::1]:80" -r "${LAB_RS[0]}" -m            # IPv4 RS, IPv6 service
+refuse -A -t "$LAB_VIP:91" -D                                   # two commands
+kill -0 "$(cat "$LAB_DIR/galed.pid")" || fail "galed died"
+echo "ok (galectl): service built by -A/-a, 3 servers reached, awk over -L -n, -S/-C/-R identical, 10 refusals left -S unchanged"
+echo "e2e galectl: 1 passed, 0 failed"
