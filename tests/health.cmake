@@ -21,7 +21,16 @@ set_tests_properties(e2e.health.checkers PROPERTIES LABELS e2e RUN_SERIAL TRUE T
 # The detection budget through galed: a stopped nginx marked down within
 # delay_loop + retry x (connect_timeout + delay_before_retry) + 10%, no wrk errors outside
 # that window, back up after a restart (label e2e, root).
-add_test(NAME e2e.galed.health_budget
-         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/lab/health_budget.sh ${CMAKE_BINARY_DIR})
-set_tests_properties(e2e.galed.health_budget PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 180
+foreach(mode dr nat)
+  add_test(NAME e2e.galed.health_budget.${mode}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/lab/health_budget.sh ${CMAKE_BINARY_DIR} ${mode})
+  set_tests_properties(e2e.galed.health_budget.${mode} PROPERTIES LABELS e2e RUN_SERIAL TRUE
+                       TIMEOUT 180 SKIP_RETURN_CODE 77)
+endforeach()
+
+# keepalived's quorum, quorum_up/quorum_down and sorry_server through galed (NAT), with
+# real nginx servers (label e2e, root).
+add_test(NAME e2e.galed.quorum
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/lab/quorum.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(e2e.galed.quorum PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 120
                      SKIP_RETURN_CODE 77)

@@ -164,12 +164,14 @@ struct VirtualServerConf {
   uint32_t hysteresis = 0;
   std::string quorum_up;
   std::string quorum_down;
-  bool alpha = false;  // servers start down until their first check succeeds
-  bool omega = false;  // run notify_down / quorum_down on removal
-  std::optional<Endpoint> sorry_server;
-  bool sorry_server_inhibit = false;
-  std::string virtualhost;  // default Host of HTTP_GET checkers
-  CheckDefaults defaults;   // written here, for its real servers' checkers (CheckDefaults)
+  bool alpha = false;                    // servers start down until their first check succeeds
+  bool omega = false;                    // run notify_down / quorum_down on removal
+  std::optional<Endpoint> sorry_server;  // port 0: the VIP's
+  Location sorry_where;
+  bool sorry_server_inhibit = false;             // in the pool at weight 0 while unused
+  std::optional<lb::FwdMode> sorry_server_mode;  // sorry_server_lvs_method; else the service's
+  std::string virtualhost;                       // default Host of HTTP_GET checkers
+  CheckDefaults defaults;  // written here, for its real servers' checkers (CheckDefaults)
   std::vector<RealServerConf> real_servers;
   // A firewall-mark service's address family when a runtime command said it (-6);
   // none: the family of its real servers (keepalived's way).

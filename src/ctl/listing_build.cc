@@ -56,16 +56,24 @@ Listing build_listing(const Model& model, const Stats& stats) {
       ServiceRow row{.spec = spec_of(vs, key), .origin = vs.origin, .group = vs.group};
       for (const RealServerStats& rs : stats.real_servers)
         if (rs.key.service == key) add(row.stats, rs.counters);
-      for (const RealServerConf& rc : vs.real_servers) {
+      const std::optional<RealServerConf> sorry = sorry_dest(vs, model.quorum_lost(key));
+      const bool sorry_serves = sorry && sorry->weight > 0;
+      std::vector<const RealServerConf*> dests;
+      for (const RealServerConf& rc : vs.real_servers)
+        dests.push_back(&rc);
+      if (sorry) dests.push_back(&*sorry);  // listed as IPVS lists it: one more server
+      for (const RealServerConf* rcp : dests) {
+        const RealServerConf& rc = *rcp;
         DestRow d{.spec = spec_of(rc, vs, c.gale), .origin = rc.origin, .weight = rc.weight};
-        d.healthy = healthy(key, rc);
+        d.healthy = healthy(key, rc).up;
         const auto h = model.health().find({.service = key, .addr = rc.addr, .port = rc.port});
         if (h != model.health().end()) {
           d.health_reason = h->second.reason;
           if (h->second.weight) d.weight = *h->second.weight;
         }
-        // Down: quiesced (weight 0) with inhibit_on_failure, else out of the service.
-        if (!d.healthy) d.weight = 0;
+        // Down: quiesced (weight 0) with inhibit_on_failure, else out of the service;
+        // while the sorry server serves, the real servers are out (or at weight 0).
+        if (!d.healthy || (sorry_serves && rcp != &*sorry)) d.weight = 0;
         for (const RealServerStats& rs : stats.real_servers) {
           if (rs.key.service != key || rs.key.addr != rc.addr || rs.key.port != rc.port) continue;
           add(d.stats, rs.counters);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "ctl/json_fields.h"
 #include "ctl/parse_blocks.h"
@@ -193,8 +194,45 @@ Expected<void> Model::commit(Config next) {
     const VirtualServerConf& vs = effective_.virtual_servers[static_cast<size_t>(i)];
     return find_dest(vs, entry.first.service, entry.first.addr, entry.first.port) < 0;
   });
+  update_quorum();
   ++version_;
   return {};
+}
+
+void Model::update_quorum() {
+  std::set<ServiceKey> lost;
+  for (const VirtualServerConf& vs : effective_.virtual_servers) {
+    for (const ServiceKey& key : service_keys(vs, effective_)) {
+      uint64_t sum = 0;
+      for (const RealServerConf& rc : vs.real_servers) {
+        const auto it = health_.find({.service = key, .addr = rc.addr, .port = rc.port});
+        if (it == health_.end())
+          sum += rc.weight;
+        else if (it->second.up)
+          sum += it->second.weight.value_or(rc.weight);
+      }
+      const bool was_lost = quorum_lost_.contains(key);
+      // Lost below quorum - hysteresis; regained at quorum + hysteresis (no underflow).
+      const bool now_lost =
+          was_lost ? sum < uint64_t{vs.quorum} + vs.hysteresis : sum + vs.hysteresis < vs.quorum;
+      if (now_lost) lost.insert(key);
+      if (now_lost != was_lost)
+        quorum_changes_.push_back({.service = key,
+                                   .up = !now_lost,
+                                   .script = now_lost ? vs.quorum_down : vs.quorum_up,
+                                   .weight = sum,
+                                   .quorum = vs.quorum});
+    }
+  }
+  quorum_lost_ = std::move(lost);
+}
+
+std::vector<Model::QuorumChange> Model::take_quorum_changes() {
+  return std::exchange(quorum_changes_, {});
+}
+
+QuorumView Model::quorum_view() const {
+  return [lost = quorum_lost_](const ServiceKey& key) { return lost.contains(key); };
 }
 
 Expected<std::vector<std::string>> Model::load(Config file) {
@@ -349,6 +387,7 @@ Expected<void> Model::set_health(const RealServerRef& rs, const HealthState& sta
     health_.erase(ref);
   else
     health_[ref] = state;
+  update_quorum();
   ++version_;
   return {};
 }
@@ -366,9 +405,10 @@ Expected<void> Model::set_timeouts(uint32_t tcp, uint32_t tcpfin, uint32_t udp) 
 
 HealthView Model::health_view() const {
   // A copy: the view outlives later changes of the model (galed builds from it once).
-  return [health = health_](const ServiceKey& key, const RealServerConf& rc) {
+  return [health = health_](const ServiceKey& key, const RealServerConf& rc) -> DestHealth {
     const auto it = health.find({.service = key, .addr = rc.addr, .port = rc.port});
-    return it == health.end() || it->second.up;
+    if (it == health.end()) return {};
+    return {it->second.up, it->second.weight};
   };
 }
 

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,21 @@ class Model {
   const Config& effective() const { return effective_; }
   // Health as build_snapshot takes it (absent entries: up).
   HealthView health_view() const;
+  // keepalived's quorum, per service: the weights of its up real servers (a misc_dynamic
+  // weight where one was given) summed; at or above quorum it has quorum; it loses it
+  // below quorum - hysteresis and regains it at quorum + hysteresis. Kept after every
+  // change; a service the model has not seen starts with quorum.
+  bool quorum_lost(const ServiceKey& key) const { return quorum_lost_.contains(key); }
+  QuorumView quorum_view() const;
+  // What changed since the last call (galed logs it and runs quorum_up / quorum_down).
+  struct QuorumChange {
+    ServiceKey service;
+    bool up = false;      // regained (true) or lost
+    std::string script;   // the virtual_server's quorum_up / quorum_down
+    uint64_t weight = 0;  // the sum that decided
+    uint32_t quorum = 0;
+  };
+  std::vector<QuorumChange> take_quorum_changes();
   const std::map<RealServerRef, HealthState>& health() const { return health_; }
   // Bumped by every operation that changed something.
   uint64_t version() const { return version_; }
@@ -110,9 +126,12 @@ class Model {
  private:
   // Checks `next` as the file's checks would and makes it the effective config.
   Expected<void> commit(Config next);
+  void update_quorum();
 
   Config effective_;
   std::map<RealServerRef, HealthState> health_;
+  std::set<ServiceKey> quorum_lost_;
+  std::vector<QuorumChange> quorum_changes_;
   uint64_t version_ = 0;
 };
 

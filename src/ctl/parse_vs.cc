@@ -597,12 +597,25 @@ Expected<void> parse_virtual_server(const Statement& s, Config& c) {
       {"omega", [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.omega); }},
       {"sorry_server",
        [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(want_args(x, 2, 2, "sorry_server ADDRESS PORT"));
+         GALE_CTL_TRY(want_args(x, 1, 2, "sorry_server ADDRESS [PORT]"));
          auto a = address(x.words[1], "sorry_server address");
          if (!a) return Expected<void>(fail(a.error().message));
-         auto p = port(x.words[2], "sorry_server port");
-         if (!p) return Expected<void>(fail(p.error().message));
-         vs.sorry_server = Endpoint{.addr = *a, .port = *p};
+         uint16_t p = 0;
+         if (x.words.size() == 3) {
+           auto w = port(x.words[2], "sorry_server port");
+           if (!w) return Expected<void>(fail(w.error().message));
+           p = *w;
+         }
+         vs.sorry_server = Endpoint{.addr = *a, .port = p};
+         vs.sorry_where = location(x.head());
+         return Expected<void>();
+       }},
+      {"sorry_server_lvs_method",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "sorry_server_lvs_method DR|NAT|TUN|FULLNAT"));
+         auto m = choose<lb::FwdMode>(upper(x.words[1]), x.keyword(), mode_choices());
+         if (!m) return Expected<void>(fail(m.error().message));
+         vs.sorry_server_mode = *m;
          return Expected<void>();
        }},
       {"sorry_server_inhibit",

@@ -161,9 +161,19 @@ std::vector<std::string> unreachable(const lb::Snapshot& s,
 
 }  // namespace
 
+std::optional<RealServerConf> sorry_dest(const VirtualServerConf& vs, bool quorum_lost) {
+  if (!vs.sorry_server || (!quorum_lost && !vs.sorry_server_inhibit)) return std::nullopt;
+  return RealServerConf{.where = vs.sorry_where,
+                        .origin = vs.origin,
+                        .addr = vs.sorry_server->addr,
+                        .port = vs.sorry_server->port,
+                        .weight = quorum_lost ? 1u : 0u,
+                        .mode = vs.sorry_server_mode};
+}
+
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
                                        RealServerIds& ids, const HealthView& healthy,
-                                       const lb::Snapshot* running) {
+                                       const lb::Snapshot* running, const QuorumView& quorum_lost) {
   const GaleConf& g = config.gale;
   const size_t nports = g.interfaces.size();
   if (nports == 0) return fail("no interface configured (gale { interfaces ... })");
@@ -183,6 +193,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
     std::erase_if(*table, [&](const lb::Route& r) { return r.link >= nports; });
   std::erase_if(s.routes.neighbours, [&](const lb::Neighbour& n) { return n.link >= nports; });
   s.routes.sort();
+  s.host_addrs = host.host_addrs;
   s.tunnel = lb::Tunnel{.src_v4 = g.tunnel_source.value_or(net::Ipv4Addr{}),
                         .src_v6 = g.tunnel_source6.value_or(net::Ipv6Addr{}),
                         .src_v4_spread_bits = g.tunnel_source_spread_bits,
@@ -225,7 +236,13 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
                       .sched_flags = vs.sched_flags,
                       .persistence_s = vs.persistence_timeout_s,
                       .persistence_prefix = vs.persistence_prefix};
-      for (const RealServerConf& rc : vs.real_servers) {
+      const bool lost = quorum_lost && quorum_lost(key);
+      const std::optional<RealServerConf> sorry = sorry_dest(vs, lost);
+      const bool sorry_serves = sorry && sorry->weight > 0;
+      // One real server into the service: in its pool at `weight`, or (in_pool false) kept
+      // not live while its flows drain.
+      const auto add = [&](const RealServerConf& rc, bool in_pool, int32_t weight,
+                           int32_t last_weight) -> Expected<void> {
         const lb::FwdMode mode = rc.mode.value_or(vs.mode);
         const auto id =
             next.assign({.service = key, .addr = rc.addr, .port = rc.port, .mode = mode});
@@ -252,22 +269,33 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
           out.missing_neighbours.push_back({.id = *id, .addr = rc.addr, .out_link = rs.out_link});
         }
         rs.mtu = s.links[rs.out_link].mtu;
-        const bool up = !healthy || healthy(key, rc);
-        const int32_t weight = static_cast<int32_t>(rc.weight);
-        if (up || rc.inhibit_on_failure) {
+        if (in_pool) {
           svc.dests.push_back({.addr = rc.addr,
                                .port = rc.port ? rc.port : key.port,
-                               .weight = up ? weight : 0,
+                               .weight = weight,
                                .u_threshold = rc.uthreshold,
                                .l_threshold = rc.lthreshold,
-                               .last_weight = weight});
+                               .last_weight = last_weight});
           svc.dest_ids.push_back(*id);
         } else {
           rs.live = false;  // out of the pool; its flows drain
         }
         place(*id, rs);
         next.remember(*id, rs);
+        return {};
+      };
+      for (const RealServerConf& rc : vs.real_servers) {
+        const DestHealth h = healthy ? healthy(key, rc) : DestHealth{};
+        // Up and serving unless the sorry server stands in; down: quiesced with
+        // inhibit_on_failure, else out.
+        const bool serving = h.up && !sorry_serves;
+        const int32_t full = static_cast<int32_t>(h.weight.value_or(rc.weight));
+        if (auto r = add(rc, serving || rc.inhibit_on_failure, serving ? full : 0, full); !r)
+          return fail(r.error().message);
       }
+      if (sorry)
+        if (auto r = add(*sorry, true, static_cast<int32_t>(sorry->weight), 1); !r)
+          return fail(r.error().message);
       s.services.push_back(std::move(svc));
       origin.push_back(&vs);
     }

@@ -30,7 +30,8 @@ struct HostView {
   // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
   // unknown. Interfaces are asked from the last to the first (the first faces clients).
   std::function<std::optional<net::MacAddr>(const net::IpAddr&, uint16_t port)> neighbour;
-  uint16_t workers = 1;  // dataplane workers the node runs
+  uint16_t workers = 1;                 // dataplane workers the node runs
+  std::vector<net::IpAddr> host_addrs;  // the node's own addresses (lb::Snapshot::host_addrs)
 };
 
 // One dataplane service: a virtual_server, or one member of a virtual_server_group.
@@ -101,8 +102,25 @@ class RealServerIds {
   std::vector<Slot> slots_;
 };
 
+// A real server's health as the builder takes it: up or not, and the weight a
+// MISC_CHECK with misc_dynamic asked for (else the configured one applies).
+struct DestHealth {
+  DestHealth(bool is_up = true, std::optional<uint32_t> w = {})  // a bare verdict converts
+      : up(is_up), weight(w) {}
+  bool up = true;
+  std::optional<uint32_t> weight;
+};
 // Health as the checkers see it; absent: every server healthy.
-using HealthView = std::function<bool(const ServiceKey&, const RealServerConf&)>;
+using HealthView = std::function<DestHealth(const ServiceKey&, const RealServerConf&)>;
+// The services whose quorum is lost (the model keeps keepalived's quorum and
+// hysteresis); absent: none.
+using QuorumView = std::function<bool(const ServiceKey&)>;
+
+// keepalived's sorry server as a real server of `vs`, when it is in the pool: serving
+// (weight 1) while the service's quorum is lost, else quiesced (weight 0) with
+// sorry_server_inhibit; none otherwise. While it serves, the real servers leave the pool
+// (inhibit_on_failure ones stay at weight 0), as keepalived does.
+std::optional<RealServerConf> sorry_dest(const VirtualServerConf& vs, bool quorum_lost);
 
 // A real server whose MAC is unknown: built with a zero MAC; galed resolves it and
 // builds again.
@@ -135,7 +153,8 @@ struct BuiltSnapshot {
 // `running`: the snapshot published now, if any (see BuiltSnapshot::unchanged).
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
                                        RealServerIds& ids, const HealthView& healthy = {},
-                                       const lb::Snapshot* running = nullptr);
+                                       const lb::Snapshot* running = nullptr,
+                                       const QuorumView& quorum_lost = {});
 
 // The dataplane services a virtual server stands for (a group: one per member).
 std::vector<ServiceKey> service_keys(const VirtualServerConf& vs, const Config& config);

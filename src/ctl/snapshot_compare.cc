@@ -70,9 +70,10 @@ bool same_forwarding(const lb::Snapshot& a, const lb::Snapshot& b) {
          same(a.fwmark_rules, b.fwmark_rules) && same(a.links, b.links) &&
          a.client_link == b.client_link && same(a.routes.v4, b.routes.v4) &&
          same(a.routes.v6, b.routes.v6) && same(a.routes.neighbours, b.routes.neighbours) &&
-         a.routes.from_host == b.routes.from_host && same(a.tunnel, b.tunnel) &&
-         same(a.fullnat, b.fullnat) && a.timeouts.table() == b.timeouts.table() &&
-         a.maglev_size == b.maglev_size && a.cluster_seed == b.cluster_seed;
+         a.routes.from_host == b.routes.from_host && a.host_addrs == b.host_addrs &&
+         same(a.tunnel, b.tunnel) && same(a.fullnat, b.fullnat) &&
+         a.timeouts.table() == b.timeouts.table() && a.maglev_size == b.maglev_size &&
+         a.cluster_seed == b.cluster_seed;
 }
 
 }  // namespace gale::ctl

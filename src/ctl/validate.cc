@@ -156,6 +156,13 @@ Expected<void> check_virtual_servers_impl(const Config& c, std::vector<Warning>&
       return error_loc(vs.where, "mh-port and mh-fallback apply to lb_algo mh only");
     for (const RealServerConf& rs : vs.real_servers)
       GALE_CTL_TRY(check_real_server(rs, vs, ms, c));
+    // The sorry server serves as a real server of the service does, so it is checked as
+    // one (and counts against the ids).
+    if (const auto sorry = sorry_dest(vs, true)) {
+      if (auto r = check_real_server(*sorry, vs, ms, c); !r)
+        return fail(r.error().message + " (the sorry_server)");
+      total += ms.size();
+    }
     total += ms.size() * vs.real_servers.size();
   }
   if (total >= 0xffff)

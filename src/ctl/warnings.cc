@@ -25,8 +25,6 @@ struct Unacted {
 
 constexpr std::string_view kCheckers =
     "TCP_CHECK HTTP_GET SSL_GET MISC_CHECK UDP_CHECK DNS_CHECK SMTP_CHECK host";
-constexpr std::string_view kNoQuorum =
-    "quorum is not enforced yet: the service forwards to whatever real servers are left";
 constexpr std::string_view kNoVrrp =
     "VRRP is not run yet: no adverts are sent and no address is added or removed; galed "
     "forwards for every configured VIP as if MASTER";
@@ -66,14 +64,6 @@ constexpr Unacted kUnacted[] = {
      "server's"},
     {"global_defs", "checker_log_all_failures",
      "is unused: every failure is counted and state changes are logged"},
-    {"virtual_server", "sorry_server",
-     "no sorry server yet: with every real server down, new connections are dropped "
-     "(drop reason no_dest)"},
-    {"virtual_server", "sorry_server_inhibit sorry_server_lvs_method",
-     "is unused: there is no sorry server yet"},
-    {"virtual_server", "quorum hysteresis", kNoQuorum},
-    {"virtual_server", "quorum_up quorum_down", "is not run: quorum is not enforced yet"},
-    {"virtual_server", "omega", "is not applied: no notify or quorum script is run"},
     {"global_defs", "rs_init_notifies", "is unused: no notify script is run"},
     // Service options gale does not have.
     {"virtual_server", "ip_family",

@@ -80,6 +80,7 @@ struct Engine::Loop {
   // Commands from other threads.
   std::mutex mu;
   std::optional<std::vector<PlannedServer>> pending;
+  std::vector<std::string> scripts;
   bool stopping = false;
 
   Loop(Report r) : report(std::move(r)) {
@@ -186,9 +187,15 @@ struct Engine::Loop {
         if (slot != UINT32_MAX) remove_checker(slot);
       next.emplace(id, std::move(s));
     }
-    for (auto& [id, s] : servers)
+    for (auto& [id, s] : servers) {
       for (uint32_t slot : s.checkers)
         remove_checker(slot);
+      // omega: a server that leaves the config while up is reported down by its script.
+      if (s.plan.omega && s.up && !s.plan.notify_down.empty()) {
+        const int pidfd = spawn_script(s.plan.notify_down);
+        if (pidfd >= 0) watch_child(pidfd);
+      }
+    }
     servers = std::move(next);
     // Every server's slot -> server link, and its state now (a removed down checker can
     // bring a server up; a new alpha server is down until checked).
@@ -307,10 +314,23 @@ struct Engine::Loop {
     while (::read(wake, &n, sizeof n) > 0) {
     }
     std::optional<std::vector<PlannedServer>> plan;
+    std::vector<std::string> run;
     {
       std::lock_guard lock(mu);
       plan.swap(pending);
+      run.swap(scripts);
       stop = stopping;
+    }
+    if (stop)  // omega: the servers still up are reported down by their scripts
+      for (const auto& [id, s] : servers)
+        if (s.plan.omega && s.up && !s.plan.notify_down.empty()) run.push_back(s.plan.notify_down);
+    for (const std::string& cmd : run) {
+      const int pidfd = spawn_script(cmd);
+      if (pidfd < 0) continue;
+      if (stop)
+        ::close(pidfd);  // galed is exiting: the script outlives it
+      else
+        watch_child(pidfd);
     }
     if (plan && !stop) apply(std::move(*plan));
   }
@@ -369,6 +389,15 @@ void Engine::update(const ctl::Config& config) {
   {
     std::lock_guard lock(loop_->mu);
     loop_->pending = std::move(plan);
+  }
+  const uint64_t one = 1;
+  (void)!::write(loop_->wake, &one, sizeof one);
+}
+
+void Engine::run_script(std::string command) {
+  {
+    std::lock_guard lock(loop_->mu);
+    loop_->scripts.push_back(std::move(command));
   }
   const uint64_t one = 1;
   (void)!::write(loop_->wake, &one, sizeof one);

@@ -37,7 +37,12 @@ class Engine {
   // A reload, from any thread: checkers whose settings are unchanged keep their state
   // and schedule; changed and new ones start afresh; removed ones stop.
   void update(const ctl::Config& config);
+  // Stops the thread; with omega, the notify_down of every real server that is up runs
+  // first (keepalived's omega at shutdown).
   void stop();
+  // Runs a script in the background on the engine thread, which reaps it (galed's
+  // quorum_up / quorum_down).
+  void run_script(std::string command);
 
   // The engine thread's CPU time so far (seconds), and attempts completed.
   double cpu_seconds() const;

@@ -95,7 +95,7 @@ std::vector<PlannedServer> plan_checks(const ctl::Config& config) {
     const std::vector<ctl::ServiceKey> keys = ctl::service_keys(vs, config);
     for (const ctl::RealServerConf& rs : vs.real_servers) {
       if (rs.checks.empty()) continue;
-      PlannedServer ps{.notify_up = rs.notify_up, .notify_down = rs.notify_down};
+      PlannedServer ps{.notify_up = rs.notify_up, .notify_down = rs.notify_down, .omega = vs.omega};
       for (const ctl::ServiceKey& k : keys) {
         ps.refs.push_back({.service = k, .addr = rs.addr, .port = rs.port});
         field(ps.id, k.fwmark);

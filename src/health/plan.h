@@ -28,6 +28,7 @@ struct PlannedServer {
   std::string notify_up;
   std::string notify_down;
   bool alpha = false;  // start down until every checker succeeded once
+  bool omega = false;  // notify_down also when it leaves the config or galed stops
   std::vector<PlannedCheck> checks;
   std::string id;  // the refs, as text: the server's identity across reloads
 };

@@ -223,6 +223,10 @@ struct Snapshot {
   std::vector<Link> links;
   uint16_t client_link = 0;  // without routes: the interface replies to clients leave by
   ClientRoutes routes;       // toward clients (none: links[client_link].gateway_mac)
+  // The node's own addresses. A NAT real server's packet from its service port that no
+  // flow knows is translated as a reply to a client -- unless it is addressed to the
+  // node: then it belongs to the node's own connection (a health check), the kernel's.
+  std::vector<net::IpAddr> host_addrs;
   // Shared by the snapshots galed publishes (reply path -> resolution); may be null.
   std::shared_ptr<NeighbourMisses> neighbour_misses;
   Tunnel tunnel;

@@ -249,6 +249,8 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
       const RealServer& rs = snap.real_servers[static_cast<size_t>(s.target)];
       const Service& svc = snap.services[rs.service];
       if (svc.fwmark) return finish(p, {Verdict::to_kernel});  // which VIP? unknown
+      for (const net::IpAddr& a : snap.host_addrs)
+        if (a == pp.tuple.dst) return finish(p, {Verdict::to_kernel});  // the node's own
       ++counters_.stateless_replies;
       return finish(p, reply_nat(p, pp, {.vip = svc.vip, .vport = svc.port}, snap));
     }

@@ -230,6 +230,32 @@ TEST(FlowsGolden, NatWithAFullTableTranslatesStatelessly) {
   }
 }
 
+// The node's own connection to a NAT server's service port (a health check from galed's
+// host): the server's answer, addressed to one of the node's addresses, is the kernel's;
+// the same answer addressed to a client is translated statelessly, as above.
+TEST(FlowsGolden, NatServerAnswersToTheNodeGoToTheKernel) {
+  for (const Family* f : kFamilies) {
+    SCOPED_TRACE(f->name);
+    Golden g;
+    Snapshot next = g.snap();
+    const char* node = f->not_vip;  // an address of the node's own, not a service's
+    next.host_addrs = {ip(node)};
+    g.reload(std::move(next));
+    const Service& svc = service_of(g.snap(), *f, Svc::nat, net::kProtoTcp);
+    const RealServer& rs = g.snap().real_servers[svc.dest_ids[0]];
+    Seg answer{.src = text(rs.addr),
+               .dst = node,
+               .sport = kRsPort,
+               .dport = 45000,
+               .flags = net::kTcpSyn | net::kTcpAck};
+    EXPECT_EQ(g.run(frame(text(rs.mac), kPort1Mac, answer), 1).verdict, Verdict::to_kernel);
+    EXPECT_EQ(g.worker.counters().stateless_replies, 0u);
+    answer.dst = f->client;
+    EXPECT_EQ(g.run(frame(text(rs.mac), kPort1Mac, answer), 1).verdict, Verdict::tx);
+    EXPECT_EQ(g.worker.counters().stateless_replies, 1u);
+  }
+}
+
 TEST(FlowsGolden, UdpFlowsLast300SecondsAndAreInactive) {
   for (const Family* f : kFamilies) {
     SCOPED_TRACE(f->name);

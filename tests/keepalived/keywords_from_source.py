@@ -42,6 +42,7 @@ SAMPLES = {
     'virtual_server quorum_up': 'quorum_up /bin/true',
     'virtual_server quorum_down': 'quorum_down /bin/true',
     'virtual_server sorry_server': 'sorry_server 192.0.2.50 80',
+    'virtual_server sorry_server_lvs_method': 'sorry_server_lvs_method NAT',
     'virtual_server virtualhost': 'virtualhost www.example.com',
     'virtual_server real_server': 'real_server 192.0.2.3 80 {\\n}',
     'virtual_server real_server weight': 'weight 2',

@@ -78,7 +78,7 @@ class ControlClient {
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
       return gale::unexpected("cannot reach galed at " + path_ + ": " + std::strerror(errno) +
-                             " (is galed running? --socket PATH or GALE_SOCKET)");
+                              " (is galed running? --socket PATH or GALE_SOCKET)");
     return {};
   }
 

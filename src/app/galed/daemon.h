@@ -81,6 +81,9 @@ class Daemon : public ctl::ControlApi {
   // A health checker's verdict, from any thread: queued, applied on the daemon's loop
   // (Model::set_health, then one rebuild for everything queued).
   void post_health(ctl::RealServerRef rs, ctl::HealthState state);
+  // Logs the quorum changes of the last model changes and runs their quorum_up /
+  // quorum_down scripts (on the health engine's thread, which reaps them).
+  void quorum_events();
 
  private:
   Expected<void> start();

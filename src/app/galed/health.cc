@@ -23,10 +23,35 @@ void Daemon::start_health() {
     post_health(ref, state);
   });
   health_->start(config());
+  quorum_events();
+}
+
+void Daemon::quorum_events() {
+  if (!health_) return;  // before start: taken once the engine runs (start_health)
+  for (const ctl::Model::QuorumChange& q : model_.take_quorum_changes()) {
+    const ctl::ServiceKey& k = q.service;
+    const std::string name =
+        k.fwmark ? "fwmark " + std::to_string(k.fwmark)
+                 : std::string(net::to_text(k.vip).view()) + ":" + std::to_string(k.port);
+    log("quorum: " + name + (q.up ? " gained" : " lost") + " quorum (up weight " +
+        std::to_string(q.weight) + ", quorum " + std::to_string(q.quorum) + ")");
+    if (!q.script.empty()) health_->run_script(q.script);
+  }
 }
 
 void Daemon::stop_health() {
-  if (health_) health_->stop();
+  if (!health_) return;
+  // omega: at shutdown a service that has quorum runs its quorum_down (its servers'
+  // notify_down run from the engine's stop()).
+  const ctl::Config& c = config();
+  for (const ctl::VirtualServerConf& vs : c.virtual_servers)
+    if (vs.omega && !vs.quorum_down.empty())
+      for (const ctl::ServiceKey& k : ctl::service_keys(vs, c))
+        if (!model_.quorum_lost(k)) {
+          health_->run_script(vs.quorum_down);
+          break;
+        }
+  health_->stop();
   health_.reset();
 }
 

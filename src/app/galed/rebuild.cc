@@ -2,8 +2,12 @@
 // the config become a candidate snapshot; a candidate that forwards differently from
 // the running one is published transactionally (steering widened, publish, quiescence,
 // steering narrowed), so no frame of an old or a new endpoint is ever left unsteered.
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <thread>
 #include <vector>
@@ -114,6 +118,26 @@ HostView Daemon::host_view() {
       on_link |= r.on_link && r.link == *link && lb::in_prefix(n.addr, r.prefix, r.len);
     if (on_link) h.routes.neighbours.push_back({.addr = n.addr, .link = *link, .mac = n.mac});
   }
+  // The node's own addresses (health checks of NAT servers are connections of its own).
+  if (ifaddrs* all = nullptr; getifaddrs(&all) == 0) {
+    for (const ifaddrs* i = all; i; i = i->ifa_next) {
+      if (!i->ifa_addr) continue;
+      net::IpAddr a;
+      if (i->ifa_addr->sa_family == AF_INET) {
+        a.family = net::Family::v4;
+        std::memcpy(a.b.data(), &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, 4);
+      } else if (i->ifa_addr->sa_family == AF_INET6) {
+        a.family = net::Family::v6;
+        std::memcpy(a.b.data(), &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr, 16);
+      } else {
+        continue;
+      }
+      if (std::find(h.host_addrs.begin(), h.host_addrs.end(), a) == h.host_addrs.end())
+        h.host_addrs.push_back(a);
+    }
+    freeifaddrs(all);
+  }
+  std::sort(h.host_addrs.begin(), h.host_addrs.end());
   h.neighbour = [this](const net::IpAddr& addr, uint16_t link) -> std::optional<net::MacAddr> {
     int oif = 0;
     auto mac = host::next_hop_mac(*nl_, neighbours_, addr, &oif);
@@ -151,10 +175,11 @@ Expected<void> Daemon::rebuild(bool force) {
     for (const Neighbour& x : *n)
       if (x.usable) neighbours_.push_back(x);
   }
+  quorum_events();
   const ctl::HealthView health = model_.health_view();
   RealServerIds next = ids_;
   const lb::Snapshot* running = force ? nullptr : snaps_->read();
-  auto built = build_snapshot(config(), host_view(), next, health, running);
+  auto built = build_snapshot(config(), host_view(), next, health, running, model_.quorum_view());
   if (!built) return fail(built.error().message);
   for (const auto& m : built->missing_neighbours)
     resolve_later(m.addr, m.out_link);

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# The detection budget of issue 8, measured: tests/e2e/lab/health_budget.sh BUILD_DIR
-# galed (DR, AF_XDP) checks its three nginx real servers with HTTP_GET (delay_loop 1,
+# The detection budget of issue 8, measured: tests/e2e/lab/health_budget.sh BUILD_DIR [MODE]
+# galed (MODE dr or nat, AF_XDP) checks its three nginx real servers with HTTP_GET (delay_loop 1,
 # connect_timeout 1, retry 1, delay_before_retry 1: budget 1 + 1 x (1 + 1) = 3 s, +10%).
 # wrk runs through the VIP throughout; rs1's nginx is stopped. Required:
 #  - galed marks rs1 down within the budget of the stop (its listing says so);
 #  - from then on rs1 gets no new connection and wrk (a fresh run) sees no error;
 #  - before the stop, wrk saw no error either;
 #  - nginx restarted, rs1 is marked up again and serves requests.
-# DR, not NAT: in NAT mode the dataplane takes a real server's replies to galed's own
-# checker connections for stateless NAT replies (src RS:80) and translates them away, so
-# every check times out (docs/health.md, "Known gaps").
+# NAT: galed's own checker connections to RS:80 get answers from the real servers'
+# service port, which the dataplane must hand to the kernel (they are addressed to the
+# node), not translate as replies to clients (docs/health.md, "NAT real servers").
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
 export GALE_BUILD=$(cd "${1:?build dir}" && pwd)
+mode=${2:-dr}
 export LAB=glh$$
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../../lab/lib.sh"
@@ -41,8 +42,8 @@ wrk_errors() {
   echo $(( ${e:-0} + ${n:-0} ))
 }
 
-lab_up dr
-lab_start_gale dr 2 af_xdp
+lab_up "$mode"
+lab_start_gale "$mode" 2 af_xdp
 conf=$LAB_DIR/gale.conf
 # HTTP_GET on every real server of the TCP service, then a reload.
 /usr/bin/python3 - "$conf" <<'PY'
@@ -80,7 +81,7 @@ done
 t1=$(now_ms)
 detect=$((t1 - t0))
 budget=3300
-echo "health_budget: rs1 marked down $detect ms after its nginx stopped (budget $budget ms)"
+echo "health_budget ($mode): rs1 marked down $detect ms after its nginx stopped (budget $budget ms)"
 [ "$detect" -le "$budget" ] || fail "detection took $detect ms > $budget ms"
 wait "$wrk_pid" || true
 # After: a fresh run sees no error, and rs1 gets no connection.
@@ -96,9 +97,9 @@ while [ "$(rs1_healthy)" != true ]; do
   [ $(( $(now_ms) - t2 )) -lt 10000 ] || fail "rs1 not marked up 10 s after its nginx restarted"
   sleep 0.02
 done
-echo "health_budget: rs1 marked up $(( $(now_ms) - t2 )) ms after its nginx restarted"
+echo "health_budget ($mode): rs1 marked up $(( $(now_ms) - t2 )) ms after its nginx restarted"
 before=$(wc -l <"$LAB_DIR/rs1/access.log")
 in_ns client wrk -t1 -c8 -d2s "http://$LAB_VIP/" >"$LAB_DIR/wrk.back" 2>&1
 [ "$(wrk_errors "$LAB_DIR/wrk.back")" -eq 0 ] || fail "errors after recovery: $(cat "$LAB_DIR/wrk.back")"
 [ "$(wc -l <"$LAB_DIR/rs1/access.log")" -gt "$before" ] || fail "rs1 serves nothing after recovery"
-echo "health_budget: OK"
+echo "health_budget ($mode): OK"

@@ -438,5 +438,58 @@ TEST(SnapshotBuilder, UnchangedServicesKeepTheirTables) {
                            [](uint16_t v) { return v == 0x7777; }));
 }
 
+// MISC_CHECK's misc_dynamic weight replaces the configured one while it is given.
+TEST(SnapshotBuilder, HealthWeightReplacesTheConfiguredOne) {
+  RealServerIds ids;
+  const HealthView dynamic = [](const ServiceKey&, const RealServerConf& rs) {
+    return rs.addr == ip("10.1.0.2") ? DestHealth(true, 9u) : DestHealth(true);
+  };
+  auto b = build_snapshot(parse(web(kThree)), host(), ids, dynamic);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  const lb::Service& svc = b->snapshot.services[0];
+  ASSERT_EQ(svc.dests.size(), 3u);
+  EXPECT_EQ(svc.dests[0].weight, 3);  // as written
+  EXPECT_EQ(svc.dests[1].weight, 9);  // as the check asked
+  EXPECT_EQ(svc.dests[1].last_weight, 9);
+}
+
+// keepalived: while a service's quorum is lost its sorry server is the pool (the real
+// servers leave it; inhibit_on_failure ones stay at weight 0); otherwise the sorry server
+// is absent, or present at weight 0 with sorry_server_inhibit.
+TEST(SnapshotBuilder, SorryServerServesWhileTheQuorumIsLost) {
+  const std::string servers =
+      "  sorry_server 10.1.0.7 80\n"
+      "  real_server 10.1.0.1 80 {\n    weight 5\n    inhibit_on_failure\n  }\n"
+      "  real_server 10.1.0.2 80 {\n    weight 7\n  }\n";
+  const QuorumView lost = [](const ServiceKey&) { return true; };
+  RealServerIds ids;
+  auto b = build_snapshot(parse(web(servers)), host(), ids, {}, nullptr, lost);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  const lb::Service& svc = b->snapshot.services[0];
+  ASSERT_EQ(svc.dest_ids.size(), 2u);
+  EXPECT_EQ(svc.dests[0].addr, ip("10.1.0.1"));
+  EXPECT_EQ(svc.dests[0].weight, 0);
+  EXPECT_EQ(svc.dests[1].addr, ip("10.1.0.7"));
+  EXPECT_EQ(svc.dests[1].weight, 1);
+  EXPECT_TRUE(b->snapshot.real_servers[svc.dest_ids[1]].live);
+  EXPECT_FALSE(b->snapshot.real_servers[1].live);  // 10.1.0.2: out, draining
+
+  RealServerIds ids2;
+  auto kept = build_snapshot(parse(web(servers)), host(), ids2);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  EXPECT_EQ(kept->snapshot.services[0].dests.size(), 2u);  // no sorry server
+  for (const lb::SchedDest& d : kept->snapshot.services[0].dests)
+    EXPECT_NE(d.addr, ip("10.1.0.7"));
+
+  RealServerIds ids3;
+  auto inhibit = build_snapshot(parse(web(servers + "  sorry_server_inhibit\n")), host(), ids3);
+  ASSERT_TRUE(inhibit.has_value()) << inhibit.error().message;
+  const lb::Service& i = inhibit->snapshot.services[0];
+  ASSERT_EQ(i.dests.size(), 3u);
+  EXPECT_EQ(i.dests[2].addr, ip("10.1.0.7"));
+  EXPECT_EQ(i.dests[2].weight, 0);
+  EXPECT_EQ(i.dests[0].weight, 5);
+}
+
 }  // namespace
 }  // namespace gale::ctl

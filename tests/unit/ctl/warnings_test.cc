@@ -51,11 +51,6 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "}\n");
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
-      "w.conf:11:3: warning: quorum: quorum is not enforced yet: the service forwards to whatever "
-      "real servers are left",
-      "w.conf:13:3: warning: omega is not applied: no notify or quorum script is run",
-      "w.conf:14:3: warning: sorry_server: no sorry server yet: with every real server down, new "
-      "connections are dropped (drop reason no_dest)",
       "w.conf:23:1: warning: vrrp_instance: VRRP is not run yet: no adverts are sent and no "
       "address is added or removed; galed forwards for every configured VIP as if MASTER",
   };

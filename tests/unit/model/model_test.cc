@@ -3,6 +3,8 @@
 // file with runtime objects (the file owns what it names).
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "ctl/model.h"
 #include "ctl/parser.h"
 
@@ -152,8 +154,8 @@ TEST(Model, GroupMembersAreOneUnit) {
       m.set_health({.service = kGroupMember, .addr = ip("10.1.0.9"), .port = 443}, {.up = false}));
   const HealthView h = m.health_view();
   const RealServerConf& rc = m.effective().virtual_servers[1].real_servers[0];
-  EXPECT_FALSE(h(kGroupMember, rc));
-  EXPECT_TRUE(h({.vip = ip("10.0.0.5"), .port = 443, .proto = 6}, rc));
+  EXPECT_FALSE(h(kGroupMember, rc).up);
+  EXPECT_TRUE(h({.vip = ip("10.0.0.5"), .port = 443, .proto = 6}, rc).up);
 }
 
 TEST(Model, EditKeepsWhatIpvsadmDoesNotSet) {
@@ -185,12 +187,12 @@ TEST(Model, Health) {
   ASSERT_TRUE(m.set_health(ref, {.up = false, .reason = "connect refused"}));
   EXPECT_EQ(m.version(), v + 1);  // the same verdict again changes nothing
   const RealServerConf& rc = find(m, kFileSvc)->real_servers[0];
-  EXPECT_FALSE(m.health_view()(kFileSvc, rc));
+  EXPECT_FALSE(m.health_view()(kFileSvc, rc).up);
   EXPECT_EQ(error_of(m.set_health({.service = kFileSvc, .addr = ip("10.1.0.7")}, {})),
             "no real server 10.1.0.7:80 in tcp 10.0.0.1:80");
   // The port may be left out when the service's port is the server's.
   ASSERT_TRUE(m.set_health({.service = kFileSvc, .addr = ip("10.1.0.1")}, {.up = true}));
-  EXPECT_TRUE(m.health_view()(kFileSvc, rc));
+  EXPECT_TRUE(m.health_view()(kFileSvc, rc).up);
   // A verdict goes with its server.
   ASSERT_TRUE(m.set_health(ref, {.up = false}));
   ASSERT_TRUE(m.delete_dest(kFileSvc, ip("10.1.0.1"), 80));
@@ -244,6 +246,52 @@ virtual_server 10.0.0.2 80 {
                                               "is dropped: the config file no longer has its "
                                               "service"}));
   EXPECT_EQ(find(m, kRunSvc), nullptr);
+}
+
+// keepalived's quorum and hysteresis: lost below quorum - hysteresis, regained at
+// quorum + hysteresis, the up servers' weights summed (a misc_dynamic weight counts as
+// given); each change once, with the script to run.
+TEST(Model, QuorumWithHysteresis) {
+  Model m;
+  ASSERT_TRUE(m.load(file(R"(
+gale { interfaces eth0 }
+virtual_server 10.0.0.1 80 {
+  lb_kind NAT
+  quorum 4
+  hysteresis 1
+  quorum_up "/bin/up"
+  quorum_down "/bin/down"
+  real_server 10.1.0.1 80 { weight 2 }
+  real_server 10.1.0.2 80 { weight 2 }
+  real_server 10.1.0.3 80 { weight 1 }
+}
+)")));
+  EXPECT_TRUE(m.take_quorum_changes().empty());  // 5 >= 4
+  const auto set = [&](const char* addr, bool up, std::optional<uint32_t> w = {}) {
+    ASSERT_TRUE(
+        m.set_health({.service = kFileSvc, .addr = ip(addr), .port = 80}, {.up = up, .weight = w}));
+  };
+  set("10.1.0.3", false);  // 4: not below 4 - 1
+  EXPECT_FALSE(m.quorum_lost(kFileSvc));
+  set("10.1.0.2", false);  // 2 < 3: lost
+  EXPECT_TRUE(m.quorum_lost(kFileSvc));
+  auto changes = m.take_quorum_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].up);
+  EXPECT_EQ(changes[0].script, "/bin/down");
+  EXPECT_EQ(changes[0].weight, 2u);
+  set("10.1.0.3", true);  // 3 < 4 + 1: still lost
+  EXPECT_TRUE(m.quorum_lost(kFileSvc));
+  set("10.1.0.2", true, 1u);  // 2 + 1 + 1 = 4: still lost
+  EXPECT_TRUE(m.quorum_lost(kFileSvc));
+  EXPECT_TRUE(m.take_quorum_changes().empty());
+  set("10.1.0.2", true, 2u);  // 5: regained
+  EXPECT_FALSE(m.quorum_lost(kFileSvc));
+  changes = m.take_quorum_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].up);
+  EXPECT_EQ(changes[0].script, "/bin/up");
+  EXPECT_FALSE(m.quorum_view()(kFileSvc));
 }
 
 }  // namespace
