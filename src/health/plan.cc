@@ -85,7 +85,10 @@ std::string describe(const PlannedCheck& c) {
   if (c.addr.is_v6()) s += '[';
   s += addr_text(c.addr);
   if (c.addr.is_v6()) s += ']';
-  if (c.port) s += ':' + std::to_string(c.port);
+  if (c.port) {
+    s += ':';
+    s += std::to_string(c.port);
+  }
   return s;
 }
 
@@ -113,11 +116,20 @@ std::vector<PlannedServer> plan_checks(const ctl::Config& config) {
         pc.delay_loop_ms = h.delay_loop_ms.value_or(rs.delay_loop_ms.value_or(vs.delay_loop_ms));
         // keepalived's Host: the checker's virtualhost, else the real server's, else the
         // service's, else the address the check connects to.
-        pc.host = !h.virtualhost.empty()    ? h.virtualhost
-                  : !rs.virtualhost.empty() ? rs.virtualhost
-                  : !vs.virtualhost.empty() ? vs.virtualhost
-                  : pc.addr.is_v6()         ? "[" + addr_text(pc.addr) + "]"
-                                            : addr_text(pc.addr);
+        // (Appended, not `"[" + ... + "]"`: g++ 12 -O3 -Wrestrict, PR 105651.)
+        if (!h.virtualhost.empty()) {
+          pc.host = h.virtualhost;
+        } else if (!rs.virtualhost.empty()) {
+          pc.host = rs.virtualhost;
+        } else if (!vs.virtualhost.empty()) {
+          pc.host = vs.virtualhost;
+        } else if (pc.addr.is_v6()) {
+          pc.host = '[';
+          pc.host += addr_text(pc.addr);
+          pc.host += ']';
+        } else {
+          pc.host = addr_text(pc.addr);
+        }
         pc.id = identity(pc);
         ps.checks.push_back(std::move(pc));
       }

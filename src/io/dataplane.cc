@@ -5,6 +5,9 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 namespace gale::io {
 
@@ -26,6 +29,13 @@ struct Dataplane::PerWorker {
   std::unique_ptr<LinkIo> io;
   std::atomic<int> state{0};  // 0 starting, 1 running, 2 failed
   std::string error;
+  // export_flows(): the asker bumps `asked` (after setting `max`); the worker fills
+  // `records` and stores `asked`'s value into `answered`.
+  std::atomic<uint64_t> asked{0};
+  std::atomic<uint64_t> answered{0};
+  std::mutex export_mu;
+  size_t max = 0;
+  std::vector<lb::FlowRecord> records;
 };
 
 Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
@@ -41,6 +51,34 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
       lanes_.push_back(from == to ? nullptr : std::make_unique<HandoffLane>());
   for (uint16_t i = 0; i < n; ++i)
     threads_.emplace_back([this, i] { run(i); });
+}
+
+std::vector<lb::FlowRecord> Dataplane::export_flows(size_t max, int timeout_ms) const {
+  std::vector<uint64_t> seq(workers_.size());
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    PerWorker& w = *workers_[i];
+    {
+      std::lock_guard lock(w.export_mu);
+      w.max = max;
+    }
+    seq[i] = w.asked.fetch_add(1, std::memory_order_acq_rel) + 1;
+  }
+  std::vector<lb::FlowRecord> out;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    PerWorker& w = *workers_[i];
+    // Polled: the worker answers between two of its batches.
+    while (w.state.load() == 1 && w.answered.load(std::memory_order_acquire) < seq[i] &&
+           std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (w.answered.load(std::memory_order_acquire) < seq[i]) continue;
+    std::lock_guard lock(w.export_mu);
+    for (const lb::FlowRecord& r : w.records) {
+      if (out.size() >= max) break;
+      out.push_back(r);
+    }
+  }
+  return out;
 }
 
 Dataplane::~Dataplane() {
@@ -197,6 +235,15 @@ void Dataplane::run(uint16_t id) {
     // One more clock read on busy turns only: an idle worker's turn costs the same.
     if (busy) busy_ns += cfg_.clock_ns() - now_ns;
 
+    if (const uint64_t want = me.asked.load(std::memory_order_acquire);
+        want != me.answered.load(std::memory_order_relaxed)) {
+      {
+        std::lock_guard lock(me.export_mu);
+        me.records.clear();
+        worker->export_flows(me.records, now, me.max);
+      }
+      me.answered.store(want, std::memory_order_release);
+    }
     if (now_ns - last_report > kReportEveryNs) {
       publish_report();
       last_report = now_ns;

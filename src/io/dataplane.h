@@ -48,6 +48,10 @@ class Dataplane {
   // Per-worker reports (published by the workers about every 50 ms, and when they
   // stop; see worker_report.h). Never blocks a worker.
   std::vector<WorkerReport> reports() const;
+  // The connections the workers track (ipvsadm -c), at most `max`: each worker exports
+  // its own tables on its thread between two batches, when it next turns (at most
+  // idle_wait_ms later). A worker that has not answered within `timeout_ms` is left out.
+  std::vector<lb::FlowRecord> export_flows(size_t max, int timeout_ms) const;
   // True once every worker has its backend (or one failed: see error()).
   bool started() const;
   std::string error() const;

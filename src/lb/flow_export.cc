@@ -25,10 +25,10 @@ const char* to_string(ImportResult r) {
 }
 
 template <typename Key>
-void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s) const {
+void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const {
   const FlowTable<Key>& t = flows_.table<Key>();
   const Snapshot& snap = *snap_;
-  for (uint32_t i = 0; i < t.capacity(); ++i) {
+  for (uint32_t i = 0; i < t.capacity() && out.size() < max; ++i) {
     const FlowEntry<Key>& e = t.entry(i);
     // Templates are per node; a reply-only entry's connection is gone; a mirror is
     // exported by the worker that holds the forward direction.
@@ -60,10 +60,10 @@ void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s) const {
   }
 }
 
-void Worker::export_flows(std::vector<FlowRecord>& out, uint32_t now_s) const {
+void Worker::export_flows(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const {
   if (!snap_) return;
-  export_table<FlowKeyV4>(out, now_s);
-  export_table<FlowKeyV6>(out, now_s);
+  export_table<FlowKeyV4>(out, now_s, max);
+  export_table<FlowKeyV6>(out, now_s, max);
 }
 
 FlowOwners Worker::owners_of(const FlowRecord& r) const {

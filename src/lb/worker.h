@@ -106,7 +106,8 @@ class Worker {
   // Export and import of flows (lb/flow_export.h). export_flows appends this worker's
   // live connections (not persistence templates); allocates: off the fast path, on the
   // worker's thread. import_flow installs one where this worker owns a direction of it.
-  void export_flows(std::vector<FlowRecord>& out, uint32_t now_s) const;
+  void export_flows(std::vector<FlowRecord>& out, uint32_t now_s,
+                    size_t max = SIZE_MAX) const;  // stops once `out` holds `max`
   ImportResult import_flow(const FlowRecord& r, uint32_t now_s);
   FlowOwners owners_of(const FlowRecord& r) const;
   // The seed of a service's scheduler state on a worker seeded `worker_seed` (the
@@ -155,7 +156,7 @@ class Worker {
   template <typename Key>
   void remove_flow(uint32_t idx);
   template <typename Key>
-  void export_table(std::vector<FlowRecord>& out, uint32_t now_s) const;
+  void export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const;
   template <typename Key>
   ImportResult import_into(const FlowRecord& r, uint16_t rs_id, uint8_t laddr_id, bool mirror,
                            uint32_t now_s);

@@ -165,8 +165,25 @@ void Daemon::estimate_rates() {
   dest_rates_ = std::move(dests);
 }
 
-Expected<ctl::ConnListing> Daemon::conns(uint64_t) {
-  return fail("the connection dump is not implemented yet");
+Expected<ctl::ConnListing> Daemon::conns(uint64_t limit) {
+  if (!dataplane_) return fail("no dataplane is running");
+  ctl::ConnListing out;
+  for (const auto& r : dataplane_->reports())
+    out.total += r.flows;
+  // Each worker's tables, read on its own thread: bounded by `limit` and by 1 s.
+  for (const lb::FlowRecord& f : dataplane_->export_flows(limit, 1000)) {
+    out.conns.push_back({.proto = f.proto ? f.proto : f.tuple.proto,
+                         .state = f.tuple.proto == 17 ? "UDP" : lb::to_string(f.state),
+                         .expires_s = f.timeout_s,
+                         .client = f.tuple.src,
+                         .client_port = f.tuple.sport,
+                         .vip = f.tuple.dst,
+                         .vport = f.tuple.dport,
+                         .rs = f.rs_addr,
+                         .rs_port = f.rs_port ? f.rs_port : f.tuple.dport,
+                         .fwmark = f.fwmark});
+  }
+  return out;
 }
 
 namespace {

@@ -53,6 +53,14 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 [ "$active" -eq 1 ] || fail "ActiveConn sum is $active with one open connection: $(g -L -n)"
+# -c: the workers' flow tables, as ipvsadm -c -n lists IPVS's: that connection,
+# ESTABLISHED, from the VIP to one of the real servers.
+conns=$(g -L -c -n) || fail "-L -c -n: $conns"
+[ "$(head -1 <<<"$conns")" = "IPVS connection entries" ] || fail "-c -n header: $conns"
+est=$(awk -v svc="$vip" '$1 == "TCP" && $3 == "ESTABLISHED" && $5 == svc' <<<"$conns")
+[ "$(wc -l <<<"$est")" -eq 1 ] && [ -n "$est" ] || fail "-c -n does not list the open connection once: $conns"
+rs=$(awk '{ print $6 }' <<<"$est")
+[[ " ${LAB_RS[*]/%/:80} " == *" $rs "* ]] || fail "-c -n: destination $rs is not a real server: $conns"
 kill $holder 2>/dev/null || true
 
 # -Z: the service's Conns read 0, then count the next connection (exactly one).
