@@ -14,7 +14,10 @@ std::string http_request(std::string_view path, std::string_view host, uint16_t 
   r += v11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n";
   r += "User-Agent: KeepAliveClient\r\nHost: ";
   r += host;
-  if (port != (tls ? 443 : 80)) r += ":" + std::to_string(port);
+  if (port != (tls ? 443 : 80)) {
+    r += ':';
+    r += std::to_string(port);
+  }
   r += "\r\n";
   if (protocol != "1.0") r += "Connection: close\r\n";
   r += "\r\n";
