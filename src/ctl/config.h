@@ -299,6 +299,12 @@ struct GaleConf {
   lb::Timeouts timeouts;
   uint32_t maglev_size = lb::kDefaultMaglevSize;
   std::string control_socket = "/run/gale/gale.sock";
+  // Who besides root may use the control socket (mode 0660, this group); none: root only.
+  std::string control_socket_group;
+  // IPVS's expire_nodest_conn: a packet of a connection whose real server left the pool
+  // (removed, or failed its health check without inhibit_on_failure) ends the connection
+  // and is scheduled afresh, instead of the connection draining to the old server.
+  bool expire_nodest_conn = false;
   Endpoint metrics_listen{.addr = net::Ipv4Addr{0x7f000001}, .port = 9469};
   std::vector<FwmarkMatch> fwmarks;
   // Derived (no gale block): AF_XDP where it attaches, AF_PACKET on the other interfaces.

@@ -1,6 +1,7 @@
 #include "ctl/control_socket.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -8,25 +9,66 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace gale::ctl {
 
-Expected<ControlSocket> ControlSocket::open(const std::string& path, Handler handler) {
+namespace {
+
+Expected<gid_t> group_id(const std::string& name) {
+  std::vector<char> buf(16384);
+  group g{};
+  group* found = nullptr;
+  const int rc = getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found);
+  if (rc != 0 || !found)
+    return fail("control_socket_group \"" + name +
+                "\": " + (rc ? std::string(std::strerror(rc)) : std::string("no such group")));
+  return found->gr_gid;
+}
+
+// The socket's directory: created if missing; given to the group when it is a private
+// directory of ours (never /run or /tmp themselves).
+Expected<void> prepare_dir(const std::string& dir, std::optional<gid_t> gid) {
+  const mode_t mode = gid ? 0750 : 0700;
+  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST)
+    return fail("control socket directory " + dir + ": " + std::strerror(errno));
+  struct stat st {};
+  if (!gid || stat(dir.c_str(), &st) != 0 || st.st_uid != geteuid()) return {};
+  const mode_t perm = st.st_mode & 07777;
+  if (perm != 0700 && perm != 0750) return {};
+  if (chown(dir.c_str(), static_cast<uid_t>(-1), *gid) != 0 || chmod(dir.c_str(), 0750) != 0)
+    return fail("control socket directory " + dir + ": " + std::strerror(errno));
+  return {};
+}
+
+}  // namespace
+
+Expected<ControlSocket> ControlSocket::open(const std::string& path, const std::string& group,
+                                            Handler handler) {
   sockaddr_un sa{};
   if (path.size() >= sizeof sa.sun_path) return fail("control socket path too long: " + path);
+  std::optional<gid_t> gid;
+  if (!group.empty()) {
+    auto g = group_id(group);
+    if (!g) return fail(g.error().message);
+    gid = *g;
+  }
   const auto slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) mkdir(path.substr(0, slash).c_str(), 0700);
+  if (slash != std::string::npos && slash > 0)
+    if (auto r = prepare_dir(path.substr(0, slash), gid); !r) return fail(r.error().message);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("control socket: " + std::string(std::strerror(errno)));
   unlink(path.c_str());
   sa.sun_family = AF_UNIX;
   std::memcpy(sa.sun_path, path.c_str(), path.size());
-  const mode_t old = umask(0177);
-  const int rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  const mode_t old = umask(gid ? 0117 : 0177);
+  int rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   umask(old);
+  if (rc == 0 && gid) rc = chown(path.c_str(), static_cast<uid_t>(-1), *gid);
   if (rc < 0 || listen(fd, 16) < 0) {
     std::string e = std::strerror(errno);
     close(fd);
+    unlink(path.c_str());
     return fail("control socket " + path + ": " + e);
   }
   return ControlSocket(fd, path, std::move(handler));

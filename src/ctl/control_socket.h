@@ -18,8 +18,11 @@ class ControlSocket {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
 
-  // Binds `path` (replacing a stale socket file), mode 0600.
-  static Expected<ControlSocket> open(const std::string& path, Handler handler);
+  // Binds `path` (replacing a stale socket file), mode 0600; with a `group`, mode 0660
+  // and that group, and a directory created for it (or a private one already there,
+  // mode 0700 or 0750 and ours) 0750 with that group.
+  static Expected<ControlSocket> open(const std::string& path, const std::string& group,
+                                      Handler handler);
   ControlSocket(ControlSocket&& o) noexcept;
   ControlSocket& operator=(ControlSocket&&) = delete;
   ~ControlSocket();

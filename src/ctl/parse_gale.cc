@@ -245,6 +245,14 @@ Expected<void> parse_gale(const Statement& s, Config& c) {
          g.control_socket = x.words[1].text;
          return Expected<void>();
        }},
+      {"control_socket_group",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "control_socket_group GROUP"));
+         g.control_socket_group = x.words[1].text;
+         return Expected<void>();
+       }},
+      {"expire_nodest_conn",
+       [&](const Statement& x) -> Expected<void> { return set_flag(x, g.expire_nodest_conn); }},
       {"metrics_listen",
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(want_args(x, 1, 1, "metrics_listen ADDRESS:PORT"));

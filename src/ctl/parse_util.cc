@@ -96,6 +96,20 @@ Expected<void> want_flag(const Statement& s) {
   return {};
 }
 
+Expected<void> set_flag(const Statement& s, bool& out) {
+  if (s.words.size() == 2 && !s.has_block) {
+    static constexpr Choice<bool> kBool[] = {{"true", true},   {"on", true},   {"yes", true},
+                                             {"false", false}, {"off", false}, {"no", false}};
+    auto v = choose<bool>(s.words[1], s.keyword(), kBool);
+    if (!v) return fail(v.error().message);
+    out = *v;
+    return {};
+  }
+  GALE_CTL_TRY(want_flag(s));
+  out = true;
+  return {};
+}
+
 Expected<void> want_block(const Statement& s, size_t min, size_t max, std::string_view usage) {
   const size_t n = s.words.size() - 1;
   if (n < min)

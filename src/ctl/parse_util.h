@@ -57,6 +57,8 @@ void add_warned_keywords(std::string_view block, std::vector<std::string_view>& 
 // Shape checks. `usage` shows the expected form in messages ("weight N").
 Expected<void> want_args(const Statement& s, size_t min, size_t max, std::string_view usage);
 Expected<void> want_flag(const Statement& s);
+// A flag, with keepalived's optional boolean word: `alpha`, `alpha yes`, `alpha false`.
+Expected<void> set_flag(const Statement& s, bool& out);
 Expected<void> want_block(const Statement& s, size_t min, size_t max, std::string_view usage);
 
 // Typed values.

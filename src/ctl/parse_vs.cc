@@ -43,20 +43,7 @@ Expected<void> set_duration(const Statement& s, std::optional<uint32_t>& out,
   return {};
 }
 
-// A flag, with keepalived's optional boolean word: `alpha`, `alpha yes`, `alpha false`.
-Expected<void> set_flag(const Statement& s, bool& out) {
-  if (s.words.size() == 2 && !s.has_block) {
-    static constexpr Choice<bool> kBool[] = {{"true", true},   {"on", true},   {"yes", true},
-                                             {"false", false}, {"off", false}, {"no", false}};
-    auto v = choose<bool>(s.words[1], s.keyword(), kBool);
-    if (!v) return fail(v.error().message);
-    out = *v;
-    return {};
-  }
-  GALE_CTL_TRY(want_flag(s));
-  out = true;
-  return {};
-}
+using detail::set_flag;  // the bool one (parse_util), beside this overload
 Expected<void> set_flag(const Statement& s, std::optional<bool>& out) {
   bool v = false;
   GALE_CTL_TRY(set_flag(s, v));

@@ -33,6 +33,9 @@ constexpr Meta kWorkerMeta[] = {
      "Packets forwarded by the consistent hash without a flow (flow table full)."},
     {"stateless_replies", "gale_worker_stateless_replies_total", "counter",
      "NAT replies translated without a flow."},
+    {"nodest_expired", "gale_worker_flows_nodest_expired_total", "counter",
+     "Connections ended at a client packet because their real server left the pool "
+     "(expire_nodest_conn)."},
     {"icmp_forwarded", "gale_worker_icmp_forwarded_total", "counter",
      "ICMP errors about a connection translated and sent on."},
     {"too_big_sent", "gale_worker_icmp_too_big_sent_total", "counter",

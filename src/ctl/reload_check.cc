@@ -17,6 +17,8 @@ Expected<void> check_reload(const Config& running, const Config& next, const Rel
                 " needs a restart (workers own connections and FullNAT ports by their number)");
   const GaleConf& a = running.gale;
   const GaleConf& b = next.gale;
+  if (b.control_socket != a.control_socket || b.control_socket_group != a.control_socket_group)
+    return fail(at + "control_socket, control_socket_group: a change needs a restart");
   if (auto r = lb::check_fullnat_ports_change(
           {.port_lo = a.fullnat_port_lo, .port_hi = a.fullnat_port_hi},
           {.port_lo = b.fullnat_port_lo, .port_hi = b.fullnat_port_hi}, ctx.live_fullnat_flows);

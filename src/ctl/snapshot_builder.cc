@@ -213,6 +213,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
   configured.resize(s.fullnat.laddrs.size(), false);
   s.fullnat.live = configured;
   s.timeouts = g.timeouts;
+  s.expire_nodest_conn = g.expire_nodest_conn;
   s.workers = host.workers;
   s.maglev_size = g.maglev_size;
   s.fwmark_rules = fwmark_rules(g);

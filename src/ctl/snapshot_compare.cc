@@ -72,8 +72,8 @@ bool same_forwarding(const lb::Snapshot& a, const lb::Snapshot& b) {
          same(a.routes.v6, b.routes.v6) && same(a.routes.neighbours, b.routes.neighbours) &&
          a.routes.from_host == b.routes.from_host && a.host_addrs == b.host_addrs &&
          same(a.tunnel, b.tunnel) && same(a.fullnat, b.fullnat) &&
-         a.timeouts.table() == b.timeouts.table() && a.maglev_size == b.maglev_size &&
-         a.cluster_seed == b.cluster_seed;
+         a.timeouts.table() == b.timeouts.table() && a.expire_nodest_conn == b.expire_nodest_conn &&
+         a.maglev_size == b.maglev_size && a.cluster_seed == b.cluster_seed;
 }
 
 }  // namespace gale::ctl

@@ -19,6 +19,7 @@ constexpr CounterField<WorkerCounters> kWorker[] = {
     {"flows_adopted", &WorkerCounters::flows_adopted},
     {"stateless", &WorkerCounters::stateless},
     {"stateless_replies", &WorkerCounters::stateless_replies},
+    {"nodest_expired", &WorkerCounters::nodest_expired},
     {"icmp_forwarded", &WorkerCounters::icmp_forwarded},
     {"too_big_sent", &WorkerCounters::too_big_sent},
     {"handed_off", &WorkerCounters::handed_off},

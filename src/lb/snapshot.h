@@ -232,6 +232,9 @@ struct Snapshot {
   Tunnel tunnel;
   FullNat fullnat;
   Timeouts timeouts;
+  // A connection whose real server is no longer live is ended at its next client packet,
+  // which is scheduled afresh (IPVS's expire_nodest_conn); false: it drains.
+  bool expire_nodest_conn = false;
   uint32_t maglev_size = kDefaultMaglevSize;
   // Seed of the flow hash that picks Maglev entries: the same on every node.
   uint64_t cluster_seed = 0x9a1e;

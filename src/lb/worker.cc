@@ -216,6 +216,15 @@ inline bool reuses_closed(const net::ParsedPacket& pp, ConnState st) {
          st == ConnState::close_wait || st == ConnState::last_ack;
 }
 
+// IPVS's expire_nodest_conn: a client packet of a connection whose server left the pool
+// ends the connection and is scheduled afresh (a TCP segment reaches a live server, which
+// resets it; a UDP flow moves on).
+bool Worker::ends_nodest(const Snapshot& snap, uint16_t rs_id) {
+  if (!snap.expire_nodest_conn || snap.real_servers[rs_id].live) return false;
+  ++counters_.nodest_expired;
+  return true;
+}
+
 template <typename Key>
 void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   FlowTable<Key>& t = flows_.table<Key>();
@@ -229,10 +238,11 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     if (e.expires <= now_s || !flows_.holds(e)) {
       remove_flow<Key>(ref_entry(ref));
       ref = kNoRef;
-    } else if (!reply && reuses_closed(pp, static_cast<ConnState>(e.state))) {
+    } else if (!reply &&
+               (reuses_closed(pp, static_cast<ConnState>(e.state)) || ends_nodest(snap, e.rs))) {
       if (e.flags & kFlowFullNat) {
-        // The server may still hold the old connection in TIME_WAIT: keep its local
-        // port taken until the entry expires, so no new connection gets that port.
+        // The server may still hold the old connection: keep its local port taken until
+        // the entry expires, so no new connection gets that port.
         t.erase(s.hash, ref_entry(ref));
         t.entry(ref_entry(ref)).flags |= kFlowReplyOnly;
       } else {

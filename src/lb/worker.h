@@ -53,6 +53,7 @@ struct WorkerCounters {
   uint64_t flows_adopted = 0;      // mid-connection packets given a flow by the consistent hash
   uint64_t stateless = 0;          // forwarded by the consistent hash without a flow (table full)
   uint64_t stateless_replies = 0;  // NAT replies translated without a flow
+  uint64_t nodest_expired = 0;     // ended as their server left (expire_nodest_conn)
   uint64_t icmp_forwarded = 0;     // ICMP errors about a connection, translated and sent on
   uint64_t too_big_sent = 0;       // ICMP "too big" answers
   uint64_t handed_off = 0;         // frames of flows another worker owns, passed to it
@@ -151,6 +152,7 @@ class Worker {
   void act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s);
   template <typename Key>
   void act(Packet& p, Slot& s, uint32_t now_s);
+  bool ends_nodest(const Snapshot& snap, uint16_t rs_id);
   template <typename Key>
   void act_new(Packet& p, Slot& s, uint32_t now_s);
   template <typename Key>

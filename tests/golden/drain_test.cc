@@ -47,5 +47,49 @@ TEST(Drain, NatReplyOfADrainingServerIsTranslated) {
   }
 }
 
+// A DR server removed while a connection to it is open: by default the connection drains
+// to it; with expire_nodest_conn (IPVS's sysctl of that name) the client's next segment
+// ends it and is scheduled afresh, to the server that remains (which resets it).
+TEST(Drain, ExpireNodestConnMovesTheNextPacketToALiveServer) {
+  for (const Family* f : {&kV4, &kV6}) {
+    for (const bool expire : {false, true}) {
+      SCOPED_TRACE(std::string(f->name) + (expire ? " expire_nodest_conn" : " drain"));
+      Golden g;
+      Seg seg{.src = f->client,
+              .dst = f->vip,
+              .sport = 40000,
+              .dport = port_of(Svc::dr),
+              .flags = net::kTcpSyn};
+      ASSERT_EQ(g.run(frame(kClientSideMac, kPort0Mac, seg)).verdict, Verdict::tx);
+      const RealServer* old_rs = g.flow_rs(seg);
+      ASSERT_NE(old_rs, nullptr);
+      const uint16_t id = static_cast<uint16_t>(old_rs - g.snap().real_servers.data());
+      const std::string old_mac = text(old_rs->mac);
+
+      Snapshot next = g.snap();
+      next.generation += 1;
+      next.expire_nodest_conn = expire;
+      Service& svc =
+          next.services[service_index(next, service_of(next, *f, Svc::dr, net::kProtoTcp))];
+      ASSERT_EQ(svc.dest_ids.size(), 2u);
+      const uint16_t other = svc.dest_ids[svc.dest_ids[0] == id ? 1 : 0];
+      const size_t pos = next.real_servers[id].pos;
+      next.real_servers[id].live = false;
+      svc.dests.erase(svc.dests.begin() + static_cast<ptrdiff_t>(pos));
+      svc.dest_ids.erase(svc.dest_ids.begin() + static_cast<ptrdiff_t>(pos));
+      ASSERT_TRUE(next.finalize().has_value());
+      g.reload(std::move(next));
+
+      seg.flags = net::kTcpAck;
+      const std::string want_mac = expire ? text(g.snap().real_servers[other].mac) : old_mac;
+      EXPECT_TRUE(
+          sent(g.run(frame(kClientSideMac, kPort0Mac, seg)), 1, frame(kPort1Mac, want_mac, seg)));
+      EXPECT_EQ(g.worker.counters().nodest_expired, expire ? 1u : 0u);
+      ASSERT_NE(g.flow_rs(seg), nullptr);
+      EXPECT_EQ(g.flow_rs(seg) - g.snap().real_servers.data(), expire ? other : id);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gale::golden

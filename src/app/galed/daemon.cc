@@ -155,9 +155,9 @@ int Daemon::run() {
     close(sfd);
     return 1;
   }
-  auto sock = ControlSocket::open(config().gale.control_socket, [this](const nlohmann::json& req) {
-    return ctl::handle_request(*this, req);
-  });
+  auto sock = ControlSocket::open(
+      config().gale.control_socket, config().gale.control_socket_group,
+      [this](const nlohmann::json& req) { return ctl::handle_request(*this, req); });
   if (!sock) {
     log(sock.error().message);
     close(sfd);

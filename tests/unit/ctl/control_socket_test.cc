@@ -1,7 +1,9 @@
 // The control socket's commands through a real Unix socket: every command answers with
 // its real result, or ok:false and a message, never ok for something that did not happen.
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -73,7 +75,8 @@ class ControlSocketTest : public ::testing::Test {
     ASSERT_TRUE(c.has_value()) << c.error().message;
     api_ = std::make_unique<FakeApi>(*c);
     path_ = "/tmp/gale-ctl-test-" + std::to_string(getpid()) + ".sock";
-    auto s = ControlSocket::open(path_, [this](const json& r) { return handle_request(*api_, r); });
+    auto s =
+        ControlSocket::open(path_, "", [this](const json& r) { return handle_request(*api_, r); });
     ASSERT_TRUE(s.has_value()) << s.error().message;
     sock_ = std::make_unique<ControlSocket>(std::move(*s));
     fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -245,6 +248,40 @@ TEST_F(ControlSocketTest, StatsComesFromTheApi) {
   json r = ask(R"({"cmd":"stats"})");
   EXPECT_EQ(r["ok"], true);
   EXPECT_EQ(r["rx"], 7);
+}
+
+// Root (and the socket's owner) only by default; control_socket_group opens it to one
+// group: socket 0660, its directory 0750, both of that group.
+TEST(ControlSocketPermissions, OwnerOnlyOrOneGroup) {
+  const auto handler = [](const json&) { return json{{"ok", true}}; };
+  const std::string dir = "/tmp/gale-ctl-perm-" + std::to_string(getpid());
+  struct stat st {};
+  {
+    auto s = ControlSocket::open(dir + "/a.sock", "", handler);
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    ASSERT_EQ(stat((dir + "/a.sock").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    ASSERT_EQ(stat(dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+  }
+  const group* g = getgrgid(getegid() == 0 ? 1 : getegid());  // "daemon" as root
+  ASSERT_NE(g, nullptr);
+  {
+    auto s = ControlSocket::open(dir + "/a.sock", g->gr_name, handler);
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    ASSERT_EQ(stat((dir + "/a.sock").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+    EXPECT_EQ(st.st_gid, g->gr_gid);
+    ASSERT_EQ(stat(dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0750u);
+    EXPECT_EQ(st.st_gid, g->gr_gid);
+  }
+  auto bad = ControlSocket::open(dir + "/a.sock", "no-such-group-gale", handler);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("control_socket_group \"no-such-group-gale\": no such group"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_EQ(rmdir(dir.c_str()), 0);  // every socket file was removed with its socket
 }
 
 }  // namespace

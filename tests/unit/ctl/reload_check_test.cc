@@ -41,6 +41,17 @@ TEST(ReloadCheck, RestartSettingsAreRefused) {
   auto c = parse_config("gale {\n  interfaces eth0 eth1\n  workers 2\n}\n", "r.conf");
   ASSERT_TRUE(c.has_value());
   EXPECT_FALSE(check_reload(a, *c, {.workers = 2, .next_workers = 2}).has_value());
+  // The control socket is opened once, at start.
+  for (const char* line : {"  control_socket /run/other.sock\n", "  control_socket_group adm\n"}) {
+    auto s = check_reload(a, conf(std::string("  workers 2\n") + line),
+                          {.workers = 2, .next_workers = 2});
+    ASSERT_FALSE(s.has_value()) << line;
+    EXPECT_EQ(s.error().message,
+              "r.conf:1:1: control_socket, control_socket_group: a change needs a restart");
+  }
+  // expire_nodest_conn is a forwarding setting: a reload changes it.
+  EXPECT_TRUE(check_reload(a, conf("  workers 2\n  expire_nodest_conn\n"),
+                           {.workers = 2, .next_workers = 2}));
 }
 
 }  // namespace
