@@ -107,7 +107,8 @@ struct HealthCheck {
   std::string misc_path;  // the command line, as written
   uint32_t misc_timeout_ms = 0;
   bool misc_dynamic = false;  // exit code 2..255 sets weight = code - 2
-  std::string user;
+  std::string user;           // "USER [GROUP]" the script runs as; empty: script_user
+  Location user_at;
   // UDP_CHECK
   std::string payload;
   bool require_reply = false;
@@ -257,7 +258,8 @@ struct VrrpSyncGroup {
 
 struct GlobalDefs {
   std::string router_id;
-  std::string script_user;
+  std::string script_user;  // "USER [GROUP]" every script runs as (ctl/script_user.h)
+  Location script_user_at;
   bool enable_script_security = false;
   uint8_t vrrp_version = 2;  // default of vrrp_instance's `version`
 };

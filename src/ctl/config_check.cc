@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "ctl/parser.h"
+#include "ctl/script_user.h"
 
 namespace gale::ctl {
 
@@ -56,6 +57,7 @@ Expected<CheckedConfig> check_config(const std::string& path, uint32_t workers,
   if (!cfg) return fail(cfg.error().message);
   const uint32_t n = resolve_workers(*cfg, workers);
   if (auto r = check_workers(*cfg, n); !r) return fail(r.error().message);
+  if (auto r = check_script_users(*cfg); !r) return fail(r.error().message);
   RealServerIds ids;
   HostView host = synthetic_host(*cfg);
   host.workers = static_cast<uint16_t>(n);

@@ -244,7 +244,10 @@ Expected<void> parse_check(const Statement& s, CheckKind kind, RealServerConf& r
                        return set_flag(x, hc.misc_dynamic);
                      }});
     rules.push_back({"user", [&](const Statement& x) -> Expected<void> {
-                       return command(x, hc.user, "user NAME");
+                       GALE_CTL_TRY(want_args(x, 1, 2, "user USER [GROUP]"));
+                       hc.user = rest_of(x, 1);
+                       hc.user_at = location(x.words[1]);
+                       return Expected<void>();
                      }});
   } else if (kind == CheckKind::udp) {
     rules.push_back({"payload", [&](const Statement& x) -> Expected<void> {

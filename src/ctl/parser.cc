@@ -68,6 +68,7 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(detail::want_args(x, 1, 2, "script_user USER [GROUP]"));
          g.script_user = detail::rest_of(x, 1);
+         g.script_user_at = location(x.words[1]);
          return Expected<void>();
        }},
       {"enable_script_security",

@@ -96,7 +96,8 @@ constexpr Unacted kUnacted[] = {
      kFifo},
     // The process and its environment.
     {"global_defs", "router_id", "is unused: gale sends no notifications that name the node"},
-    {"global_defs", "script_user enable_script_security", "is unused: gale runs no scripts yet"},
+    {"global_defs", "enable_script_security",
+     "is not enforced: gale runs scripts as script_user without checking who may write them"},
     {"global_defs", "startup_script startup_script_timeout shutdown_script shutdown_script_timeout",
      "is not run: galed runs no startup or shutdown script"},
     {"global_defs",

@@ -20,6 +20,7 @@
 
 #include "health/plan.h"
 #include "health/probe.h"
+#include "health/script.h"
 
 namespace gale::health {
 
@@ -55,6 +56,11 @@ struct Server {
   bool up = true;
 };
 
+struct Script {
+  std::string command;
+  std::string user;  // ctl/script_user.h
+};
+
 struct Timer {
   uint64_t at;
   uint32_t slot;
@@ -80,7 +86,7 @@ struct Engine::Loop {
   // Commands from other threads.
   std::mutex mu;
   std::optional<std::vector<PlannedServer>> pending;
-  std::vector<std::string> scripts;
+  std::vector<Script> scripts;
   bool stopping = false;
 
   Loop(Report r) : report(std::move(r)) {
@@ -192,7 +198,7 @@ struct Engine::Loop {
         remove_checker(slot);
       // omega: a server that leaves the config while up is reported down by its script.
       if (s.plan.omega && s.up && !s.plan.notify_down.empty()) {
-        const int pidfd = spawn_script(s.plan.notify_down);
+        const int pidfd = spawn_script(s.plan.notify_down, s.plan.script_user);
         if (pidfd >= 0) watch_child(pidfd);
       }
     }
@@ -282,7 +288,7 @@ struct Engine::Loop {
     if (changed) {
       const std::string& script = st.up ? s.plan.notify_up : s.plan.notify_down;
       if (!script.empty()) {
-        const int pidfd = spawn_script(script);
+        const int pidfd = spawn_script(script, s.plan.script_user);
         if (pidfd >= 0) watch_child(pidfd);
       }
     }
@@ -314,7 +320,7 @@ struct Engine::Loop {
     while (::read(wake, &n, sizeof n) > 0) {
     }
     std::optional<std::vector<PlannedServer>> plan;
-    std::vector<std::string> run;
+    std::vector<Script> run;
     {
       std::lock_guard lock(mu);
       plan.swap(pending);
@@ -323,9 +329,10 @@ struct Engine::Loop {
     }
     if (stop)  // omega: the servers still up are reported down by their scripts
       for (const auto& [id, s] : servers)
-        if (s.plan.omega && s.up && !s.plan.notify_down.empty()) run.push_back(s.plan.notify_down);
-    for (const std::string& cmd : run) {
-      const int pidfd = spawn_script(cmd);
+        if (s.plan.omega && s.up && !s.plan.notify_down.empty())
+          run.push_back({s.plan.notify_down, s.plan.script_user});
+    for (const Script& script : run) {
+      const int pidfd = spawn_script(script.command, script.user);
       if (pidfd < 0) continue;
       if (stop)
         ::close(pidfd);  // galed is exiting: the script outlives it
@@ -394,10 +401,10 @@ void Engine::update(const ctl::Config& config) {
   (void)!::write(loop_->wake, &one, sizeof one);
 }
 
-void Engine::run_script(std::string command) {
+void Engine::run_script(std::string command, std::string user) {
   {
     std::lock_guard lock(loop_->mu);
-    loop_->scripts.push_back(std::move(command));
+    loop_->scripts.push_back({std::move(command), std::move(user)});
   }
   const uint64_t one = 1;
   (void)!::write(loop_->wake, &one, sizeof one);

@@ -40,9 +40,9 @@ class Engine {
   // Stops the thread; with omega, the notify_down of every real server that is up runs
   // first (keepalived's omega at shutdown).
   void stop();
-  // Runs a script in the background on the engine thread, which reaps it (galed's
-  // quorum_up / quorum_down).
-  void run_script(std::string command);
+  // Runs a script in the background on the engine thread, as `user` (global_defs'
+  // script_user), and reaps it (galed's quorum_up / quorum_down).
+  void run_script(std::string command, std::string user);
 
   // The engine thread's CPU time so far (seconds), and attempts completed.
   double cpu_seconds() const;

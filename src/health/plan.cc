@@ -66,7 +66,7 @@ std::string identity(const PlannedCheck& c) {
   field(id, h.misc_path);
   field(id, h.misc_timeout_ms);
   field(id, h.misc_dynamic);
-  field(id, h.user);
+  field(id, c.run_as);
   field(id, h.payload);
   field(id, h.require_reply);
   field(id, h.min_reply_length);
@@ -98,7 +98,10 @@ std::vector<PlannedServer> plan_checks(const ctl::Config& config) {
     const std::vector<ctl::ServiceKey> keys = ctl::service_keys(vs, config);
     for (const ctl::RealServerConf& rs : vs.real_servers) {
       if (rs.checks.empty()) continue;
-      PlannedServer ps{.notify_up = rs.notify_up, .notify_down = rs.notify_down, .omega = vs.omega};
+      PlannedServer ps{.notify_up = rs.notify_up,
+                       .notify_down = rs.notify_down,
+                       .script_user = config.global.script_user,
+                       .omega = vs.omega};
       for (const ctl::ServiceKey& k : keys) {
         ps.refs.push_back({.service = k, .addr = rs.addr, .port = rs.port});
         field(ps.id, k.fwmark);
@@ -130,6 +133,8 @@ std::vector<PlannedServer> plan_checks(const ctl::Config& config) {
         } else {
           pc.host = addr_text(pc.addr);
         }
+        if (h.kind == ctl::CheckKind::misc)
+          pc.run_as = h.user.empty() ? config.global.script_user : h.user;
         pc.id = identity(pc);
         ps.checks.push_back(std::move(pc));
       }

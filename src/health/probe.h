@@ -47,9 +47,6 @@ struct ProbeContext {
 
 std::unique_ptr<Probe> make_probe(const PlannedCheck& check, ProbeContext& ctx);
 
-// /bin/sh -c CMD in the background (notify_up/notify_down): a pidfd to reap, or -errno.
-int spawn_script(const std::string& cmd);
-
 // Helpers shared by the probe implementations.
 namespace detail {
 Step done(bool up, std::string reason = {});

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -15,9 +14,8 @@
 #include <random>
 
 #include "health/probe.h"
+#include "health/script.h"
 #include "health/wire.h"
-
-extern char** environ;
 
 namespace gale::health {
 
@@ -247,7 +245,9 @@ class MiscProbe final : public Probe {
       ::close(pidfd_);
   }
   Step start() override {
-    auto pidfd = spawn_shell(c_.spec.misc_path);
+    const int pidfd = spawn_script(c_.spec.misc_path, c_.run_as);
+    if (pidfd == -ESRCH)
+      return done(false, describe(c_) + ": user \"" + c_.run_as + "\" does not exist");
     if (pidfd < 0) return done(false, detail::errno_text(c_, "spawn misc_path", -pidfd));
     pidfd_ = pidfd;
     return {.fd = pidfd_, .events = EPOLLIN};
@@ -275,34 +275,6 @@ class MiscProbe final : public Probe {
     return {.up = false, .reason = "MISC_CHECK \"" + c_.spec.misc_path + "\" timed out"};
   }
 
-  // /bin/sh -c CMD with a clean signal mask (galed blocks signals for its signalfd); a
-  // pidfd to watch, or -errno.
-  static int spawn_shell(const std::string& cmd) {
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    sigset_t dfl;
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
-    pid_t pid = 0;
-    const int rc =
-        ::posix_spawn(&pid, "/bin/sh", nullptr, &attr, const_cast<char**>(argv), environ);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) return -rc;
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0) {
-      const int err = errno;
-      ::waitpid(pid, nullptr, 0);  // cannot watch it: at least do not leave a zombie
-      return -err;
-    }
-    return pidfd;
-  }
-
  private:
   const PlannedCheck& c_;
   ProbeContext& ctx_;
@@ -310,10 +282,6 @@ class MiscProbe final : public Probe {
 };
 
 }  // namespace
-
-int spawn_script(const std::string& cmd) {
-  return MiscProbe::spawn_shell(cmd);
-}
 
 std::unique_ptr<Probe> make_probe(const PlannedCheck& c, ProbeContext& ctx) {
   switch (c.spec.kind) {

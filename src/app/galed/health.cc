@@ -35,7 +35,7 @@ void Daemon::quorum_events() {
                  : std::string(net::to_text(k.vip).view()) + ":" + std::to_string(k.port);
     log("quorum: " + name + (q.up ? " gained" : " lost") + " quorum (up weight " +
         std::to_string(q.weight) + ", quorum " + std::to_string(q.quorum) + ")");
-    if (!q.script.empty()) health_->run_script(q.script);
+    if (!q.script.empty()) health_->run_script(q.script, config().global.script_user);
   }
 }
 
@@ -48,7 +48,7 @@ void Daemon::stop_health() {
     if (vs.omega && !vs.quorum_down.empty())
       for (const ctl::ServiceKey& k : ctl::service_keys(vs, c))
         if (!model_.quorum_lost(k)) {
-          health_->run_script(vs.quorum_down);
+          health_->run_script(vs.quorum_down, c.global.script_user);
           break;
         }
   health_->stop();

@@ -56,6 +56,15 @@ TEST(ConfigCheck, RejectsWhatStartWouldReject) {
        "  fullnat_ports 2000-2099\n}\n"
        "virtual_server 192.0.2.1 80 {\n  lb_kind FULLNAT\n  real_server 10.0.0.1 80\n}\n",
        128, ":1:1: fullnat_ports spans 100 ports for 128 workers"},
+      // Users scripts run as must exist on the host, as keepalived requires.
+      {"UnknownScriptUser",
+       "global_defs {\n  script_user no-such-user-gale\n}\ngale {\n  interfaces eth0\n}\n",
+       1, ":2:15: user \"no-such-user-gale\": no such user on this host"},
+      {"UnknownMiscUser",
+       "gale {\n  interfaces eth0\n}\nvirtual_server 192.0.2.1 80 {\n  lb_kind DR\n"
+       "  real_server 10.0.0.1 80 {\n    MISC_CHECK {\n      misc_path /bin/true\n"
+       "      user root no-such-group-gale\n    }\n  }\n}\n",
+       1, ":9:12: group \"no-such-group-gale\": no such group on this host"},
   };
   for (const Rejected& c : cases) {
     const std::string path = write_conf(c.text);

@@ -22,7 +22,7 @@ TEST(Parser, GoldenKeepalivedConf) {
 
   EXPECT_EQ(c.global.router_id, "LB01");
   EXPECT_TRUE(c.global.enable_script_security);
-  EXPECT_EQ(c.global.script_user, "keepalived_script");
+  EXPECT_EQ(c.global.script_user, "nobody");
 
   ASSERT_EQ(c.vrrp_scripts.size(), 1u);
   const VrrpScript& sc = c.vrrp_scripts[0];

@@ -3,6 +3,7 @@
 // that does not delay another, notify scripts, reload keeping unchanged checkers.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -163,6 +164,25 @@ TEST(HealthEngine, MiscExitCodesAndTimeout) {
   EXPECT_GE(t->at - t0, std::chrono::milliseconds(280));
   EXPECT_LE(t->at - t0, std::chrono::milliseconds(1000));
   EXPECT_NE(t->state.reason.find("timed out"), std::string::npos);
+}
+
+// MISC_CHECK's `user`: the script runs with that user's ids (as root: nobody, through
+// setpriv; otherwise the test's own user); a user that does not exist fails the check.
+TEST(HealthEngine, MiscRunsAsItsUser) {
+  const passwd* pw = ::geteuid() == 0 ? ::getpwnam("nobody") : ::getpwuid(::geteuid());
+  ASSERT_NE(pw, nullptr);
+  const std::string want = "test $(id -u) = " + std::to_string(pw->pw_uid) +
+                           " && test $(id -g) = " + std::to_string(pw->pw_gid);
+  Reports r;
+  Engine e(r.sink());
+  e.start(
+      config(rs(1, "MISC_CHECK {;misc_path \"" + want + "\";user " + pw->pw_name + ";retry 0;}") +
+             rs(2, "MISC_CHECK {;misc_path \"exit 0\";user no-such-user-gale;retry 0;}")));
+  EXPECT_TRUE(r.wait(1, is_up, std::chrono::seconds(3)));
+  auto bad = r.wait(2, is_down, std::chrono::seconds(3));
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->state.reason.find("user \"no-such-user-gale\" does not exist"), std::string::npos)
+      << bad->state.reason;
 }
 
 TEST(HealthEngine, AlphaStartsDownAndNotifyRuns) {

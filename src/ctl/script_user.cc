@@ -1,0 +1,71 @@
+#include "ctl/script_user.h"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace gale::ctl {
+
+namespace {
+
+constexpr std::string_view kDefaultUser = "keepalived_script";
+
+std::optional<passwd> find_user(const std::string& name, std::vector<char>& buf) {
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found)
+    return std::nullopt;
+  return pw;
+}
+
+std::optional<gid_t> find_group(const std::string& name) {
+  std::vector<char> buf(16384);
+  group g{};
+  group* found = nullptr;
+  if (getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) != 0 || !found)
+    return std::nullopt;
+  return found->gr_gid;
+}
+
+}  // namespace
+
+Expected<std::optional<RunAs>> resolve_script_user(std::string_view spec) {
+  std::vector<char> buf(16384);
+  if (spec.empty()) {
+    const auto pw = find_user(std::string(kDefaultUser), buf);
+    if (!pw) return std::optional<RunAs>();
+    return std::optional<RunAs>(RunAs{.uid = pw->pw_uid, .gid = pw->pw_gid});
+  }
+  const size_t sp = spec.find(' ');
+  const std::string user(spec.substr(0, sp));
+  const auto pw = find_user(user, buf);
+  if (!pw) return fail("user \"" + user + "\": no such user on this host");
+  RunAs as{.uid = pw->pw_uid, .gid = pw->pw_gid};
+  if (sp != std::string_view::npos) {
+    const std::string grp(spec.substr(sp + 1));
+    const auto gid = find_group(grp);
+    if (!gid) return fail("group \"" + grp + "\": no such group on this host");
+    as.gid = *gid;
+  }
+  return std::optional<RunAs>(as);
+}
+
+Expected<void> check_script_users(const Config& config) {
+  const auto check = [](std::string_view spec, const Location& at) -> Expected<void> {
+    if (spec.empty()) return {};
+    if (auto r = resolve_script_user(spec); !r)
+      return fail(to_string(at) + ": " + r.error().message + " (scripts run as this user)");
+    return {};
+  };
+  if (auto r = check(config.global.script_user, config.global.script_user_at); !r) return r;
+  for (const VirtualServerConf& vs : config.virtual_servers)
+    for (const RealServerConf& rs : vs.real_servers)
+      for (const HealthCheck& hc : rs.checks)
+        if (auto r = check(hc.user, hc.user_at); !r) return r;
+  return {};
+}
+
+}  // namespace gale::ctl
