@@ -227,12 +227,40 @@ def plot(rows, png):
     return None
 
 
+def health_section(path):
+    """bench/health's lines: checks/s and the engine thread's share of one core."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                r = json.loads(line)
+                rows.append([
+                    r["kind"].upper(), str(r["servers"]), f"{r['checks_per_s']:,.0f}",
+                    str(r["failures"]), f"{r['cpu_share']:.2f}",
+                ])
+    if not rows:
+        return []
+    head = ["check", "real servers", "checks/s", "failures", "engine CPU (cores)"]
+    return [
+        "## Health checks",
+        "",
+        "Command: `bench/health build` (root: a namespace with the servers on lo, nginx for",
+        "TCP and HTTP, nginx's stream module answering UDP; every server checked with",
+        "`delay_loop 1`, so the offered load is one check per server per second).",
+        "",
+        md_table(head, rows),
+        "",
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--micro", required=True)
     ap.add_argument("--micro-command", default="gale-microbench")
     ap.add_argument("--pipeline")
     ap.add_argument("--pipeline-command", default="gale-bench pipeline --json")
+    ap.add_argument("--health", help="bench/health's JSON lines")
     ap.add_argument("--out", required=True, help="the markdown page to write")
     ap.add_argument("--img-dir", required=True, help="where the plots go")
     args = ap.parse_args()
@@ -308,6 +336,8 @@ def main():
             "Not measured: this build has no `gale-bench` (the lb pipeline is planned).",
             "",
         ]
+    if args.health:
+        page += health_section(args.health)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write("\n".join(page))
