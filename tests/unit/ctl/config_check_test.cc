@@ -58,8 +58,8 @@ TEST(ConfigCheck, RejectsWhatStartWouldReject) {
        128, ":1:1: fullnat_ports spans 100 ports for 128 workers"},
       // Users scripts run as must exist on the host, as keepalived requires.
       {"UnknownScriptUser",
-       "global_defs {\n  script_user no-such-user-gale\n}\ngale {\n  interfaces eth0\n}\n",
-       1, ":2:15: user \"no-such-user-gale\": no such user on this host"},
+       "global_defs {\n  script_user no-such-user-gale\n}\ngale {\n  interfaces eth0\n}\n", 1,
+       ":2:15: user \"no-such-user-gale\": no such user on this host"},
       {"UnknownMiscUser",
        "gale {\n  interfaces eth0\n}\nvirtual_server 192.0.2.1 80 {\n  lb_kind DR\n"
        "  real_server 10.0.0.1 80 {\n    MISC_CHECK {\n      misc_path /bin/true\n"
