@@ -47,9 +47,14 @@ int main(int argc, char** argv) {
   if (!config) return std::fprintf(stderr, "%s\n", config.error().message.c_str()), 1;
 
   std::atomic<uint64_t> failures{0};
-  gale::health::Engine engine(
-      [&](const gale::ctl::RealServerRef&, const gale::ctl::HealthState&,
-          const gale::ctl::CheckStats& d) { failures.fetch_add(d.failures); });
+  std::atomic<int> shown{0};
+  gale::health::Engine engine([&](const gale::ctl::RealServerRef&, const gale::ctl::HealthState& s,
+                                  const gale::ctl::CheckStats& d) {
+    failures.fetch_add(d.failures);
+    // The first few reasons, so that failures can be told from the responder's limits.
+    if (!s.up && !s.reason.empty() && shown.fetch_add(1) < 3)
+      std::fprintf(stderr, "gale-health-bench: %s\n", s.reason.c_str());
+  });
   engine.start(*config);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // warmup 1 spreads the first round
   const uint64_t a0 = engine.attempts(), f0 = failures.load();
