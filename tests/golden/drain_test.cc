@@ -4,6 +4,18 @@
 namespace gale::golden {
 namespace {
 
+// What a reload that removes real server `id` from the TCP service `svc` publishes: the
+// server kept, not live, out of its service's dests. The service's remaining server ids.
+std::vector<uint16_t> remove_server(Snapshot& next, const Family& f, Svc svc, uint16_t id) {
+  next.generation += 1;
+  Service& s = next.services[service_index(next, service_of(next, f, svc, net::kProtoTcp))];
+  const size_t pos = next.real_servers[id].pos;
+  next.real_servers[id].live = false;
+  s.dests.erase(s.dests.begin() + static_cast<ptrdiff_t>(pos));
+  s.dest_ids.erase(s.dest_ids.begin() + static_cast<ptrdiff_t>(pos));
+  return s.dest_ids;
+}
+
 // A NAT real server removed by a reload (kept in real_servers with live = false, gone
 // from its service's dests) keeps its flows both ways until they drain: its replies
 // are still recognised by their source (Snapshot::finalize registers draining NAT
@@ -24,13 +36,7 @@ TEST(Drain, NatReplyOfADrainingServerIsTranslated) {
     const std::string rs_ip = text(rs->addr), rs_mac = text(rs->mac);
 
     Snapshot next = g.snap();
-    next.generation += 1;
-    Service& svc =
-        next.services[service_index(next, service_of(next, *f, Svc::nat, net::kProtoTcp))];
-    const size_t pos = next.real_servers[id].pos;
-    next.real_servers[id].live = false;
-    svc.dests.erase(svc.dests.begin() + static_cast<ptrdiff_t>(pos));
-    svc.dest_ids.erase(svc.dest_ids.begin() + static_cast<ptrdiff_t>(pos));
+    remove_server(next, *f, Svc::nat, id);
     ASSERT_TRUE(next.finalize().has_value());
     g.reload(std::move(next));
 
@@ -67,16 +73,10 @@ TEST(Drain, ExpireNodestConnMovesTheNextPacketToALiveServer) {
       const std::string old_mac = text(old_rs->mac);
 
       Snapshot next = g.snap();
-      next.generation += 1;
       next.expire_nodest_conn = expire;
-      Service& svc =
-          next.services[service_index(next, service_of(next, *f, Svc::dr, net::kProtoTcp))];
-      ASSERT_EQ(svc.dest_ids.size(), 2u);
-      const uint16_t other = svc.dest_ids[svc.dest_ids[0] == id ? 1 : 0];
-      const size_t pos = next.real_servers[id].pos;
-      next.real_servers[id].live = false;
-      svc.dests.erase(svc.dests.begin() + static_cast<ptrdiff_t>(pos));
-      svc.dest_ids.erase(svc.dest_ids.begin() + static_cast<ptrdiff_t>(pos));
+      const std::vector<uint16_t> left = remove_server(next, *f, Svc::dr, id);
+      ASSERT_EQ(left.size(), 1u);
+      const uint16_t other = left[0];
       ASSERT_TRUE(next.finalize().has_value());
       g.reload(std::move(next));
 
