@@ -6,3 +6,12 @@ add_executable(unit_ha
 target_link_libraries(unit_ha PRIVATE gale_ha gale_test_support GTest::gtest_main)
 add_test(NAME unit.ha COMMAND unit_ha)
 set_tests_properties(unit.ha PROPERTIES LABELS unit)
+
+# One gale VRRP instance on the wire against Debian's keepalived in namespaces (e2e,
+# root): elections and failovers in both directions, v2 and v3.
+add_executable(vrrp_peer e2e/ha/vrrp_peer.cc)
+target_link_libraries(vrrp_peer PRIVATE gale_ha)
+add_test(NAME e2e.ha.keepalived_peer
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/keepalived_peer.sh $<TARGET_FILE:vrrp_peer>)
+set_tests_properties(e2e.ha.keepalived_peer PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 240
+                     SKIP_RETURN_CODE 77)

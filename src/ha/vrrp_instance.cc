@@ -1,0 +1,100 @@
+#include "ha/vrrp_instance.h"
+
+#include <algorithm>
+
+namespace gale::ha {
+
+Micros advert_micros(uint8_t version, uint16_t interval) {
+  return version == 2 ? Micros{interval} * 1000000 : Micros{interval} * 10000;
+}
+
+Expected<VrrpInstance> VrrpInstance::open(const VrrpInstanceConfig& c, OnState on_state) {
+  auto s = VrrpSocket::open(c.socket);
+  if (!s) return fail(c.name + ": " + s.error().message);
+  return VrrpInstance(c, std::move(*s), std::move(on_state));
+}
+
+void VrrpInstance::start(Micros now) {
+  act(machine_.start(now));
+}
+
+void VrrpInstance::on_timer(Micros now) {
+  act(machine_.on_timer(now));
+}
+
+void VrrpInstance::set_fault(bool fault, Micros now) {
+  act(machine_.set_fault(fault, now));
+}
+
+void VrrpInstance::stop(Micros now) {
+  act(machine_.shutdown(now));
+}
+
+bool VrrpInstance::accept(const VrrpAdvert& a) {
+  const auto drop = [&](std::string why) {
+    ++counters_.dropped;
+    last_drop_ = std::move(why);
+    return false;
+  };
+  if (a.vrid != cfg_.vrid) return false;  // another router's: not ours, not an error
+  if (a.version != cfg_.machine.version)
+    return drop("version " + std::to_string(a.version) + " advert");
+  if (a.version == 2) {
+    if (a.auth != cfg_.auth) return drop("authentication type mismatch");
+    if (a.auth == VrrpAuth::pass) {
+      std::array<uint8_t, 8> want{};
+      std::copy_n(cfg_.auth_pass.begin(), std::min<size_t>(8, cfg_.auth_pass.size()), want.begin());
+      if (a.auth_data != want) return drop("authentication failure");
+    }
+    // RFC 3768 section 7.1: the interval must be ours.
+    if (advert_micros(2, a.interval) != cfg_.machine.advert_interval)
+      return drop("advert interval " + std::to_string(a.interval) + " s differs from ours");
+  }
+  return true;
+}
+
+void VrrpInstance::on_readable(Micros now) {
+  for (;;) {
+    auto r = socket_.receive();
+    if (!r) {
+      ++counters_.dropped;
+      last_drop_ = r.error().message;
+      continue;
+    }
+    if (!*r) return;
+    const ReceivedAdvert& got = **r;
+    if (got.src == cfg_.socket.src) continue;  // our own (unicast to ourselves)
+    if (!accept(got.advert)) continue;
+    ++counters_.received;
+    act(machine_.on_advert(got.advert.priority,
+                           advert_micros(got.advert.version, got.advert.interval), got.src, now));
+  }
+}
+
+void VrrpInstance::act(const VrrpActions& a) {
+  if (a.entered) {
+    if (*a.entered == VrrpState::master) ++counters_.became_master;
+    if (on_state_) on_state_(*a.entered);
+  }
+  if (!a.send_priority) return;
+  const uint8_t v = cfg_.machine.version;
+  VrrpAdvert ad{.version = v,
+                .vrid = cfg_.vrid,
+                .priority = *a.send_priority,
+                .interval = static_cast<uint16_t>(v == 2 ? cfg_.machine.advert_interval / 1000000
+                                                         : cfg_.machine.advert_interval / 10000),
+                .family = net::Family::v4,
+                .addrs = cfg_.vips,
+                .auth = v == 2 ? cfg_.auth : VrrpAuth::none};
+  if (v == 2 && cfg_.auth == VrrpAuth::pass)
+    std::copy_n(cfg_.auth_pass.begin(), std::min<size_t>(8, cfg_.auth_pass.size()),
+                ad.auth_data.begin());
+  if (auto r = socket_.send(ad); r) {
+    ++counters_.sent;
+  } else {
+    ++counters_.send_errors;
+    last_drop_ = r.error().message;
+  }
+}
+
+}  // namespace gale::ha
