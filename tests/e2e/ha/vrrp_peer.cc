@@ -1,7 +1,9 @@
 // One gale VRRP instance on the wire, for the interoperability test with keepalived
-// (keepalived_peer.sh): prints "<ms since start> <STATE>" on every change and, at the
-// end, its counters; SIGTERM stops it cleanly (priority 0 when MASTER).
-//   vrrp_peer IFNAME SRC VRID PRIORITY VERSION ADVERT_S VIP [PEER]
+// (keepalived_peer.sh): as MASTER it adds the VIP to IFNAME and sends 5 gratuitous ARPs
+// (keepalived's garp_master_repeat), otherwise removes it; prints "<ms since start>
+// <STATE>" on every change and, at the end, its counters; SIGTERM stops it cleanly
+// (priority 0 when MASTER, the VIP removed).
+//   vrrp_peer IFNAME SRC VRID PRIORITY VERSION ADVERT_S VIP/LEN [PEER]
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <ctime>
 #include <string>
 
+#include "ha/vip.h"
 #include "ha/vrrp_instance.h"
 
 namespace {
@@ -28,12 +31,19 @@ gale::ha::Micros now_us() {
 int main(int argc, char** argv) {
   using namespace gale;
   if (argc != 8 && argc != 9) {
-    std::fprintf(stderr, "usage: vrrp_peer IFNAME SRC VRID PRIORITY VERSION ADVERT_S VIP [PEER]\n");
+    std::fprintf(stderr,
+                 "usage: vrrp_peer IFNAME SRC VRID PRIORITY VERSION ADVERT_S VIP/LEN [PEER]\n");
     return 2;
   }
   const auto src = net::parse_ip(argv[2]);
-  const auto vip = net::parse_ip(argv[7]);
-  if (!src || !vip) return std::fprintf(stderr, "vrrp_peer: bad address\n"), 2;
+  const std::string vip_arg = argv[7];
+  const size_t slash = vip_arg.find('/');
+  const auto vip = net::parse_ip(vip_arg.substr(0, slash));
+  if (!src || !vip || slash == std::string::npos)
+    return std::fprintf(stderr, "vrrp_peer: bad address\n"), 2;
+  const ha::Vip v{.addr = *vip,
+                  .prefix_len = static_cast<uint8_t>(std::atoi(vip_arg.c_str() + slash + 1)),
+                  .dev = argv[1]};
   const uint8_t version = static_cast<uint8_t>(std::atoi(argv[5]));
   ha::VrrpInstanceConfig c{
       .name = "peer",
@@ -47,6 +57,9 @@ int main(int argc, char** argv) {
   if (argc == 9) c.socket.unicast_peers.push_back(*net::parse_ip(argv[8]));
   const ha::Micros t0 = now_us();
   auto inst = ha::VrrpInstance::open(c, [&](ha::VrrpState s) {
+    auto r = s == ha::VrrpState::master ? ha::add_vip(v) : ha::remove_vip(v);
+    if (r && s == ha::VrrpState::master) r = ha::send_garp(v, 5);
+    if (!r) std::fprintf(stderr, "vrrp_peer: %s\n", r.error().message.c_str());
     std::printf("%lld %s\n", static_cast<long long>((now_us() - t0) / 1000), ha::to_string(s));
     std::fflush(stdout);
   });

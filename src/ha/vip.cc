@@ -1,0 +1,149 @@
+#include "ha/vip.h"
+
+#include <ifaddrs.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "net/arp.h"
+#include "net/bytes.h"
+
+namespace gale::ha {
+
+namespace {
+
+std::string text(const Vip& v) {
+  return std::string(net::to_text(v.addr).view()) + "/" + std::to_string(v.prefix_len) + " on " +
+         v.dev;
+}
+
+// One RTM_NEWADDR / RTM_DELADDR request and its acknowledgement: 0 or the kernel's errno.
+int address_request(uint16_t type, uint16_t flags, const Vip& v, unsigned ifindex) {
+  const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return errno;
+  struct {
+    nlmsghdr nh;
+    ifaddrmsg ifa;
+    char attrs[128];
+  } req{};
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
+  req.nh.nlmsg_type = type;
+  req.nh.nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
+  req.nh.nlmsg_seq = 1;
+  req.ifa.ifa_family = v.addr.is_v6() ? AF_INET6 : AF_INET;
+  req.ifa.ifa_prefixlen = v.prefix_len;
+  req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  req.ifa.ifa_index = ifindex;
+  const auto add_attr = [&](uint16_t kind, const void* data, size_t len) {
+    auto* rta =
+        reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
+    rta->rta_type = kind;
+    rta->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
+    std::memcpy(RTA_DATA(rta), data, len);
+    req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+  };
+  const size_t alen = v.addr.is_v6() ? 16 : 4;
+  add_attr(IFA_LOCAL, v.addr.b.data(), alen);
+  add_attr(IFA_ADDRESS, v.addr.b.data(), alen);
+  if (!v.label.empty() && v.addr.is_v4()) add_attr(IFA_LABEL, v.label.c_str(), v.label.size() + 1);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  int err = 0;
+  if (sendto(fd, &req, req.nh.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) <
+      0) {
+    err = errno;
+  } else {
+    char buf[1024];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      err = errno;
+    } else {
+      const auto* nh = reinterpret_cast<const nlmsghdr*>(buf);
+      if (NLMSG_OK(nh, static_cast<unsigned>(n)) && nh->nlmsg_type == NLMSG_ERROR)
+        err = -reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(nh))->error;
+    }
+  }
+  close(fd);
+  return err;
+}
+
+}  // namespace
+
+Expected<void> add_vip(const Vip& v) {
+  const unsigned ifindex = if_nametoindex(v.dev.c_str());
+  if (ifindex == 0) return fail("VIP " + text(v) + ": no such interface");
+  const int err = address_request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, v, ifindex);
+  if (err != 0 && err != EEXIST) return fail("adding VIP " + text(v) + ": " + std::strerror(err));
+  return {};
+}
+
+Expected<void> remove_vip(const Vip& v) {
+  const unsigned ifindex = if_nametoindex(v.dev.c_str());
+  if (ifindex == 0) return {};  // the interface is gone, and the address with it
+  const int err = address_request(RTM_DELADDR, 0, v, ifindex);
+  if (err != 0 && err != EADDRNOTAVAIL && err != ENOENT)
+    return fail("removing VIP " + text(v) + ": " + std::strerror(err));
+  return {};
+}
+
+bool has_vip(const Vip& v) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (ifaddrs* i = list; i && !found; i = i->ifa_next) {
+    if (!i->ifa_addr || v.dev != i->ifa_name) continue;
+    if (i->ifa_addr->sa_family == AF_INET && v.addr.is_v4()) {
+      const auto* sa = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      found = ntohl(sa->sin_addr.s_addr) == v.addr.v4().v;
+    } else if (i->ifa_addr->sa_family == AF_INET6 && v.addr.is_v6()) {
+      const auto* sa = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+      found = std::memcmp(sa->sin6_addr.s6_addr, v.addr.b.data(), 16) == 0;
+    }
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+Expected<void> send_garp(const Vip& v, int count) {
+  if (!v.addr.is_v4()) return fail("gratuitous ARP is IPv4's (IPv6 uses unsolicited NA)");
+  const unsigned ifindex = if_nametoindex(v.dev.c_str());
+  if (ifindex == 0) return fail("GARP for " + text(v) + ": no such interface");
+  const int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+  if (fd < 0) return fail("GARP socket: " + std::string(std::strerror(errno)));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, v.dev.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) {
+    const int e = errno;
+    close(fd);
+    return fail("GARP: the MAC of " + v.dev + ": " + std::strerror(e));
+  }
+  net::ArpPacket a{.op = net::kArpRequest, .sender_ip = v.addr.v4(), .target_ip = v.addr.v4()};
+  std::memcpy(a.sender_mac.b.data(), ifr.ifr_hwaddr.sa_data, 6);
+  uint8_t body[net::kArpLen];
+  net::write_arp(body, a);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_ARP);
+  to.sll_ifindex = static_cast<int>(ifindex);
+  to.sll_halen = 6;
+  std::memset(to.sll_addr, 0xff, 6);
+  std::string err;
+  for (int i = 0; i < count && err.empty(); ++i)
+    if (sendto(fd, body, sizeof body, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+      err = std::strerror(errno);
+  close(fd);
+  if (!err.empty()) return fail("GARP for " + text(v) + ": " + err);
+  return {};
+}
+
+}  // namespace gale::ha
