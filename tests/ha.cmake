@@ -13,5 +13,10 @@ add_executable(vrrp_peer e2e/ha/vrrp_peer.cc)
 target_link_libraries(vrrp_peer PRIVATE gale_ha)
 add_test(NAME e2e.ha.keepalived_peer
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/keepalived_peer.sh $<TARGET_FILE:vrrp_peer>)
-set_tests_properties(e2e.ha.keepalived_peer PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 240
+set_tests_properties(e2e.ha.keepalived_peer PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
+# The same with galed itself as the gale node (its config's vrrp_instance, AF_PACKET).
+add_test(NAME e2e.galed.vrrp_keepalived
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/keepalived_peer.sh $<TARGET_FILE:galed>)
+set_tests_properties(e2e.galed.vrrp_keepalived PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 300
                      SKIP_RETURN_CODE 77)

@@ -214,6 +214,7 @@ struct VirtualIp {
   uint8_t prefix_len = 0;  // 0: not written (/32, /128)
   std::string dev;         // "": the instance's interface
   std::string label;
+  std::vector<Warning> unapplied;  // ip-address(8) options read past (brd, scope, ...)
 };
 
 // track_script NAME [weight N]

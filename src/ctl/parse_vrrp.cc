@@ -22,14 +22,24 @@ Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out) {
   auto p = prefix(e.words[0], "virtual_ipaddress", true, false);
   if (!p) return fail(p.error().message);
   VirtualIp v{.addr = p->addr, .prefix_len = p->written_len ? p->len : uint8_t{0}};
-  // keepalived's other options (ip-address(8)'s) are read past: gale adds no addresses yet.
+  // keepalived's other options (ip-address(8)'s) are read past, each with a warning.
   constexpr std::string_view valued[] = {"dev",   "label", "brd",          "broadcast",
                                          "scope", "peer",  "preferred_lft"};
   constexpr std::string_view flags[] = {
       "home", "-nodad", "nodad", "mngtmpaddr", "noprefixroute", "autojoinmulticast", "no_track"};
   for (size_t i = 1; i < e.words.size(); ++i) {
     const Word& k = e.words[i];
-    if (std::find(std::begin(flags), std::end(flags), k.text) != std::end(flags)) continue;
+    const auto unapplied = [&] {
+      v.unapplied.push_back(
+          {.where = location(k),
+           .message = "virtual_ipaddress option " + k.text +
+                      " is not applied: gale adds the address with the kernel's defaults "
+                      "(it reads dev and label)"});
+    };
+    if (std::find(std::begin(flags), std::end(flags), k.text) != std::end(flags)) {
+      unapplied();
+      continue;
+    }
     if (std::find(std::begin(valued), std::end(valued), k.text) == std::end(valued)) {
       std::vector<std::string_view> known(std::begin(valued), std::end(valued));
       known.insert(known.end(), std::begin(flags), std::end(flags));
@@ -38,8 +48,12 @@ Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out) {
     }
     if (i + 1 >= e.words.size())
       return error_at(k, "\"" + k.text + "\" needs a value (ADDRESS/LEN dev IFNAME label NAME)");
-    if (k.text == "dev") v.dev = e.words[i + 1].text;
-    if (k.text == "label") v.label = e.words[i + 1].text;
+    if (k.text == "dev")
+      v.dev = e.words[i + 1].text;
+    else if (k.text == "label")
+      v.label = e.words[i + 1].text;
+    else
+      unapplied();
     ++i;
   }
   out.push_back(std::move(v));

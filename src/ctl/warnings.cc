@@ -6,7 +6,7 @@
 // keywords gale parses and stores for a feature still to come are rows here too.
 //
 // To act on a keyword: remove it from its row (a row whose list empties goes).
-// A warned block covers its contents: one warning for a vrrp_instance, not one per line.
+// A warned block covers its contents: one warning for a vrrp_sync_group, not one per line.
 #include <algorithm>
 #include <string_view>
 
@@ -25,10 +25,7 @@ struct Unacted {
 
 constexpr std::string_view kCheckers =
     "TCP_CHECK HTTP_GET SSL_GET MISC_CHECK UDP_CHECK DNS_CHECK SMTP_CHECK host";
-constexpr std::string_view kNoVrrp =
-    "VRRP is not run yet: no adverts are sent and no address is added or removed; galed "
-    "forwards for every configured VIP as if MASTER";
-constexpr std::string_view kVrrpSetting = "is unused: VRRP is not run yet";
+constexpr std::string_view kVrrpSetting = "is not acted on yet by gale's VRRP (docs/ha.md)";
 constexpr std::string_view kNoEmail = "is unused: gale sends no e-mail; state changes are logged";
 constexpr std::string_view kNoSnmp =
     "is unused: gale has no SNMP or D-Bus agent; read state and counters on the control socket";
@@ -137,11 +134,15 @@ constexpr Unacted kUnacted[] = {
      "system's network tools)"},
     {"", "bfd_instance", "is not run: gale runs no BFD sessions"},
     // VRRP (the HA issue).
-    {"global_defs", "vrrp_version", kNoVrrp},
-    {"", "vrrp_instance vrrp_sync_group", kNoVrrp},
-    {"", "vrrp_script", "is not run: VRRP is not run yet, so nothing tracks it"},
+    {"", "vrrp_sync_group",
+     "is not acted on yet: each vrrp_instance runs on its own (its members do not move "
+     "together, and the group's notify scripts do not run)"},
+    {"", "vrrp_script", "is not run: gale's VRRP tracks no scripts yet"},
     {"", "track_file vrrp_track_file track_group vrrp_track_process",
-     "is not tracked: VRRP is not run yet"},
+     "is not tracked: gale's VRRP tracks nothing yet"},
+    {"vrrp_instance", "track_script track_interface",
+     "is not acted on yet: gale's VRRP tracks nothing (a failure does not move the instance "
+     "to FAULT, nor change its priority)"},
     {"", "garp_group linkbeat_use_polling linkbeat_interfaces interface_up_down_delays",
      kVrrpSetting},
     {"global_defs",

@@ -1,6 +1,7 @@
 // galed start-up, the event loop and shutdown. The rest of Daemon: rebuild.cc (snapshots
 // and steering), resolver.cc (neighbours), control.cc (the control socket's operations).
 #include "app/galed/daemon.h"
+#include "ha/engine.h"
 #include "health/engine.h"
 
 #include <poll.h>
@@ -171,6 +172,13 @@ int Daemon::run() {
   log("ready; control socket " + config().gale.control_socket + ", metrics on port " +
       std::to_string(metrics_->port()));
   start_health();
+  if (auto r = start_vrrp(); !r) {
+    log(r.error().message);
+    stop_health();
+    dataplane_->stop();
+    close(sfd);
+    return 1;
+  }
 
   bool running = true;
   auto last_refresh = std::chrono::steady_clock::now();
@@ -211,6 +219,7 @@ int Daemon::run() {
     }
     snaps_->reclaim();
   }
+  stop_vrrp();
   stop_health();
   dataplane_->stop();
   close(sfd);

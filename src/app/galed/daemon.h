@@ -34,6 +34,11 @@ namespace gale::health {
 class Engine;
 }  // namespace gale::health
 
+namespace gale::ha {
+class Engine;
+enum class VrrpState : uint8_t;
+}  // namespace gale::ha
+
 namespace gale::io {
 class Dataplane;
 class XdpProgram;
@@ -119,6 +124,11 @@ class Daemon : public ctl::ControlApi {
   // verdicts go through post_health().
   void start_health();
   void stop_health();
+  // VRRP (vrrp.cc): every vrrp_instance on ha::Engine's thread; changes are logged and
+  // run the notify scripts.
+  Expected<void> start_vrrp();
+  void stop_vrrp();
+  void vrrp_changed(const std::string& name, ha::VrrpState s, const std::string& err);
   // The checkers' counts into a listing's real servers.
   void fill_check_stats(ctl::Listing& l);
   // Says which services cannot serve anyone, when that changes.
@@ -166,6 +176,7 @@ class Daemon : public ctl::ControlApi {
   // Health checkers (health.cc): the engine, and what its checks did so far per real
   // server (written on the engine's thread, read by listing()).
   std::unique_ptr<health::Engine> health_;
+  std::unique_ptr<ha::Engine> vrrp_;
   std::mutex check_mu_;
   std::map<ctl::RealServerRef, ctl::CheckStats> check_stats_;
 };

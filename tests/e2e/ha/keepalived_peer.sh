@@ -8,11 +8,14 @@
 #  3. keepalived comes back with priority 50: it stays BACKUP under gale;
 #  4. gale stops cleanly (priority 0): keepalived is MASTER within Skew_Time (not the
 #     full down interval).
-#   tests/e2e/ha/keepalived_peer.sh VRRP_PEER_BINARY
+# The gale side is either the standalone VRRP peer (tests/e2e/ha/vrrp_peer.cc) or galed
+# itself, running the vrrp_instance of its config beside its dataplane (AF_PACKET).
+#   tests/e2e/ha/keepalived_peer.sh VRRP_PEER_OR_GALED_BINARY
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
 command -v keepalived >/dev/null || { echo "e2e: keepalived missing"; exit 1; }
-peer_bin=$(readlink -f "${1:?vrrp_peer binary}")
+peer_bin=$(readlink -f "${1:?vrrp_peer or galed binary}")
+kind=$(basename "$peer_bin")
 tag=gkp$$
 ka=${tag}k gl=${tag}g cl=${tag}c sw=${tag}s
 dir=$(mktemp -d /tmp/gale-vrrp-e2e.XXXXXX)
@@ -28,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 1" INT TERM
 fail() {
-  echo "FAIL (keepalived_peer v$version $cast): $*" >&2
+  echo "FAIL (keepalived_peer $kind v$version $cast): $*" >&2
   for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }; done
   exit 1
 }
@@ -87,7 +90,37 @@ kill_keepalived() {
   ip -n "$ka" addr del "$vip/24" dev "${tag}a" 2>/dev/null || true
   ip -n "$ka" link set "${tag}a" up
 }
-peer_said() { grep -q " $1\$" "$dir/peer.log" 2>/dev/null; }
+# vrrp_peer prints "MS STATE"; galed logs "galed: vrrp: (VI_1) Entering STATE STATE".
+peer_said() { grep -qE " $1\$|Entering $1 STATE" "$dir/peer.log" 2>/dev/null; }
+start_gale() {
+  if [ "$kind" = galed ]; then
+    cat >"$dir/galed.conf" <<CONF
+gale {
+  interfaces ${tag}b
+  io af_packet
+  workers 1
+  control_socket $dir/galed.sock
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface ${tag}b
+  virtual_router_id 51
+  priority $prio
+  advert_int $advert
+  version $version
+$gale_unicast_conf
+  virtual_ipaddress {
+    $vip/24
+  }
+}
+CONF
+    ip netns exec "$gl" "$peer_bin" -f "$dir/galed.conf" >"$dir/peer.log" 2>&1 &
+  else
+    ip netns exec "$gl" "$peer_bin" "${tag}b" 10.77.0.2 51 "$prio" "$version" "$advert" "$vip/24" \
+      "${peer_arg[@]}" >"$dir/peer.log" 2>"$dir/peer.err" &
+  fi
+  peer_pid=$!
+}
 # Polls CONDITION every 20 ms for at most MS milliseconds; prints the ms it took.
 wait_for() {
   local ms=$1 t0
@@ -113,22 +146,24 @@ holds_not() {
 # VERSION CAST ADVERT_INT GALE_PRIORITY
 for run in "2 multicast 1 100" "3 multicast 1 100" "3 unicast 1 100" "3 multicast 0.03 200"; do
   read -r version cast advert prio <<<"$run"
-  unicast_conf="" peer_arg=()
+  unicast_conf="" peer_arg=() gale_unicast_conf=""
   if [ "$cast" = unicast ]; then
     unicast_conf="  unicast_src_ip 10.77.0.1
   unicast_peer {
     10.77.0.2
   }"
     peer_arg=(10.77.0.1)
+    gale_unicast_conf="  unicast_src_ip 10.77.0.2
+  unicast_peer {
+    10.77.0.1
+  }"
   fi
   rm -f "$dir"/*.log
   # 1. keepalived MASTER, then gale joins below it.
   start_keepalived 250
   wait_for 6000 ka_has_vip >/dev/null || fail "keepalived never became MASTER"
-  ip netns exec "$gl" "$peer_bin" "${tag}b" 10.77.0.2 51 "$prio" "$version" "$advert" "$vip/24" \
-    "${peer_arg[@]}" >"$dir/peer.log" 2>"$dir/peer.err" &
-  peer_pid=$!
-  wait_for 2000 peer_said BACKUP >/dev/null || fail "gale did not start as BACKUP"
+  start_gale
+  wait_for 5000 peer_said BACKUP >/dev/null || fail "gale did not start as BACKUP"
   gale_has_vip && fail "gale holds the VIP as BACKUP"
   # Longer than gale's Master_Down_Interval (at most 3.61 s): it must keep hearing
   # keepalived's adverts.
@@ -179,7 +214,7 @@ for run in "2 multicast 1 100" "3 multicast 1 100" "3 unicast 1 100" "3 multicas
 
   # 4. gale leaves cleanly: priority 0, keepalived takes over after its Skew_Time.
   kill -TERM "$peer_pid"
-  wait "$peer_pid" || fail "vrrp_peer exited with an error"
+  wait "$peer_pid" || fail "$kind exited with an error"
   peer_pid=""
   gale_has_vip && fail "gale stopped and left the VIP on its interface"
   took=$(wait_for 3000 ka_has_vip) || fail "keepalived did not take over after gale's priority 0"
@@ -187,7 +222,7 @@ for run in "2 multicast 1 100" "3 multicast 1 100" "3 unicast 1 100" "3 multicas
   [ "$took" -le $((skew_ms + 500)) ] ||
     fail "keepalived took over $took ms after gale's priority 0 (Skew_Time $skew_ms ms)"
   echo "v$version $cast: gale stopped (priority 0) -> keepalived MASTER after $took ms (Skew_Time $skew_ms ms)"
-  grep -q "received 0 " "$dir/peer.err" && fail "gale received no advert: $(cat "$dir/peer.err")"
+  [ -f "$dir/peer.err" ] && grep -q "received 0 " "$dir/peer.err" && fail "gale received no advert: $(cat "$dir/peer.err")"
   kill_keepalived
 done
-echo "ok (keepalived_peer): gale and keepalived elect, fail over and fail back: v2 and v3 multicast, v3 unicast"
+echo "ok (keepalived_peer, $kind): gale and keepalived elect, fail over and fail back: v2 and v3 multicast, v3 unicast"

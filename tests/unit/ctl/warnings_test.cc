@@ -48,11 +48,34 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "  interface eth0\n"                 // 24
       "  virtual_router_id 51\n"           // 25
       "  notify_master /bin/true\n"        // 26
+      "  track_interface {\n"              // 27
+      "    eth1\n"                         // 28
+      "  }\n"                              // 29
+      "  garp_master_delay 3\n"            // 30
       "}\n");
+  // VRRP runs: a vrrp_instance warns only for what its VRRP does not act on yet.
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
-      "w.conf:23:1: warning: vrrp_instance: VRRP is not run yet: no adverts are sent and no "
-      "address is added or removed; galed forwards for every configured VIP as if MASTER",
+      "w.conf:27:3: warning: track_interface is not acted on yet: gale's VRRP tracks nothing (a "
+      "failure does not move the instance to FAULT, nor change its priority)",
+      "w.conf:30:3: warning: garp_master_delay is not acted on yet by gale's VRRP (docs/ha.md)",
+  };
+  EXPECT_EQ(w, want);
+}
+
+// VRRP adds its VIPs with dev and label; ip-address(8)'s other options warn, each.
+TEST(Warnings, VirtualAddressOptionsGaleDoesNotApply) {
+  const auto w = warnings_of(
+      "gale {\n  interfaces eth0\n}\n"                                    // 1-3
+      "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n"  // 4-6
+      "  virtual_ipaddress {\n"                                           // 7
+      "    192.0.2.5/24 dev eth0 label eth0:v scope global no_track\n"    // 8
+      "  }\n}\n");
+  const std::vector<std::string> want = {
+      "w.conf:8:40: warning: virtual_ipaddress option scope is not applied: gale adds the "
+      "address with the kernel's defaults (it reads dev and label)",
+      "w.conf:8:53: warning: virtual_ipaddress option no_track is not applied: gale adds the "
+      "address with the kernel's defaults (it reads dev and label)",
   };
   EXPECT_EQ(w, want);
 }
@@ -74,7 +97,7 @@ TEST(Warnings, KeepalivedKeywordsWithoutAGaleFeatureWarnOnce) {
   const std::vector<std::string> want = {
       "w.conf:5:3: warning: notification_email is unused: gale sends no e-mail; state changes "
       "are logged",
-      "w.conf:8:3: warning: vrrp_strict is unused: VRRP is not run yet",
+      "w.conf:8:3: warning: vrrp_strict is not acted on yet by gale's VRRP (docs/ha.md)",
       "w.conf:10:1: warning: static_ipaddress is not applied: gale adds no static addresses, "
       "routes or rules (configure them with the system's network tools)",
       "w.conf:14:3: warning: ops is not applied: every packet of a flow goes to the same real "

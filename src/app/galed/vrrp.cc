@@ -1,0 +1,116 @@
+// galed's side of VRRP: the config's vrrp_instances mapped onto ha::Engine (its own
+// thread, which adds and removes the VIPs and sends the gratuitous ARPs); each state
+// change is logged and runs keepalived's notify scripts (on the health engine's thread,
+// which reaps them). The dataplane forwards whatever reaches it for a VIP in every state:
+// a BACKUP gets no VIP traffic once the MASTER's ARPs are out, and what still arrives
+// (stale caches) is better forwarded than dropped.
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "app/galed/daemon.h"
+#include "ha/engine.h"
+#include "health/engine.h"
+
+namespace gale::app {
+
+namespace {
+
+// The first IPv4 address of `ifname`: the adverts' source, as keepalived picks it.
+std::optional<net::IpAddr> primary_v4(const std::string& ifname) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<net::IpAddr> out;
+  for (ifaddrs* i = list; i && !out; i = i->ifa_next)
+    if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && ifname == i->ifa_name)
+      out =
+          net::Ipv4Addr{ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr)};
+  freeifaddrs(list);
+  return out;
+}
+
+Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi) {
+  ha::EngineInstance e;
+  for (const auto* list : {&vi.vips, &vi.excluded_vips})
+    for (const ctl::VirtualIp& v : *list) {
+      if (!v.addr.is_v4())
+        return fail("IPv6 address " + std::string(net::to_text(v.addr).view()) +
+                    ": gale's VRRP is IPv4 only so far");
+      e.vips.push_back({.addr = v.addr,
+                        .prefix_len = v.prefix_len ? v.prefix_len : uint8_t{32},
+                        .dev = v.dev.empty() ? vi.interface : v.dev,
+                        .label = v.label});
+    }
+  const auto src = vi.unicast_src_ip ? vi.unicast_src_ip : primary_v4(vi.interface);
+  if (!src || !src->is_v4())
+    return fail("no IPv4 address on " + vi.interface + " to advertise from");
+  std::vector<net::IpAddr> advertised;
+  for (const ctl::VirtualIp& v : vi.vips)
+    advertised.push_back(v.addr);
+  e.vrrp = {.name = vi.name,
+            .vrid = vi.virtual_router_id,
+            .machine = {.version = vi.version,
+                        .priority = vi.priority,
+                        .advert_interval = ha::Micros{vi.advert_int_ms} * 1000,
+                        .preempt = !vi.nopreempt,
+                        .preempt_delay = ha::Micros{vi.preempt_delay_s} * 1000000,
+                        .start_master = vi.state == ctl::VrrpState::master,
+                        .primary = *src},
+            .socket = {.ifname = vi.interface, .src = *src, .unicast_peers = vi.unicast_peers},
+            .vips = advertised,
+            .auth = vi.auth_type == ctl::VrrpAuth::pass ? ha::VrrpAuth::pass : ha::VrrpAuth::none,
+            .auth_pass = vi.auth_pass};
+  return e;
+}
+
+}  // namespace
+
+Expected<void> Daemon::start_vrrp() {
+  const ctl::Config& c = config();
+  if (c.vrrp_instances.empty()) return {};
+  std::vector<ha::EngineInstance> list;
+  for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
+    auto e = engine_instance(vi);
+    if (!e)
+      return fail(to_string(vi.where) + ": vrrp_instance " + vi.name + ": " + e.error().message);
+    list.push_back(std::move(*e));
+  }
+  vrrp_ =
+      std::make_unique<ha::Engine>([this](const std::string& name, ha::VrrpState s,
+                                          const std::string& err) { vrrp_changed(name, s, err); });
+  if (auto r = vrrp_->start(std::move(list)); !r) return fail("vrrp: " + r.error().message);
+  log("vrrp: " + std::to_string(c.vrrp_instances.size()) + " instance(s) running");
+  return {};
+}
+
+// On the VRRP engine's thread.
+void Daemon::vrrp_changed(const std::string& name, ha::VrrpState s, const std::string& err) {
+  if (!err.empty()) log("vrrp: " + name + ": " + err);
+  // keepalived's words: INIT is how a stopped instance ends, STOP to its scripts.
+  const std::string state = s == ha::VrrpState::init ? "STOP" : ha::to_string(s);
+  log("vrrp: (" + name + ") Entering " + state + " STATE");
+  if (!health_) return;
+  const ctl::Config& c = config();
+  for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
+    if (vi.name != name) continue;
+    const std::string& specific = s == ha::VrrpState::master   ? vi.notify_master
+                                  : s == ha::VrrpState::backup ? vi.notify_backup
+                                  : s == ha::VrrpState::fault  ? vi.notify_fault
+                                                               : vi.notify_stop;
+    if (!specific.empty()) health_->run_script(specific, c.global.script_user);
+    // notify: "INSTANCE" NAME STATE PRIORITY, as keepalived calls it.
+    if (!vi.notify.empty())
+      health_->run_script(
+          vi.notify + " INSTANCE \"" + name + "\" " + state + " " + std::to_string(vi.priority),
+          c.global.script_user);
+  }
+}
+
+void Daemon::stop_vrrp() {
+  if (!vrrp_) return;
+  vrrp_->stop();  // priority 0 from every MASTER, VIPs removed, notify_stop queued
+  vrrp_.reset();
+}
+
+}  // namespace gale::app
