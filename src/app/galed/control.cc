@@ -33,6 +33,7 @@ Expected<uint64_t> Daemon::reload() {
   if (auto r = ctl::check_reload(config(), *cfg, ctx); !r) return refuse(r.error().message);
   if (auto r = ctl::check_workers(*cfg, workers_); !r) return refuse(r.error().message);
   const std::vector<ctl::Warning> warnings = cfg->warnings;
+  const bool vrrp_changed = vrrp_fingerprint(config()) != vrrp_fingerprint(*cfg);
   ctl::Model before = model_;
   auto notes = model_.load(std::move(*cfg));
   if (!notes) return refuse(notes.error().message);
@@ -49,6 +50,9 @@ Expected<uint64_t> Daemon::reload() {
     log(n);
   ++reloads_ok_;
   if (health_) health_->update(config());  // unchanged checkers keep their state
+  if (vrrp_changed)
+    log("reload: the vrrp_instance changes take effect at restart (the running instances "
+        "keep their state and configuration)");
   log("reloaded " + opts_.config_path);
   return generation_;
 }

@@ -57,6 +57,10 @@ using host::Rtnetlink;
 // "galed: MSG" on stderr (the unit's journal).
 void log(const std::string& msg);
 
+// What the running VRRP was started from (vrrp.cc): a reload that changes it says that
+// the change waits for a restart.
+std::string vrrp_fingerprint(const ctl::Config& c);
+
 struct DaemonOptions {
   std::string config_path;
   std::optional<std::string> control_socket;  // overrides the config's
@@ -177,6 +181,14 @@ class Daemon : public ctl::ControlApi {
   // server (written on the engine's thread, read by listing()).
   std::unique_ptr<health::Engine> health_;
   std::unique_ptr<ha::Engine> vrrp_;
+  // Each instance's notify scripts as galed started them (the engine's thread reads
+  // them; a reload does not change the running VRRP).
+  struct VrrpNotify {
+    std::string name, master, backup, fault, stop, notify;
+    uint8_t priority = 0;
+  };
+  std::vector<VrrpNotify> vrrp_notify_;
+  std::string vrrp_script_user_;
   std::mutex check_mu_;
   std::map<ctl::RealServerRef, ctl::CheckStats> check_stats_;
 };

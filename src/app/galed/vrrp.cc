@@ -66,6 +66,32 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi) {
 
 }  // namespace
 
+std::string vrrp_fingerprint(const ctl::Config& c) {
+  std::string f = c.global.script_user;
+  const auto add = [&f](const std::string& x) {
+    f += '\x1f';
+    f += x;
+  };
+  for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
+    for (const std::string* x : {&vi.name, &vi.interface, &vi.auth_pass, &vi.notify_master,
+                                 &vi.notify_backup, &vi.notify_fault, &vi.notify_stop, &vi.notify})
+      add(*x);
+    for (const uint64_t n :
+         {uint64_t{vi.virtual_router_id}, uint64_t{vi.priority}, uint64_t{vi.advert_int_ms},
+          uint64_t{vi.version}, uint64_t{vi.nopreempt}, uint64_t{vi.preempt_delay_s},
+          uint64_t(vi.auth_type), uint64_t(vi.state)})
+      add(std::to_string(n));
+    for (const auto* list : {&vi.vips, &vi.excluded_vips})
+      for (const ctl::VirtualIp& v : *list)
+        add(std::string(net::to_text(v.addr).view()) + "/" + std::to_string(v.prefix_len) + " " +
+            v.dev + " " + v.label);
+    add(vi.unicast_src_ip ? std::string(net::to_text(*vi.unicast_src_ip).view()) : "");
+    for (const net::IpAddr& p : vi.unicast_peers)
+      add(std::string(net::to_text(p).view()));
+  }
+  return f;
+}
+
 Expected<void> Daemon::start_vrrp() {
   const ctl::Config& c = config();
   if (c.vrrp_instances.empty()) return {};
@@ -75,7 +101,16 @@ Expected<void> Daemon::start_vrrp() {
     if (!e)
       return fail(to_string(vi.where) + ": vrrp_instance " + vi.name + ": " + e.error().message);
     list.push_back(std::move(*e));
+    // What the engine's thread reads on a change: a copy, never the reloadable config.
+    vrrp_notify_.push_back({.name = vi.name,
+                            .master = vi.notify_master,
+                            .backup = vi.notify_backup,
+                            .fault = vi.notify_fault,
+                            .stop = vi.notify_stop,
+                            .notify = vi.notify,
+                            .priority = vi.priority});
   }
+  vrrp_script_user_ = c.global.script_user;
   vrrp_ =
       std::make_unique<ha::Engine>([this](const std::string& name, ha::VrrpState s,
                                           const std::string& err) { vrrp_changed(name, s, err); });
@@ -91,19 +126,18 @@ void Daemon::vrrp_changed(const std::string& name, ha::VrrpState s, const std::s
   const std::string state = s == ha::VrrpState::init ? "STOP" : ha::to_string(s);
   log("vrrp: (" + name + ") Entering " + state + " STATE");
   if (!health_) return;
-  const ctl::Config& c = config();
-  for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
-    if (vi.name != name) continue;
-    const std::string& specific = s == ha::VrrpState::master   ? vi.notify_master
-                                  : s == ha::VrrpState::backup ? vi.notify_backup
-                                  : s == ha::VrrpState::fault  ? vi.notify_fault
-                                                               : vi.notify_stop;
-    if (!specific.empty()) health_->run_script(specific, c.global.script_user);
+  for (const VrrpNotify& n : vrrp_notify_) {
+    if (n.name != name) continue;
+    const std::string& specific = s == ha::VrrpState::master   ? n.master
+                                  : s == ha::VrrpState::backup ? n.backup
+                                  : s == ha::VrrpState::fault  ? n.fault
+                                                               : n.stop;
+    if (!specific.empty()) health_->run_script(specific, vrrp_script_user_);
     // notify: "INSTANCE" NAME STATE PRIORITY, as keepalived calls it.
-    if (!vi.notify.empty())
+    if (!n.notify.empty())
       health_->run_script(
-          vi.notify + " INSTANCE \"" + name + "\" " + state + " " + std::to_string(vi.priority),
-          c.global.script_user);
+          n.notify + " INSTANCE \"" + name + "\" " + state + " " + std::to_string(n.priority),
+          vrrp_script_user_);
   }
 }
 
