@@ -77,7 +77,7 @@ $unicast_conf
 }
 CONF
   ip netns exec "$ka" keepalived -n -l -D -P -f "$dir/ka.conf" -p "$dir/ka.pid" \
-    -r "$dir/ka-vrrp.pid" -c "$dir/ka-chk.pid" >>"$dir/keepalived.log" 2>&1 &
+    -r "$dir/ka-vrrp.pid" -c "$dir/ka-chk.pid" >"$dir/keepalived.log" 2>&1 &
   disown
 }
 # A silent death (MACHINE-NOTES.md): the node's link goes down at once (a SIGKILLed
@@ -148,9 +148,16 @@ holds_not() {
   done
 }
 
-# VERSION CAST ADVERT_INT GALE_PRIORITY
-for run in "2 multicast 1 100" "3 multicast 1 100" "3 unicast 1 100" "3 multicast 0.03 200"; do
+# Runs: VERSION CAST ADVERT_INT GALE_PRIORITY, comma-separated (GALE_VRRP_RUNS: a subset).
+IFS=, read -r -a runs <<<"${GALE_VRRP_RUNS:-2 multicast 1 100,3 multicast 1 100,3 unicast 1 100,3 multicast 0.03 200}"
+for run in "${runs[@]}"; do
   read -r version cast advert prio <<<"$run"
+  # Master_Down_Interval = 3 x advert + Skew_Time (v3: (256 - prio) / 256 x advert; v2:
+  # (256 - prio) / 256 s), in ms.
+  adv_ms=$(awk -v a="$advert" 'BEGIN { printf "%d", a * 1000 }')
+  skew_base=$([ "$version" = 2 ] && echo 1000 || echo "$adv_ms")
+  down_ms=$((3 * adv_ms + (256 - prio) * skew_base / 256))
+  probe_s=$((adv_ms >= 1000 ? 8 : 3))  # the client's probe: the kill and the takeover
   unicast_conf="" peer_arg=() gale_unicast_conf=""
   if [ "$cast" = unicast ]; then
     unicast_conf="  unicast_src_ip 10.77.0.1
@@ -170,25 +177,19 @@ for run in "2 multicast 1 100" "3 multicast 1 100" "3 unicast 1 100" "3 multicas
   start_gale
   wait_for 5000 peer_said BACKUP >/dev/null || fail "gale did not start as BACKUP"
   gale_has_vip && fail "gale holds the VIP as BACKUP"
-  # Longer than gale's Master_Down_Interval (at most 3.61 s): it must keep hearing
-  # keepalived's adverts.
-  holds_not 4500 peer_said MASTER || fail "gale became MASTER under a live keepalived"
+  # Longer than gale's Master_Down_Interval: it must keep hearing keepalived's adverts.
+  holds_not $((down_ms + 1000)) peer_said MASTER || fail "gale became MASTER under a live keepalived"
   ka_has_vip || fail "keepalived lost the VIP while gale joined"
 
   # 2. keepalived dies silently, while the client probes the VIP every 10 ms.
   ip netns exec "$cl" ping -c 1 -W 1 "$vip" >/dev/null || fail "the client cannot reach the VIP"
-  ip netns exec "$cl" ping -D -n -i 0.01 -W 0.2 -w 8 "$vip" >"$dir/probe.out" 2>&1 &
+  ip netns exec "$cl" ping -D -n -i 0.01 -W 0.2 -w "$probe_s" "$vip" >"$dir/probe.out" 2>&1 &
   probe_pid=$!
   probe_replies() { [ "$(grep -c 'bytes from' "$dir/probe.out")" -ge 20 ]; }
   wait_for 3000 probe_replies >/dev/null || fail "the probe got no answers before the kill"
   kill_keepalived
   wait_for 5000 peer_said MASTER >/dev/null || fail "gale did not take over from a dead keepalived"
   took=$(($(now_ms) - t_kill))
-  # Master_Down_Interval = 3 x advert + Skew_Time (v3: (256 - prio) / 256 x advert; v2:
-  # (256 - prio) / 256 s), in ms.
-  adv_ms=$(awk -v a="$advert" 'BEGIN { printf "%d", a * 1000 }')
-  skew_base=$([ "$version" = 2 ] && echo 1000 || echo "$adv_ms")
-  down_ms=$((3 * adv_ms + (256 - prio) * skew_base / 256))
   [ "$took" -le $((down_ms + 400)) ] ||
     fail "gale took over after $took ms (Master_Down_Interval $down_ms ms)"
   # Not before: it heard keepalived until the kill (the last advert one interval before).
@@ -220,8 +221,12 @@ for run in "2 multicast 1 100" "3 multicast 1 100" "3 unicast 1 100" "3 multicas
 
   # 3. keepalived returns below gale: it must stay BACKUP.
   start_keepalived 50
-  holds_not 5000 ka_has_vip || fail "keepalived (50) took the VIP from gale (100)"
-  grep -q "Entering BACKUP STATE" "$dir/keepalived.log" || fail "keepalived never said BACKUP"
+  # Longer than keepalived's own down interval at priority 50 (3 x advert + its skew).
+  holds_not $((3 * adv_ms + skew_base + 1000)) ka_has_vip ||
+    fail "keepalived (50) took the VIP from gale ($prio)"
+  ka_backup() { grep -q "Entering BACKUP STATE" "$dir/keepalived.log"; }
+  wait_for 5000 ka_backup >/dev/null || fail "keepalived never said BACKUP"
+  ka_has_vip && fail "keepalived (50) took the VIP from gale ($prio)"
 
   # 4. gale leaves cleanly: priority 0, keepalived takes over after its Skew_Time.
   kill -TERM "$peer_pid"
