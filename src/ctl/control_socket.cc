@@ -1,7 +1,8 @@
 #include "ctl/control_socket.h"
 
+#include "ctl/script_user.h"
+
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,17 +15,6 @@
 namespace gale::ctl {
 
 namespace {
-
-Expected<gid_t> group_id(const std::string& name) {
-  std::vector<char> buf(16384);
-  group g{};
-  group* found = nullptr;
-  const int rc = getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found);
-  if (rc != 0 || !found)
-    return fail("control_socket_group \"" + name +
-                "\": " + (rc ? std::string(std::strerror(rc)) : std::string("no such group")));
-  return found->gr_gid;
-}
 
 // The socket's directory: created if missing; given to the group when it is a private
 // directory of ours (never /run or /tmp themselves).
@@ -49,8 +39,8 @@ Expected<ControlSocket> ControlSocket::open(const std::string& path, const std::
   if (path.size() >= sizeof sa.sun_path) return fail("control socket path too long: " + path);
   std::optional<gid_t> gid;
   if (!group.empty()) {
-    auto g = group_id(group);
-    if (!g) return fail(g.error().message);
+    auto g = resolve_group(group);
+    if (!g) return fail("control_socket_group \"" + group + "\": " + g.error().message);
     gid = *g;
   }
   const auto slash = path.rfind('/');

@@ -21,16 +21,17 @@ std::optional<passwd> find_user(const std::string& name, std::vector<char>& buf)
   return pw;
 }
 
-std::optional<gid_t> find_group(const std::string& name) {
+}  // namespace
+
+Expected<uint32_t> resolve_group(const std::string& name) {
   std::vector<char> buf(16384);
   group g{};
   group* found = nullptr;
-  if (getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) != 0 || !found)
-    return std::nullopt;
+  const int rc = getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found);
+  if (rc != 0) return fail(std::strerror(rc));
+  if (!found) return fail("no such group on this host");
   return found->gr_gid;
 }
-
-}  // namespace
 
 Expected<std::optional<RunAs>> resolve_script_user(std::string_view spec) {
   std::vector<char> buf(16384);
@@ -46,8 +47,8 @@ Expected<std::optional<RunAs>> resolve_script_user(std::string_view spec) {
   RunAs as{.uid = pw->pw_uid, .gid = pw->pw_gid};
   if (sp != std::string_view::npos) {
     const std::string grp(spec.substr(sp + 1));
-    const auto gid = find_group(grp);
-    if (!gid) return fail("group \"" + grp + "\": no such group on this host");
+    const auto gid = resolve_group(grp);
+    if (!gid) return fail("group \"" + grp + "\": " + gid.error().message);
     as.gid = *gid;
   }
   return std::optional<RunAs>(as);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/expected.h"
@@ -19,6 +20,10 @@ struct RunAs {
 // "USER [GROUP]" to ids. Empty: keepalived's default, the user keepalived_script where it
 // exists, else nullopt (the script runs as galed does).
 Expected<std::optional<RunAs>> resolve_script_user(std::string_view spec);
+
+// A group's id by name; the error says why ("no such group on this host"), the caller
+// says which group and what for.
+Expected<uint32_t> resolve_group(const std::string& name);
 
 // Every user the config names exists on this host (galed -t, start and reload refuse a
 // config that names one that does not, at its file:line:col, as keepalived does).

@@ -8,6 +8,17 @@ Micros advert_micros(uint8_t version, uint16_t interval) {
   return version == 2 ? Micros{interval} * 1000000 : Micros{interval} * 10000;
 }
 
+namespace {
+
+// v2 PASS: the password in the advert's 8 bytes, zero padded (longer is cut, as keepalived).
+std::array<uint8_t, 8> auth_data_of(const std::string& pass) {
+  std::array<uint8_t, 8> d{};
+  std::copy_n(pass.begin(), std::min<size_t>(d.size(), pass.size()), d.begin());
+  return d;
+}
+
+}  // namespace
+
 Expected<VrrpInstance> VrrpInstance::open(const VrrpInstanceConfig& c, OnState on_state) {
   auto s = VrrpSocket::open(c.socket);
   if (!s) return fail(c.name + ": " + s.error().message);
@@ -41,11 +52,8 @@ bool VrrpInstance::accept(const VrrpAdvert& a) {
     return drop("version " + std::to_string(a.version) + " advert");
   if (a.version == 2) {
     if (a.auth != cfg_.auth) return drop("authentication type mismatch");
-    if (a.auth == VrrpAuth::pass) {
-      std::array<uint8_t, 8> want{};
-      std::copy_n(cfg_.auth_pass.begin(), std::min<size_t>(8, cfg_.auth_pass.size()), want.begin());
-      if (a.auth_data != want) return drop("authentication failure");
-    }
+    if (a.auth == VrrpAuth::pass && a.auth_data != auth_data_of(cfg_.auth_pass))
+      return drop("authentication failure");
     // RFC 3768 section 7.1: the interval must be ours.
     if (advert_micros(2, a.interval) != cfg_.machine.advert_interval)
       return drop("advert interval " + std::to_string(a.interval) + " s differs from ours");
@@ -86,9 +94,7 @@ void VrrpInstance::act(const VrrpActions& a) {
                 .family = net::Family::v4,
                 .addrs = cfg_.vips,
                 .auth = v == 2 ? cfg_.auth : VrrpAuth::none};
-  if (v == 2 && cfg_.auth == VrrpAuth::pass)
-    std::copy_n(cfg_.auth_pass.begin(), std::min<size_t>(8, cfg_.auth_pass.size()),
-                ad.auth_data.begin());
+  if (v == 2 && cfg_.auth == VrrpAuth::pass) ad.auth_data = auth_data_of(cfg_.auth_pass);
   if (auto r = socket_.send(ad); r) {
     ++counters_.sent;
   } else {
