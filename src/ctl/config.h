@@ -257,8 +257,22 @@ struct VrrpSyncGroup {
 
 // ---- global_defs and the gale block ---------------------------------------------------
 
+// global_defs lvs_sync_daemon IFNAME VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N]
+// [group IP]: connection sync between gale nodes (docs/ha.md "Connection sync").
+struct LvsSyncDaemon {
+  Location where;
+  std::string interface;
+  std::string instance;           // the vrrp_instance: unicast_peer, and its VRID as id
+  std::optional<uint8_t> syncid;  // not written: the instance's virtual_router_id
+  uint16_t maxlen = 1472;         // a datagram's UDP payload
+  uint16_t port = 8848;           // IPVS's
+  uint8_t ttl = 1;
+  net::IpAddr group = net::Ipv4Addr{0xe0000051};  // 224.0.0.81, IPVS's
+};
+
 struct GlobalDefs {
   std::string router_id;
+  std::optional<LvsSyncDaemon> lvs_sync_daemon;
   std::string script_user;  // "USER [GROUP]" every script runs as (ctl/script_user.h)
   Location script_user_at;
   bool enable_script_security = false;

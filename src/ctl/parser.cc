@@ -54,6 +54,52 @@ namespace {
 
 using detail::Rule;
 
+Expected<void> parse_sync_daemon(const Statement& x, GlobalDefs& g) {
+  constexpr std::string_view kUsage =
+      "lvs_sync_daemon IFNAME VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]";
+  GALE_CTL_TRY(detail::want_args(x, 2, 12, kUsage));
+  LvsSyncDaemon d{
+      .where = location(x.words[0]), .interface = x.words[1].text, .instance = x.words[2].text};
+  for (size_t i = 3; i < x.words.size(); i += 2) {
+    const Word& key = x.words[i];
+    if (i + 1 >= x.words.size())
+      return detail::error_at(key,
+                              "`" + key.text + "` needs a value (" + std::string(kUsage) + ")");
+    const Word& v = x.words[i + 1];
+    if (key.text == "id") {
+      auto n = detail::number(v, "lvs_sync_daemon id", 0, 255);
+      if (!n) return fail(n.error().message);
+      d.syncid = static_cast<uint8_t>(*n);
+    } else if (key.text == "maxlen") {
+      // One record of either family must fit, and a datagram stays a UDP datagram.
+      auto n = detail::number(v, "lvs_sync_daemon maxlen", 124, 65507);
+      if (!n) return fail(n.error().message);
+      d.maxlen = static_cast<uint16_t>(*n);
+    } else if (key.text == "port") {
+      auto n = detail::port(v, "lvs_sync_daemon port");
+      if (!n) return fail(n.error().message);
+      d.port = *n;
+    } else if (key.text == "ttl") {
+      auto n = detail::number(v, "lvs_sync_daemon ttl", 1, 255);
+      if (!n) return fail(n.error().message);
+      d.ttl = static_cast<uint8_t>(*n);
+    } else if (key.text == "group") {
+      auto a = detail::address(v, "lvs_sync_daemon group");
+      if (!a) return fail(a.error().message);
+      if (!a->is_v4() || (a->b[0] & 0xf0) != 0xe0)
+        return detail::error_at(v, "lvs_sync_daemon group must be an IPv4 multicast address");
+      d.group = *a;
+    } else {
+      constexpr std::string_view kKeys[] = {"id", "maxlen", "port", "ttl", "group"};
+      return detail::error_at(key, "unknown lvs_sync_daemon option \"" + key.text + "\"" +
+                                       detail::did_you_mean(key.text, kKeys) + " (" +
+                                       std::string(kUsage) + ")");
+    }
+  }
+  g.lvs_sync_daemon = d;
+  return {};
+}
+
 Expected<void> parse_global_defs(const Statement& s, Config& c) {
   GALE_CTL_TRY(detail::want_block(s, 0, 0, "global_defs { router_id NAME }"));
   GlobalDefs& g = c.global;
@@ -85,6 +131,8 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
          g.vrrp_version = static_cast<uint8_t>(*v);
          return Expected<void>();
        }},
+      {"lvs_sync_daemon",
+       [&](const Statement& x) -> Expected<void> { return parse_sync_daemon(x, g); }},
       {"lvs_timeouts",
        [&](const Statement& x) -> Expected<void> {
          return detail::parse_timeouts(x, c.gale.timeouts);

@@ -45,7 +45,13 @@ constexpr Meta kWorkerMeta[] = {
     {"flows_imported", "gale_worker_flows_imported_total", "counter",
      "Flows installed from another node's export."},
     {"imports_refused", "gale_worker_flow_imports_refused_total", "counter",
-     "Flow imports that named what this node lacks."},
+     "Flow imports and synced connections that named what this node lacks."},
+    {"sync_sent", "gale_worker_sync_events_sent_total", "counter",
+     "Connection events a worker queued for the sync daemon."},
+    {"sync_lost", "gale_worker_sync_events_lost_total", "counter",
+     "Connection events lost because the worker's sync ring was full."},
+    {"sync_applied", "gale_worker_sync_events_applied_total", "counter",
+     "Peers' connection events installed, updated or removed by a worker."},
 };
 
 constexpr Meta kIoMeta[] = {

@@ -25,6 +25,9 @@ constexpr CounterField<WorkerCounters> kWorker[] = {
     {"handed_off", &WorkerCounters::handed_off},
     {"flows_imported", &WorkerCounters::flows_imported},
     {"imports_refused", &WorkerCounters::imports_refused},
+    {"sync_sent", &WorkerCounters::sync_sent},
+    {"sync_lost", &WorkerCounters::sync_lost},
+    {"sync_applied", &WorkerCounters::sync_applied},
 };
 
 constexpr CounterField<io::IoStats> kIo[] = {

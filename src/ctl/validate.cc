@@ -219,6 +219,25 @@ Expected<void> check_vrrp(const Config& c) {
   return {};
 }
 
+// lvs_sync_daemon names an instance of this config, IPv4 like the sync socket.
+Expected<void> check_sync_daemon(const Config& c) {
+  if (!c.global.lvs_sync_daemon) return {};
+  const LvsSyncDaemon& d = *c.global.lvs_sync_daemon;
+  std::vector<std::string_view> names;
+  for (const VrrpInstance& v : c.vrrp_instances) {
+    if (v.name == d.instance) {
+      if (!v.vips.empty() && v.vips[0].addr.is_v6())
+        return error_loc(d.where, "lvs_sync_daemon: vrrp_instance \"" + d.instance +
+                                      "\" is IPv6; connection sync runs over IPv4");
+      return {};
+    }
+    names.push_back(v.name);
+  }
+  return error_loc(d.where, "lvs_sync_daemon names \"" + d.instance +
+                                "\": no vrrp_instance of that name" +
+                                did_you_mean(d.instance, names));
+}
+
 }  // namespace
 
 Expected<void> validate(const Config& c, const std::string& main_file,
@@ -230,6 +249,7 @@ Expected<void> validate(const Config& c, const std::string& main_file,
   if (c.gale.fullnat_port_hi - c.gale.fullnat_port_lo + 1 < 64)
     return error_loc(c.gale.where, "fullnat_ports must span at least 64 ports");
   GALE_CTL_TRY(check_virtual_servers_impl(c, warnings));
+  GALE_CTL_TRY(check_sync_daemon(c));
   return check_vrrp(c);
 }
 

@@ -117,9 +117,6 @@ constexpr Unacted kUnacted[] = {
      kReload},
     {"global_defs", "random_seed", "is unused: galed seeds its own generators"},
     {"global_defs", "lvs_flush lvs_flush_on_stop lvs_flush_onstop", kFlush},
-    {"global_defs", "lvs_sync_daemon",
-     "is not run: no connection synchronisation yet (a standby starts with an empty flow "
-     "table)"},
     {"global_defs",
      "vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex nftables_ipvs "
      "nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters",

@@ -28,6 +28,7 @@ struct Engine::Loop {
     Micros garp_again = INT64_MAX;  // the delayed round of gratuitous ARPs
   };
   OnChange on_change;
+  BeforeMaster before_master;
   std::vector<std::unique_ptr<Running>> running;
   int wake = -1;
   std::thread thread;
@@ -38,6 +39,7 @@ struct Engine::Loop {
   void changed(Running& r, VrrpState s) {
     std::string err;
     const bool master = s == VrrpState::master;
+    if (master && before_master) before_master(r.cfg.vrrp.name);
     for (const Vip& v : r.cfg.vips) {
       auto res = master ? add_vip(v) : remove_vip(v);
       if (res && master && v.addr.is_v4()) res = send_garp(v, r.cfg.garp_repeat);
@@ -91,8 +93,9 @@ struct Engine::Loop {
   }
 };
 
-Engine::Engine(OnChange on_change) : loop_(std::make_unique<Loop>()) {
+Engine::Engine(OnChange on_change, BeforeMaster before_master) : loop_(std::make_unique<Loop>()) {
   loop_->on_change = std::move(on_change);
+  loop_->before_master = std::move(before_master);
 }
 
 Engine::~Engine() {

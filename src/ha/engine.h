@@ -33,7 +33,11 @@ class Engine {
   // or ARP work ("" when all went well).
   using OnChange = std::function<void(const std::string&, VrrpState, const std::string&)>;
 
-  explicit Engine(OnChange on_change);
+  // Called on the engine thread when an instance is about to become MASTER, before its
+  // VIPs are added and announced (connection sync settles there: ha/conn_sync.h).
+  using BeforeMaster = std::function<void(const std::string&)>;
+
+  explicit Engine(OnChange on_change, BeforeMaster before_master = {});
   ~Engine();  // stops (priority 0 for every MASTER, VIPs removed)
 
   // Opens every instance's socket and starts the thread; an error names the instance.

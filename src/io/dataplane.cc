@@ -36,6 +36,13 @@ struct Dataplane::PerWorker {
   std::mutex export_mu;
   size_t max = 0;
   std::vector<lb::FlowRecord> records;
+  // Connection sync: events out to the sync thread (while sync_on) and in from it;
+  // `given` counts what the sync thread queued, `applied` what the worker has taken.
+  std::unique_ptr<lb::SyncRing> sync_out = std::make_unique<lb::SyncRing>();
+  std::unique_ptr<lb::SyncRing> sync_in = std::make_unique<lb::SyncRing>();
+  std::atomic<bool> sync_on{false};
+  std::atomic<uint64_t> given{0};
+  std::atomic<uint64_t> applied{0};
 };
 
 Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
@@ -79,6 +86,41 @@ std::vector<lb::FlowRecord> Dataplane::export_flows(size_t max, int timeout_ms) 
     }
   }
   return out;
+}
+
+void Dataplane::sync(bool on) {
+  for (auto& w : workers_)
+    w->sync_on.store(on, std::memory_order_release);
+}
+
+uint32_t Dataplane::take_sync(uint16_t w, lb::SyncEvent* out, uint32_t max) {
+  if (w >= workers_.size()) return 0;
+  return workers_[w]->sync_out->pop(out, max);
+}
+
+bool Dataplane::give_sync(const lb::SyncEvent& ev) {
+  bool all = true;
+  for (auto& w : workers_) {
+    if (w->state.load() != 1) continue;
+    if (w->sync_in->push(ev))
+      w->given.fetch_add(1, std::memory_order_release);
+    else
+      all = false;
+  }
+  return all;
+}
+
+bool Dataplane::applied(int timeout_ms) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (const auto& w : workers_) {
+    // Polled: a worker applies between two of its batches.
+    while (w->state.load() == 1 &&
+           w->applied.load(std::memory_order_acquire) < w->given.load(std::memory_order_acquire)) {
+      if (std::chrono::steady_clock::now() >= until) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  return true;
 }
 
 Dataplane::~Dataplane() {
@@ -168,6 +210,7 @@ void Dataplane::run(uint16_t id) {
   while (!stop_.load(std::memory_order_relaxed)) {
     const lb::Snapshot* snap = snaps_.read();
     worker->use(snap);
+    worker->sync_to(me.sync_on.load(std::memory_order_relaxed) ? me.sync_out.get() : nullptr);
     const uint64_t now_ns = cfg_.clock_ns();
     const uint32_t now = static_cast<uint32_t>(now_ns / 1'000'000'000u);
     bool busy = false;
@@ -231,6 +274,18 @@ void Dataplane::run(uint16_t id) {
       worker->process(batch, now);
     }
     io.flush();
+    if (snap && me.sync_in->size()) {
+      // Peers' connections, between two batches: a few hundred a turn.
+      lb::SyncEvent evs[64];
+      for (int round = 0; round < 4; ++round) {
+        const uint32_t k = me.sync_in->pop(evs, 64);
+        for (uint32_t i = 0; i < k; ++i)
+          (void)worker->apply_sync(evs[i], now);
+        me.applied.fetch_add(k, std::memory_order_release);
+        if (k < 64) break;
+        busy = true;
+      }
+    }
     snaps_.quiescent(id);
     // One more clock read on busy turns only: an idle worker's turn costs the same.
     if (busy) busy_ns += cfg_.clock_ns() - now_ns;

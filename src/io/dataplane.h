@@ -52,6 +52,16 @@ class Dataplane {
   // its own tables on its thread between two batches, when it next turns (at most
   // idle_wait_ms later). A worker that has not answered within `timeout_ms` is left out.
   std::vector<lb::FlowRecord> export_flows(size_t max, int timeout_ms) const;
+  // Connection sync (lb/flow_sync.h), for one sync thread: sync(true) has the workers
+  // write their connections' events (from their next turn); take_sync drains worker w's
+  // outbound ring; give_sync queues a peer's event for every worker (each applies what
+  // it owns), false when a ring was full (the event is lost there); applied() is true
+  // once the workers have applied everything given so far, polled up to timeout_ms.
+  void sync(bool on);
+  uint32_t take_sync(uint16_t w, lb::SyncEvent* out, uint32_t max);
+  bool give_sync(const lb::SyncEvent& ev);
+  bool applied(int timeout_ms) const;
+  uint16_t workers() const { return cfg_.workers; }
   // True once every worker has its backend (or one failed: see error()).
   bool started() const;
   std::string error() const;

@@ -25,38 +25,43 @@ const char* to_string(ImportResult r) {
 }
 
 template <typename Key>
+FlowRecord Worker::record_of(const FlowEntry<Key>& e, uint32_t now_s) const {
+  const Snapshot& snap = *snap_;
+  const RealServer& rs = snap.real_servers[e.rs];
+  const Service& svc = snap.services[rs.service];
+  FlowRecord r{.fwmark = svc.fwmark,
+               .vip = svc.vip,
+               .vport = svc.port,
+               .proto = svc.proto,
+               .rs_addr = rs.addr,
+               .rs_port = rs.port,
+               .tuple = {.src = e.key.src_ip(),
+                         .dst = e.key.dst_ip(),
+                         .sport = e.key.sport,
+                         .dport = e.key.dport,
+                         .proto = e.key.proto},
+               .mode = static_cast<FwdMode>(e.mode),
+               .state = static_cast<ConnState>(e.state),
+               .timeout_s = e.expires > now_s ? e.expires - now_s : 0};
+  if (e.flags & kFlowFullNat) {
+    r.laddr = snap.fullnat.laddrs[e.laddr];
+    r.lport = e.lport;
+  }
+  return r;
+}
+
+template <typename Key>
 void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const {
   const FlowTable<Key>& t = flows_.table<Key>();
-  const Snapshot& snap = *snap_;
   for (uint32_t i = 0; i < t.capacity() && out.size() < max; ++i) {
     const FlowEntry<Key>& e = t.entry(i);
     // Templates are per node; a reply-only entry's connection is gone; a mirror is
     // exported by the worker that holds the forward direction.
     if (e.state == 0 || e.expires <= now_s ||
-        (e.flags & (kFlowTemplate | kFlowReplyOnly | kFlowMirror)) || !flows_.holds(e))
+        (e.flags & (kFlowTemplate | kFlowReplyOnly | kFlowMirror)) || !flows_.holds(e) ||
+        snap_->real_servers[e.rs].service >= snap_->services.size())
       continue;
-    const RealServer& rs = snap.real_servers[e.rs];
-    if (rs.service >= snap.services.size()) continue;
-    const Service& svc = snap.services[rs.service];
-    FlowRecord r{.fwmark = svc.fwmark,
-                 .vip = svc.vip,
-                 .vport = svc.port,
-                 .proto = svc.proto,
-                 .rs_addr = rs.addr,
-                 .rs_port = rs.port,
-                 .tuple = {.src = e.key.src_ip(),
-                           .dst = e.key.dst_ip(),
-                           .sport = e.key.sport,
-                           .dport = e.key.dport,
-                           .proto = e.key.proto},
-                 .mode = static_cast<FwdMode>(e.mode),
-                 .state = static_cast<ConnState>(e.state),
-                 .timeout_s = e.expires - now_s};
-    if (e.flags & kFlowFullNat) {
-      r.laddr = snap.fullnat.laddrs[e.laddr];
-      r.lport = e.lport;
-    }
-    out.push_back(r);
+    out.push_back(record_of(e, now_s));
   }
 }
 
@@ -71,13 +76,9 @@ FlowOwners Worker::owners_of(const FlowRecord& r) const {
   return {.forward = fwd, .reply = r.mode == FwdMode::fullnat ? owner_of_local_port(r.lport) : fwd};
 }
 
-ImportResult Worker::import_flow(const FlowRecord& r, uint32_t now_s) {
-  if (!snap_) return ImportResult::unknown_service;
+Worker::Resolved Worker::resolve(const FlowRecord& r) {
+  if (!snap_) return {.why = ImportResult::unknown_service};
   const Snapshot& snap = *snap_;
-  auto refuse = [&](ImportResult why) {
-    ++counters_.imports_refused;
-    return why;
-  };
   int64_t si = -1;
   if (r.fwmark) {
     for (size_t i = 0; i < snap.services.size() && si < 0; ++i)
@@ -86,7 +87,7 @@ ImportResult Worker::import_flow(const FlowRecord& r, uint32_t now_s) {
   } else {
     si = snap.endpoints.find(EndpointKind::service, r.vip, r.vport, r.proto);
   }
-  if (si < 0) return refuse(ImportResult::unknown_service);
+  if (si < 0) return {.why = ImportResult::unknown_service};
   // Live or draining: a server this node is draining still carries its connections.
   int rs_id = -1;
   for (size_t id = 0; id < snap.real_servers.size() && rs_id < 0; ++id) {
@@ -94,23 +95,94 @@ ImportResult Worker::import_flow(const FlowRecord& r, uint32_t now_s) {
     if (rs.service == static_cast<uint32_t>(si) && rs.addr == r.rs_addr && rs.port == r.rs_port)
       rs_id = static_cast<int>(id);
   }
-  if (rs_id < 0) return refuse(ImportResult::unknown_server);
+  if (rs_id < 0) return {.why = ImportResult::unknown_server};
   int laddr_id = 0;
   if (r.mode == FwdMode::fullnat) {
     laddr_id = -1;
     for (size_t id = 0; id < snap.fullnat.laddrs.size() && laddr_id < 0; ++id)
       if (snap.fullnat.laddrs[id] == r.laddr) laddr_id = static_cast<int>(id);
     if (laddr_id < 0 || r.lport < snap.fullnat.port_lo || r.lport > snap.fullnat.port_hi)
-      return refuse(ImportResult::unknown_laddr);
+      return {.why = ImportResult::unknown_laddr};
   }
+  // The tuple's family is the key's: one that disagrees with the service's is not ours.
+  if (r.tuple.src.family != r.tuple.dst.family || r.tuple.src.family == net::Family::none)
+    return {.why = ImportResult::unknown_service};
   const FlowOwners own = owners_of(r);
-  if (own.forward != cfg_.id && own.reply != cfg_.id) return ImportResult::not_owner;
-  const bool mirror = own.forward != cfg_.id;
-  const auto id = static_cast<uint16_t>(rs_id);
-  const auto lid = static_cast<uint8_t>(laddr_id);
-  return r.tuple.src.is_v4() ? import_into<FlowKeyV4>(r, id, lid, mirror, now_s)
-                             : import_into<FlowKeyV6>(r, id, lid, mirror, now_s);
+  if (own.forward != cfg_.id && own.reply != cfg_.id) return {.why = ImportResult::not_owner};
+  return {.rs = static_cast<uint16_t>(rs_id),
+          .laddr = static_cast<uint8_t>(laddr_id),
+          .mirror = own.forward != cfg_.id};
 }
+
+ImportResult Worker::import_flow(const FlowRecord& r, uint32_t now_s) {
+  const Resolved at = resolve(r);
+  if (at.why == ImportResult::not_owner) return at.why;
+  if (at.why != ImportResult::ok) {
+    ++counters_.imports_refused;
+    return at.why;
+  }
+  return r.tuple.src.is_v4() ? import_into<FlowKeyV4>(r, at.rs, at.laddr, at.mirror, now_s)
+                             : import_into<FlowKeyV6>(r, at.rs, at.laddr, at.mirror, now_s);
+}
+
+ImportResult Worker::apply_sync(const SyncEvent& ev, uint32_t now_s) {
+  const Resolved at = resolve(ev.flow);
+  if (at.why == ImportResult::not_owner) return at.why;
+  if (at.why != ImportResult::ok) {
+    ++counters_.imports_refused;
+    return at.why;
+  }
+  return ev.flow.tuple.src.is_v4() ? apply_into<FlowKeyV4>(ev, at, now_s)
+                                   : apply_into<FlowKeyV6>(ev, at, now_s);
+}
+
+// A peer's event about a connection: an upsert updates the copy this worker holds when
+// it names the same real server (and FullNAT port), else replaces it; a remove ends it.
+template <typename Key>
+ImportResult Worker::apply_into(const SyncEvent& ev, const Resolved& at, uint32_t now_s) {
+  const FlowRecord& r = ev.flow;
+  FlowTable<Key>& t = flows_.table<Key>();
+  // A mirror holds only the reply direction: find it by the reply key.
+  uint32_t ref = kNoRef;
+  if (at.mirror) {
+    const RealServer& rs = snap_->real_servers[at.rs];
+    ref = flows_.find(
+        Key::make(rs.addr, rs.port ? rs.port : r.tuple.dport, r.laddr, r.lport, r.tuple.proto),
+        true);
+  } else {
+    ref = flows_.find(key_of<Key>(r.tuple), false);
+  }
+  if (ref != kNoRef) {
+    FlowEntry<Key>& e = t.entry(ref_entry(ref));
+    const bool same = e.rs == at.rs && e.mode == static_cast<uint8_t>(r.mode) &&
+                      (r.mode != FwdMode::fullnat || (e.laddr == at.laddr && e.lport == r.lport));
+    if (ev.op == SyncOp::upsert && same && !(e.flags & kFlowReplyOnly) == !at.mirror) {
+      set_state(e.flags, e.state, r.state, e.rs);
+      e.expires = now_s + r.timeout_s;
+      ++counters_.sync_applied;
+      return ImportResult::ok;
+    }
+    remove_flow<Key>(ref_entry(ref));
+  }
+  if (ev.op == SyncOp::remove) {
+    if (ref != kNoRef) ++counters_.sync_applied;
+    return ImportResult::ok;
+  }
+  const ImportResult got = import_into<Key>(r, at.rs, at.laddr, at.mirror, now_s);
+  if (got == ImportResult::ok) ++counters_.sync_applied;
+  return got;
+}
+
+template <typename Key>
+void Worker::send_sync(FlowEntry<Key>& e, SyncOp op, uint32_t now_s) {
+  e.sync_at = now_s + resync_after(snap_->timeout_of[e.state]);
+  if (sync_out_->push({.op = op, .flow = record_of(e, now_s)}))
+    ++counters_.sync_sent;
+  else
+    ++counters_.sync_lost;
+}
+template void Worker::send_sync(FlowEntry<FlowKeyV4>&, SyncOp, uint32_t);
+template void Worker::send_sync(FlowEntry<FlowKeyV6>&, SyncOp, uint32_t);
 
 template <typename Key>
 ImportResult Worker::import_into(const FlowRecord& r, uint16_t rs_id, uint8_t laddr_id, bool mirror,

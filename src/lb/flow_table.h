@@ -70,14 +70,17 @@ inline bool ref_is_reply(uint32_t ref) {
 template <typename Key>
 struct alignas(sizeof(Key) == 16 ? 32 : 64) FlowEntry {
   Key key;
-  uint32_t expires = 0;    // seconds on the worker's clock
-  uint16_t rs = 0;         // real server's stable id
-  uint8_t state = 0;       // ConnState; 0 = free entry
-  uint8_t flags = 0;       // FlowFlag bits
-  uint16_t lport = 0;      // FullNAT local port
-  uint8_t laddr = 0;       // FullNAT local address index
-  uint8_t mode = 0;        // FwdMode the flow began with: a reload does not change it
-  uint32_t next_free = 0;  // free-list link while free
+  uint32_t expires = 0;  // seconds on the worker's clock
+  uint16_t rs = 0;       // real server's stable id
+  uint8_t state = 0;     // ConnState; 0 = free entry
+  uint8_t flags = 0;     // FlowFlag bits
+  uint16_t lport = 0;    // FullNAT local port
+  uint8_t laddr = 0;     // FullNAT local address index
+  uint8_t mode = 0;      // FwdMode the flow began with: a reload does not change it
+  union {
+    uint32_t next_free = 0;  // free: the free-list link
+    uint32_t sync_at;        // live: when the sync log next re-sends it (lb/flow_sync.h)
+  };
 };
 
 enum FlowFlag : uint8_t {

@@ -240,6 +240,8 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
       ref = kNoRef;
     } else if (!reply &&
                (reuses_closed(pp, static_cast<ConnState>(e.state)) || ends_nodest(snap, e.rs))) {
+      if (sync_out_ && !(e.flags & kFlowMirror))
+        send_sync(t.entry(ref_entry(ref)), SyncOp::remove, now_s);
       if (e.flags & kFlowFullNat) {
         // The server may still hold the old connection: keep its local port taken until
         // the entry expires, so no new connection gets that port.
@@ -271,6 +273,7 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   // The flow's own mode, not its server's current one: a reload that changed lb_kind
   // applies to new connections only.
   const FwdMode mode = static_cast<FwdMode>(e.mode);
+  const uint8_t was = e.state;
   if (pp.proto == net::kProtoTcp) {
     const Direction dir = reply                                           ? Direction::out
                           : (mode == FwdMode::dr || mode == FwdMode::tun) ? Direction::in_only
@@ -282,6 +285,7 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   // is not written back to memory when it leaves the cache.
   const uint32_t expires = now_s + snap.timeout_of[e.state];
   if (e.expires != expires) e.expires = expires;
+  note_sync(e, e.state != was, now_s);
   if (reply) {
     RsCounters& c = rs_counters_[e.rs];
     ++c.out_pkts;
@@ -403,6 +407,7 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
       ++rs_counters_[rs_id].flows;
       if (e.flags & kFlowFullNat) ++laddr_flows_[e.laddr];
       if (midstream) ++counters_.flows_adopted;
+      note_sync(e, true, now_s);
     } else {
       t.release(idx);
       idx = kNoRef;

@@ -17,6 +17,7 @@
 #include "lb/conn_state.h"
 #include "lb/drop.h"
 #include "lb/flow_export.h"
+#include "lb/flow_sync.h"
 #include "lb/flow_table.h"
 #include "lb/flow_tracker.h"
 #include "lb/local_ports.h"
@@ -59,6 +60,9 @@ struct WorkerCounters {
   uint64_t handed_off = 0;         // frames of flows another worker owns, passed to it
   uint64_t flows_imported = 0;     // installed by import_flow()
   uint64_t imports_refused = 0;    // import_flow() records that named what this node lacks
+  uint64_t sync_sent = 0;          // events written to the sync ring (lb/flow_sync.h)
+  uint64_t sync_lost = 0;          // events lost: the sync ring was full
+  uint64_t sync_applied = 0;       // peers' events installed, updated or removed here
 };
 
 // IPVS's per-real-server statistics.
@@ -111,6 +115,10 @@ class Worker {
                     size_t max = SIZE_MAX) const;  // stops once `out` holds `max`
   ImportResult import_flow(const FlowRecord& r, uint32_t now_s);
   FlowOwners owners_of(const FlowRecord& r) const;
+  // Connection sync (lb/flow_sync.h): events about this worker's connections go to
+  // `out` (nullptr: sync off); apply_sync takes a peer's event, on the worker's thread.
+  void sync_to(SyncRing* out) { sync_out_ = out; }
+  ImportResult apply_sync(const SyncEvent& ev, uint32_t now_s);
   // The seed of a service's scheduler state on a worker seeded `worker_seed` (the
   // simulator seeds a fresh worker's the same way).
   static uint64_t sched_seed(uint64_t worker_seed, size_t service) {
@@ -159,9 +167,30 @@ class Worker {
   void remove_flow(uint32_t idx);
   template <typename Key>
   void export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const;
+  // What a record names, as this worker's ids (flow_export.cc).
+  struct Resolved {
+    ImportResult why = ImportResult::ok;
+    uint16_t rs = 0;
+    uint8_t laddr = 0;
+    bool mirror = false;  // this worker holds only the reply direction
+  };
+  Resolved resolve(const FlowRecord& r);
   template <typename Key>
   ImportResult import_into(const FlowRecord& r, uint16_t rs_id, uint8_t laddr_id, bool mirror,
                            uint32_t now_s);
+  template <typename Key>
+  ImportResult apply_into(const SyncEvent& ev, const Resolved& at, uint32_t now_s);
+  template <typename Key>
+  FlowRecord record_of(const FlowEntry<Key>& e, uint32_t now_s) const;
+  // Sends a connection to the sync ring when it changed or is due (lb/flow_sync.h).
+  template <typename Key>
+  void note_sync(FlowEntry<Key>& e, bool changed, uint32_t now_s) {
+    if (!sync_out_ || (e.flags & (kFlowMirror | kFlowTemplate))) return;
+    if ((changed || now_s >= e.sync_at) && worth_syncing(static_cast<ConnState>(e.state)))
+      send_sync(e, SyncOp::upsert, now_s);
+  }
+  template <typename Key>
+  void send_sync(FlowEntry<Key>& e, SyncOp op, uint32_t now_s);
   template <typename Key>
   int sticky_dest(const Key& k, uint32_t service, uint32_t now_s);
 
@@ -186,6 +215,7 @@ class Worker {
   std::vector<RsCounters> rs_counters_;
   uint32_t laddr_flows_[256] = {};  // by local address id (at most 255, finalize())
   WorkerCounters counters_;
+  SyncRing* sync_out_ = nullptr;
   Slot slots_[kBatchSize];
 };
 

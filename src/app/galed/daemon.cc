@@ -1,6 +1,7 @@
 // galed start-up, the event loop and shutdown. The rest of Daemon: rebuild.cc (snapshots
 // and steering), resolver.cc (neighbours), control.cc (the control socket's operations).
 #include "app/galed/daemon.h"
+#include "ha/conn_sync.h"
 #include "ha/engine.h"
 #include "health/engine.h"
 
@@ -43,6 +44,7 @@ Daemon::Daemon(DaemonOptions opts) : opts_(std::move(opts)) {}
 
 Daemon::~Daemon() {
   if (health_fd_ >= 0) close(health_fd_);
+  sync_.reset();       // its thread gives to and takes from the workers
   dataplane_.reset();  // workers first: they use the programs' sockets and the snapshots
   programs_.clear();   // detaches the XDP programs
   if (owned_filter_installed_)
@@ -172,8 +174,16 @@ int Daemon::run() {
   log("ready; control socket " + config().gale.control_socket + ", metrics on port " +
       std::to_string(metrics_->port()));
   start_health();
+  if (auto r = start_sync(); !r) {
+    log(r.error().message);
+    stop_health();
+    dataplane_->stop();
+    close(sfd);
+    return 1;
+  }
   if (auto r = start_vrrp(); !r) {
     log(r.error().message);
+    stop_sync();
     stop_health();
     dataplane_->stop();
     close(sfd);
@@ -220,6 +230,7 @@ int Daemon::run() {
     snaps_->reclaim();
   }
   stop_vrrp();
+  stop_sync();
   stop_health();
   dataplane_->stop();
   close(sfd);

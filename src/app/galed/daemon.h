@@ -36,6 +36,8 @@ class Engine;
 
 namespace gale::ha {
 class Engine;
+class ConnSync;
+struct ConnSyncConfig;
 enum class VrrpState : uint8_t;
 }  // namespace gale::ha
 
@@ -133,6 +135,14 @@ class Daemon : public ctl::ControlApi {
   Expected<void> start_vrrp();
   void stop_vrrp();
   void vrrp_changed(const std::string& name, ha::VrrpState s, const std::string& err);
+  // Connection sync (sync.cc): lvs_sync_daemon's thread, and galectl --start-daemon's.
+  // start_sync waits for a peer's bulk copy before VRRP may start; before a MASTER
+  // announces, settle_sync has the workers apply what arrived.
+  Expected<void> start_sync();
+  Expected<void> start_sync(const ha::ConnSyncConfig& cfg);
+  void stop_sync();
+  void settle_sync(const std::string& instance);
+  std::string sync_metrics() const;
   // The checkers' counts into a listing's real servers.
   void fill_check_stats(ctl::Listing& l);
   // Says which services cannot serve anyone, when that changes.
@@ -181,6 +191,7 @@ class Daemon : public ctl::ControlApi {
   // server (written on the engine's thread, read by listing()).
   std::unique_ptr<health::Engine> health_;
   std::unique_ptr<ha::Engine> vrrp_;
+  std::unique_ptr<ha::ConnSync> sync_;
   // Each instance's notify scripts as galed started them (the engine's thread reads
   // them; a reload does not change the running VRRP).
   struct VrrpNotify {

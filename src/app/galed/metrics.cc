@@ -17,7 +17,7 @@ std::string Daemon::metrics_text() {
   const ctl::MetricsInfo info{.flow_capacity = uint64_t{config().gale.flows} + config().gale.flows6,
                               .version = GALE_VERSION};
   const ctl::Listing l = listing();  // weights, connection gauges, health, reloads
-  return ctl::render_prometheus(stats, &l, info);
+  return ctl::render_prometheus(stats, &l, info) + sync_metrics();
 }
 
 Expected<void> Daemon::listen_metrics() {

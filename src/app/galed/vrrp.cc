@@ -113,7 +113,8 @@ Expected<void> Daemon::start_vrrp() {
   vrrp_script_user_ = c.global.script_user;
   vrrp_ =
       std::make_unique<ha::Engine>([this](const std::string& name, ha::VrrpState s,
-                                          const std::string& err) { vrrp_changed(name, s, err); });
+                                          const std::string& err) { vrrp_changed(name, s, err); },
+                                   [this](const std::string& name) { settle_sync(name); });
   if (auto r = vrrp_->start(std::move(list)); !r) return fail("vrrp: " + r.error().message);
   log("vrrp: " + std::to_string(c.vrrp_instances.size()) + " instance(s) running");
   return {};

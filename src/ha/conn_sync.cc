@@ -1,0 +1,317 @@
+#include "ha/conn_sync.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "ha/sync_wire.h"
+
+namespace gale::ha {
+
+namespace {
+
+int64_t now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+sockaddr_in to_sockaddr(const net::IpAddr& a, uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  std::memcpy(&sa.sin_addr, a.b.data(), 4);
+  return sa;
+}
+
+std::string os_error(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+struct ConnSync::Loop {
+  explicit Loop(io::Dataplane& d) : dp(d) {}
+  io::Dataplane& dp;
+  ConnSyncConfig cfg;
+  int fd = -1;
+  int wake = -1;
+  std::thread thread;
+  std::atomic<bool> quit{false};
+  uint32_t node = 0;  // our random id
+  uint32_t seq = 0;
+  std::vector<sockaddr_in> dests;
+  std::vector<uint8_t> out;  // one datagram being filled
+  std::vector<uint8_t> in;
+  std::vector<lb::SyncEvent> got;
+  std::unordered_map<uint32_t, uint32_t> next_seq;  // by peer node id
+
+  ConnSyncCounters c;  // the thread's; copied to `shown` under mu
+  mutable std::mutex mu;
+  ConnSyncCounters shown;
+  std::atomic<uint64_t> settle_asked{0};
+  std::atomic<uint64_t> settle_done{0};
+  std::atomic<bool> bulk_in{false};
+  std::atomic<int64_t> heard_ms{0};  // when a peer's datagram last arrived
+
+  void send(size_t len) {
+    for (const sockaddr_in& to : dests) {
+      if (sendto(fd, out.data(), len, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
+        ++c.send_errors;
+        c.last_error = os_error("sendto");
+      } else {
+        ++c.datagrams_sent;
+      }
+    }
+  }
+
+  void send_control(SyncType t) {
+    send(write_sync_header(out, {.type = t, .syncid = cfg.syncid, .node = node, .seq = seq++}, 0));
+  }
+
+  // Records into datagrams: `next` yields up to n events into its buffer.
+  template <typename Next>
+  uint64_t stream(Next&& next) {
+    uint64_t records = 0;
+    lb::SyncEvent evs[128];
+    SyncWriter w(out, {.syncid = cfg.syncid, .node = node, .seq = seq});
+    while (uint32_t k = next(evs, 128)) {
+      for (uint32_t i = 0; i < k; ++i) {
+        if (w.add(evs[i])) continue;
+        send(w.finish());
+        w = SyncWriter(out, {.syncid = cfg.syncid, .node = node, .seq = ++seq});
+        (void)w.add(evs[i]);  // one record always fits an empty datagram
+      }
+      records += k;
+    }
+    if (w.count()) {
+      send(w.finish());
+      ++seq;
+    }
+    return records;
+  }
+
+  // Each worker's events, in datagrams of their own.
+  void flush_workers() {
+    for (uint16_t id = 0; id < dp.workers(); ++id)
+      c.records_sent +=
+          stream([&](lb::SyncEvent* evs, uint32_t max) { return dp.take_sync(id, evs, max); });
+  }
+
+  // A peer asked for everything: every worker's connections, paced so that the peer's
+  // socket buffer keeps up, then bulk_end.
+  void bulk_copy() {
+    ++c.bulk_requests;
+    const std::vector<lb::FlowRecord> all = dp.export_flows(SIZE_MAX, 2000);
+    size_t at = 0, since_pause = 0;
+    c.bulk_records += stream([&](lb::SyncEvent* evs, uint32_t max) {
+      uint32_t k = 0;
+      for (; k < max && at < all.size(); ++k)
+        evs[k] = {.op = lb::SyncOp::upsert, .flow = all[at++]};
+      since_pause += k;
+      if (since_pause >= 4096) {  // about 140 datagrams: let the receiver drain
+        since_pause = 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      return k;
+    });
+    send_control(SyncType::bulk_end);
+  }
+
+  void handle(size_t len) {
+    got.clear();
+    auto h = parse_sync({in.data(), len}, got);
+    if (!h) {
+      ++c.malformed;
+      c.last_error = h.error().message;
+      return;
+    }
+    if (h->node == node) return;  // our own, looped back
+    if (h->syncid != cfg.syncid) {
+      ++c.other_syncid;
+      return;
+    }
+    ++c.datagrams_received;
+    heard_ms.store(now_ms(), std::memory_order_release);
+    auto [it, fresh] = next_seq.try_emplace(h->node, h->seq);
+    if (!fresh && h->seq != it->second && h->seq - it->second < (1u << 31))
+      c.seq_gaps += h->seq - it->second;
+    it->second = h->seq + 1;
+    switch (h->type) {
+      case SyncType::flows:
+        c.records_received += got.size();
+        for (const lb::SyncEvent& ev : got)
+          if (!dp.give_sync(ev)) ++c.given_lost;
+        break;
+      case SyncType::bulk_request:
+        bulk_copy();
+        break;
+      case SyncType::bulk_end:
+        bulk_in.store(true, std::memory_order_release);
+        break;
+    }
+  }
+
+  void receive_all() {
+    for (;;) {
+      const ssize_t n = recv(fd, in.data(), in.size(), MSG_DONTWAIT);
+      if (n < 0) return;
+      handle(static_cast<size_t>(n));
+    }
+  }
+
+  void publish() {
+    std::lock_guard lock(mu);
+    shown = c;
+  }
+
+  void run() {
+    send_control(SyncType::bulk_request);
+    for (;;) {
+      pollfd fds[2] = {{.fd = wake, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+      (void)poll(fds, 2, cfg.flush_ms);
+      if (quit.load(std::memory_order_acquire)) break;
+      if (fds[0].revents & POLLIN) {
+        uint64_t v;
+        (void)!::read(wake, &v, sizeof v);
+      }
+      const uint64_t asked = settle_asked.load(std::memory_order_acquire);
+      receive_all();
+      settle_done.store(asked, std::memory_order_release);
+      flush_workers();
+      publish();
+    }
+    flush_workers();  // what the workers wrote last
+    publish();
+  }
+};
+
+ConnSync::ConnSync(io::Dataplane& dp) : dp_(dp), loop_(std::make_unique<Loop>(dp)) {}
+
+ConnSync::~ConnSync() {
+  stop();
+}
+
+Expected<void> ConnSync::start(const ConnSyncConfig& cfg) {
+  if (loop_->thread.joinable()) return fail("connection sync already running");
+  if (!cfg.group.is_v4()) return fail("connection sync: the group must be an IPv4 address");
+  for (const net::IpAddr& p : cfg.peers)
+    if (!p.is_v4()) return fail("connection sync: peers must be IPv4 addresses");
+  auto l = std::make_unique<Loop>(dp_);
+  l->cfg = cfg;
+  const unsigned ifindex = if_nametoindex(cfg.ifname.c_str());
+  if (!ifindex) return fail("connection sync: no interface " + cfg.ifname);
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(os_error("connection sync: socket"));
+  l->fd = fd;
+  auto give_up = [&](const std::string& what) {
+    const std::string msg = os_error("connection sync: " + what);
+    ::close(fd);
+    return Expected<void>(fail(msg));
+  };
+  const int one = 1, zero = 0, bufsize = 8 << 20;
+  const int ttl = cfg.ttl;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof bufsize);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof bufsize);
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg.ifname.c_str(),
+                 static_cast<socklen_t>(cfg.ifname.size())) < 0)
+    return give_up("bind to " + cfg.ifname);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_port = htons(cfg.port);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) < 0)
+    return give_up("bind to port " + std::to_string(cfg.port));
+  if (cfg.peers.empty()) {
+    ip_mreqn m{};
+    std::memcpy(&m.imr_multiaddr, cfg.group.b.data(), 4);
+    m.imr_ifindex = static_cast<int>(ifindex);
+    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) < 0)
+      return give_up("join " + std::string(net::to_text(cfg.group).c_str()));
+    ip_mreqn out{};
+    out.imr_ifindex = static_cast<int>(ifindex);
+    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out);
+    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof zero);
+    l->dests.push_back(to_sockaddr(cfg.group, cfg.port));
+  } else {
+    setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+    for (const net::IpAddr& p : cfg.peers)
+      l->dests.push_back(to_sockaddr(p, cfg.port));
+  }
+  l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (l->wake < 0) return give_up("eventfd");
+  l->node = std::random_device{}() | 1;  // never 0
+  l->out.resize(std::max<size_t>(cfg.maxlen, kSyncHeaderLen + kSyncRecordV6));
+  l->in.resize(65536);
+  l->heard_ms.store(now_ms());
+  loop_ = std::move(l);
+  Loop& raw = *loop_;
+  dp_.sync(true);
+  loop_->thread = std::thread([&raw] { raw.run(); });
+  return {};
+}
+
+void ConnSync::stop() {
+  if (!loop_->thread.joinable()) return;
+  dp_.sync(false);
+  loop_->quit.store(true, std::memory_order_release);
+  const uint64_t one = 1;
+  (void)!::write(loop_->wake, &one, sizeof one);
+  loop_->thread.join();
+  ::close(loop_->wake);
+  ::close(loop_->fd);
+  loop_ = std::make_unique<Loop>(dp_);
+}
+
+bool ConnSync::running() const {
+  return loop_->thread.joinable();
+}
+
+bool ConnSync::wait_bulk(int idle_ms, int max_ms) {
+  const int64_t until = now_ms() + max_ms;
+  while (running()) {
+    if (loop_->bulk_in.load(std::memory_order_acquire)) return true;
+    const int64_t now = now_ms();
+    if (now >= until || now - loop_->heard_ms.load(std::memory_order_acquire) >= idle_ms)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+bool ConnSync::settle(int timeout_ms) {
+  if (!running()) return true;
+  const int64_t until = now_ms() + timeout_ms;
+  const uint64_t want = loop_->settle_asked.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const uint64_t one = 1;
+  (void)!::write(loop_->wake, &one, sizeof one);
+  while (loop_->settle_done.load(std::memory_order_acquire) < want) {
+    if (now_ms() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return dp_.applied(static_cast<int>(std::max<int64_t>(until - now_ms(), 0)));
+}
+
+ConnSyncCounters ConnSync::counters() const {
+  std::lock_guard lock(loop_->mu);
+  return loop_->shown;
+}
+
+const ConnSyncConfig& ConnSync::config() const {
+  return loop_->cfg;
+}
+
+}  // namespace gale::ha

@@ -1,0 +1,225 @@
+// Connection sync, the workers' side (lb/flow_sync.h): what a worker writes to its sync
+// ring and when, and a peer node's workers that apply those events forwarding the
+// connection's next packets exactly as the first node did (the takeover).
+#include <algorithm>
+#include <memory>
+
+#include "lb_fixture.h"
+
+namespace gale::golden {
+namespace {
+
+using lb::ConnState;
+using lb::SyncEvent;
+using lb::SyncOp;
+
+std::vector<SyncEvent> drain(lb::SyncRing& ring) {
+  std::vector<SyncEvent> out(lb::kSyncRingSlots);
+  out.resize(ring.pop(out.data(), lb::kSyncRingSlots));
+  return out;
+}
+
+Seg client_seg(const Family& f, Svc svc, uint16_t cport, uint8_t flags) {
+  return {.src = f.client, .dst = f.vip, .sport = cport, .dport = port_of(svc), .flags = flags};
+}
+
+struct SyncedNode : Golden {
+  SyncedNode() { worker.sync_to(ring.get()); }
+  std::unique_ptr<lb::SyncRing> ring = std::make_unique<lb::SyncRing>();
+};
+
+TEST(SyncGolden, SendsAConnectionOnceEstablishedThenOnEachStateChangeAndWhenDue) {
+  SyncedNode a;
+  const Seg syn = client_seg(kV4, Svc::nat, 41000, net::kTcpSyn);
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, syn)).verdict, Verdict::tx);
+  EXPECT_TRUE(drain(*a.ring).empty()) << "a half-open connection is not sent";
+
+  const RealServer* rs = a.flow_rs(syn);
+  ASSERT_NE(rs, nullptr);
+  const Seg synack{.src = text(rs->addr),
+                   .dst = kV4.client,
+                   .sport = kRsPort,
+                   .dport = 41000,
+                   .flags = net::kTcpSyn | net::kTcpAck};
+  ASSERT_EQ(a.run(frame(text(rs->mac), kPort1Mac, synack), 1).verdict, Verdict::tx);
+  Seg ack = syn;
+  ack.flags = net::kTcpAck;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::tx);
+  std::vector<SyncEvent> ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].op, SyncOp::upsert);
+  EXPECT_EQ(ev[0].flow.state, ConnState::established);
+  EXPECT_EQ(ev[0].flow.tuple, syn.tuple());
+  EXPECT_EQ(ev[0].flow.rs_addr, rs->addr);
+  EXPECT_EQ(ev[0].flow.mode, FwdMode::nat);
+  EXPECT_EQ(ev[0].flow.timeout_s, a.snap().timeout_of[static_cast<int>(ConnState::established)]);
+
+  // More data: nothing until a quarter of the timeout (900 s) has passed.
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::tx);
+  a.now += 900 / 4;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::tx);
+  EXPECT_TRUE(drain(*a.ring).empty());
+  a.now += 1;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::tx);
+  ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), 1u) << "re-sent once due";
+  EXPECT_EQ(ev[0].flow.state, ConnState::established);
+
+  Seg fin = ack;
+  fin.flags = net::kTcpFin | net::kTcpAck;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, fin)).verdict, Verdict::tx);
+  ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), 1u) << "a state change is sent at once";
+  // IPVS's table: the client's FIN on an established connection -> CLOSE_WAIT.
+  EXPECT_EQ(ev[0].flow.state, ConnState::close_wait);
+  EXPECT_EQ(a.worker.counters().sync_sent, 3u);
+}
+
+TEST(SyncGolden, UdpFlowsAreSentWhenCreatedAndTemplatesNever) {
+  SyncedNode a;
+  Seg u = client_seg(kV6, Svc::dr, 5353, 0);
+  u.proto = net::kProtoUdp;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, u)).verdict, Verdict::tx);
+  const std::vector<SyncEvent> ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].flow.state, ConnState::udp);
+  EXPECT_EQ(ev[0].flow.tuple, u.tuple());
+}
+
+// Node A's connections, streamed through its ring into node B's three workers (whose
+// snapshot has the same services): B forwards the next packets byte for byte as A did.
+TEST(SyncGolden, APeerThatAppliedTheEventsCarriesTheConnectionsOn) {
+  SyncedNode a;
+  struct Conn {
+    Seg ack;
+    Bytes ack_out;
+    Bytes reply, reply_out;
+  };
+  std::vector<Conn> conns;
+  for (const Family* f : {&kV4, &kV6}) {
+    for (Svc svc : {Svc::dr, Svc::nat, Svc::fullnat}) {
+      for (uint16_t cport = 42000; cport < 42004; ++cport) {
+        const Seg syn = client_seg(*f, svc, cport, net::kTcpSyn);
+        const Out so = a.run(frame(kClientSideMac, kPort0Mac, syn));
+        ASSERT_EQ(so.verdict, Verdict::tx);
+        const RealServer* rs = a.flow_rs(syn);
+        ASSERT_NE(rs, nullptr);
+        Conn c{.ack = syn};
+        c.ack.flags = net::kTcpAck;
+        ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, c.ack)).verdict, Verdict::tx);
+        if (svc != Svc::dr) {
+          const bool full = svc == Svc::fullnat;
+          const size_t at = 14 + (f->v6 ? 40 : 20);
+          const uint16_t lport = static_cast<uint16_t>(so.bytes.at(at) << 8 | so.bytes.at(at + 1));
+          c.reply = frame(text(rs->mac), kPort1Mac,
+                          {.src = text(rs->addr),
+                           .dst = full ? f->laddr : f->client,
+                           .sport = kRsPort,
+                           .dport = full ? lport : cport,
+                           .flags = net::kTcpAck});
+          c.reply_out = a.run(c.reply, 1).bytes;
+          ASSERT_FALSE(c.reply_out.empty());
+        }
+        c.ack_out = a.run(frame(kClientSideMac, kPort0Mac, c.ack)).bytes;
+        conns.push_back(c);
+      }
+    }
+  }
+  const std::vector<SyncEvent> ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), conns.size()) << "one event per established connection";
+
+  std::vector<std::unique_ptr<Golden>> b;
+  for (uint16_t id = 0; id < 3; ++id)
+    b.push_back(std::make_unique<Golden>(
+        SnapOptions{}, lb::WorkerConfig{.flows_v4 = 256, .flows_v6 = 256, .id = id, .count = 3}));
+  // Every worker is given every event, twice (a resend updates, never duplicates).
+  for (int round = 0; round < 2; ++round)
+    for (const SyncEvent& e : ev)
+      for (auto& w : b)
+        (void)w->worker.apply_sync(e, w->now);
+  uint64_t applied = 0;
+  std::vector<lb::FlowRecord> held;  // mirrors (a FullNAT reply's worker) are not exported
+  for (auto& w : b) {
+    applied += w->worker.counters().sync_applied;
+    w->worker.export_flows(held, w->now);
+  }
+  EXPECT_EQ(held.size(), conns.size());
+  EXPECT_GE(applied, 2 * conns.size());
+  for (const Conn& c : conns) {
+    const uint16_t fwd = b[0]->worker.owner_of_client(ip(c.ack.src), c.ack.sport);
+    EXPECT_TRUE(same_frame(b[fwd]->run(frame(kClientSideMac, kPort0Mac, c.ack)).bytes, c.ack_out));
+    if (c.reply.empty()) continue;
+    int sent = 0;
+    for (auto& w : b) {
+      const Out o = w->run(c.reply, 1);
+      if (o.verdict != Verdict::tx) continue;
+      ++sent;
+      EXPECT_TRUE(same_frame(o.bytes, c.reply_out));
+    }
+    EXPECT_EQ(sent, 1);
+  }
+}
+
+TEST(SyncGolden, AnUpdateChangesTheCopyAndARemoveEndsIt) {
+  SyncedNode a;
+  const Seg syn = client_seg(kV4, Svc::nat, 43000, net::kTcpSyn);
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, syn)).verdict, Verdict::tx);
+  Seg ack = syn;
+  ack.flags = net::kTcpAck;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::tx);
+  std::vector<SyncEvent> ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), 1u);
+
+  Golden b;
+  ASSERT_EQ(b.worker.apply_sync(ev[0], b.now), lb::ImportResult::ok);
+  std::vector<lb::FlowRecord> held;
+  b.worker.export_flows(held, b.now);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].state, ConnState::established);
+  const int rs_id = b.worker.find_flow_rs(syn.tuple(), b.now);
+  ASSERT_GE(rs_id, 0);
+  EXPECT_EQ(b.worker.rs_counters()[static_cast<size_t>(rs_id)].active, 1u)
+      << "an established copy counts as active, as IPVS's synced connections do";
+
+  SyncEvent fin = ev[0];
+  fin.flow.state = ConnState::time_wait;
+  fin.flow.timeout_s = 120;
+  ASSERT_EQ(b.worker.apply_sync(fin, b.now), lb::ImportResult::ok);
+  held.clear();
+  b.worker.export_flows(held, b.now);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].state, ConnState::time_wait);
+  EXPECT_EQ(held[0].timeout_s, 120u);
+
+  SyncEvent gone = ev[0];
+  gone.op = SyncOp::remove;
+  ASSERT_EQ(b.worker.apply_sync(gone, b.now), lb::ImportResult::ok);
+  EXPECT_EQ(b.worker.find_flow_rs(syn.tuple(), b.now), -1);
+  EXPECT_EQ(b.worker.flows(), 0u);
+
+  // A copy ages like any connection: the peer's timeout, then gone.
+  ASSERT_EQ(b.worker.apply_sync(ev[0], b.now), lb::ImportResult::ok);
+  b.now += ev[0].flow.timeout_s;
+  EXPECT_EQ(b.worker.find_flow_rs(syn.tuple(), b.now), -1);
+}
+
+TEST(SyncGolden, EventsNamingWhatThisNodeLacksAreRefusedAndCounted) {
+  SyncedNode a;
+  Seg u = client_seg(kV4, Svc::nat, 5000, 0);
+  u.proto = net::kProtoUdp;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, u)).verdict, Verdict::tx);
+  std::vector<SyncEvent> ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), 1u);
+  Golden b;
+  SyncEvent e = ev[0];
+  e.flow.rs_addr = ip("10.9.9.9");
+  EXPECT_EQ(b.worker.apply_sync(e, b.now), lb::ImportResult::unknown_server);
+  e = ev[0];
+  e.flow.vport = 9;
+  EXPECT_EQ(b.worker.apply_sync(e, b.now), lb::ImportResult::unknown_service);
+  EXPECT_EQ(b.worker.counters().imports_refused, 2u);
+  EXPECT_EQ(b.worker.flows(), 0u);
+}
+
+}  // namespace
+}  // namespace gale::golden
