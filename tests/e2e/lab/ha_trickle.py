@@ -4,7 +4,8 @@
 Two kinds of traffic to VIP:PORT on one thread (selectors):
   - N long-lived HTTP/1.1 keep-alive connections, each sending one request every EVERY
     seconds (never more than one outstanding) and reading the answer; a connection is
-    lost on a reset, an EOF, an error, or an answer overdue by more than TIMEOUT s;
+    lost on a reset, an EOF, an error, or an answer overdue by more than TIMEOUT s (10:
+    well past the retransmission a 3.6 s gap costs, about 6 s);
   - a prober starting a fresh connection (one request, Connection: close) every PROBE
     seconds, however many are still outstanding, so the longest time between two
     answered probes is the gap new traffic sees.
@@ -108,7 +109,7 @@ def main():
     ap.add_argument("--every", type=float, default=0.02)
     ap.add_argument("--probe", type=float, default=0.01)
     ap.add_argument("--probe-timeout", type=float, default=5.0)
-    ap.add_argument("--timeout", type=float, default=20.0)
+    ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--max-seconds", type=float, default=170.0)
     ap.add_argument("--dir", required=True)
     a = ap.parse_args()
