@@ -13,8 +13,9 @@ Two kinds of traffic to VIP:PORT on one thread (selectors):
 It talks to the shell through files in DIR: the shell appends "NAME EPOCH" lines to
 DIR/events (the kill, a takeover, the fail-back) and creates DIR/stop to end the run;
 this script writes DIR/ready once every connection has had its first answer, and
-DIR/status every 100 ms ("live N recovered N probes N": the connections alive, how many
-of them had an answer since the last event, probes answered since the last event).
+DIR/status every 100 ms ("events N live N recovered N probes N": the events read so far,
+the connections alive, how many of them had an answer since the last event, probes
+answered since the last event).
 
 At the end: DIR/timeline.csv (per 100 ms: trickle answers/s, probe answers/s, live
 connections, and the events that fell in that slot), DIR/results.json (per connection
@@ -85,7 +86,8 @@ def read_events(path):
         with open(path) as f:
             for line in f:
                 parts = line.split()
-                if len(parts) == 2:
+                # A line the shell is still writing has no newline yet.
+                if line.endswith("\n") and len(parts) == 2:
                     out.append((parts[0], float(parts[1])))
     except FileNotFoundError:
         pass
@@ -173,7 +175,9 @@ def main():
                 c.pending_since = now
                 c.next_send = max(c.next_send + a.every, now)
             elif c.pending_since is not None and now - c.pending_since > a.timeout:
-                lose(c, now, "timeout")
+                # Lost when its unanswered request was sent, not when we gave up on it,
+                # so it counts in the phase that broke it.
+                lose(c, c.pending_since, "timeout")
         if now >= next_probe:
             next_probe += a.probe
             if next_probe < now:  # fell behind (a stall): no burst of catch-up probes
@@ -259,7 +263,7 @@ def main():
             probes_since = sum(1 for t in probe_ok[-200:] if t > since)
             tmp = os.path.join(d, "status.tmp")
             with open(tmp, "w") as f:
-                f.write("live %d recovered %d probes %d\n" % (len(live), recovered, probes_since))
+                f.write("events %d live %d recovered %d probes %d\n" % (len(events), len(live), recovered, probes_since))
             os.replace(tmp, os.path.join(d, "status"))
 
     end = time.time()
