@@ -1,7 +1,9 @@
-# ha/: the VRRP advertisement codec and state machine (pure: no sockets, injected time).
+# ha/: the VRRP advertisement codec, state machine, tracking and sync groups (pure: no
+# sockets, injected time).
 add_executable(unit_ha
   unit/ha/vrrp_packet_test.cc
   unit/ha/vrrp_machine_test.cc
+  unit/ha/tracking_test.cc
 )
 target_link_libraries(unit_ha PRIVATE gale_ha gale_test_support GTest::gtest_main)
 add_test(NAME unit.ha COMMAND unit_ha)

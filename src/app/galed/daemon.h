@@ -36,7 +36,7 @@ class Engine;
 
 namespace gale::ha {
 class Engine;
-enum class VrrpState : uint8_t;
+struct StateChange;
 }  // namespace gale::ha
 
 namespace gale::io {
@@ -132,7 +132,7 @@ class Daemon : public ctl::ControlApi {
   // run the notify scripts.
   Expected<void> start_vrrp();
   void stop_vrrp();
-  void vrrp_changed(const std::string& name, ha::VrrpState s, const std::string& err);
+  void vrrp_changed(const ha::StateChange& change);
   // The checkers' counts into a listing's real servers.
   void fill_check_stats(ctl::Listing& l);
   // Says which services cannot serve anyone, when that changes.
@@ -181,11 +181,11 @@ class Daemon : public ctl::ControlApi {
   // server (written on the engine's thread, read by listing()).
   std::unique_ptr<health::Engine> health_;
   std::unique_ptr<ha::Engine> vrrp_;
-  // Each instance's notify scripts as galed started them (the engine's thread reads
-  // them; a reload does not change the running VRRP).
+  // Each instance's and sync group's notify scripts as galed started them (the engine's
+  // thread reads them; a reload does not change the running VRRP).
   struct VrrpNotify {
     std::string name, master, backup, fault, stop, notify;
-    uint8_t priority = 0;
+    bool group = false;
   };
   std::vector<VrrpNotify> vrrp_notify_;
   std::string vrrp_script_user_;
