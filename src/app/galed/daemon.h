@@ -84,6 +84,7 @@ class Daemon : public ctl::ControlApi {
   ctl::Listing listing() override;
   Expected<ctl::ConnListing> conns(uint64_t limit) override;
   Expected<void> zero(const std::optional<ServiceKey>& service) override;
+  std::vector<ctl::VrrpRow> vrrp() override;  // vrrp.cc
   // The config running now: the file's as changed at runtime, plus runtime services.
   const Config& config() const { return model_.effective(); }
 

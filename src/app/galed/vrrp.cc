@@ -205,6 +205,19 @@ void Daemon::vrrp_changed(const ha::StateChange& ch) {
   }
 }
 
+std::vector<ctl::VrrpRow> Daemon::vrrp() {
+  std::vector<ctl::VrrpRow> rows;
+  if (!vrrp_) return rows;
+  for (const ha::InstanceStatus& s : vrrp_->status())
+    rows.push_back({.instance = s.name,
+                    .state = ha::to_string(s.state),
+                    .priority = s.priority,
+                    .configured_priority = s.configured_priority,
+                    .transitions = s.counters.transitions,
+                    .vips = s.vips});
+  return rows;
+}
+
 void Daemon::stop_vrrp() {
   if (!vrrp_) return;
   vrrp_->stop();  // priority 0 from every MASTER, VIPs removed, notify_stop queued
