@@ -24,9 +24,9 @@ add_test(NAME e2e.galed.vrrp_keepalived
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/keepalived_peer.sh $<TARGET_FILE:galed>)
 set_tests_properties(e2e.galed.vrrp_keepalived PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 300
                      SKIP_RETURN_CODE 77)
-# galed's track_script against keepalived: a weighted script's failure lowers galed's
-# priority below keepalived's, a weight 0 one's puts it in FAULT; both hand the VIP over
-# and back (with galectl --vrrp and the gale_vrrp_* metrics checked on the way).
+# galed's tracking against keepalived: a weighted script's failure lowers galed's
+# priority below keepalived's, a weight 0 one's and a tracked link's loss of carrier put
+# it in FAULT; each hands the VIP over and back (with galectl --vrrp and the gale_vrrp_* metrics checked on the way).
 add_test(NAME e2e.galed.vrrp_tracking
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/tracking.sh $<TARGET_FILE:galed>
                  $<TARGET_FILE:galectl>)

@@ -6,7 +6,8 @@
 #     takes the VIP over; galectl --vrrp and the metrics show 50/150; the file comes back:
 #     galed preempts again;
 #  3. the weight 0 script's file goes: galed enters FAULT, keepalived takes over; it
-#     comes back: galed BACKUP, then MASTER again.
+#     comes back: galed BACKUP, then MASTER again;
+#  4. a tracked link loses its carrier (its veth peer goes down): FAULT, and back.
 # Prints how long each reaction took (the script's interval is 1 s, rise and fall 1).
 #   tests/e2e/ha/tracking.sh GALED GALECTL
 set -euo pipefail
@@ -59,6 +60,10 @@ join() {  # NS IF ADDR
 }
 join "$ka" "${tag}a" 10.78.0.1
 join "$gl" "${tag}b" 10.78.0.2
+# The tracked link: a veth pair inside galed's namespace, its carrier cut from the peer.
+ip -n "$gl" link add "${tag}x" type veth peer name "${tag}y"
+ip -n "$gl" link set "${tag}x" up
+ip -n "$gl" link set "${tag}y" up
 vip=10.78.0.100
 ka_has_vip() { ip -n "$ka" -4 addr show dev "${tag}a" | grep -q " $vip/"; }
 gale_has_vip() { ip -n "$gl" -4 addr show dev "${tag}b" | grep -q " $vip/"; }
@@ -116,6 +121,9 @@ vrrp_instance VI_1 {
     chk_weighted
     chk_vital
   }
+  track_interface {
+    ${tag}x
+  }
   virtual_ipaddress {
     $vip/24
   }
@@ -163,7 +171,16 @@ touch "$dir/vital"
 wait_for 8000 gale_master >/dev/null || fail "galed did not come back from FAULT to MASTER"
 echo "weight 0 script succeeding -> galed MASTER after $(($(now_ms) - t0)) ms"
 
+# 4. The tracked link goes down (no carrier): FAULT; up again: MASTER.
+t0=$(now_ms)
+ip -n "$gl" link set "${tag}y" down
+wait_for 3000 ka_master >/dev/null || fail "keepalived did not take over when galed's tracked link went down"
+echo "tracked link down -> keepalived MASTER after $(($(now_ms) - t0)) ms"
+said "link ${tag}x is down" || fail "galed did not log the link going down"
+ip -n "$gl" link set "${tag}y" up
+wait_for 8000 gale_master >/dev/null || fail "galed did not come back when its tracked link came up"
+
 kill -TERM "$galed_pid"
 wait "$galed_pid" || fail "galed exited with an error"
 galed_pid=""
-echo "ok (vrrp tracking): weighted and weight 0 vrrp_scripts move the VIP between galed and keepalived"
+echo "ok (vrrp tracking): weighted and weight 0 vrrp_scripts and a tracked link move the VIP between galed and keepalived"
