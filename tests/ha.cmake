@@ -1,8 +1,10 @@
-# ha/: the VRRP advertisement codec and state machine (pure: no sockets, injected time).
+# ha/: the VRRP advertisement codec, state machine, tracking and sync groups (pure: no
+# sockets, injected time).
 add_executable(unit_ha
   unit/ha/vrrp_packet_test.cc
   unit/ha/vrrp_machine_test.cc
   unit/ha/sync_wire_test.cc
+  unit/ha/tracking_test.cc
 )
 target_link_libraries(unit_ha PRIVATE gale_ha gale_ha_sync_wire gale_test_support
                       GTest::gtest_main)
@@ -24,6 +26,7 @@ add_test(NAME e2e.galed.vrrp_keepalived
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/keepalived_peer.sh $<TARGET_FILE:galed>)
 set_tests_properties(e2e.galed.vrrp_keepalived PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 300
                      SKIP_RETURN_CODE 77)
+
 # The failover lab (tests/e2e/lab/ha_pair.sh, docs/lab.md): two galed nodes in one VRRP
 # instance, nginx real servers, 50 trickling keep-alive connections, a 10 ms prober and
 # wrk; node A dies (link down, SIGKILL) and comes back. DR at advert_int 1 (about 30 s):
@@ -33,4 +36,13 @@ add_test(NAME e2e.galed.ha_pair.dr
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/lab/ha_pair.sh $<TARGET_FILE:galed> dr
                  --out ${CMAKE_CURRENT_BINARY_DIR}/ha_pair.dr)
 set_tests_properties(e2e.galed.ha_pair.dr PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 180
+                     SKIP_RETURN_CODE 77)
+
+# galed's tracking against keepalived: a weighted script's failure lowers galed's
+# priority below keepalived's, a weight 0 one's and a tracked link's loss of carrier put
+# it in FAULT; each hands the VIP over and back (with galectl --vrrp and the gale_vrrp_* metrics checked on the way).
+add_test(NAME e2e.galed.vrrp_tracking
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/tracking.sh $<TARGET_FILE:galed>
+                 $<TARGET_FILE:galectl>)
+set_tests_properties(e2e.galed.vrrp_tracking PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 120
                      SKIP_RETURN_CODE 77)

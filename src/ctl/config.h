@@ -202,10 +202,12 @@ struct VrrpScript {
   std::string script;
   uint32_t interval_ms = 1000;
   uint32_t timeout_ms = 0;  // 0: the interval
-  int32_t weight = 0;       // -253..253: added to priority while the script succeeds/fails
+  int32_t weight = 0;       // -253..253: added while it succeeds (> 0) or fails (< 0); 0: FAULT
+  bool reverse = false;     // `weight W reverse`: the adjustment (or the FAULT) the other way
   uint32_t rise = 1;
   uint32_t fall = 1;
-  std::string user;
+  std::string user;        // "USER [GROUP]"; "": global_defs' script_user
+  bool init_fail = false;  // failed until it succeeds `rise` times (else: its first result)
 };
 
 // virtual_ipaddress entry: ADDR[/LEN] [dev IF] [label L]
@@ -217,10 +219,18 @@ struct VirtualIp {
   std::vector<Warning> unapplied;  // ip-address(8) options read past (brd, scope, ...)
 };
 
-// track_script NAME [weight N]
+// track_script NAME [weight N [reverse|noreverse]]
 struct TrackScript {
   std::string name;
   std::optional<int32_t> weight;  // overrides the script's
+  std::optional<bool> reverse;    // overrides the script's
+};
+
+// track_interface IFNAME [weight N [reverse]]: the link's operational state.
+struct TrackInterface {
+  std::string name;
+  int32_t weight = 0;  // 0: down is FAULT
+  bool reverse = false;
 };
 
 enum class VrrpState : uint8_t { backup, master };
@@ -242,7 +252,8 @@ struct VrrpInstance {
   std::vector<VirtualIp> vips;           // virtual_ipaddress
   std::vector<VirtualIp> excluded_vips;  // virtual_ipaddress_excluded
   std::vector<TrackScript> track_scripts;
-  std::vector<std::string> track_interfaces;
+  std::vector<TrackInterface> track_interfaces;
+  bool dont_track_primary = false;  // else `interface` is tracked as weight 0
   std::optional<net::IpAddr> unicast_src_ip;
   std::vector<net::IpAddr> unicast_peers;
   std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
@@ -344,5 +355,17 @@ struct Config {
   // Without a gale block: what was derived and why, one line each (galed -t prints them).
   std::vector<std::string> derived;
 };
+
+// The sync group `instance` belongs to, if any.
+const VrrpSyncGroup* sync_group_of(const Config& c, std::string_view instance);
+
+// What a tracked script does to an instance, as keepalived resolves it: track_script's
+// weight and reverse, else the vrrp_script's; weight 0 in a sync group (its members'
+// priorities must move together, so only FAULT is left to a script there).
+struct TrackWeight {
+  int32_t weight = 0;
+  bool reverse = false;
+};
+TrackWeight track_weight(const Config& c, const VrrpInstance& vi, const TrackScript& t);
 
 }  // namespace gale::ctl

@@ -94,7 +94,7 @@ json mutation(ControlApi& api, const std::string& cmd, const json& req) {
 
 constexpr const char* kCommands =
     "listing, conns, add_service, edit_service, delete_service, clear, add_dest, edit_dest, "
-    "delete_dest, zero, set_timeout, set_health, reload, stats";
+    "delete_dest, zero, set_timeout, set_health, reload, stats, vrrp";
 
 }  // namespace
 
@@ -106,6 +106,7 @@ json handle_request(ControlApi& api, const json& req) {
   const std::string cmd = it->get<std::string>();
   if (cmd == "stats") return api.stats();
   if (cmd == "listing") return {{"ok", true}, {"listing", to_json(api.listing())}};
+  if (cmd == "vrrp") return {{"ok", true}, {"vrrp", to_json(api.vrrp())}};
   if (cmd == "conns") {
     auto limit = detail::uint_field(req, "limit", 0, ~uint64_t{0}, 1000);
     if (!limit) return error("conns: " + limit.error().message);

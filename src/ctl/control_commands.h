@@ -15,6 +15,7 @@
 #include "base/expected.h"
 #include "ctl/listing.h"
 #include "ctl/model.h"
+#include "ctl/vrrp_status.h"
 
 namespace gale::ctl {
 
@@ -40,6 +41,8 @@ class ControlApi {
   virtual Expected<ConnListing> conns(uint64_t limit) = 0;
   // ipvsadm -Z: counters (and rates) of one service or of all restart from zero.
   virtual Expected<void> zero(const std::optional<ServiceKey>& service) = 0;
+  // The running vrrp_instances (none when the config has none).
+  virtual std::vector<VrrpRow> vrrp() { return {}; }
 };
 
 // Answers one request: {"cmd":"listing"|"conns"|"add_service"|..., ...}.

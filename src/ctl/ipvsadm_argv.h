@@ -76,7 +76,8 @@ enum Tag : int {
   // gale's own, long only
   tag_fullnat,
   tag_set_health,
-  tag_socket
+  tag_socket,
+  tag_vrrp
 };
 
 struct OptionDef {
@@ -148,6 +149,7 @@ inline constexpr OptionDef kOptions[] = {
     {"fullnat", 0, Arg::none, tag_fullnat},
     {"set-health", 0, Arg::required, tag_set_health},
     {"socket", 0, Arg::required, tag_socket},
+    {"vrrp", 0, Arg::none, tag_vrrp},
 };
 
 // One option as popt hands it out: its tag, its argument, the text it was written as.

@@ -156,6 +156,11 @@ gale::Result<void, Refusal> check_invocation(Invocation& inv, const Walked& w) {
     if (auto r = check_table(row, name, w.options); !r) return r;
   }
   const Command c = inv.command;
+  // gale's --vrrp takes no ipvsadm option (-o json and --socket are not table options).
+  if (c == Command::vrrp && w.options != 0)
+    for (int j = 0; j < kNumOpts; ++j)
+      if (has(w.options, Opt(j)))
+        return refuse("Illegal '" + std::string(kOptNames[j]) + "' option with the 'vrrp' command");
   if (c == Command::add_service || c == Command::edit_service) {
     if (!svc.key.fwmark && !svc.key.port && !svc.persistence_s)
       return refuse("Zero port specified for non-persistent service");
@@ -270,11 +275,13 @@ std::string usage(std::string_view program) {
         " -a|e virtual-service -r server-address [options]",
         " -d virtual-service -r server-address", " -L|l [virtual-service] [options]",
         " -Z [virtual-service]", " --set tcp tcpfin udp",
-        " --set-health up|down virtual-service -r server-address", " -h"})
+        " --set-health up|down virtual-service -r server-address", " --vrrp [-o json]", " -h"})
     u += "  " + p + form + "\n";
   u += "\nCommands and options are ipvsadm 1.31's (see ipvsadm(8)); -h lists gale's additions:\n"
        "  --fullnat                           FullNAT forwarding (with -a/-e)\n"
        "  --set-health up|down                mark a real server up or down by hand\n"
+       "  --vrrp                              the VRRP instances: state, priority\n"
+       "                                      (effective/configured), VIPs\n"
        "  --socket PATH                       galed's control socket (default\n"
        "                                      $GALE_SOCKET or /run/gale/gale.sock)\n"
        "  -o json                             print a listing as JSON\n"

@@ -120,6 +120,8 @@ Command command_of(int tag) {
       return Command::stop_daemon;
     case tag_set_health:
       return Command::set_health;
+    case tag_vrrp:
+      return Command::vrrp;
     default:
       return Command::none;
   }

@@ -4,7 +4,7 @@
 // optional argument), the command/option table, the tunnel-type/option table, and the
 // same messages and exit codes (2 for a refused option, 255 where ipvsadm prints its
 // "Try ... -h" line or a kernel error). gale's own options are long only: --fullnat,
-// --set-health up|down, --socket PATH; and `-o json` (ipvsadm's -o, --ops, takes no
+// --set-health up|down, --vrrp, --socket PATH; and `-o json` (ipvsadm's -o, --ops, takes no
 // argument) prints a listing as JSON.
 //
 // Pure: host and service names go through an injected Resolver (numeric only when
@@ -42,6 +42,7 @@ enum class Command : uint8_t {
   help,            // -h
   version,         // -v
   set_health,      // gale: --set-health up|down
+  vrrp,            // gale: --vrrp (the VRRP instances' state)
 };
 
 // ipvsadm's FMT_* flags: how a listing is printed.

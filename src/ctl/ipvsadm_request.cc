@@ -54,6 +54,8 @@ nlohmann::json request_for(const Invocation& inv, uint64_t conns_limit) {
       return {{"cmd", "listing"}};
     case Command::save:
       return {{"cmd", "listing"}};
+    case Command::vrrp:
+      return {{"cmd", "vrrp"}};
     default:
       return nullptr;
   }

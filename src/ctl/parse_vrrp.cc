@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <optional>
+#include <string>
 
 #include "ctl/parse_blocks.h"
 #include "ctl/parse_util.h"
@@ -67,6 +69,32 @@ Expected<void> parse_vips(const Statement& s, std::vector<VirtualIp>& out) {
   return {};
 }
 
+// A track_script or track_interface line: NAME [weight W [reverse|noreverse]].
+struct TrackedLine {
+  std::string name;
+  std::optional<int32_t> weight;
+  std::optional<bool> reverse;
+};
+
+Expected<TrackedLine> tracked_line(const Statement& e, std::string_view block) {
+  const std::string usage = "expected NAME [weight -253..253 [reverse]] in " + std::string(block);
+  if (e.has_block) return error_at(e.open, std::string(block) + " entries take no block");
+  TrackedLine t{.name = e.keyword()};
+  if (e.words.size() == 1) return t;
+  if (e.words[1].text != "weight" || e.words.size() < 3 || e.words.size() > 4)
+    return error_at(e.words[1], usage);
+  auto w = signed_number(e.words[2], "weight", -253, 253);
+  if (!w) return fail(w.error().message);
+  t.weight = static_cast<int32_t>(*w);
+  if (e.words.size() == 4) {
+    const std::string& r = e.words[3].text;
+    if (r != "reverse" && r != "noreverse" && r != "no_reverse")
+      return error_at(e.words[3], "unknown \"" + r + "\" after the weight (reverse or noreverse)");
+    t.reverse = r == "reverse";
+  }
+  return t;
+}
+
 }  // namespace
 
 Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
@@ -91,10 +119,17 @@ Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
        }},
       {"weight",
        [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(want_args(x, 1, 1, "weight -253..253"));
+         GALE_CTL_TRY(want_args(x, 1, 2, "weight -253..253 [reverse]"));
          auto w = signed_number(x.words[1], "weight", -253, 253);
          if (!w) return Expected<void>(fail(w.error().message));
          vs.weight = static_cast<int32_t>(*w);
+         if (x.words.size() == 3) {
+           if (x.words[2].text != "reverse")
+             return Expected<void>(error_at(x.words[2], "unknown \"" + x.words[2].text +
+                                                            "\" after the weight "
+                                                            "(weight -253..253 [reverse])"));
+           vs.reverse = true;
+         }
          return Expected<void>();
        }},
       {"rise",
@@ -107,8 +142,12 @@ Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
        }},
       {"user",
        [&](const Statement& x) -> Expected<void> {
-         return text_value(x, vs.user, "user NAME [GROUP]");
+         GALE_CTL_TRY(want_args(x, 1, 2, "user NAME [GROUP]"));
+         vs.user = rest_of(x, 1);
+         return Expected<void>();
        }},
+      {"init_fail",
+       [&](const Statement& x) -> Expected<void> { return set_flag(x, vs.init_fail); }},
   };
   GALE_CTL_TRY(dispatch(s.block, "vrrp_script", rules));
   if (vs.script.empty())
@@ -204,34 +243,29 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
        [&](const Statement& x) -> Expected<void> { return parse_vips(x, vi.excluded_vips); }},
       {"track_script",
        [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(want_block(x, 0, 0, "track_script { NAME [weight N] }"));
+         GALE_CTL_TRY(want_block(x, 0, 0, "track_script { NAME [weight N [reverse]] }"));
          for (const Statement& e : x.block) {
-           if (e.has_block)
-             return Expected<void>(error_at(e.open, "track_script entries take no block"));
-           TrackScript t{.name = e.keyword()};
-           if (e.words.size() == 3 && e.words[1].text == "weight") {
-             auto w = signed_number(e.words[2], "weight", -253, 253);
-             if (!w) return Expected<void>(fail(w.error().message));
-             t.weight = static_cast<int32_t>(*w);
-           } else if (e.words.size() != 1) {
-             return Expected<void>(
-                 error_at(e.words[1], "expected NAME [weight N] in track_script"));
-           }
-           vi.track_scripts.push_back(std::move(t));
+           auto t = tracked_line(e, "track_script");
+           if (!t) return Expected<void>(fail(t.error().message));
+           vi.track_scripts.push_back(
+               {.name = t->name, .weight = t->weight, .reverse = t->reverse});
          }
          return Expected<void>();
        }},
       {"track_interface",
        [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(want_block(x, 0, 0, "track_interface { IFNAME }"));
+         GALE_CTL_TRY(want_block(x, 0, 0, "track_interface { IFNAME [weight N [reverse]] }"));
          for (const Statement& e : x.block) {
-           if (e.has_block || e.words.size() != 1)
-             return Expected<void>(
-                 error_at(e.head(), "expected one IFNAME per line in track_interface"));
-           vi.track_interfaces.push_back(e.keyword());
+           auto t = tracked_line(e, "track_interface");
+           if (!t) return Expected<void>(fail(t.error().message));
+           vi.track_interfaces.push_back({.name = t->name,
+                                          .weight = t->weight.value_or(0),
+                                          .reverse = t->reverse.value_or(false)});
          }
          return Expected<void>();
        }},
+      {"dont_track_primary",
+       [&](const Statement& x) -> Expected<void> { return set_flag(x, vi.dont_track_primary); }},
       {"unicast_src_ip",
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(want_args(x, 1, 1, "unicast_src_ip ADDRESS"));

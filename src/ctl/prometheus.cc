@@ -302,6 +302,23 @@ void render_listing(Writer& w, const Listing& l) {
   w.sample("gale_config_reloads_total", one_label("result", "failed"), l.reloads_failed);
 }
 
+// Each vrrp_instance's state, effective priority and transitions (none without VRRP).
+void render_vrrp(Writer& w, const std::vector<VrrpRow>& rows) {
+  if (rows.empty()) return;
+  w.head("gale_vrrp_state", "gauge", "VRRP instance state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.");
+  for (const VrrpRow& r : rows)
+    w.sample("gale_vrrp_state", one_label("instance", r.instance), vrrp_state_number(r.state));
+  w.head("gale_vrrp_priority_effective", "gauge",
+         "The priority the instance advertises: its configured one with tracking's weights.");
+  for (const VrrpRow& r : rows)
+    w.sample("gale_vrrp_priority_effective", one_label("instance", r.instance),
+             uint64_t{r.priority});
+  w.head("gale_vrrp_transitions_total", "counter",
+         "States the instance entered since galed started (BACKUP at start included).");
+  for (const VrrpRow& r : rows)
+    w.sample("gale_vrrp_transitions_total", one_label("instance", r.instance), r.transitions);
+}
+
 }  // namespace
 
 std::string render_prometheus(const Stats& s, const Listing* listing, const MetricsInfo& info) {
@@ -332,6 +349,7 @@ std::string render_prometheus(const Stats& s, const Listing* listing, const Metr
   w.head("gale_snapshot_generation", "gauge",
          "Generation of the forwarding snapshot the workers run (bumped by every publish).");
   w.sample("gale_snapshot_generation", "", s.generation);
+  render_vrrp(w, info.vrrp);
   w.head("gale_build_info", "gauge", "Always 1; the version label says which gale runs.");
   w.sample("gale_build_info", one_label("version", info.version), uint64_t{1});
   return out;

@@ -19,6 +19,7 @@
 
 #include "ctl/listing.h"
 #include "ctl/stats.h"
+#include "ctl/vrrp_status.h"
 
 namespace gale::ctl {
 
@@ -26,6 +27,7 @@ namespace gale::ctl {
 struct MetricsInfo {
   uint64_t flow_capacity = 0;  // flow-table entries per worker (IPv4 + IPv6 tables)
   std::string version;         // gale_build_info's version label
+  std::vector<VrrpRow> vrrp;   // the gale_vrrp_* series, one sample per instance
 };
 
 // The content type of the format rendered here (Prometheus' 0.0.4 text format).

@@ -1,5 +1,6 @@
 // Checks that need the whole Config: references resolve, address families agree,
 // forwarding modes have what they need, fwmark services have their match rules.
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -187,7 +188,7 @@ Expected<void> check_virtual_servers(const Config& c) {
 
 namespace {
 
-Expected<void> check_vrrp(const Config& c) {
+Expected<void> check_vrrp(const Config& c, std::vector<Warning>& warnings) {
   std::vector<std::string_view> scripts, instances;
   for (const VrrpScript& s : c.vrrp_scripts)
     scripts.push_back(s.name);
@@ -209,13 +210,45 @@ Expected<void> check_vrrp(const Config& c) {
                                       std::to_string(v.virtual_router_id) + " on " + v.interface +
                                       " (\"" + o.name + "\" at " + to_string(o.where) + ")");
     }
+    // keepalived's two warnings: the owner's priority is fixed, and a sync group's
+    // members ignore their scripts' weights.
+    bool weighted = std::any_of(v.track_interfaces.begin(), v.track_interfaces.end(),
+                                [](const TrackInterface& t) { return t.weight != 0; });
+    bool group_zeroed = false;
+    for (const TrackScript& t : v.track_scripts) {
+      const auto s = std::find_if(c.vrrp_scripts.begin(), c.vrrp_scripts.end(),
+                                  [&](const VrrpScript& x) { return x.name == t.name; });
+      const int32_t w = t.weight.value_or(s->weight);
+      weighted = weighted || (w != 0 && !sync_group_of(c, v.name));
+      group_zeroed = group_zeroed || (w != 0 && sync_group_of(c, v.name));
+    }
+    if (v.priority == 255 && weighted)
+      warnings.push_back({.where = v.where,
+                          .message = "vrrp_instance \"" + v.name +
+                                     "\" has priority 255 (the address owner): tracking weights "
+                                     "do not change it (only weight 0, FAULT, applies)"});
+    if (group_zeroed)
+      warnings.push_back({.where = v.where,
+                          .message = "vrrp_instance \"" + v.name +
+                                     "\" is in a vrrp_sync_group: its track_script weights "
+                                     "count as 0 (a failing script is FAULT), as keepalived"});
   }
-  for (const VrrpSyncGroup& g : c.vrrp_sync_groups)
-    for (const std::string& n : g.instances)
+  for (size_t gi = 0; gi < c.vrrp_sync_groups.size(); ++gi) {
+    const VrrpSyncGroup& g = c.vrrp_sync_groups[gi];
+    for (const std::string& n : g.instances) {
       if (std::find(instances.begin(), instances.end(), n) == instances.end())
         return error_loc(g.where, "vrrp_sync_group \"" + g.name + "\" names \"" + n +
                                       "\": no vrrp_instance of that name" +
                                       did_you_mean(n, instances));
+      for (size_t gj = 0; gj < gi; ++gj) {
+        const VrrpSyncGroup& o = c.vrrp_sync_groups[gj];
+        if (std::find(o.instances.begin(), o.instances.end(), n) != o.instances.end())
+          return error_loc(g.where, "vrrp_sync_group \"" + g.name + "\" names \"" + n +
+                                        "\", already in vrrp_sync_group \"" + o.name + "\" (at " +
+                                        to_string(o.where) + ")");
+      }
+    }
+  }
   return {};
 }
 
@@ -250,7 +283,27 @@ Expected<void> validate(const Config& c, const std::string& main_file,
     return error_loc(c.gale.where, "fullnat_ports must span at least 64 ports");
   GALE_CTL_TRY(check_virtual_servers_impl(c, warnings));
   GALE_CTL_TRY(check_sync_daemon(c));
-  return check_vrrp(c);
+  return check_vrrp(c, warnings);
 }
 
 }  // namespace gale::ctl::detail
+
+namespace gale::ctl {
+
+const VrrpSyncGroup* sync_group_of(const Config& c, std::string_view instance) {
+  for (const VrrpSyncGroup& g : c.vrrp_sync_groups)
+    if (std::find(g.instances.begin(), g.instances.end(), instance) != g.instances.end()) return &g;
+  return nullptr;
+}
+
+TrackWeight track_weight(const Config& c, const VrrpInstance& vi, const TrackScript& t) {
+  TrackWeight w;
+  for (const VrrpScript& s : c.vrrp_scripts)
+    if (s.name == t.name) w = {.weight = s.weight, .reverse = s.reverse};
+  if (t.weight) w.weight = *t.weight;
+  if (t.reverse) w.reverse = *t.reverse;
+  if (sync_group_of(c, vi.name)) w.weight = 0;
+  return w;
+}
+
+}  // namespace gale::ctl

@@ -131,15 +131,8 @@ constexpr Unacted kUnacted[] = {
      "system's network tools)"},
     {"", "bfd_instance", "is not run: gale runs no BFD sessions"},
     // VRRP (the HA issue).
-    {"", "vrrp_sync_group",
-     "is not acted on yet: each vrrp_instance runs on its own (its members do not move "
-     "together, and the group's notify scripts do not run)"},
-    {"", "vrrp_script", "is not run: gale's VRRP tracks no scripts yet"},
     {"", "track_file vrrp_track_file track_group vrrp_track_process",
-     "is not tracked: gale's VRRP tracks nothing yet"},
-    {"vrrp_instance", "track_script track_interface",
-     "is not acted on yet: gale's VRRP tracks nothing (a failure does not move the instance "
-     "to FAULT, nor change its priority)"},
+     "is not tracked: gale's VRRP tracks vrrp_scripts and interfaces only"},
     {"", "garp_group linkbeat_use_polling linkbeat_interfaces interface_up_down_delays",
      kVrrpSetting},
     {"global_defs",
@@ -154,7 +147,7 @@ constexpr Unacted kUnacted[] = {
      kVrrpSetting},
     {"vrrp_instance",
      "use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src "
-     "old_unicast_checksum native_ipv6 vrf dont_track_primary track_file track_process "
+     "old_unicast_checksum native_ipv6 vrf track_file track_process "
      "track_bfd mcast_src_ip mcast_dst_ip track_src_ip unicast_ttl promote_secondaries "
      "linkbeat_use_polling virtual_routes virtual_rules accept no_accept skip_check_adv_addr "
      "strict_mode preempt debug notify_deleted notify_master_rx_lower_pri "
@@ -167,7 +160,6 @@ constexpr Unacted kUnacted[] = {
      "track_interface track_script track_file track_process track_bfd notify_stop "
      "global_tracking sync_group_tracking_weight notify_priority_changes",
      kVrrpSetting},
-    {"vrrp_script", "init_fail", kVrrpSetting},
 };
 
 // Whether `word` is one of the space-separated words of `list`.

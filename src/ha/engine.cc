@@ -5,9 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
+
+#include "ha/sync_group.h"
+#include "ha/tracking.h"
+#include "host/link_watch.h"
 
 namespace gale::ha {
 
@@ -26,16 +31,35 @@ struct Engine::Loop {
     EngineInstance cfg;
     std::optional<VrrpInstance> inst;
     Micros garp_again = INT64_MAX;  // the delayed round of gratuitous ARPs
+    std::optional<size_t> group;    // its sync group
+    bool own_fault = false;         // its own tracking says FAULT
+  };
+  struct Script {
+    std::unique_ptr<VrrpScriptRun> run;
+    ScriptDamping damping;
+  };
+  struct Group {
+    EngineSyncGroup cfg;
+    std::optional<VrrpState> state;  // as last told
   };
   OnChange on_change;
   BeforeMaster before_master;
+  OnLog on_log;
   std::vector<std::unique_ptr<Running>> running;
+  std::vector<Script> scripts;
+  std::vector<Group> groups;
+  std::optional<host::LinkWatch> links_watch;
+  std::map<std::string, bool> links;  // tracked links: running or not
   int wake = -1;
   std::thread thread;
   mutable std::mutex mu;  // guards the status copy
   std::vector<InstanceStatus> status;
 
-  // The VIP work of a state change, then the owner's callback.
+  void log(const std::string& line) {
+    if (on_log) on_log(line);
+  }
+
+  // The VIP work of a state change, the owner's callback, then the sync group's moves.
   void changed(Running& r, VrrpState s) {
     std::string err;
     const bool master = s == VrrpState::master;
@@ -47,18 +71,104 @@ struct Engine::Loop {
     }
     r.garp_again =
         master && r.cfg.garp_master_delay ? now_us() + r.cfg.garp_master_delay : INT64_MAX;
-    if (on_change) on_change(r.cfg.vrrp.name, s, err);
+    if (on_change)
+      on_change(
+          {.name = r.cfg.vrrp.name, .state = s, .priority = r.inst->priority(), .error = err});
+    if (!r.group) return;
+    Group& g = groups[*r.group];
+    const Micros now = now_us();
+    for (size_t m : g.cfg.members) {
+      Running& o = *running[m];
+      if (&o == &r) continue;
+      const SyncMove move = sync_move(s, o.inst->state());
+      if (move == SyncMove::to_master) o.inst->sync_master(now);
+      if (move == SyncMove::to_backup) o.inst->sync_backup(now);
+    }
+    std::vector<VrrpState> states;
+    for (size_t m : g.cfg.members)
+      states.push_back(running[m]->inst->state());
+    const auto gs = group_state(states);
+    if (gs && gs != g.state) {
+      g.state = gs;
+      if (on_change) on_change({.name = g.cfg.name, .group = true, .state = *gs});
+    }
+  }
+
+  // Reads every tracked link; true when one changed.
+  bool refresh_links() {
+    bool changed = false;
+    for (auto& [name, up] : links) {
+      const bool now = host::link_running(name);
+      if (now == up) continue;
+      up = now;
+      changed = true;
+      log("link " + name + " is " + (now ? "up" : "down"));
+    }
+    return changed;
+  }
+
+  // Tracking's verdict on every instance: its priority, and FAULT (its own, or its sync
+  // group's: any member's own FAULT is every member's).
+  void retrack(Micros now) {
+    std::vector<uint8_t> prio(running.size());
+    for (size_t i = 0; i < running.size(); ++i) {
+      Running& r = *running[i];
+      std::vector<Tracked> tracked;
+      for (const EngineTrack& t : r.cfg.tracks)
+        tracked.push_back({.weight = t.weight,
+                           .reverse = t.reverse,
+                           .up = t.script ? scripts[*t.script].damping.ok()
+                                          : std::optional<bool>(links[t.ifname])});
+      const TrackVerdict v = evaluate(r.cfg.vrrp.machine.priority, tracked);
+      r.own_fault = v.fault;
+      prio[i] = v.priority;
+    }
+    for (size_t i = 0; i < running.size(); ++i) {
+      Running& r = *running[i];
+      bool fault = r.own_fault;
+      if (r.group)
+        for (size_t m : groups[*r.group].cfg.members)
+          fault = fault || running[m]->own_fault;
+      if (prio[i] != r.inst->priority() && r.inst->state() != VrrpState::init)
+        log("(" + r.cfg.vrrp.name + ") effective priority " + std::to_string(prio[i]));
+      r.inst->set_priority(prio[i], now);
+      r.inst->set_fault(fault, now);
+    }
+  }
+
+  // Runs what is due of every script; true when a verdict changed.
+  bool run_scripts(Micros now, const std::vector<bool>& readable) {
+    bool changed = false;
+    for (size_t i = 0; i < scripts.size(); ++i) {
+      Script& s = scripts[i];
+      if (!readable[i] && now < s.run->deadline()) continue;
+      std::string err;
+      const auto result = s.run->poll(now, err);
+      const std::string& name = s.run->config().name;
+      if (!err.empty()) log("VRRP_Script(" + name + ") " + err);
+      if (!result || !s.damping.record(*result)) continue;
+      log("VRRP_Script(" + name + ") " + (*s.damping.ok() ? "succeeded" : "failed"));
+      changed = true;
+    }
+    return changed;
   }
 
   void publish() {
     std::lock_guard lock(mu);
-    for (size_t i = 0; i < running.size(); ++i)
-      status[i] = {.name = running[i]->cfg.vrrp.name,
-                   .state = running[i]->inst->state(),
-                   .counters = running[i]->inst->counters()};
+    for (size_t i = 0; i < running.size(); ++i) {
+      const Running& r = *running[i];
+      status[i] = {.name = r.cfg.vrrp.name,
+                   .state = r.inst->state(),
+                   .priority = r.inst->priority(),
+                   .configured_priority = r.cfg.vrrp.machine.priority,
+                   .vips = r.cfg.vrrp.vips,
+                   .counters = r.inst->counters()};
+    }
   }
 
   void run() {
+    refresh_links();
+    retrack(now_us());  // before start: a failed link starts its instance in FAULT
     for (auto& r : running)
       r->inst->start(now_us());
     publish();
@@ -68,6 +178,13 @@ struct Engine::Loop {
       for (auto& r : running) {
         fds.push_back({.fd = r->inst->fd(), .events = POLLIN});
         next = std::min({next, r->inst->deadline(), r->garp_again});
+      }
+      const size_t link_at = fds.size();
+      fds.push_back({.fd = links_watch ? links_watch->fd() : -1, .events = POLLIN});
+      const size_t scripts_at = fds.size();
+      for (Script& s : scripts) {
+        fds.push_back({.fd = s.run->fd(), .events = POLLIN});  // -1: ignored by poll
+        next = std::min(next, s.run->deadline());
       }
       const Micros wait = next == INT64_MAX ? 1000000 : next - now_us();
       const int ms = static_cast<int>(std::clamp<Micros>((wait + 999) / 1000, 0, 1000));
@@ -84,6 +201,13 @@ struct Engine::Loop {
             if (v.addr.is_v4()) (void)send_garp(v, r.cfg.garp_repeat);
         }
       }
+      bool retrack_now = false;
+      if ((fds[link_at].revents & POLLIN) && links_watch->drain()) retrack_now = refresh_links();
+      std::vector<bool> readable(scripts.size());
+      for (size_t i = 0; i < scripts.size(); ++i)
+        readable[i] = fds[scripts_at + i].revents != 0;
+      if (run_scripts(now, readable)) retrack_now = true;
+      if (retrack_now) retrack(now);
       publish();
     }
     const Micros now = now_us();
@@ -93,8 +217,10 @@ struct Engine::Loop {
   }
 };
 
-Engine::Engine(OnChange on_change, BeforeMaster before_master) : loop_(std::make_unique<Loop>()) {
+Engine::Engine(OnChange on_change, OnLog on_log, BeforeMaster before_master)
+    : loop_(std::make_unique<Loop>()) {
   loop_->on_change = std::move(on_change);
+  loop_->on_log = std::move(on_log);
   loop_->before_master = std::move(before_master);
 }
 
@@ -102,17 +228,39 @@ Engine::~Engine() {
   stop();
 }
 
-Expected<void> Engine::start(std::vector<EngineInstance> instances) {
+Expected<void> Engine::start(EngineConfig config) {
   if (loop_->thread.joinable()) return fail("VRRP engine already started");
   Loop& l = *loop_;
-  for (EngineInstance& e : instances) {
+  for (VrrpScriptConfig& s : config.scripts) {
+    const ScriptDamping d(s.rise, s.fall, s.init_fail);
+    l.scripts.push_back({.run = std::make_unique<VrrpScriptRun>(std::move(s)), .damping = d});
+  }
+  for (EngineInstance& e : config.instances) {
     auto r = std::make_unique<Loop::Running>();
     r->cfg = std::move(e);
+    for (const EngineTrack& t : r->cfg.tracks) {
+      if (t.script && *t.script >= l.scripts.size())
+        return fail(r->cfg.vrrp.name + ": tracks a script that does not exist");
+      if (!t.script) l.links.emplace(t.ifname, true);
+    }
     Loop::Running* raw = r.get();
     auto inst = VrrpInstance::open(raw->cfg.vrrp, [&l, raw](VrrpState s) { l.changed(*raw, s); });
     if (!inst) return fail(inst.error().message);
     r->inst.emplace(std::move(*inst));
     l.running.push_back(std::move(r));
+  }
+  for (size_t g = 0; g < config.groups.size(); ++g) {
+    for (size_t m : config.groups[g].members) {
+      if (m >= l.running.size())
+        return fail("sync group " + config.groups[g].name + ": no such member");
+      l.running[m]->group = g;
+    }
+    l.groups.push_back({.cfg = std::move(config.groups[g])});
+  }
+  if (!l.links.empty()) {
+    auto w = host::LinkWatch::open();
+    if (!w) return fail("track_interface: " + w.error().message);
+    l.links_watch.emplace(std::move(*w));
   }
   l.status.resize(l.running.size());
   l.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

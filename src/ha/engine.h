@@ -1,47 +1,83 @@
 // The VRRP engine: every vrrp_instance on one thread of its own (so that a busy daemon
 // loop or a slow rebuild never delays an advertisement), each instance's VIPs added or
-// removed and announced on that thread the moment its state changes; the owner hears of
-// each change through a callback (on the engine's thread: post it on).
+// removed and announced on that thread the moment its state changes; its tracking
+// (vrrp_scripts run in the background, links watched through rtnetlink) and its sync
+// group applied there too. The owner hears of each change through a callback (on the
+// engine's thread: post it on).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ha/vip.h"
 #include "ha/vrrp_instance.h"
+#include "ha/vrrp_script.h"
 
 namespace gale::ha {
+
+// One thing an instance tracks: a script (an index into EngineConfig::scripts) or a link.
+struct EngineTrack {
+  std::optional<size_t> script;
+  std::string ifname;  // when not a script
+  int32_t weight = 0;  // 0: FAULT while down
+  bool reverse = false;
+};
 
 struct EngineInstance {
   VrrpInstanceConfig vrrp;
   std::vector<Vip> vips;               // virtual_ipaddress and _excluded, added as MASTER
   int garp_repeat = 5;                 // gratuitous ARPs per VIP on becoming MASTER
   Micros garp_master_delay = 5000000;  // and again this long after (0: not again)
+  std::vector<EngineTrack> tracks;
+};
+
+struct EngineSyncGroup {
+  std::string name;
+  std::vector<size_t> members;  // indices into EngineConfig::instances
+};
+
+struct EngineConfig {
+  std::vector<EngineInstance> instances;
+  std::vector<VrrpScriptConfig> scripts;
+  std::vector<EngineSyncGroup> groups;
 };
 
 struct InstanceStatus {
   std::string name;
   VrrpState state = VrrpState::init;
+  uint8_t priority = 0;             // effective: what it advertises
+  uint8_t configured_priority = 0;  // `priority`
+  std::vector<net::IpAddr> vips;    // advertised
   VrrpCounters counters;
+};
+
+// A state change, of an instance or of a sync group (its notify scripts).
+struct StateChange {
+  std::string name;
+  bool group = false;
+  VrrpState state = VrrpState::init;
+  uint8_t priority = 0;  // the instance's effective priority (groups: 0)
+  std::string error;     // from the VIP or ARP work ("" when all went well)
 };
 
 class Engine {
  public:
-  // Called on the engine thread: instance name, new state, and an error from the VIP
-  // or ARP work ("" when all went well).
-  using OnChange = std::function<void(const std::string&, VrrpState, const std::string&)>;
+  // Both called on the engine thread.
+  using OnChange = std::function<void(const StateChange&)>;
+  using OnLog = std::function<void(const std::string&)>;  // tracking's news, one line each
 
   // Called on the engine thread when an instance is about to become MASTER, before its
   // VIPs are added and announced (connection sync settles there: ha/conn_sync.h).
   using BeforeMaster = std::function<void(const std::string&)>;
 
-  explicit Engine(OnChange on_change, BeforeMaster before_master = {});
+  explicit Engine(OnChange on_change, OnLog on_log = {}, BeforeMaster before_master = {});
   ~Engine();  // stops (priority 0 for every MASTER, VIPs removed)
 
   // Opens every instance's socket and starts the thread; an error names the instance.
-  Expected<void> start(std::vector<EngineInstance> instances);
+  Expected<void> start(EngineConfig config);
   void stop();
   std::vector<InstanceStatus> status() const;
 

@@ -37,6 +37,18 @@ void VrrpInstance::set_fault(bool fault, Micros now) {
   act(machine_.set_fault(fault, now));
 }
 
+void VrrpInstance::set_priority(uint8_t priority, Micros now) {
+  act(machine_.set_priority(priority, now));
+}
+
+void VrrpInstance::sync_master(Micros now) {
+  act(machine_.sync_master(now));
+}
+
+void VrrpInstance::sync_backup(Micros now) {
+  act(machine_.sync_backup(now));
+}
+
 void VrrpInstance::stop(Micros now) {
   act(machine_.shutdown(now));
 }
@@ -81,6 +93,7 @@ void VrrpInstance::on_readable(Micros now) {
 
 void VrrpInstance::act(const VrrpActions& a) {
   if (a.entered) {
+    ++counters_.transitions;
     if (*a.entered == VrrpState::master) ++counters_.became_master;
     if (on_state_) on_state_(*a.entered);
   }

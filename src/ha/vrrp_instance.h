@@ -31,6 +31,7 @@ struct VrrpCounters {
   uint64_t dropped = 0;  // failed the socket's or the instance's checks
   uint64_t send_errors = 0;
   uint64_t became_master = 0;
+  uint64_t transitions = 0;  // states entered (BACKUP at start included)
 };
 
 class VrrpInstance {
@@ -41,6 +42,7 @@ class VrrpInstance {
   int fd() const { return socket_.fd(); }
   Micros deadline() const { return machine_.deadline(); }
   VrrpState state() const { return machine_.state(); }
+  uint8_t priority() const { return machine_.priority(); }  // effective: what is advertised
   const VrrpCounters& counters() const { return counters_; }
   const std::string& last_drop() const { return last_drop_; }
 
@@ -48,6 +50,9 @@ class VrrpInstance {
   void on_readable(Micros now);  // every advert waiting
   void on_timer(Micros now);
   void set_fault(bool fault, Micros now);
+  void set_priority(uint8_t priority, Micros now);  // tracking's weights applied
+  void sync_master(Micros now);                     // a sync group's member moved
+  void sync_backup(Micros now);
   void stop(Micros now);  // priority 0 if MASTER
 
  private:

@@ -122,6 +122,16 @@ VrrpActions VrrpMachine::set_fault(bool fault, Micros now) {
   return become_backup(now, master_down_interval());
 }
 
+VrrpActions VrrpMachine::sync_master(Micros now) {
+  if (state_ != VrrpState::backup) return {};
+  return become_master(now);
+}
+
+VrrpActions VrrpMachine::sync_backup(Micros now) {
+  if (state_ != VrrpState::master) return {};
+  return become_backup(now, master_down_interval());
+}
+
 VrrpActions VrrpMachine::shutdown(Micros) {
   const bool was_master = state_ == VrrpState::master;
   state_ = VrrpState::init;

@@ -45,6 +45,10 @@ class VrrpMachine {
   // Tracking changed our priority (1..254; the owner's 255 is fixed).
   VrrpActions set_priority(uint8_t priority, Micros now);
   VrrpActions set_fault(bool fault, Micros now);
+  // A sync group's member moved (sync_group.h): a BACKUP becomes MASTER at once, a
+  // MASTER becomes BACKUP (and waits Master_Down_Interval); other states stay.
+  VrrpActions sync_master(Micros now);
+  VrrpActions sync_backup(Micros now);
   VrrpActions shutdown(Micros now);
 
   VrrpState state() const { return state_; }

@@ -18,9 +18,9 @@
 #include <random>
 #include <thread>
 
+#include "ctl/script.h"
 #include "health/plan.h"
 #include "health/probe.h"
-#include "health/script.h"
 
 namespace gale::health {
 
@@ -198,7 +198,7 @@ struct Engine::Loop {
         remove_checker(slot);
       // omega: a server that leaves the config while up is reported down by its script.
       if (s.plan.omega && s.up && !s.plan.notify_down.empty()) {
-        const int pidfd = spawn_script(s.plan.notify_down, s.plan.script_user);
+        const int pidfd = ctl::spawn_script(s.plan.notify_down, s.plan.script_user);
         if (pidfd >= 0) watch_child(pidfd);
       }
     }
@@ -288,7 +288,7 @@ struct Engine::Loop {
     if (changed) {
       const std::string& script = st.up ? s.plan.notify_up : s.plan.notify_down;
       if (!script.empty()) {
-        const int pidfd = spawn_script(script, s.plan.script_user);
+        const int pidfd = ctl::spawn_script(script, s.plan.script_user);
         if (pidfd >= 0) watch_child(pidfd);
       }
     }
@@ -332,7 +332,7 @@ struct Engine::Loop {
         if (s.plan.omega && s.up && !s.plan.notify_down.empty())
           run.push_back({s.plan.notify_down, s.plan.script_user});
     for (const Script& script : run) {
-      const int pidfd = spawn_script(script.command, script.user);
+      const int pidfd = ctl::spawn_script(script.command, script.user);
       if (pidfd < 0) continue;
       if (stop)
         ::close(pidfd);  // galed is exiting: the script outlives it

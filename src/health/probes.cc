@@ -13,8 +13,8 @@
 #include <cstring>
 #include <random>
 
+#include "ctl/script.h"
 #include "health/probe.h"
-#include "health/script.h"
 #include "health/wire.h"
 
 namespace gale::health {
@@ -245,7 +245,7 @@ class MiscProbe final : public Probe {
       ::close(pidfd_);
   }
   Step start() override {
-    const int pidfd = spawn_script(c_.spec.misc_path, c_.run_as);
+    const int pidfd = ctl::spawn_script(c_.spec.misc_path, c_.run_as);
     if (pidfd == -ESRCH)
       return done(false, describe(c_) + ": user \"" + c_.run_as + "\" does not exist");
     if (pidfd < 0) return done(false, detail::errno_text(c_, "spawn misc_path", -pidfd));

@@ -20,6 +20,7 @@
 #include "ctl/ipvsadm_cli.h"
 #include "ctl/ipvsadm_render.h"
 #include "ctl/ipvsadm_request.h"
+#include "ctl/vrrp_status.h"
 
 namespace {
 
@@ -197,6 +198,23 @@ int list(ControlClient& ctl, const Invocation& inv) {
   return 0;
 }
 
+// gale's --vrrp: the VRRP instances as a table, or as galed's JSON with -o json.
+int vrrp(ControlClient& ctl, const Invocation& inv) {
+  auto answer = ctl.ask(request_for(inv));
+  if (!answer) return refused({.exit_code = 2, .message = "galectl: " + answer.error()});
+  if (!answer->value("ok", false))
+    return refused({.exit_code = 255, .message = answer->value("error", "refused")});
+  const json& j = answer->value("vrrp", json::array());
+  if (inv.json) {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  const auto rows = ctl::vrrp_rows_from_json(j);
+  if (!rows) return refused({.exit_code = 1, .message = "galectl: " + rows.error().message});
+  std::cout << ctl::render_vrrp(*rows);
+  return 0;
+}
+
 // -R: every line parsed first (a bad line changes nothing), then applied in order;
 // as ipvsadm, a line galed refuses is reported and the next lines still run.
 int restore(ControlClient& ctl) {
@@ -234,6 +252,8 @@ int main(int argc, char** argv) {
       return list(ctl, *inv);
     case Command::restore:
       return restore(ctl);
+    case Command::vrrp:
+      return vrrp(ctl, *inv);
     default:
       return change(ctl, *inv);
   }

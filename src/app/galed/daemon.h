@@ -38,7 +38,7 @@ namespace gale::ha {
 class Engine;
 class ConnSync;
 struct ConnSyncConfig;
-enum class VrrpState : uint8_t;
+struct StateChange;
 }  // namespace gale::ha
 
 namespace gale::io {
@@ -86,6 +86,7 @@ class Daemon : public ctl::ControlApi {
   ctl::Listing listing() override;
   Expected<ctl::ConnListing> conns(uint64_t limit) override;
   Expected<void> zero(const std::optional<ServiceKey>& service) override;
+  std::vector<ctl::VrrpRow> vrrp() override;  // vrrp.cc
   // The config running now: the file's as changed at runtime, plus runtime services.
   const Config& config() const { return model_.effective(); }
 
@@ -134,7 +135,7 @@ class Daemon : public ctl::ControlApi {
   // run the notify scripts.
   Expected<void> start_vrrp();
   void stop_vrrp();
-  void vrrp_changed(const std::string& name, ha::VrrpState s, const std::string& err);
+  void vrrp_changed(const ha::StateChange& change);
   // Connection sync (sync.cc): lvs_sync_daemon's thread, and galectl --start-daemon's.
   // start_sync waits for a peer's bulk copy before VRRP may start; before a MASTER
   // announces, settle_sync has the workers apply what arrived.
@@ -192,11 +193,11 @@ class Daemon : public ctl::ControlApi {
   std::unique_ptr<health::Engine> health_;
   std::unique_ptr<ha::Engine> vrrp_;
   std::unique_ptr<ha::ConnSync> sync_;
-  // Each instance's notify scripts as galed started them (the engine's thread reads
-  // them; a reload does not change the running VRRP).
+  // Each instance's and sync group's notify scripts as galed started them (the engine's
+  // thread reads them; a reload does not change the running VRRP).
   struct VrrpNotify {
     std::string name, master, backup, fault, stop, notify;
-    uint8_t priority = 0;
+    bool group = false;
   };
   std::vector<VrrpNotify> vrrp_notify_;
   std::string vrrp_script_user_;

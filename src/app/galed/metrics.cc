@@ -15,7 +15,8 @@ namespace gale::app {
 std::string Daemon::metrics_text() {
   const ctl::Stats stats = ctl::aggregate(dataplane_->reports(), ids_, generation_);
   const ctl::MetricsInfo info{.flow_capacity = uint64_t{config().gale.flows} + config().gale.flows6,
-                              .version = GALE_VERSION};
+                              .version = GALE_VERSION,
+                              .vrrp = vrrp()};
   const ctl::Listing l = listing();  // weights, connection gauges, health, reloads
   return ctl::render_prometheus(stats, &l, info) + sync_metrics();
 }

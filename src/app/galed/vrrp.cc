@@ -1,13 +1,15 @@
 // galed's side of VRRP: the config's vrrp_instances mapped onto ha::Engine (its own
 // thread, which adds and removes the VIPs and sends the gratuitous ARPs); each state
-// change is logged and runs keepalived's notify scripts (on the health engine's thread,
-// which reaps them). The dataplane forwards whatever reaches it for a VIP in every state:
-// a BACKUP gets no VIP traffic once the MASTER's ARPs are out, and what still arrives
-// (stale caches) is better forwarded than dropped.
+// change is logged and runs keepalived's notify scripts (an instance's or its sync group's) (on the
+// health engine's thread, which reaps them). The dataplane forwards whatever reaches it for a VIP
+// in every state: a BACKUP gets no VIP traffic once the MASTER's ARPs are out, and what still
+// arrives (stale caches) is better forwarded than dropped.
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "app/galed/daemon.h"
 #include "ha/engine.h"
@@ -64,6 +66,49 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi) {
   return e;
 }
 
+// The vrrp_scripts the instances track (keepalived runs no other), their tracks, and
+// the sync groups, as indices into the engine's lists.
+Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
+  ha::EngineConfig ec;
+  std::map<std::string, size_t> script_at;
+  for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
+    auto e = engine_instance(vi);
+    if (!e)
+      return fail(to_string(vi.where) + ": vrrp_instance " + vi.name + ": " + e.error().message);
+    for (const ctl::TrackScript& t : vi.track_scripts) {
+      const auto s = std::find_if(c.vrrp_scripts.begin(), c.vrrp_scripts.end(),
+                                  [&](const ctl::VrrpScript& x) { return x.name == t.name; });
+      if (s == c.vrrp_scripts.end())
+        return fail("vrrp_instance " + vi.name + ": no vrrp_script " + t.name);
+      auto [at, added] = script_at.emplace(s->name, ec.scripts.size());
+      if (added)
+        ec.scripts.push_back({.name = s->name,
+                              .command = s->script,
+                              .user = s->user.empty() ? c.global.script_user : s->user,
+                              .interval = ha::Micros{s->interval_ms} * 1000,
+                              .timeout = ha::Micros{s->timeout_ms} * 1000,
+                              .rise = s->rise,
+                              .fall = s->fall,
+                              .init_fail = s->init_fail});
+      const ctl::TrackWeight w = ctl::track_weight(c, vi, t);
+      e->tracks.push_back({.script = at->second, .weight = w.weight, .reverse = w.reverse});
+    }
+    // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary.
+    if (!vi.dont_track_primary) e->tracks.push_back({.ifname = vi.interface});
+    for (const ctl::TrackInterface& t : vi.track_interfaces)
+      e->tracks.push_back({.ifname = t.name, .weight = t.weight, .reverse = t.reverse});
+    ec.instances.push_back(std::move(*e));
+  }
+  for (const ctl::VrrpSyncGroup& g : c.vrrp_sync_groups) {
+    ha::EngineSyncGroup eg{.name = g.name};
+    for (const std::string& n : g.instances)
+      for (size_t i = 0; i < c.vrrp_instances.size(); ++i)
+        if (c.vrrp_instances[i].name == n) eg.members.push_back(i);
+    ec.groups.push_back(std::move(eg));
+  }
+  return ec;
+}
+
 }  // namespace
 
 std::string vrrp_fingerprint(const ctl::Config& c) {
@@ -79,7 +124,7 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
     for (const uint64_t n :
          {uint64_t{vi.virtual_router_id}, uint64_t{vi.priority}, uint64_t{vi.advert_int_ms},
           uint64_t{vi.version}, uint64_t{vi.nopreempt}, uint64_t{vi.preempt_delay_s},
-          uint64_t(vi.auth_type), uint64_t(vi.state)})
+          uint64_t(vi.auth_type), uint64_t(vi.state), uint64_t{vi.dont_track_primary}})
       add(std::to_string(n));
     for (const auto* list : {&vi.vips, &vi.excluded_vips})
       for (const ctl::VirtualIp& v : *list)
@@ -88,6 +133,23 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
     add(vi.unicast_src_ip ? std::string(net::to_text(*vi.unicast_src_ip).view()) : "");
     for (const net::IpAddr& p : vi.unicast_peers)
       add(std::string(net::to_text(p).view()));
+    for (const ctl::TrackScript& t : vi.track_scripts) {
+      const ctl::TrackWeight w = ctl::track_weight(c, vi, t);
+      add(t.name + " " + std::to_string(w.weight) + (w.reverse ? " reverse" : ""));
+    }
+    for (const ctl::TrackInterface& t : vi.track_interfaces)
+      add(t.name + " " + std::to_string(t.weight) + (t.reverse ? " reverse" : ""));
+  }
+  for (const ctl::VrrpScript& s : c.vrrp_scripts)
+    add(s.name + " " + s.script + " " + s.user + " " + std::to_string(s.interval_ms) + " " +
+        std::to_string(s.timeout_ms) + " " + std::to_string(s.rise) + " " + std::to_string(s.fall) +
+        " " + std::to_string(s.init_fail));
+  for (const ctl::VrrpSyncGroup& g : c.vrrp_sync_groups) {
+    for (const std::string* x :
+         {&g.name, &g.notify_master, &g.notify_backup, &g.notify_fault, &g.notify})
+      add(*x);
+    for (const std::string& n : g.instances)
+      add(n);
   }
   return f;
 }
@@ -95,51 +157,66 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
 Expected<void> Daemon::start_vrrp() {
   const ctl::Config& c = config();
   if (c.vrrp_instances.empty()) return {};
-  std::vector<ha::EngineInstance> list;
-  for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
-    auto e = engine_instance(vi);
-    if (!e)
-      return fail(to_string(vi.where) + ": vrrp_instance " + vi.name + ": " + e.error().message);
-    list.push_back(std::move(*e));
-    // What the engine's thread reads on a change: a copy, never the reloadable config.
+  auto ec = engine_config(c);
+  if (!ec) return fail(ec.error().message);
+  // What the engine's thread reads on a change: a copy, never the reloadable config.
+  for (const ctl::VrrpInstance& vi : c.vrrp_instances)
     vrrp_notify_.push_back({.name = vi.name,
                             .master = vi.notify_master,
                             .backup = vi.notify_backup,
                             .fault = vi.notify_fault,
                             .stop = vi.notify_stop,
-                            .notify = vi.notify,
-                            .priority = vi.priority});
-  }
+                            .notify = vi.notify});
+  for (const ctl::VrrpSyncGroup& g : c.vrrp_sync_groups)
+    vrrp_notify_.push_back({.name = g.name,
+                            .master = g.notify_master,
+                            .backup = g.notify_backup,
+                            .fault = g.notify_fault,
+                            .notify = g.notify,
+                            .group = true});
   vrrp_script_user_ = c.global.script_user;
-  vrrp_ =
-      std::make_unique<ha::Engine>([this](const std::string& name, ha::VrrpState s,
-                                          const std::string& err) { vrrp_changed(name, s, err); },
-                                   [this](const std::string& name) { settle_sync(name); });
-  if (auto r = vrrp_->start(std::move(list)); !r) return fail("vrrp: " + r.error().message);
+  vrrp_ = std::make_unique<ha::Engine>([this](const ha::StateChange& ch) { vrrp_changed(ch); },
+                                       [](const std::string& line) { log("vrrp: " + line); },
+                                       [this](const std::string& name) { settle_sync(name); });
+  if (auto r = vrrp_->start(std::move(*ec)); !r) return fail("vrrp: " + r.error().message);
   log("vrrp: " + std::to_string(c.vrrp_instances.size()) + " instance(s) running");
   return {};
 }
 
 // On the VRRP engine's thread.
-void Daemon::vrrp_changed(const std::string& name, ha::VrrpState s, const std::string& err) {
-  if (!err.empty()) log("vrrp: " + name + ": " + err);
+void Daemon::vrrp_changed(const ha::StateChange& ch) {
+  if (!ch.error.empty()) log("vrrp: " + ch.name + ": " + ch.error);
   // keepalived's words: INIT is how a stopped instance ends, STOP to its scripts.
-  const std::string state = s == ha::VrrpState::init ? "STOP" : ha::to_string(s);
-  log("vrrp: (" + name + ") Entering " + state + " STATE");
+  const std::string state = ch.state == ha::VrrpState::init ? "STOP" : ha::to_string(ch.state);
+  log(std::string("vrrp: ") + (ch.group ? "sync group " : "") + "(" + ch.name + ") Entering " +
+      state + " STATE");
   if (!health_) return;
   for (const VrrpNotify& n : vrrp_notify_) {
-    if (n.name != name) continue;
-    const std::string& specific = s == ha::VrrpState::master   ? n.master
-                                  : s == ha::VrrpState::backup ? n.backup
-                                  : s == ha::VrrpState::fault  ? n.fault
-                                                               : n.stop;
+    if (n.name != ch.name || n.group != ch.group) continue;
+    const std::string& specific = ch.state == ha::VrrpState::master   ? n.master
+                                  : ch.state == ha::VrrpState::backup ? n.backup
+                                  : ch.state == ha::VrrpState::fault  ? n.fault
+                                                                      : n.stop;
     if (!specific.empty()) health_->run_script(specific, vrrp_script_user_);
-    // notify: "INSTANCE" NAME STATE PRIORITY, as keepalived calls it.
+    // notify: "INSTANCE"|"GROUP" NAME STATE PRIORITY, as keepalived calls it.
     if (!n.notify.empty())
-      health_->run_script(
-          n.notify + " INSTANCE \"" + name + "\" " + state + " " + std::to_string(n.priority),
-          vrrp_script_user_);
+      health_->run_script(n.notify + (ch.group ? " GROUP \"" : " INSTANCE \"") + ch.name + "\" " +
+                              state + " " + std::to_string(ch.priority),
+                          vrrp_script_user_);
   }
+}
+
+std::vector<ctl::VrrpRow> Daemon::vrrp() {
+  std::vector<ctl::VrrpRow> rows;
+  if (!vrrp_) return rows;
+  for (const ha::InstanceStatus& s : vrrp_->status())
+    rows.push_back({.instance = s.name,
+                    .state = ha::to_string(s.state),
+                    .priority = s.priority,
+                    .configured_priority = s.configured_priority,
+                    .transitions = s.counters.transitions,
+                    .vips = s.vips});
+  return rows;
 }
 
 void Daemon::stop_vrrp() {

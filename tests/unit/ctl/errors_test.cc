@@ -163,6 +163,36 @@ const Case kCases[] = {
      G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  advert_int 0.5\n}\n",
      "gale.conf:2:1: vrrp_instance \"VI\": VRRP version 2 adverts whole seconds; use version 3 "
      "for an advert_int below one second"},
+    {"VrrpScriptWeightOutOfRange", G + "vrrp_script chk {\n  script /bin/true\n  weight 300\n}\n",
+     "gale.conf:4:10: weight 300 is out of range -253 to 253"},
+    {"VrrpScriptWeightBadWord",
+     G + "vrrp_script chk {\n  script /bin/true\n  weight 10 backwards\n}\n",
+     "gale.conf:4:13: unknown \"backwards\" after the weight (weight -253..253 [reverse])"},
+    {"VrrpScriptRiseZero", G + "vrrp_script chk {\n  script /bin/true\n  rise 0\n}\n",
+     "gale.conf:4:8: rise 0 is out of range 1-1000"},
+    {"TrackScriptWeightOutOfRange",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_script {\n"
+         "    chk weight -254\n  }\n}\n",
+     "gale.conf:6:16: weight -254 is out of range -253 to 253"},
+    {"TrackInterfaceNoWeightWord",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_interface {\n"
+         "    eth1 20\n  }\n}\n",
+     "gale.conf:6:10: expected NAME [weight -253..253 [reverse]] in track_interface"},
+    {"TrackInterfaceBadReverse",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_interface {\n"
+         "    eth1 weight 20 revers\n  }\n}\n",
+     "gale.conf:6:20: unknown \"revers\" after the weight (reverse or noreverse)"},
+    {"SyncGroupUnknownInstance",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n"
+         "vrrp_sync_group G {\n  group {\n    V1\n  }\n}\n",
+     "gale.conf:6:1: vrrp_sync_group \"G\" names \"V1\": no vrrp_instance of that name (did you "
+     "mean \"VI\"?)"},
+    {"SyncGroupTwice",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n"
+         "vrrp_sync_group A {\n  group {\n    VI\n  }\n}\n"
+         "vrrp_sync_group B {\n  group {\n    VI\n  }\n}\n",
+     "gale.conf:11:1: vrrp_sync_group \"B\" names \"VI\", already in vrrp_sync_group \"A\" (at "
+     "gale.conf:6:1)"},
     {"HttpGetWithoutUrl", vs("  real_server 10.0.0.1 80 {\n    HTTP_GET {\n    }\n  }\n"),
      "gale.conf:4:5: HTTP_GET needs at least one url { path /; status_code 200 }"},
     {"UnknownTimeout", "gale {\n  interfaces eth0\n  timeout tcp 900 tcpfn 60\n}\n",

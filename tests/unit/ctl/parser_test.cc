@@ -183,6 +183,57 @@ TEST(Parser, CommentsQuotesAndAllmanBraces) {
   EXPECT_EQ(r->vrrp_scripts[0].script, "/bin/echo \"hi\" # not a comment");
 }
 
+TEST(Parser, VrrpTrackingAndSyncGroups) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "vrrp_script chk {\n  script \"/bin/test -e /tmp/x\"\n  interval 0.5\n  timeout 2\n"
+      "  weight -20 reverse\n  rise 3\n  fall 2\n  user nobody nogroup\n  init_fail\n}\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  dont_track_primary\n"
+      "  track_script {\n    chk\n    chk weight 30 noreverse\n  }\n"
+      "  track_interface {\n    eth1\n    eth2 weight -10 reverse\n  }\n}\n"
+      "vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  track_script {\n"
+      "    chk weight 30\n  }\n}\n"
+      "vrrp_sync_group G {\n  group {\n    B\n  }\n  notify_master \"/bin/true m\"\n}\n",
+      "t.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const VrrpScript& s = r->vrrp_scripts[0];
+  EXPECT_EQ(s.interval_ms, 500u);
+  EXPECT_EQ(s.timeout_ms, 2000u);
+  EXPECT_EQ(s.weight, -20);
+  EXPECT_TRUE(s.reverse);
+  EXPECT_EQ(s.rise, 3u);
+  EXPECT_EQ(s.fall, 2u);
+  EXPECT_EQ(s.user, "nobody nogroup");
+  EXPECT_TRUE(s.init_fail);
+  const VrrpInstance& a = r->vrrp_instances[0];
+  EXPECT_TRUE(a.dont_track_primary);
+  ASSERT_EQ(a.track_scripts.size(), 2u);
+  EXPECT_FALSE(a.track_scripts[0].weight);
+  EXPECT_EQ(a.track_scripts[1].weight, 30);
+  EXPECT_EQ(a.track_scripts[1].reverse, false);
+  ASSERT_EQ(a.track_interfaces.size(), 2u);
+  EXPECT_EQ(a.track_interfaces[0].name, "eth1");
+  EXPECT_EQ(a.track_interfaces[0].weight, 0);
+  EXPECT_EQ(a.track_interfaces[1].weight, -10);
+  EXPECT_TRUE(a.track_interfaces[1].reverse);
+  // The script's weight and reverse unless track_script says; 0 in a sync group.
+  const TrackWeight w0 = track_weight(*r, a, a.track_scripts[0]);
+  EXPECT_EQ(w0.weight, -20);
+  EXPECT_TRUE(w0.reverse);
+  const TrackWeight w1 = track_weight(*r, a, a.track_scripts[1]);
+  EXPECT_EQ(w1.weight, 30);
+  EXPECT_FALSE(w1.reverse);
+  const VrrpInstance& b = r->vrrp_instances[1];
+  EXPECT_EQ(track_weight(*r, b, b.track_scripts[0]).weight, 0);
+  ASSERT_EQ(r->vrrp_sync_groups.size(), 1u);
+  EXPECT_EQ(r->vrrp_sync_groups[0].notify_master, "/bin/true m");
+  // keepalived's warning for B's weight; none of the keywords above is "not acted on".
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(to_string(r->warnings[0]),
+            "t.conf:25:1: warning: vrrp_instance \"B\" is in a vrrp_sync_group: its track_script "
+            "weights count as 0 (a failing script is FAULT), as keepalived");
+}
+
 TEST(Parser, GroupsExpandRanges) {
   auto r = parse_config(
       "gale { interfaces eth0 }\n"

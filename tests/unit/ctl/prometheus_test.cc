@@ -158,6 +158,21 @@ TEST(Prometheus, GaleFamilies) {
   EXPECT_TRUE(has_line(t, "gale_backend_up" + web1 + " 1"));
 }
 
+// One family each, one sample per instance; none without VRRP.
+TEST(Prometheus, VrrpInstances) {
+  const MetricsInfo info{.version = "1",
+                         .vrrp = {{.instance = "VI_1",
+                                   .state = "FAULT",
+                                   .priority = 90,
+                                   .configured_priority = 100,
+                                   .transitions = 3}}};
+  const std::string t = render_prometheus({}, nullptr, info);
+  EXPECT_TRUE(has_line(t, "gale_vrrp_state{instance=\"VI_1\"} 3"));
+  EXPECT_TRUE(has_line(t, "gale_vrrp_priority_effective{instance=\"VI_1\"} 90"));
+  EXPECT_TRUE(has_line(t, "gale_vrrp_transitions_total{instance=\"VI_1\"} 3"));
+  EXPECT_EQ(render_prometheus({}, nullptr, {}).find("gale_vrrp"), std::string::npos);
+}
+
 // A label value with a quote, a backslash and a newline is escaped as the format says.
 TEST(Prometheus, EscapesLabelValues) {
   const std::string t = render_prometheus({}, nullptr, {.version = "a\"b\\c\nd"});
@@ -197,7 +212,11 @@ TEST(Prometheus, PromtoolAcceptsIt) {
   const Stats s = sample_stats();
   const Listing l = sample_listing();
   for (const Listing* with : {&l, static_cast<const Listing*>(nullptr)}) {
-    const std::string t = render_prometheus(s, with, {.flow_capacity = 1000, .version = "1"});
+    const MetricsInfo info{
+        .flow_capacity = 1000,
+        .version = "1",
+        .vrrp = {{.instance = "VI_1", .state = "MASTER", .priority = 100, .transitions = 2}}};
+    const std::string t = render_prometheus(s, with, info);
     char path[] = "/tmp/gale-prom-XXXXXX";
     const int fd = mkstemp(path);
     ASSERT_GE(fd, 0);

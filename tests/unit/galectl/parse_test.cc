@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ctl/ipvsadm_cli.h"
+#include "ctl/ipvsadm_request.h"
 
 namespace gale::ctl::ipvsadm {
 namespace {
@@ -269,6 +270,14 @@ TEST(Parse, GalesOwnOptions) {
   EXPECT_EQ(refused("--start-daemon master").second,
             "gale: no connection sync daemon (see docs/galectl.md)");
   EXPECT_EQ(refused("--start-daemon sideways"), R(2, "illegal start-daemon parameter specified"));
+}
+
+TEST(Parse, VrrpTakesOnlyJsonAndSocket) {
+  EXPECT_EQ(ok("--vrrp").command, Command::vrrp);
+  EXPECT_TRUE(ok("--vrrp -o json").json);
+  EXPECT_EQ(ok("--vrrp --socket /tmp/x.sock").socket, "/tmp/x.sock");
+  EXPECT_EQ(refused("--vrrp -n"), R(2, "Illegal 'numeric' option with the 'vrrp' command"));
+  EXPECT_EQ(request_for(ok("--vrrp")), nlohmann::json({{"cmd", "vrrp"}}));
 }
 
 TEST(Parse, RestoreReadsSaveOutput) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ctl/ipvsadm_render.h"
+#include "ctl/vrrp_status.h"
 
 namespace gale::ctl::ipvsadm {
 namespace {
@@ -132,6 +133,27 @@ std::string body(const std::string& s, size_t skip_lines) {
   for (size_t i = 0; i < skip_lines; ++i)
     pos = s.find('\n', pos) + 1;
   return s.substr(pos);
+}
+
+// galectl --vrrp: a row per instance, its priority as effective/configured.
+TEST(Render, VrrpInstances) {
+  const std::vector<ctl::VrrpRow> rows = {
+      {.instance = "VI_1",
+       .state = "MASTER",
+       .priority = 50,
+       .configured_priority = 150,
+       .transitions = 2,
+       .vips = {*net::parse_ip("192.0.2.10"), *net::parse_ip("192.0.2.11")}},
+      {.instance = "VI_internal", .state = "FAULT", .priority = 100, .configured_priority = 100}};
+  EXPECT_EQ(ctl::render_vrrp(rows),
+            "Instance    State  Priority VIPs\n"
+            "VI_1        MASTER 50/150   192.0.2.10 192.0.2.11\n"
+            "VI_internal FAULT  100/100  \n");
+  const auto back = ctl::vrrp_rows_from_json(ctl::to_json(rows));
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(back->at(0).vips, rows[0].vips);
+  EXPECT_EQ(back->at(0).transitions, 2u);
+  EXPECT_EQ(back->at(1).state, "FAULT");
 }
 
 TEST(Render, PlainSortedByIpvsadmsOrder) {

@@ -1,4 +1,4 @@
-#include "health/script.h"
+#include "ctl/script.h"
 
 #include <signal.h>
 #include <spawn.h>
@@ -13,7 +13,7 @@
 
 extern char** environ;
 
-namespace gale::health {
+namespace gale::ctl {
 
 int spawn_script(const std::string& cmd, const std::string& user) {
   const auto as = ctl::resolve_script_user(user);
@@ -55,4 +55,4 @@ int spawn_script(const std::string& cmd, const std::string& user) {
   return pidfd;
 }
 
-}  // namespace gale::health
+}  // namespace gale::ctl
