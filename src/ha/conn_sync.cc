@@ -159,6 +159,7 @@ struct ConnSync::Loop {
         bulk_copy();
         break;
       case SyncType::bulk_end:
+        publish();  // the counts wait_bulk's caller reads
         bulk_in.store(true, std::memory_order_release);
         break;
     }
