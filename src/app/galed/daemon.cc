@@ -181,6 +181,19 @@ int Daemon::run() {
     close(sfd);
     return 1;
   }
+  // A node that claims mastership must be able to forward: its real servers' and
+  // gateways' MACs resolved (a node whose link just came back has lost them), bounded as
+  // keepalived's vrrp_startup_delay would be.
+  if (!config().vrrp_instances.empty()) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    resolve_missing();
+    while (!resolving_.empty() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the kernel resolves
+      resolve_missing();
+    }
+    if (!resolving_.empty())
+      log("vrrp: starting with neighbours still unresolved (waited 2 s)");
+  }
   if (auto r = start_vrrp(); !r) {
     log(r.error().message);
     stop_sync();
