@@ -191,8 +191,7 @@ int Daemon::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the kernel resolves
       resolve_missing();
     }
-    if (!resolving_.empty())
-      log("vrrp: starting with neighbours still unresolved (waited 2 s)");
+    if (!resolving_.empty()) log("vrrp: starting with neighbours still unresolved (waited 2 s)");
   }
   if (auto r = start_vrrp(); !r) {
     log(r.error().message);
