@@ -236,6 +236,14 @@ struct TrackInterface {
 enum class VrrpState : uint8_t { backup, master };
 enum class VrrpAuth : uint8_t { none, pass, ah };
 
+// Gratuitous ARPs on becoming MASTER (keepalived's garp_master_*): `repeat` at once,
+// `repeat` again `delay_s` later (0: not again), then `refresh_repeat` every `refresh_s`
+// while MASTER (0: never). Unset: the global_defs vrrp_garp_master_* value, else 5, 5,
+// 0 and 1.
+struct GarpTimers {
+  std::optional<uint32_t> delay_s, repeat, refresh_s, refresh_repeat;
+};
+
 struct VrrpInstance {
   Location where;
   std::string name;
@@ -257,6 +265,7 @@ struct VrrpInstance {
   std::optional<net::IpAddr> unicast_src_ip;
   std::vector<net::IpAddr> unicast_peers;
   std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
+  GarpTimers garp;
 };
 
 struct VrrpSyncGroup {
@@ -284,6 +293,7 @@ struct LvsSyncDaemon {
 struct GlobalDefs {
   std::string router_id;
   std::optional<LvsSyncDaemon> lvs_sync_daemon;
+  GarpTimers vrrp_garp;     // vrrp_garp_master_*: the instances' defaults
   std::string script_user;  // "USER [GROUP]" every script runs as (ctl/script_user.h)
   Location script_user_at;
   bool enable_script_security = false;

@@ -237,4 +237,27 @@ Expected<void> set_duration(const Statement& s, uint32_t& out, std::string_view 
   return {};
 }
 
+std::vector<Rule> garp_rules(std::string_view prefix, GarpTimers& g) {
+  // The keywords and their usage, for vrrp_instance and for global_defs.
+  static constexpr std::string_view kInstance[] = {
+      "garp_master_delay",          "garp_master_delay SECONDS",
+      "garp_master_repeat",         "garp_master_repeat COUNT",
+      "garp_master_refresh",        "garp_master_refresh SECONDS",
+      "garp_master_refresh_repeat", "garp_master_refresh_repeat COUNT"};
+  static constexpr std::string_view kGlobal[] = {
+      "vrrp_garp_master_delay",          "vrrp_garp_master_delay SECONDS",
+      "vrrp_garp_master_repeat",         "vrrp_garp_master_repeat COUNT",
+      "vrrp_garp_master_refresh",        "vrrp_garp_master_refresh SECONDS",
+      "vrrp_garp_master_refresh_repeat", "vrrp_garp_master_refresh_repeat COUNT"};
+  const std::string_view* n = prefix.empty() ? kInstance : kGlobal;
+  return {
+      {n[0], [&g, u = n[1]](const Statement& x) { return set_number(x, g.delay_s, u, 0, 1000); }},
+      {n[2], [&g, u = n[3]](const Statement& x) { return set_number(x, g.repeat, u, 1, 255); }},
+      {n[4],
+       [&g, u = n[5]](const Statement& x) { return set_number(x, g.refresh_s, u, 0, 100000); }},
+      {n[6],
+       [&g, u = n[7]](const Statement& x) { return set_number(x, g.refresh_repeat, u, 1, 255); }},
+  };
+}
+
 }  // namespace gale::ctl::detail

@@ -118,6 +118,10 @@ Expected<void> set_number(const Statement& s, T& out, std::string_view usage, ui
   return {};
 }
 
+// keepalived's garp_master_delay/_repeat/_refresh/_refresh_repeat, their names after
+// `prefix` ("" in vrrp_instance, "vrrp_" in global_defs), as rules into `g`.
+std::vector<Rule> garp_rules(std::string_view prefix, GarpTimers& g);
+
 // `KEYWORD SECONDS` (fractions allowed, at most max_s), into `out` in milliseconds.
 Expected<void> set_duration(const Statement& s, uint32_t& out, std::string_view usage,
                             uint32_t max_s);

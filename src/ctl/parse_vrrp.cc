@@ -293,7 +293,10 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
       {"notify_stop", notify(vi.notify_stop)},
       {"notify", notify(vi.notify)},
   };
-  GALE_CTL_TRY(dispatch(s.block, "vrrp_instance", rules));
+  std::vector<Rule> all(std::begin(rules), std::end(rules));
+  for (Rule& r : garp_rules("", vi.garp))
+    all.push_back(std::move(r));
+  GALE_CTL_TRY(dispatch(s.block, "vrrp_instance", all));
   if (vi.interface.empty())
     return error_at(s.head(), "vrrp_instance \"" + vi.name + "\" needs an interface");
   if (vi.virtual_router_id == 0)

@@ -91,9 +91,9 @@ Expected<void> parse_sync_daemon(const Statement& x, GlobalDefs& g) {
       d.group = *a;
     } else {
       constexpr std::string_view kKeys[] = {"id", "maxlen", "port", "ttl", "group"};
+      const std::string hint = detail::did_you_mean(key.text, kKeys);
       return detail::error_at(key, "unknown lvs_sync_daemon option \"" + key.text + "\"" +
-                                       detail::did_you_mean(key.text, kKeys) + " (" +
-                                       std::string(kUsage) + ")");
+                                       (hint.empty() ? " (id, maxlen, port, ttl, group)" : hint));
     }
   }
   g.lvs_sync_daemon = d;
@@ -138,7 +138,10 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
          return detail::parse_timeouts(x, c.gale.timeouts);
        }},
   };
-  return detail::dispatch(s.block, "global_defs", rules);
+  std::vector<Rule> all(std::begin(rules), std::end(rules));
+  for (Rule& r : detail::garp_rules("vrrp_", g.vrrp_garp))
+    all.push_back(std::move(r));
+  return detail::dispatch(s.block, "global_defs", all);
 }
 
 Expected<Config> parse_top(const std::vector<Statement>& top, const std::string& main_file,

@@ -30,9 +30,10 @@ struct Engine::Loop {
   struct Running {
     EngineInstance cfg;
     std::optional<VrrpInstance> inst;
-    Micros garp_again = INT64_MAX;  // the delayed round of gratuitous ARPs
-    std::optional<size_t> group;    // its sync group
-    bool own_fault = false;         // its own tracking says FAULT
+    Micros garp_again = INT64_MAX;    // the delayed round of gratuitous ARPs
+    Micros garp_refresh = INT64_MAX;  // the next refresh (garp_master_refresh)
+    std::optional<size_t> group;      // its sync group
+    bool own_fault = false;           // its own tracking says FAULT
   };
   struct Script {
     std::unique_ptr<VrrpScriptRun> run;
@@ -71,6 +72,7 @@ struct Engine::Loop {
     }
     r.garp_again =
         master && r.cfg.garp_master_delay ? now_us() + r.cfg.garp_master_delay : INT64_MAX;
+    r.garp_refresh = master && r.cfg.garp_refresh ? now_us() + r.cfg.garp_refresh : INT64_MAX;
     if (on_change)
       on_change(
           {.name = r.cfg.vrrp.name, .state = s, .priority = r.inst->priority(), .error = err});
@@ -177,7 +179,7 @@ struct Engine::Loop {
       Micros next = INT64_MAX;
       for (auto& r : running) {
         fds.push_back({.fd = r->inst->fd(), .events = POLLIN});
-        next = std::min({next, r->inst->deadline(), r->garp_again});
+        next = std::min({next, r->inst->deadline(), r->garp_again, r->garp_refresh});
       }
       const size_t link_at = fds.size();
       fds.push_back({.fd = links_watch ? links_watch->fd() : -1, .events = POLLIN});
@@ -199,6 +201,11 @@ struct Engine::Loop {
           r.garp_again = INT64_MAX;
           for (const Vip& v : r.cfg.vips)
             if (v.addr.is_v4()) (void)send_garp(v, r.cfg.garp_repeat);
+        }
+        if (now >= r.garp_refresh) {
+          r.garp_refresh = now + r.cfg.garp_refresh;
+          for (const Vip& v : r.cfg.vips)
+            if (v.addr.is_v4()) (void)send_garp(v, r.cfg.garp_refresh_repeat);
         }
       }
       bool retrack_now = false;

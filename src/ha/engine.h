@@ -31,6 +31,8 @@ struct EngineInstance {
   std::vector<Vip> vips;               // virtual_ipaddress and _excluded, added as MASTER
   int garp_repeat = 5;                 // gratuitous ARPs per VIP on becoming MASTER
   Micros garp_master_delay = 5000000;  // and again this long after (0: not again)
+  Micros garp_refresh = 0;             // then every this long while MASTER (0: never)
+  int garp_refresh_repeat = 1;         // that many each time
   std::vector<EngineTrack> tracks;
 };
 

@@ -32,8 +32,17 @@ std::optional<net::IpAddr> primary_v4(const std::string& ifname) {
   return out;
 }
 
-Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi) {
+Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
+                                             const ctl::GarpTimers& defaults) {
   ha::EngineInstance e;
+  // The instance's garp_master_*, else global_defs' vrrp_garp_master_*, else keepalived's.
+  const auto garp = [&](const std::optional<uint32_t> ctl::GarpTimers::*f, uint32_t dflt) {
+    return (vi.garp.*f).value_or((defaults.*f).value_or(dflt));
+  };
+  e.garp_repeat = static_cast<int>(garp(&ctl::GarpTimers::repeat, 5));
+  e.garp_master_delay = ha::Micros{garp(&ctl::GarpTimers::delay_s, 5)} * 1000000;
+  e.garp_refresh = ha::Micros{garp(&ctl::GarpTimers::refresh_s, 0)} * 1000000;
+  e.garp_refresh_repeat = static_cast<int>(garp(&ctl::GarpTimers::refresh_repeat, 1));
   for (const auto* list : {&vi.vips, &vi.excluded_vips})
     for (const ctl::VirtualIp& v : *list) {
       if (!v.addr.is_v4())
@@ -72,7 +81,7 @@ Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
   ha::EngineConfig ec;
   std::map<std::string, size_t> script_at;
   for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
-    auto e = engine_instance(vi);
+    auto e = engine_instance(vi, c.global.vrrp_garp);
     if (!e)
       return fail(to_string(vi.where) + ": vrrp_instance " + vi.name + ": " + e.error().message);
     for (const ctl::TrackScript& t : vi.track_scripts) {
@@ -139,6 +148,9 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
     }
     for (const ctl::TrackInterface& t : vi.track_interfaces)
       add(t.name + " " + std::to_string(t.weight) + (t.reverse ? " reverse" : ""));
+    for (const ctl::GarpTimers* g : {&vi.garp, &c.global.vrrp_garp})
+      for (const auto& v : {g->delay_s, g->repeat, g->refresh_s, g->refresh_repeat})
+        add(v ? std::to_string(*v) : "-");
   }
   for (const ctl::VrrpScript& s : c.vrrp_scripts)
     add(s.name + " " + s.script + " " + s.user + " " + std::to_string(s.interval_ms) + " " +

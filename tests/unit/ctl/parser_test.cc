@@ -234,6 +234,46 @@ TEST(Parser, VrrpTrackingAndSyncGroups) {
             "weights count as 0 (a failing script is FAULT), as keepalived");
 }
 
+TEST(Parser, SyncDaemonAndGarpTimers) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "global_defs {\n  lvs_sync_daemon eth1 VI_1 id 7 maxlen 1400 port 9000 ttl 2 group "
+      "239.1.2.3\n  vrrp_garp_master_delay 10\n  vrrp_garp_master_refresh 60\n}\n"
+      "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n"
+      "  garp_master_delay 0\n  garp_master_repeat 3\n  garp_master_refresh_repeat 2\n}\n",
+      "s.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_TRUE(r->global.lvs_sync_daemon);
+  const LvsSyncDaemon& d = *r->global.lvs_sync_daemon;
+  EXPECT_EQ(d.interface, "eth1");
+  EXPECT_EQ(d.instance, "VI_1");
+  EXPECT_EQ(d.syncid, std::optional<uint8_t>(7));
+  EXPECT_EQ(d.maxlen, 1400);
+  EXPECT_EQ(d.port, 9000);
+  EXPECT_EQ(d.ttl, 2);
+  EXPECT_EQ(d.group, *net::parse_ip("239.1.2.3"));
+  EXPECT_EQ(r->global.vrrp_garp.delay_s, std::optional<uint32_t>(10));
+  EXPECT_EQ(r->global.vrrp_garp.refresh_s, std::optional<uint32_t>(60));
+  const GarpTimers& g = r->vrrp_instances[0].garp;
+  EXPECT_EQ(g.delay_s, std::optional<uint32_t>(0));
+  EXPECT_EQ(g.repeat, std::optional<uint32_t>(3));
+  EXPECT_FALSE(g.refresh_s);
+  EXPECT_EQ(g.refresh_repeat, std::optional<uint32_t>(2));
+  EXPECT_TRUE(r->warnings.empty()) << to_string(r->warnings[0]);
+
+  // IPVS's defaults when only the interface and instance are given.
+  auto plain = parse_config(
+      "gale { interfaces eth0 }\nglobal_defs {\n  lvs_sync_daemon eth0 VI_1\n}\n"
+      "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n}\n",
+      "p.conf");
+  ASSERT_TRUE(plain.has_value()) << plain.error().message;
+  const LvsSyncDaemon& p = *plain->global.lvs_sync_daemon;
+  EXPECT_FALSE(p.syncid);  // the instance's virtual_router_id, when galed starts it
+  EXPECT_EQ(p.port, 8848);
+  EXPECT_EQ(p.group, *net::parse_ip("224.0.0.81"));
+  EXPECT_EQ(p.ttl, 1);
+}
+
 TEST(Parser, GroupsExpandRanges) {
   auto r = parse_config(
       "gale { interfaces eth0 }\n"
