@@ -4,7 +4,9 @@
 #                            [--conns N] [--io af_xdp|af_packet] [--wrk N] [--out DIR]
 #                            [--no-sync]
 #   MODE: dr nat fullnat. --kill sigkill: node A's link goes down and its galed is
-#   SIGKILLed (a silent death, MACHINE-NOTES.md); stop: SIGTERM (priority 0).
+#   SIGKILLed (a silent death, MACHINE-NOTES.md); stop: SIGTERM (priority 0); split:
+#   both stay up but B stops hearing A's adverts (nftables drops VRRP in B's namespace):
+#   split brain, both MASTER; then the link heals (docs/ha.md, "Split brain").
 #
 #   client 10.99.1.2 --+                      (one bridge: the client's side and the
 #   galeA  .1.3 .2.3 --+-- switch (br0)       inside segment share it, in two subnets)
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
   shift 2
 done
 case $mode in dr) kind=DR ;; nat) kind=NAT ;; fullnat) kind=FNAT ;; *) echo "ha_pair: mode dr|nat|fullnat" >&2; exit 2 ;; esac
-case $kill_kind in sigkill | stop) ;; *) echo "ha_pair: --kill sigkill|stop" >&2; exit 2 ;; esac
+case $kill_kind in sigkill | stop | split) ;; *) echo "ha_pair: --kill sigkill|stop|split" >&2; exit 2 ;; esac
 out=${out:-/tmp/gale-ha_pair/$mode-$advert-$kill_kind}
 export LAB=gha$$
 here=$(cd "$(dirname "$0")" && pwd)
@@ -276,12 +278,18 @@ if [ "$kill_kind" = sigkill ]; then
   kill -9 "$(cat "$LAB_DIR/A.pid")"
   for a in "${VIPS[@]}"; do ip -n "$(ns A)" addr del "$a/32" dev eth0 2>/dev/null || true; done
   xdp_off A
+elif [ "$kill_kind" = split ]; then
+  ip netns exec "$(ns B)" nft -f - <<'NFT'
+table ip gale_split {
+  chain in { type filter hook input priority 0; ip protocol vrrp drop; }
+}
+NFT
 else
   kill -TERM "$(cat "$LAB_DIR/A.pid")"
 fi
 took=$(wait_for $((down_b + 3000)) 0.1 is_state B MASTER) || fail "B did not take over"
 event B_master
-echo "ha_pair ($tag): A killed -> B MASTER after $((took)) ms (polled every 100 ms; Master_Down_Interval $down_b ms)"
+echo "ha_pair ($tag): A $([ "$kill_kind" = split ] && echo "unheard" || echo killed) -> B MASTER after $((took)) ms (polled every 100 ms; Master_Down_Interval $down_b ms)"
 if [ "$sync" = 1 ]; then
   # Promote before announce: B's workers held what A sent before B added the VIPs.
   settled=$(grep -n 'sync: (VI_1) .*all in the workers, before the VIPs' "$LAB_DIR/B.log" | tail -1 | cut -d: -f1)
@@ -290,9 +298,15 @@ if [ "$sync" = 1 ]; then
     fail "B did not log its connections in its workers before it announced the VIPs"
   echo "ha_pair ($tag): B: $(sed -n "${settled}p" "$LAB_DIR/B.log" | sed 's/^galed: //')"
 fi
-gone() { ! kill -0 "$(cat "$LAB_DIR/A.pid")" 2>/dev/null; }
-wait_for 5000 0.1 gone >/dev/null || fail "A's galed did not exit"
-rm -f "$LAB_DIR/A.pid"
+if [ "$kill_kind" = split ]; then
+  # Split brain: A still hears B's lower priority and stays MASTER too.
+  is_state A MASTER || fail "split: A left MASTER ($(state_of A))"
+  echo "ha_pair ($tag): split brain: A and B both MASTER"
+else
+  gone() { ! kill -0 "$(cat "$LAB_DIR/A.pid")" 2>/dev/null; }
+  wait_for 5000 0.1 gone >/dev/null || fail "A's galed did not exit"
+  rm -f "$LAB_DIR/A.pid"
+fi
 rec=$(wait_for 30000 0.1 recovered) || echo "ha_pair ($tag): not every connection answered within 30 s of the kill"
 echo "ha_pair ($tag): every live connection answered again $((${rec:-30000} + 0)) ms after B's takeover ($(cat "$LAB_DIR/status"))"
 sleep 3  # traffic through B
@@ -300,12 +314,16 @@ sleep 3  # traffic through B
 # ---- A comes back and preempts ----
 event failback
 t_back=$(now_ms)
-[ "$kill_kind" = sigkill ] && ip -n "$(ns A)" link set eth0 up
-start_galed A
+if [ "$kill_kind" = split ]; then
+  ip netns exec "$(ns B)" nft delete table ip gale_split  # the link heals
+else
+  [ "$kill_kind" = sigkill ] && ip -n "$(ns A)" link set eth0 up
+  start_galed A
+fi
 took=$(wait_for $((down_a + 5000)) 0.1 is_state A MASTER) || fail "A did not take mastership back"
 event A_master
 wait_for 3000 0.1 is_state B BACKUP >/dev/null || fail "B did not go back to BACKUP"
-echo "ha_pair ($tag): A restarted -> A MASTER after $took ms (preempts after its Master_Down_Interval $down_a ms)"
+echo "ha_pair ($tag): A $([ "$kill_kind" = split ] && echo "heard again" || echo restarted) -> A MASTER after $took ms (preempts after its Master_Down_Interval $down_a ms)"
 rec=$(wait_for 30000 0.1 recovered) || echo "ha_pair ($tag): not every connection answered within 30 s of the fail-back"
 sleep 3  # traffic through A again
 
