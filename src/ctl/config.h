@@ -277,6 +277,10 @@ struct VrrpSyncGroup {
 
 // ---- global_defs and the gale block ---------------------------------------------------
 
+// The smallest datagram gale's sync sends: its header and one IPv6 record (IPVS likewise
+// raises a smaller sync_maxlen to what one message needs).
+inline constexpr uint16_t kSyncMinMaxlen = 124;
+
 // global_defs lvs_sync_daemon IFNAME VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N]
 // [group IP]: connection sync between gale nodes (docs/ha.md "Connection sync").
 struct LvsSyncDaemon {

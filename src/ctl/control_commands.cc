@@ -94,7 +94,8 @@ json mutation(ControlApi& api, const std::string& cmd, const json& req) {
 
 constexpr const char* kCommands =
     "listing, conns, add_service, edit_service, delete_service, clear, add_dest, edit_dest, "
-    "delete_dest, zero, set_timeout, set_health, reload, stats, vrrp";
+    "delete_dest, zero, set_timeout, set_health, reload, stats, vrrp, start_daemon, stop_daemon, "
+    "daemons";
 
 }  // namespace
 
@@ -107,6 +108,22 @@ json handle_request(ControlApi& api, const json& req) {
   if (cmd == "stats") return api.stats();
   if (cmd == "listing") return {{"ok", true}, {"listing", to_json(api.listing())}};
   if (cmd == "vrrp") return {{"ok", true}, {"vrrp", to_json(api.vrrp())}};
+  if (cmd == "daemons") return {{"ok", true}, {"daemons", to_json(api.daemons())}};
+  if (cmd == "start_daemon") {
+    const auto it = req.find("daemon");
+    auto d = sync_daemon_from_json(it == req.end() ? json::object() : *it);
+    if (!d) return error(cmd + ": " + d.error().message);
+    if (auto r = api.start_daemon(d->first, d->second); !r)
+      return error(cmd + ": " + r.error().message);
+    return {{"ok", true}};
+  }
+  if (cmd == "stop_daemon") {
+    const auto word = detail::string_field(req, "role", "");
+    const auto role = word ? sync_role_from(*word) : std::nullopt;
+    if (!role) return error(cmd + ": role: master or backup");
+    if (auto r = api.stop_daemon(*role); !r) return error(cmd + ": " + r.error().message);
+    return {{"ok", true}};
+  }
   if (cmd == "conns") {
     auto limit = detail::uint_field(req, "limit", 0, ~uint64_t{0}, 1000);
     if (!limit) return error("conns: " + limit.error().message);

@@ -15,6 +15,7 @@
 #include "base/expected.h"
 #include "ctl/listing.h"
 #include "ctl/model.h"
+#include "ctl/sync_daemon.h"
 #include "ctl/vrrp_status.h"
 
 namespace gale::ctl {
@@ -43,6 +44,13 @@ class ControlApi {
   virtual Expected<void> zero(const std::optional<ServiceKey>& service) = 0;
   // The running vrrp_instances (none when the config has none).
   virtual std::vector<VrrpRow> vrrp() { return {}; }
+  // ipvsadm --start-daemon / --stop-daemon: a connection sync role (ctl/sync_daemon.h),
+  // refused with IPVS's words; -L --daemon: the roles running.
+  virtual Expected<void> start_daemon(SyncRole, const SyncDaemonConf&) {
+    return fail("no connection sync here");
+  }
+  virtual Expected<void> stop_daemon(SyncRole) { return fail("No daemon is running"); }
+  virtual std::vector<SyncDaemonRow> daemons() { return {}; }
 };
 
 // Answers one request: {"cmd":"listing"|"conns"|"add_service"|..., ...}.

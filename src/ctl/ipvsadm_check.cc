@@ -204,8 +204,8 @@ gale::Result<void, Refusal> check_invocation(Invocation& inv, const Walked& w) {
       return refuse("options conflicts in the list command");
   }
   if (c == Command::save) inv.format.rule = true;
-  if (c == Command::start_daemon || c == Command::stop_daemon)
-    return refuse("gale: no connection sync daemon (see docs/galectl.md)");
+  // ipvsadm's DEF_MCAST_IFN when --mcast-interface is not given.
+  if (c == Command::start_daemon && inv.sync.interface.empty()) inv.sync.interface = "eth0";
   return {};
 }
 
@@ -275,6 +275,7 @@ std::string usage(std::string_view program) {
         " -a|e virtual-service -r server-address [options]",
         " -d virtual-service -r server-address", " -L|l [virtual-service] [options]",
         " -Z [virtual-service]", " --set tcp tcpfin udp",
+        " --start-daemon {master|backup} [daemon-options]", " --stop-daemon {master|backup}",
         " --set-health up|down virtual-service -r server-address", " --vrrp [-o json]", " -h"})
     u += "  " + p + form + "\n";
   u += "\nCommands and options are ipvsadm 1.31's (see ipvsadm(8)); -h lists gale's additions:\n"
@@ -285,7 +286,7 @@ std::string usage(std::string_view program) {
        "  --socket PATH                       galed's control socket (default\n"
        "                                      $GALE_SOCKET or /run/gale/gale.sock)\n"
        "  -o json                             print a listing as JSON\n"
-       "Not supported: --start-daemon/--stop-daemon, --pe, --sctp-service, --tun-type gre.\n";
+       "Not supported: --pe, --sctp-service, --tun-type gre, IPv6 --mcast-group.\n";
   return u;
 }
 

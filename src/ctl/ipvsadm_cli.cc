@@ -21,6 +21,7 @@ using namespace detail;
 
 constexpr uint32_t kMaxTimeout = 86400 * 31;  // ipvsadm's MAX_TIMEOUT
 constexpr uint32_t kPersistentTimeout = 360;  // libipvs' IPVS_SVC_PERSISTENT_TIMEOUT
+constexpr size_t kIfNameMax = 15;             // ipvsadm keeps IP_VS_IFNAME_MAXLEN - 1 bytes
 
 gale::Unexpected<Refusal> refuse(std::string message, int code = 2) {
   return gale::unexpected(Refusal{.exit_code = code, .message = std::move(message)});
@@ -143,10 +144,12 @@ gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args, co
   if (t.tag <= 0 || command_of(t.tag) == Command::none) return refuse(tryhelp, 255);
   inv.command = command_of(t.tag);
   if (inv.command == Command::start_daemon || inv.command == Command::stop_daemon) {
-    if (*t.arg != "master" && *t.arg != "backup")
+    const auto role = sync_role_from(*t.arg);
+    if (!role)
       return refuse(inv.command == Command::start_daemon
                         ? "illegal start-daemon parameter specified"
                         : "illegal start_daemon specified");
+    inv.sync_role = *role;
   }
   if (inv.command == Command::set_health) {
     if (*t.arg != "up" && *t.arg != "down")
@@ -275,11 +278,15 @@ gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args, co
         break;
       case tag_mcast_if:
         GALE_SET(mcast);
+        inv.sync.interface = arg.substr(0, kIfNameMax);
         break;
-      case tag_syncid:
+      case tag_syncid: {
         GALE_SET(syncid);
-        if (to_number(arg, 0, 255) < 0) return refuse("illegal syncid specified");
+        const int64_t v = to_number(arg, 0, 255);
+        if (v < 0) return refuse("illegal syncid specified");
+        inv.sync.syncid = uint8_t(v);
         break;
+      }
       case tag_timeout:
         GALE_SET(timeout);
         inv.timeouts = true;
@@ -331,18 +338,40 @@ gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args, co
         GALE_SET(Opt::sched_flags);
         sched_flags = arg;
         break;
-      case tag_mcast_group:
+      case tag_mcast_group: {
         GALE_SET(mcast_group);
+        // ipvsadm: a word with ':' is IPv6, else IPv4; either must be multicast.
+        if (arg.find(':') != std::string::npos) {
+          const auto a = net::parse_ipv6(arg);
+          if (!a || a->b[0] != 0xff) return refuse("invalid IPv6 mcast-group `" + arg + "'");
+          return refuse("gale: connection sync is IPv4 only (--mcast-group " + arg + ")");
+        }
+        const auto a = net::parse_ipv4(arg);
+        if (!a || (a->v >> 28) != 0xe) return refuse("invalid IPv4 mcast-group `" + arg + "'");
+        inv.sync.group = *a;
         break;
-      case tag_mcast_port:
+      }
+      case tag_mcast_port: {
         GALE_SET(mcast_port);
+        const int64_t v = to_number(arg, 1, 65535);
+        if (v < 0) return refuse("illegal mcast-port specified");
+        inv.sync.port = uint16_t(v);
         break;
-      case tag_mcast_ttl:
+      }
+      case tag_mcast_ttl: {
         GALE_SET(mcast_ttl);
+        const int64_t v = to_number(arg, 1, 255);
+        if (v < 0) return refuse("illegal mcast-ttl specified");
+        inv.sync.ttl = uint8_t(v);
         break;
-      case tag_sync_maxlen:
+      }
+      case tag_sync_maxlen: {
         GALE_SET(sync_maxlen);
+        const int64_t v = to_number(arg, 1, 65535 - 20 - 8);
+        if (v < 0) return refuse("illegal sync-maxlen specified");
+        inv.sync.maxlen = uint16_t(v);
         break;
+      }
       case tag_tun_info:
         GALE_SET(tun_info);
         inv.format.tun_info = true;

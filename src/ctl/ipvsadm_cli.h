@@ -20,6 +20,7 @@
 
 #include "base/expected.h"
 #include "ctl/model.h"
+#include "ctl/sync_daemon.h"
 
 namespace gale::ctl::ipvsadm {
 
@@ -34,8 +35,8 @@ enum class Command : uint8_t {
   delete_dest,     // -d
   edit_dest,       // -e
   set_timeout,     // --set
-  start_daemon,    // --start-daemon (refused: gale has no sync daemon)
-  stop_daemon,     // --stop-daemon
+  start_daemon,    // --start-daemon master|backup: a connection sync role
+  stop_daemon,     // --stop-daemon master|backup
   restore,         // -R
   save,            // -S
   zero,            // -Z
@@ -73,6 +74,8 @@ struct Invocation {
   bool healthy = true;                                            // --set-health
   bool json = false;                                              // -o json
   std::optional<std::string> socket;                              // --socket PATH
+  SyncRole sync_role = SyncRole::master;                          // --start-daemon, --stop-daemon
+  SyncDaemonConf sync;  // --start-daemon's options (ipvsadm's eth0 default)
 };
 
 // A refused command line: what ipvsadm prints on stderr, and its exit status.

@@ -1,5 +1,5 @@
 // ipvsadm 1.31's listing formats (ipvsadm_render.h), after its print_title,
-// print_service_entry, print_largenum, list_conn and list_timeout.
+// print_service_entry, print_largenum, list_conn, list_timeout and list_daemon.
 #include "ctl/ipvsadm_render.h"
 
 #include <algorithm>
@@ -285,6 +285,18 @@ std::string render_conns(const ConnListing& c, const ListFormat& f, const NameLo
 
 std::string render_timeouts(uint32_t tcp, uint32_t tcpfin, uint32_t udp) {
   return format("Timeout (tcp tcpfin udp): %d %d %d\n", int(tcp), int(tcpfin), int(udp));
+}
+
+// ipvsadm's list_daemon prints maxlen, group, port and ttl when the kernel reports them,
+// which every kernel since 4.3 does, with IPVS's defaults filled in.
+std::string render_daemons(const std::vector<SyncDaemonRow>& rows) {
+  std::string out;
+  for (const SyncDaemonRow& r : rows)
+    out += format("%s sync daemon (mcast=%s, syncid=%d, maxlen=%u, group=%s, port=%u, ttl=%u)\n",
+                  to_string(r.role), r.conf.interface.c_str(), int(r.conf.syncid),
+                  unsigned(r.conf.maxlen), net::to_text(r.conf.group).c_str(),
+                  unsigned(r.conf.port), unsigned(r.conf.ttl));
+  return out;
 }
 
 }  // namespace gale::ctl::ipvsadm

@@ -12,9 +12,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ctl/ipvsadm_cli.h"
 #include "ctl/listing.h"
+#include "ctl/sync_daemon.h"
 
 namespace gale::ctl::ipvsadm {
 
@@ -35,6 +37,8 @@ std::string render_conns(const ConnListing& c, const ListFormat& format,
                          const NameLookup& names = {});
 // ipvsadm -L --timeout.
 std::string render_timeouts(uint32_t tcp, uint32_t tcpfin, uint32_t udp);
+// ipvsadm -L --daemon: a line per running sync daemon, master first.
+std::string render_daemons(const std::vector<SyncDaemonRow>& rows);
 
 // ipvsadm's print_largenum: 9 columns, scaled to K/M/G/T past 8 digits unless exact.
 std::string large_number(uint64_t n, bool exact);

@@ -49,8 +49,13 @@ nlohmann::json request_for(const Invocation& inv, uint64_t conns_limit) {
               {"service", key_of(inv)},
               {"dest", dest_ref(inv)},
               {"healthy", inv.healthy}};
+    case Command::start_daemon:
+      return {{"cmd", "start_daemon"}, {"daemon", to_json(inv.sync_role, inv.sync)}};
+    case Command::stop_daemon:
+      return {{"cmd", "stop_daemon"}, {"role", to_string(inv.sync_role)}};
     case Command::list:
       if (inv.connections) return {{"cmd", "conns"}, {"limit", conns_limit}};
+      if (inv.daemon) return {{"cmd", "daemons"}};
       return {{"cmd", "listing"}};
     case Command::save:
       return {{"cmd", "listing"}};

@@ -10,7 +10,8 @@
 namespace gale::ctl::ipvsadm {
 
 // The request for a command that changes the table (-A -E -D -C -a -e -d -Z --set,
-// --set-health), or for the data a listing needs (-L, -S: "listing"; -L -c: "conns").
+// --set-health) or the sync daemons (--start-daemon, --stop-daemon), or for the data a
+// listing needs (-L, -S: "listing"; -L -c: "conns"; -L --daemon: "daemons").
 // Not for -R, -h, -v (galectl handles those itself).
 nlohmann::json request_for(const Invocation& inv, uint64_t conns_limit = 100000);
 

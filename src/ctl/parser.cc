@@ -72,7 +72,7 @@ Expected<void> parse_sync_daemon(const Statement& x, GlobalDefs& g) {
       d.syncid = static_cast<uint8_t>(*n);
     } else if (key.text == "maxlen") {
       // One record of either family must fit, and a datagram stays a UDP datagram.
-      auto n = detail::number(v, "lvs_sync_daemon maxlen", 124, 65507);
+      auto n = detail::number(v, "lvs_sync_daemon maxlen", kSyncMinMaxlen, 65507);
       if (!n) return fail(n.error().message);
       d.maxlen = static_cast<uint16_t>(*n);
     } else if (key.text == "port") {

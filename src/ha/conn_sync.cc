@@ -16,11 +16,15 @@
 #include <thread>
 #include <unordered_map>
 
+#include "ctl/config.h"
 #include "ha/sync_wire.h"
 
 namespace gale::ha {
 
 namespace {
+
+// The config and galectl refuse (or raise) a maxlen that cannot carry one record.
+static_assert(ctl::kSyncMinMaxlen == kSyncHeaderLen + kSyncRecordV6);
 
 int64_t now_ms() {
   timespec ts{};

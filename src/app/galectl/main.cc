@@ -150,8 +150,25 @@ int change(ControlClient& ctl, const Invocation& inv) {
   return 0;
 }
 
+// -L --daemon: the sync daemons galed runs, as ipvsadm lists IPVS's (nothing when none).
+int daemons(ControlClient& ctl, const Invocation& inv) {
+  auto answer = ctl.ask(request_for(inv));
+  if (!answer) return refused({.exit_code = 2, .message = "galectl: " + answer.error()});
+  if (!answer->value("ok", false))
+    return refused({.exit_code = 1, .message = answer->value("error", "refused")});
+  const json& j = answer->value("daemons", json::array());
+  if (inv.json) {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  const auto rows = ctl::sync_daemon_rows_from_json(j);
+  if (!rows) return refused({.exit_code = 1, .message = "galectl: " + rows.error().message});
+  std::cout << render_daemons(*rows);
+  return 0;
+}
+
 int list(ControlClient& ctl, const Invocation& inv) {
-  if (inv.daemon) return 0;  // gale runs no sync daemon: ipvsadm prints nothing then
+  if (inv.daemon) return daemons(ctl, inv);
   auto answer = ctl.ask(request_for(inv));
   if (!answer) return refused({.exit_code = 2, .message = "galectl: " + answer.error()});
   if (!answer->value("ok", false))

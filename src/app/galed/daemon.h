@@ -87,6 +87,10 @@ class Daemon : public ctl::ControlApi {
   Expected<ctl::ConnListing> conns(uint64_t limit) override;
   Expected<void> zero(const std::optional<ServiceKey>& service) override;
   std::vector<ctl::VrrpRow> vrrp() override;  // vrrp.cc
+  // ipvsadm --start-daemon / --stop-daemon / -L --daemon (sync.cc).
+  Expected<void> start_daemon(ctl::SyncRole role, const ctl::SyncDaemonConf& conf) override;
+  Expected<void> stop_daemon(ctl::SyncRole role) override;
+  std::vector<ctl::SyncDaemonRow> daemons() override;
   // The config running now: the file's as changed at runtime, plus runtime services.
   const Config& config() const { return model_.effective(); }
 
@@ -140,7 +144,7 @@ class Daemon : public ctl::ControlApi {
   // start_sync waits for a peer's bulk copy before VRRP may start; before a MASTER
   // announces, settle_sync has the workers apply what arrived.
   Expected<void> start_sync();
-  Expected<void> start_sync(const ha::ConnSyncConfig& cfg);
+  Expected<void> run_sync(const ha::ConnSyncConfig& cfg);
   void stop_sync();
   void settle_sync(const std::string& instance);
   std::string sync_metrics() const;
@@ -192,7 +196,11 @@ class Daemon : public ctl::ControlApi {
   // server (written on the engine's thread, read by listing()).
   std::unique_ptr<health::Engine> health_;
   std::unique_ptr<ha::Engine> vrrp_;
+  // The sync thread, and the ipvsadm roles it serves. sync_mu_ guards sync_ between the
+  // daemon's loop (start, stop, metrics) and the VRRP thread (settle_sync).
+  mutable std::mutex sync_mu_;
   std::unique_ptr<ha::ConnSync> sync_;
+  ctl::SyncDaemons sync_daemons_;
   // Each instance's and sync group's notify scripts as galed started them (the engine's
   // thread reads them; a reload does not change the running VRRP).
   struct VrrpNotify {

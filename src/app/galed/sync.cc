@@ -1,8 +1,9 @@
 // galed's side of connection sync (docs/ha.md "Connection sync"): global_defs
-// lvs_sync_daemon, or galectl --start-daemon, runs ha::ConnSync over the dataplane. At
-// start the node asks its peers for a bulk copy and VRRP starts only once it is in (or
-// no peer answered), so a node never claims mastership with an empty flow table; before
-// a MASTER adds and announces its VIPs, the workers apply what the old master sent last.
+// lvs_sync_daemon, or galectl --start-daemon, runs ha::ConnSync over the dataplane; the
+// ipvsadm roles (master, backup) it serves are ctl::SyncDaemons' records. At start the
+// node asks its peers for a bulk copy and VRRP starts only once it is in (or no peer
+// answered), so a node never claims mastership with an empty flow table; before a
+// MASTER adds and announces its VIPs, the workers apply what the old master sent last.
 #include "app/galed/daemon.h"
 #include "ha/conn_sync.h"
 #include "io/dataplane.h"
@@ -18,35 +19,40 @@ constexpr int kBulkMaxMs = 10000;
 // How long a takeover may wait for the workers to apply what arrived.
 constexpr int kSettleMs = 100;
 
+// gale's sync thread's settings from ipvsadm's.
+ha::ConnSyncConfig conn_sync_config(const ctl::SyncDaemonConf& d) {
+  return {.ifname = d.interface,
+          .group = d.group,
+          .port = d.port,
+          .ttl = d.ttl,
+          .syncid = d.syncid,
+          .maxlen = d.maxlen};
+}
+
 }  // namespace
 
+// lvs_sync_daemon: both ipvsadm roles (the thread sends and receives), multicast or the
+// instance's unicast peers; start-up then waits for a peer's bulk copy.
 Expected<void> Daemon::start_sync() {
   const ctl::Config& c = config();
   if (!c.global.lvs_sync_daemon) return {};
   const ctl::LvsSyncDaemon& d = *c.global.lvs_sync_daemon;
-  ha::ConnSyncConfig sc{
-      .ifname = d.interface, .group = d.group, .port = d.port, .ttl = d.ttl, .maxlen = d.maxlen};
+  ctl::SyncDaemonConf conf{
+      .interface = d.interface, .maxlen = d.maxlen, .group = d.group, .port = d.port, .ttl = d.ttl};
+  std::vector<net::IpAddr> peers;
   for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
     if (vi.name != d.instance) continue;
-    sc.syncid = d.syncid.value_or(vi.virtual_router_id);
-    sc.peers = vi.unicast_peers;  // a unicast instance syncs to the same peers
+    conf.syncid = d.syncid.value_or(vi.virtual_router_id);
+    peers = vi.unicast_peers;  // a unicast instance syncs to the same peers
   }
-  if (auto r = start_sync(sc); !r) return fail(to_string(d.where) + ": " + r.error().message);
-  return {};
-}
-
-Expected<void> Daemon::start_sync(const ha::ConnSyncConfig& sc) {
-  if (sync_ && sync_->running()) return fail("the sync daemon is already running");
-  sync_ = std::make_unique<ha::ConnSync>(*dataplane_);
-  if (auto r = sync_->start(sc); !r) {
-    sync_.reset();
-    return fail(r.error().message);
-  }
-  const std::string how = sc.peers.empty()
-                              ? "multicast " + std::string(net::to_text(sc.group).view())
-                              : std::to_string(sc.peers.size()) + " unicast peer(s)";
-  log("sync: on " + sc.ifname + ", " + how + " port " + std::to_string(sc.port) + ", syncid " +
-      std::to_string(sc.syncid));
+  ctl::SyncDaemons next = sync_daemons_;
+  auto t = next.start_both(conf);
+  if (!t) return fail(to_string(d.where) + ": " + t.error().message);
+  ha::ConnSyncConfig sc = conn_sync_config(next.conf());
+  sc.peers = std::move(peers);
+  if (auto r = run_sync(sc); !r) return fail(to_string(d.where) + ": " + r.error().message);
+  sync_daemons_ = std::move(next);
+  // The VRRP thread has not started: sync_ is this thread's alone.
   const bool copied = sync_->wait_bulk(kBulkIdleMs, kBulkMaxMs);
   (void)dataplane_->applied(1000);
   const ha::ConnSyncCounters n = sync_->counters();
@@ -56,15 +62,60 @@ Expected<void> Daemon::start_sync(const ha::ConnSyncConfig& sc) {
   return {};
 }
 
+// Starts the thread; it asks the peers for a bulk copy, which arrives in the background.
+Expected<void> Daemon::run_sync(const ha::ConnSyncConfig& sc) {
+  std::lock_guard lock(sync_mu_);
+  if (sync_ && sync_->running()) return fail("the sync daemon is already running");
+  auto sync = std::make_unique<ha::ConnSync>(*dataplane_);
+  if (auto r = sync->start(sc); !r) return fail(r.error().message);
+  sync_ = std::move(sync);
+  const std::string how = sc.peers.empty()
+                              ? "multicast " + std::string(net::to_text(sc.group).view())
+                              : std::to_string(sc.peers.size()) + " unicast peer(s)";
+  log("sync: on " + sc.ifname + ", " + how + " port " + std::to_string(sc.port) + ", syncid " +
+      std::to_string(sc.syncid));
+  return {};
+}
+
 void Daemon::stop_sync() {
+  std::lock_guard lock(sync_mu_);
   if (!sync_) return;
   sync_->stop();
   sync_.reset();
   log("sync: stopped");
 }
 
+// ipvsadm --start-daemon: the first role starts the thread, a second one joins it.
+Expected<void> Daemon::start_daemon(ctl::SyncRole role, const ctl::SyncDaemonConf& conf) {
+  ctl::SyncDaemons next = sync_daemons_;
+  auto t = next.start(role, conf);
+  if (!t) return fail(t.error().message);
+  if (*t == ctl::SyncDaemons::Thread::start)
+    if (auto r = run_sync(conn_sync_config(next.conf())); !r) return r;
+  sync_daemons_ = std::move(next);
+  log(std::string("sync: ") + ctl::to_string(role) + " sync daemon started (mcast=" +
+      conf.interface + ", syncid=" + std::to_string(conf.syncid) + ")");
+  return {};
+}
+
+// ipvsadm --stop-daemon: the thread stops with the last role.
+Expected<void> Daemon::stop_daemon(ctl::SyncRole role) {
+  ctl::SyncDaemons next = sync_daemons_;
+  auto t = next.stop(role);
+  if (!t) return fail(t.error().message);
+  if (*t == ctl::SyncDaemons::Thread::stop) stop_sync();
+  sync_daemons_ = std::move(next);
+  log(std::string("sync: ") + ctl::to_string(role) + " sync daemon stopped");
+  return {};
+}
+
+std::vector<ctl::SyncDaemonRow> Daemon::daemons() {
+  return sync_daemons_.rows();
+}
+
 // On the VRRP engine's thread, before the VIPs are added and announced.
 void Daemon::settle_sync(const std::string& instance) {
+  std::lock_guard lock(sync_mu_);
   if (!sync_ || !sync_->running()) return;
   const bool done = sync_->settle(kSettleMs);
   const ha::ConnSyncCounters n = sync_->counters();
@@ -75,6 +126,7 @@ void Daemon::settle_sync(const std::string& instance) {
 
 // The sync daemon's counters, in Prometheus' text format (appended to a scrape).
 std::string Daemon::sync_metrics() const {
+  std::lock_guard lock(sync_mu_);
   if (!sync_ || !sync_->running()) return "";
   const ha::ConnSyncCounters c = sync_->counters();
   const struct {

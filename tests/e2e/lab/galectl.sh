@@ -5,7 +5,9 @@
 # curl through the VIP reaches every real server; an operator's awk script reads
 # `galectl -L -n` (the RS lines of the service, their ActiveConn while a connection is
 # held open); `-S | -C | -R` gives back an identical -S and a working service; and every
-# refusal (galed's and the command line's) exits non-zero with -S unchanged.
+# refusal (galed's and the command line's) exits non-zero with -S unchanged; then
+# --start-daemon / -L --daemon / --stop-daemon drive the connection sync thread, whose
+# gale_sync_* counters the metrics endpoint shows while it runs.
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
 export GALE_BUILD=$(cd "${1:?build dir}" && pwd)
@@ -105,6 +107,39 @@ refuse -a -t "$vip" -r "${LAB_RS[0]}:80" -i --tun-type gue      # GUE without a 
 refuse -a -t "$vip" -r "${LAB_RS[0]}:80" -m -w 65536            # weight out of range
 refuse -a -t "[2001:db8::1]:80" -r "${LAB_RS[0]}" -m            # IPv4 RS, IPv6 service
 refuse -A -t "$LAB_VIP:91" -D                                   # two commands
+
+# ipvsadm's sync daemon commands drive galed's connection sync thread.
+[ -z "$(g -L --daemon)" ] || fail "-L --daemon before --start-daemon: $(g -L --daemon)"
+g --start-daemon master --mcast-interface eth0 --syncid 7 || fail "--start-daemon master"
+want="master sync daemon (mcast=eth0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
+[ "$(g -L --daemon)" = "$want" ] || fail "-L --daemon: '$(g -L --daemon)', want '$want'"
+[ "$(g -L -n --daemon)" = "$want" ] || fail "-L -n --daemon: $(g -L -n --daemon)"
+scrape() { in_ns gale curl -sf -m5 http://127.0.0.1:9469/metrics; }
+sent=0
+for _ in $(seq 1 100); do  # the thread asks its peers for a bulk copy at once
+  sent=$(scrape | awk '$1 == "gale_sync_datagrams_sent_total" { print $2 }')
+  [ "${sent:-0}" -ge 1 ] && break
+  sleep 0.05
+done
+[ "${sent:-0}" -ge 1 ] || fail "gale_sync_datagrams_sent_total is '${sent}': $(scrape | grep gale_sync_)"
+[ "$(scrape | grep -c '^gale_sync_[a-z_]*_total ')" -ge 10 ] || fail "gale_sync_* series: $(scrape | grep gale_sync_)"
+status=0
+g --start-daemon master --mcast-interface eth0 --syncid 7 2>"$LAB_DIR/err" || status=$?
+[ "$status" -eq 255 ] && grep -q "Daemon has already run" "$LAB_DIR/err" ||
+  fail "a second --start-daemon master: status $status, $(cat "$LAB_DIR/err")"
+g --start-daemon backup --mcast-interface eth0 --syncid 7 || fail "--start-daemon backup beside master"
+[ "$(g -L --daemon | wc -l)" -eq 2 ] || fail "-L --daemon with both roles: $(g -L --daemon)"
+g --stop-daemon master || fail "--stop-daemon master"
+[ "$(g -L --daemon)" = "${want/master/backup}" ] || fail "-L --daemon after stopping master: $(g -L --daemon)"
+g --stop-daemon backup || fail "--stop-daemon backup"
+[ -z "$(g -L --daemon)" ] || fail "-L --daemon after --stop-daemon: $(g -L --daemon)"
+scrape | grep -q '^gale_sync_' && fail "gale_sync_* still exported with no sync thread"
+status=0
+g --stop-daemon master 2>"$LAB_DIR/err" || status=$?
+[ "$status" -eq 255 ] && grep -q "No daemon is running" "$LAB_DIR/err" ||
+  fail "--stop-daemon with none running: status $status, $(cat "$LAB_DIR/err")"
+grep -q "sync: stopped" "$LAB_DIR/galed.log" || fail "galed did not log the sync thread stopping"
+
 kill -0 "$(cat "$LAB_DIR/galed.pid")" || fail "galed died"
-echo "ok (galectl): service built by -A/-a, 3 servers reached, awk over -L -n, -S/-C/-R identical, 10 refusals left -S unchanged"
+echo "ok (galectl): service built by -A/-a, 3 servers reached, awk over -L -n, -S/-C/-R identical, 10 refusals left -S unchanged, sync daemons started, listed, metered, stopped"
 echo "e2e galectl: 1 passed, 0 failed"

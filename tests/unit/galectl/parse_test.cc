@@ -267,9 +267,61 @@ TEST(Parse, GalesOwnOptions) {
   EXPECT_EQ(refused("--set-health up -t 10.0.0.1:80"),
             R(2, "You need to supply the 'real-server' option for the 'set-health' command"));
   EXPECT_EQ(ok("-L -n --socket /tmp/x.sock").socket, "/tmp/x.sock");
-  EXPECT_EQ(refused("--start-daemon master").second,
-            "gale: no connection sync daemon (see docs/galectl.md)");
+}
+
+// --start-daemon / --stop-daemon: ipvsadm's defaults (DEF_MCAST_IFN eth0; IPVS's syncid
+// 0, 224.0.0.81, 8848, ttl 1), its value ranges and messages, its option table.
+TEST(Parse, SyncDaemons) {
+  const Invocation m = ok("--start-daemon master");
+  EXPECT_EQ(m.command, Command::start_daemon);
+  EXPECT_EQ(m.sync_role, SyncRole::master);
+  EXPECT_EQ(m.sync, SyncDaemonConf{.interface = "eth0"});
+  const Invocation b =
+      ok("--start-daemon backup --mcast-interface eth1 --syncid 7 --sync-maxlen 1400 "
+         "--mcast-group 239.1.2.3 --mcast-port 9000 --mcast-ttl 4");
+  EXPECT_EQ(b.sync_role, SyncRole::backup);
+  EXPECT_EQ(b.sync, (SyncDaemonConf{.interface = "eth1",
+                                    .syncid = 7,
+                                    .maxlen = 1400,
+                                    .group = net::Ipv4Addr{0xef010203},
+                                    .port = 9000,
+                                    .ttl = 4}));
+  EXPECT_EQ(ok("--start-daemon=master --mcast-interface=bond0").sync.interface, "bond0");
+  const Invocation s = ok("--stop-daemon backup");
+  EXPECT_EQ(s.command, Command::stop_daemon);
+  EXPECT_EQ(s.sync_role, SyncRole::backup);
+  EXPECT_EQ(ok("--stop-daemon master --syncid 3").command, Command::stop_daemon);
+
   EXPECT_EQ(refused("--start-daemon sideways"), R(2, "illegal start-daemon parameter specified"));
+  EXPECT_EQ(refused("--stop-daemon sideways"), R(2, "illegal start_daemon specified"));
+  EXPECT_EQ(refused("--start-daemon master --syncid 256"), R(2, "illegal syncid specified"));
+  EXPECT_EQ(refused("--start-daemon master --mcast-port 0"), R(2, "illegal mcast-port specified"));
+  EXPECT_EQ(refused("--start-daemon master --mcast-ttl 256"), R(2, "illegal mcast-ttl specified"));
+  EXPECT_EQ(refused("--start-daemon master --sync-maxlen 65508"),
+            R(2, "illegal sync-maxlen specified"));
+  EXPECT_EQ(refused("--start-daemon master --mcast-group 10.0.0.1"),
+            R(2, "invalid IPv4 mcast-group `10.0.0.1'"));
+  EXPECT_EQ(refused("--start-daemon master --mcast-group 2001:db8::1"),
+            R(2, "invalid IPv6 mcast-group `2001:db8::1'"));
+  EXPECT_EQ(refused("--start-daemon master --mcast-group ff02::81"),
+            R(2, "gale: connection sync is IPv4 only (--mcast-group ff02::81)"));
+  EXPECT_EQ(refused("--start-daemon master --syncid 1 --syncid 2"),
+            R(2, "multiple 'syncid' options specified"));
+  EXPECT_EQ(refused("--start-daemon master -n"),
+            R(2, "Illegal 'numeric' option with the 'start-daemon' command"));
+  EXPECT_EQ(refused("--stop-daemon master --mcast-interface eth0"),
+            R(2, "Illegal 'mcast-interface' option with the 'stop-daemon' command"));
+  // popt's error on the command itself: ipvsadm's tryhelp_exit.
+  EXPECT_EQ(refused("--start-daemon"),
+            R(255, "Try `galectl -h' or 'galectl --help' for more information."));
+  // -L --daemon
+  const Invocation l = ok("-L -n --daemon");
+  EXPECT_EQ(l.command, Command::list);
+  EXPECT_TRUE(l.daemon);
+  EXPECT_EQ(refused("-L --daemon --stats"), R(2, "options conflicts in the list command"));
+  EXPECT_EQ(
+      refused("-L --daemon -c"),
+      R(2, "The option 'daemon' conflicts with the 'connection' option in the 'list' command"));
 }
 
 TEST(Parse, VrrpTakesOnlyJsonAndSocket) {

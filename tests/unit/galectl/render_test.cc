@@ -156,6 +156,29 @@ TEST(Render, VrrpInstances) {
   EXPECT_EQ(back->at(1).state, "FAULT");
 }
 
+// -L --daemon: ipvsadm 1.31's list_daemon prints maxlen, group, port and ttl whenever
+// the kernel reports them, as every kernel since 4.3 does (defaults filled in by
+// start_sync_thread: 224.0.0.81, 8848, ttl 1, 1500 - 28 for maxlen). Nothing at all when
+// no daemon runs.
+TEST(Render, SyncDaemons) {
+  EXPECT_EQ(render_daemons({}), "");
+  const std::vector<SyncDaemonRow> rows = {
+      {.role = SyncRole::master, .conf = {.interface = "eth0", .syncid = 1}},
+      {.role = SyncRole::backup,
+       .conf = {.interface = "eth1",
+                .syncid = 255,
+                .maxlen = 1400,
+                .group = net::Ipv4Addr{0xef000001},
+                .port = 9000,
+                .ttl = 2},
+       .origin = Origin::config}};
+  EXPECT_EQ(render_daemons(rows),
+            "master sync daemon (mcast=eth0, syncid=1, maxlen=1472, group=224.0.0.81, "
+            "port=8848, ttl=1)\n"
+            "backup sync daemon (mcast=eth1, syncid=255, maxlen=1400, group=239.0.0.1, "
+            "port=9000, ttl=2)\n");
+}
+
 TEST(Render, PlainSortedByIpvsadmsOrder) {
   EXPECT_EQ(render_table(fixture(), {.numeric = true}), kPlain);
 }

@@ -68,5 +68,17 @@ TEST(Request, ListingsAndOthers) {
             nlohmann::json::parse(R"({"cmd":"set_timeout","tcp":900,"tcpfin":0,"udp":300})"));
 }
 
+TEST(Request, SyncDaemons) {
+  EXPECT_EQ(request("--start-daemon master --mcast-interface eth1 --syncid 5"),
+            nlohmann::json::parse(R"({"cmd":"start_daemon","daemon":{"role":"master",
+              "interface":"eth1","syncid":5,"maxlen":1472,"group":"224.0.0.81","port":8848,
+              "ttl":1}})"));
+  EXPECT_EQ(request("--start-daemon backup")["daemon"]["interface"], "eth0");
+  EXPECT_EQ(request("--stop-daemon backup"),
+            nlohmann::json::parse(R"({"cmd":"stop_daemon","role":"backup"})"));
+  EXPECT_EQ(request("-L --daemon"), nlohmann::json::parse(R"({"cmd":"daemons"})"));
+  EXPECT_EQ(request("-L -n --daemon"), nlohmann::json::parse(R"({"cmd":"daemons"})"));
+}
+
 }  // namespace
 }  // namespace gale::ctl::ipvsadm
