@@ -235,7 +235,7 @@ start_galed() {
 node_ctl() { in_ns "$1" socat -t2 - UNIX-CONNECT:"$LAB_DIR/$1.sock" <<<"$2"; }
 
 start_galed A
-wait_for $((down_a + 5000)) 0.1 is_state A MASTER >/dev/null || fail "A did not become MASTER"
+wait_for $((down_a + 10000)) 0.1 is_state A MASTER >/dev/null || fail "A did not become MASTER"
 start_galed B
 wait_for 5000 0.1 is_state B BACKUP >/dev/null || fail "B did not start as BACKUP"
 echo "ha_pair ($tag): A MASTER, B BACKUP; sync $([ "$sync" = 1 ] && grep -o 'sync: on .*' "$LAB_DIR/B.log" | head -1 || echo off)"
@@ -320,7 +320,7 @@ else
   [ "$kill_kind" = sigkill ] && ip -n "$(ns A)" link set eth0 up
   start_galed A
 fi
-took=$(wait_for $((down_a + 5000)) 0.1 is_state A MASTER) || fail "A did not take mastership back"
+took=$(wait_for $((down_a + 10000)) 0.1 is_state A MASTER) || fail "A did not take mastership back"
 event A_master
 wait_for 3000 0.1 is_state B BACKUP >/dev/null || fail "B did not go back to BACKUP"
 echo "ha_pair ($tag): A $([ "$kill_kind" = split ] && echo "heard again" || echo restarted) -> A MASTER after $took ms (preempts after its Master_Down_Interval $down_a ms)"
