@@ -31,6 +31,7 @@ struct FlowRecord {
   net::IpAddr laddr;  // FullNAT: local address and port
   uint16_t lport = 0;
   uint32_t timeout_s = 0;  // seconds left until it expires
+  friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
 };
 
 enum class ImportResult : uint8_t {

@@ -23,6 +23,7 @@ enum class SyncOp : uint8_t { upsert = 1, remove = 2 };
 struct SyncEvent {
   SyncOp op = SyncOp::upsert;
   FlowRecord flow;
+  friend bool operator==(const SyncEvent&, const SyncEvent&) = default;
 };
 
 inline constexpr uint32_t kSyncRingSlots = 16384;
