@@ -176,6 +176,8 @@ ImportResult Worker::apply_into(const SyncEvent& ev, const Resolved& at, uint32_
 template <typename Key>
 void Worker::send_sync(FlowEntry<Key>& e, SyncOp op, uint32_t now_s) {
   e.sync_at = now_s + resync_after(snap_->timeout_of[e.state]);
+  // A server whose service the config no longer has: nothing a peer could resolve.
+  if (snap_->real_servers[e.rs].service >= snap_->services.size()) return;
   if (sync_out_->push({.op = op, .flow = record_of(e, now_s)}))
     ++counters_.sync_sent;
   else
