@@ -41,8 +41,9 @@ bool LinkWatch::drain() {
       }
       return changed;  // EAGAIN: nothing more
     }
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+    ssize_t len = n;
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<uint32_t>(len));
+         h = NLMSG_NEXT(h, len))
       if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) changed = true;
   }
 }
