@@ -78,6 +78,13 @@ FlowOwners Worker::owners_of(const FlowRecord& r) const {
 
 Worker::Resolved Worker::resolve(const FlowRecord& r) {
   if (!snap_) return {.why = ImportResult::unknown_service};
+  // The tuple's family is the key's: one that disagrees with the service's is not ours.
+  if (r.tuple.src.family != r.tuple.dst.family || r.tuple.src.family == net::Family::none)
+    return {.why = ImportResult::unknown_service};
+  // Ownership first: every worker is given every synced event, and only its owners need
+  // the lookups below.
+  const FlowOwners own = owners_of(r);
+  if (own.forward != cfg_.id && own.reply != cfg_.id) return {.why = ImportResult::not_owner};
   const Snapshot& snap = *snap_;
   int64_t si = -1;
   if (r.fwmark) {
@@ -104,11 +111,6 @@ Worker::Resolved Worker::resolve(const FlowRecord& r) {
     if (laddr_id < 0 || r.lport < snap.fullnat.port_lo || r.lport > snap.fullnat.port_hi)
       return {.why = ImportResult::unknown_laddr};
   }
-  // The tuple's family is the key's: one that disagrees with the service's is not ours.
-  if (r.tuple.src.family != r.tuple.dst.family || r.tuple.src.family == net::Family::none)
-    return {.why = ImportResult::unknown_service};
-  const FlowOwners own = owners_of(r);
-  if (own.forward != cfg_.id && own.reply != cfg_.id) return {.why = ImportResult::not_owner};
   return {.rs = static_cast<uint16_t>(rs_id),
           .laddr = static_cast<uint8_t>(laddr_id),
           .mirror = own.forward != cfg_.id};
@@ -142,16 +144,16 @@ template <typename Key>
 ImportResult Worker::apply_into(const SyncEvent& ev, const Resolved& at, uint32_t now_s) {
   const FlowRecord& r = ev.flow;
   FlowTable<Key>& t = flows_.table<Key>();
-  // A mirror holds only the reply direction: find it by the reply key.
-  uint32_t ref = kNoRef;
-  if (at.mirror) {
-    const RealServer& rs = snap_->real_servers[at.rs];
-    ref = flows_.find(
-        Key::make(rs.addr, rs.port ? rs.port : r.tuple.dport, r.laddr, r.lport, r.tuple.proto),
-        true);
-  } else {
-    ref = flows_.find(key_of<Key>(r.tuple), false);
-  }
+  // A mirror holds only the reply direction (FullNAT): find it by the reply key, which
+  // the tracker derives from an entry naming the same server and local port.
+  FlowEntry<Key> probe{};
+  probe.key = key_of<Key>(r.tuple);
+  probe.rs = at.rs;
+  probe.flags = kFlowFullNat;
+  probe.laddr = at.laddr;
+  probe.lport = r.lport;
+  const uint32_t ref =
+      at.mirror ? flows_.find(flows_.reply_key(probe), true) : flows_.find(probe.key, false);
   if (ref != kNoRef) {
     FlowEntry<Key>& e = t.entry(ref_entry(ref));
     const bool same = e.rs == at.rs && e.mode == static_cast<uint8_t>(r.mode) &&
