@@ -22,21 +22,9 @@ Snapshot renumbered() {
   return s;
 }
 
-uint16_t sent_sport(const Bytes& b, bool v6) {
-  const size_t at = 14 + (v6 ? 40 : 20);
-  return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1));
-}
-
-struct Conn {
-  Seg ack;        // the client's next packet
-  Bytes ack_out;  // what node A sent for it
-  Bytes reply;    // the server's packet (NAT, FullNAT), and what A made of it
-  Bytes reply_out;
-};
-
 TEST(ExportGolden, OneWorkerToThreeWorkersForwardsIdentically) {
   Golden a;
-  std::vector<Conn> conns;
+  std::vector<CarriedConn> conns;
   for (const Family* f : {&kV4, &kV6}) {
     for (Svc svc : {Svc::dr, Svc::ipip, Svc::nat, Svc::fullnat}) {
       for (uint16_t cport = 41000; cport < 41006; ++cport) {
@@ -49,7 +37,7 @@ TEST(ExportGolden, OneWorkerToThreeWorkersForwardsIdentically) {
         ASSERT_EQ(syn.verdict, Verdict::tx);
         const RealServer* rs = a.flow_rs(s);
         ASSERT_NE(rs, nullptr);
-        Conn c;
+        CarriedConn c;
         c.ack = s;
         c.ack.flags = net::kTcpAck;
         if (svc == Svc::nat || svc == Svc::fullnat) {
@@ -89,20 +77,7 @@ TEST(ExportGolden, OneWorkerToThreeWorkersForwardsIdentically) {
           << lb::to_string(got);
     }
   }
-  for (const Conn& c : conns) {
-    const uint16_t fwd = b[0]->worker.owner_of_client(ip(c.ack.src), c.ack.sport);
-    EXPECT_TRUE(same_frame(b[fwd]->run(frame(kClientSideMac, kPort0Mac, c.ack)).bytes, c.ack_out));
-    if (c.reply.empty()) continue;
-    // The reply reaches one worker (the others hand it over); it must translate it so.
-    int sent = 0;
-    for (auto& w : b) {
-      const Out o = w->run(c.reply, 1);
-      if (o.verdict != Verdict::tx) continue;
-      ++sent;
-      EXPECT_TRUE(same_frame(o.bytes, c.reply_out));
-    }
-    EXPECT_EQ(sent, 1);
-  }
+  expect_carried_on(b, conns);
 }
 
 TEST(ExportGolden, UnknownServiceServerOrLocalAddressIsRefusedAndCounted) {

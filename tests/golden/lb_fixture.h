@@ -382,4 +382,40 @@ class PerFamily : public ::testing::TestWithParam<Case> {
   }
 };
 
+// The TCP/UDP source port of a frame a worker sent (FullNAT: the local port it chose).
+inline uint16_t sent_sport(const Bytes& b, bool v6) {
+  const size_t at = 14 + (v6 ? 40 : 20);
+  return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1));
+}
+
+// A connection as one node carried it: the client's next packet and, for NAT and
+// FullNAT, the real server's, with what that node sent for each.
+struct CarriedConn {
+  Seg ack;
+  Bytes ack_out;
+  Bytes reply;
+  Bytes reply_out;
+};
+
+// Another node's workers (exported, synced or imported into) carry each connection on
+// byte for byte: the client's packet at the worker owning it, the server's packet
+// translated by exactly one worker (the others hand it over).
+inline void expect_carried_on(std::vector<std::unique_ptr<Golden>>& workers,
+                              const std::vector<CarriedConn>& conns) {
+  for (const CarriedConn& c : conns) {
+    const uint16_t fwd = workers[0]->worker.owner_of_client(ip(c.ack.src), c.ack.sport);
+    EXPECT_TRUE(
+        same_frame(workers[fwd]->run(frame(kClientSideMac, kPort0Mac, c.ack)).bytes, c.ack_out));
+    if (c.reply.empty()) continue;
+    int sent = 0;
+    for (auto& w : workers) {
+      const Out o = w->run(c.reply, 1);
+      if (o.verdict != Verdict::tx) continue;
+      ++sent;
+      EXPECT_TRUE(same_frame(o.bytes, c.reply_out));
+    }
+    EXPECT_EQ(sent, 1);
+  }
+}
+
 }  // namespace gale::golden

@@ -5,12 +5,6 @@
 namespace gale::golden {
 namespace {
 
-// The source port of a frame gale sent (Ethernet, IP without options, then L4).
-uint16_t sent_sport(const Bytes& b, bool v6) {
-  const size_t at = 14 + (v6 ? 40 : 20);
-  return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1));
-}
-
 // The snapshot after a reload that sets every real server of one service to `mode`.
 Snapshot with_mode(const Snapshot& from, const Family& f, Svc svc, FwdMode mode) {
   Snapshot next = from;

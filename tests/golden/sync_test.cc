@@ -90,12 +90,7 @@ TEST(SyncGolden, UdpFlowsAreSentWhenCreatedAndTemplatesNever) {
 // snapshot has the same services): B forwards the next packets byte for byte as A did.
 TEST(SyncGolden, APeerThatAppliedTheEventsCarriesTheConnectionsOn) {
   SyncedNode a;
-  struct Conn {
-    Seg ack;
-    Bytes ack_out;
-    Bytes reply, reply_out;
-  };
-  std::vector<Conn> conns;
+  std::vector<CarriedConn> conns;
   for (const Family* f : {&kV4, &kV6}) {
     for (Svc svc : {Svc::dr, Svc::nat, Svc::fullnat}) {
       for (uint16_t cport = 42000; cport < 42004; ++cport) {
@@ -104,13 +99,12 @@ TEST(SyncGolden, APeerThatAppliedTheEventsCarriesTheConnectionsOn) {
         ASSERT_EQ(so.verdict, Verdict::tx);
         const RealServer* rs = a.flow_rs(syn);
         ASSERT_NE(rs, nullptr);
-        Conn c{.ack = syn};
+        CarriedConn c{.ack = syn};
         c.ack.flags = net::kTcpAck;
         ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, c.ack)).verdict, Verdict::tx);
         if (svc != Svc::dr) {
           const bool full = svc == Svc::fullnat;
-          const size_t at = 14 + (f->v6 ? 40 : 20);
-          const uint16_t lport = static_cast<uint16_t>(so.bytes.at(at) << 8 | so.bytes.at(at + 1));
+          const uint16_t lport = sent_sport(so.bytes, f->v6);
           c.reply = frame(text(rs->mac), kPort1Mac,
                           {.src = text(rs->addr),
                            .dst = full ? f->laddr : f->client,
@@ -145,19 +139,7 @@ TEST(SyncGolden, APeerThatAppliedTheEventsCarriesTheConnectionsOn) {
   }
   EXPECT_EQ(held.size(), conns.size());
   EXPECT_GE(applied, 2 * conns.size());
-  for (const Conn& c : conns) {
-    const uint16_t fwd = b[0]->worker.owner_of_client(ip(c.ack.src), c.ack.sport);
-    EXPECT_TRUE(same_frame(b[fwd]->run(frame(kClientSideMac, kPort0Mac, c.ack)).bytes, c.ack_out));
-    if (c.reply.empty()) continue;
-    int sent = 0;
-    for (auto& w : b) {
-      const Out o = w->run(c.reply, 1);
-      if (o.verdict != Verdict::tx) continue;
-      ++sent;
-      EXPECT_TRUE(same_frame(o.bytes, c.reply_out));
-    }
-    EXPECT_EQ(sent, 1);
-  }
+  expect_carried_on(b, conns);
 }
 
 TEST(SyncGolden, AnUpdateChangesTheCopyAndARemoveEndsIt) {
