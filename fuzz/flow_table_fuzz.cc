@@ -16,14 +16,11 @@
 
 #include "lb/flow_tracker.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 using namespace gale;
-
-#define CHECK(cond)                \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 constexpr uint32_t kCapacity = 64;  // small: the table fills and buckets spill
 

@@ -14,14 +14,11 @@
 #include "net/l4.h"
 #include "net/parse.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 using namespace gale::net;
-
-#define CHECK(cond)                \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 constexpr int kMaxDepth = 4;  // tunnels inside tunnels
 

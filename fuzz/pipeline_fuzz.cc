@@ -33,16 +33,13 @@
 #include "net/l4.h"
 #include "net/parse.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 using namespace gale;
 using lb::FwdMode;
 using lb::TunEncap;
-
-#define CHECK(cond)                \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 constexpr size_t kHeadroom = 256;
 constexpr size_t kTailroom = 64;

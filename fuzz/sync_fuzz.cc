@@ -8,14 +8,11 @@
 
 #include "ha/sync_wire.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 using namespace gale;
-
-#define CHECK(cond)                \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 }  // namespace
 

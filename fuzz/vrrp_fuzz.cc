@@ -7,14 +7,11 @@
 
 #include "ha/vrrp_packet.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 using namespace gale;
-
-#define CHECK(cond)                \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 }  // namespace
 
