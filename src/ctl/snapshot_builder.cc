@@ -194,6 +194,7 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
   std::erase_if(s.routes.neighbours, [&](const lb::Neighbour& n) { return n.link >= nports; });
   s.routes.sort();
   s.host_addrs = host.host_addrs;
+  s.accept_macs = host.accept_macs;
   s.tunnel = lb::Tunnel{.src_v4 = g.tunnel_source.value_or(net::Ipv4Addr{}),
                         .src_v6 = g.tunnel_source6.value_or(net::Ipv6Addr{}),
                         .src_v4_spread_bits = g.tunnel_source_spread_bits,
@@ -236,7 +237,10 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
                       .sched = vs.sched,
                       .sched_flags = vs.sched_flags,
                       .persistence_s = vs.persistence_timeout_s,
-                      .persistence_prefix = vs.persistence_prefix};
+                      .persistence_prefix = vs.persistence_prefix,
+                      .standby = key.fwmark == 0 &&
+                                 std::ranges::find(host.standby_vips, key.vip) !=
+                                     host.standby_vips.end()};
       const bool lost = quorum_lost && quorum_lost(key);
       const std::optional<RealServerConf> sorry = sorry_dest(vs, lost);
       const bool sorry_serves = sorry && sorry->weight > 0;

@@ -164,6 +164,7 @@ XdpProgram::XdpProgram(const XdpProgramConfig& cfg) : cfg_(cfg) {
     nat_fd_ = map_fd("nat_sources");
     prefixes_fd_ = map_fd("prefixes");
     laddrs_fd_ = map_fd("laddrs");
+    macs_fd_ = map_fd("macs");
     stats_fd_ = map_fd("stats");
 
     int e = -EOPNOTSUPP;
@@ -263,6 +264,23 @@ Expected<void> XdpProgram::set_owned(std::span<const lb::Endpoint> owned) {
     if (bpf_map_update_elem(prefixes_fd_, &i, &prefixes[i], BPF_ANY) != 0)
       return fail(std::string("xdp: ") + cfg_.ifname +
                   ": updating map prefixes: " + err_text(errno));
+  return {};
+}
+
+Expected<void> XdpProgram::set_macs(std::span<const net::MacAddr> macs) {
+  if (macs.size() > GALE_STEER_MAX_MACS)
+    return fail("xdp: " + cfg_.ifname + ": more accepted MACs than the program holds (" +
+                std::to_string(GALE_STEER_MAX_MACS) + ")");
+  // The end of the list moves last: a scan in between sees the old list or a longer one.
+  for (uint32_t i = GALE_STEER_MAX_MACS; i-- > 0;) {
+    gale_mac m{};
+    if (i < macs.size()) {
+      std::memcpy(m.addr, macs[i].b.data(), 6);
+      m.used = 1;
+    }
+    if (bpf_map_update_elem(macs_fd_, &i, &m, BPF_ANY) != 0)
+      return fail("xdp: " + cfg_.ifname + ": macs: " + std::strerror(errno));
+  }
   return {};
 }
 

@@ -56,6 +56,9 @@ class XdpProgram {
   // Makes the maps say exactly `owned` (the snapshot's endpoint list): entries no longer
   // listed are removed, new ones added; entries in both are never absent in between.
   Expected<void> set_owned(std::span<const lb::Endpoint> owned);
+  // Makes the program take frames to these destination MACs only (empty: any); at most
+  // GALE_STEER_MAX_MACS (8).
+  Expected<void> set_macs(std::span<const net::MacAddr> macs);
   SteerStats stats() const;
 
  private:
@@ -63,7 +66,7 @@ class XdpProgram {
   uint32_t ifindex_ = 0;
   bpf_object* obj_ = nullptr;
   int prog_fd_ = -1, xsks_fd_ = -1, services_fd_ = -1, service_addrs_fd_ = -1, nat_fd_ = -1,
-      laddrs_fd_ = -1, prefixes_fd_ = -1, stats_fd_ = -1;
+      laddrs_fd_ = -1, prefixes_fd_ = -1, macs_fd_ = -1, stats_fd_ = -1;
   XdpMode mode_ = XdpMode::native;
 };
 

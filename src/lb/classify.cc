@@ -92,6 +92,11 @@ GALE_ALWAYS_INLINE Classified classify_parsed(net::Bytes frame, const Snapshot& 
 
 Classified classify(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& pp) {
   using net::ParseError;
+  // A frame for another node's MAC (flooded by a switch) is the kernel's, before anything.
+  if (GALE_UNLIKELY(frame.size() < 6 || !snap.accepts_dst(frame.data()))) {
+    pp.family = net::Family::none;
+    return {};
+  }
   switch (const ParseError err = net::parse(frame, pp)) {
     case ParseError::ok:
       break;

@@ -3,11 +3,12 @@
 // simulator answers with it, and the XDP differential test (tests/e2e/io) holds the
 // steering program to it (docs/io.md says the policy in words).
 //
-// Ownership is decided by the addresses, protocol and ports alone, read after the L2/L3
-// structure checks the kernel makes too (Ethernet, at most two VLAN tags, the IPv4
-// header and total length, the IPv6 payload length and extension-header chain). A frame
-// failing those is the kernel's to judge (to_kernel); an owned frame malformed beyond
-// them (IPv4 options, the L4 header) is dropped, counted under its parse reason.
+// A frame addressed to a MAC outside Snapshot::accept_macs is the kernel's whatever it
+// carries. Otherwise ownership is decided by the addresses, protocol and ports alone, read after
+// the L2/L3 structure checks the kernel makes too (Ethernet, at most two VLAN tags, the IPv4 header
+// and total length, the IPv6 payload length and extension-header chain). A frame failing those is
+// the kernel's to judge (to_kernel); an owned frame malformed beyond them (IPv4 options, the L4
+// header) is dropped, counted under its parse reason.
 #pragma once
 
 #include <cstdint>

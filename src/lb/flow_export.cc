@@ -93,6 +93,13 @@ Worker::Resolved Worker::resolve(const FlowRecord& r) {
         si = static_cast<int64_t>(i);
   } else {
     si = snap.endpoints.find(EndpointKind::service, r.vip, r.vport, r.proto);
+    // A standby service (not steered while its VRRP instance is BACKUP here) is in no
+    // endpoint list, but a backup is exactly where synced flows are installed.
+    for (size_t i = 0; i < snap.services.size() && si < 0; ++i) {
+      const Service& s = snap.services[i];
+      if (s.standby && s.vip == r.vip && s.port == r.vport && s.proto == r.proto)
+        si = static_cast<int64_t>(i);
+    }
   }
   if (si < 0) return {.why = ImportResult::unknown_service};
   // Live or draining: a server this node is draining still carries its connections.

@@ -169,13 +169,14 @@ Expected<void> Snapshot::finalize(const Snapshot* reuse) {
     if (s.dests.size() != s.dest_ids.size())
       return fail(service_text(s) + ": dests and dest ids differ in length");
     if (s.fwmark == 0) {
-      exact.push_back({.kind = EndpointKind::service,
-                       .addr = s.vip,
-                       .prefix_len = full_len(s.vip),
-                       .port_lo = s.port,
-                       .port_hi = s.port,
-                       .proto = s.proto,
-                       .value = static_cast<uint32_t>(si)});
+      if (!s.standby)
+        exact.push_back({.kind = EndpointKind::service,
+                         .addr = s.vip,
+                         .prefix_len = full_len(s.vip),
+                         .port_lo = s.port,
+                         .port_hi = s.port,
+                         .proto = s.proto,
+                         .value = static_cast<uint32_t>(si)});
     } else {
       // A mark no rule gives (a keepalived.conf whose marks iptables sets) reaches nothing;
       // the config layer warns about it.

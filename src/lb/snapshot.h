@@ -62,6 +62,11 @@ struct Service {
   // ipvsadm -M, as a prefix length: clients within one such prefix share a server.
   // 0 means the whole address (/32, /128).
   uint8_t persistence_prefix = 0;
+  // The VIP belongs to a vrrp_instance that is not MASTER on this node: the service is
+  // left out of `owned`, so its frames go to the kernel, which does not hold the VIP
+  // either (docs/ha.md, "The dataplane follows mastership"). Its flows stay in the
+  // tables (connection sync keeps them current) for the takeover.
+  bool standby = false;
   // Built by finalize():
   SchedTables tables;
   // A hash of what the scheduler state depends on (identity, scheduler, dests): a
@@ -227,6 +232,12 @@ struct Snapshot {
   // flow knows is translated as a reply to a client -- unless it is addressed to the
   // node: then it belongs to the node's own connection (a health check), the kernel's.
   std::vector<net::IpAddr> host_addrs;
+  // The destination MACs of the frames the dataplane takes: its interfaces' own. A
+  // unicast frame to another MAC reached this node only because a switch flooded it
+  // (its FDB lost the owner, typically a failed peer's port): it is the kernel's, which
+  // drops it as PACKET_OTHERHOST, so two nodes never both forward one frame. Empty:
+  // every frame is looked at (hand-built snapshots: tests, benchmarks, the simulator).
+  std::vector<net::MacAddr> accept_macs;
   // Shared by the snapshots galed publishes (reply path -> resolution); may be null.
   std::shared_ptr<NeighbourMisses> neighbour_misses;
   Tunnel tunnel;
@@ -255,6 +266,13 @@ struct Snapshot {
   Expected<void> finalize(const Snapshot* reuse = nullptr);
   Expected<void> check_fullnat() const;
 
+  // Whether `frame` (at least an Ethernet header) is addressed to one of accept_macs.
+  GALE_ALWAYS_INLINE bool accepts_dst(const uint8_t* frame) const {
+    if (accept_macs.empty()) return true;
+    for (const net::MacAddr& m : accept_macs)
+      if (std::memcmp(frame, m.b.data(), 6) == 0) return true;
+    return false;
+  }
   // The service a client's packet to (dst, dport, proto) belongs to: index, or -1.
   // Inlined: the classifier asks it for every frame, and the exact match is the common case.
   GALE_ALWAYS_INLINE int64_t service_for(const net::IpAddr& dst, uint16_t dport,

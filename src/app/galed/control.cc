@@ -102,8 +102,11 @@ void Daemon::apply_posted_health() {
           ":" + std::to_string(rs.service.port) +
           (state.up ? " is up" : " is down: " + state.reason));
   }
-  if (model_.version() == version) return;
-  if (auto r = rebuild(false); !r) log("rebuild after health changes: " + r.error().message);
+  // A VRRP instance that became MASTER or left it (vrrp_steer) waits for this pass.
+  const bool vrrp = vrrp_rebuild_.exchange(false);
+  if (model_.version() != version || vrrp)
+    if (auto r = rebuild(false); !r) log("rebuild after health changes: " + r.error().message);
+  if (vrrp) vrrp_passes_.fetch_add(1);
 }
 
 uint64_t Daemon::live_fullnat_flows() const {

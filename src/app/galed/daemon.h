@@ -4,6 +4,7 @@
 // down cleanly on SIGTERM (workers stopped, XDP programs detached, filters removed).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -209,6 +210,19 @@ class Daemon : public ctl::ControlApi {
   };
   std::vector<VrrpNotify> vrrp_notify_;
   std::string vrrp_script_user_;
+  // The dataplane follows mastership (vrrp.cc): the vrrp_instances MASTER here; the
+  // others' VIPs are standby in the snapshot (host_view). The VRRP thread changes the
+  // set and asks the loop for a rebuild (vrrp_rebuild_, through health_fd_), and before
+  // it announces a VIP it waits until a rebuild pass has run (vrrp_passes_ moved on).
+  std::mutex vrrp_mu_;
+  std::set<std::string> vrrp_masters_;
+  std::atomic<bool> vrrp_rebuild_{false};
+  std::atomic<uint64_t> vrrp_passes_{0};
+  // Marks `instance` MASTER or not and has the loop rebuild; MASTER waits for the pass.
+  void vrrp_steer(const std::string& instance, bool master);
+  // What host_view() says of VRRP: the VIPs of the instances not MASTER here.
+  std::vector<net::IpAddr> standby_vips();
+  std::vector<net::MacAddr> macs_steered_;  // what the XDP programs' `macs` say
   std::mutex check_mu_;
   std::map<ctl::RealServerRef, ctl::CheckStats> check_stats_;
 };

@@ -138,6 +138,9 @@ HostView Daemon::host_view() {
     freeifaddrs(all);
   }
   std::sort(h.host_addrs.begin(), h.host_addrs.end());
+  for (const Link& l : links_)
+    if (!l.mac.is_zero()) h.accept_macs.push_back(l.mac);
+  h.standby_vips = standby_vips();
   h.neighbour = [this](const net::IpAddr& addr, uint16_t link) -> std::optional<net::MacAddr> {
     int oif = 0;
     auto mac = host::next_hop_mac(*nl_, neighbours_, addr, &oif);
@@ -189,6 +192,11 @@ Expected<void> Daemon::rebuild(bool force) {
   snap->generation = generation_ + 1;
   snap->neighbour_misses = misses_;
   const std::vector<lb::Endpoint> owned = io::owned_endpoints(*snap);
+  if (snap->accept_macs != macs_steered_) {
+    for (auto& prog : programs_)
+      if (auto r = prog->set_macs(snap->accept_macs); !r) return fail(r.error().message);
+    macs_steered_ = snap->accept_macs;
+  }
   // Add-new: steer what either snapshot owns while workers may be on either.
   if (auto r = steer(union_of(owned_, owned)); !r) {
     (void)steer(owned_);  // back to what the running snapshot needs

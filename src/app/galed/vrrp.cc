@@ -1,15 +1,18 @@
 // galed's side of VRRP: the config's vrrp_instances mapped onto ha::Engine (its own
 // thread, which adds and removes the VIPs and sends the gratuitous ARPs); each state
-// change is logged and runs keepalived's notify scripts (an instance's or its sync group's) (on the
-// health engine's thread, which reaps them). The dataplane forwards whatever reaches it for a VIP
-// in every state: a BACKUP gets no VIP traffic once the MASTER's ARPs are out, and what still
-// arrives (stale caches) is better forwarded than dropped.
+// change is logged and runs keepalived's notify scripts (an instance's or its sync
+// group's) (on the health engine's thread, which reaps them). The dataplane follows
+// mastership: the services of an instance's VIPs are standby (not steered, their frames
+// the kernel's) until the instance is MASTER; a new MASTER has them steered, and the
+// synced flows settled in the workers, before its VIPs are added and announced.
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <thread>
 
 #include "app/galed/daemon.h"
 #include "ha/engine.h"
@@ -189,15 +192,51 @@ Expected<void> Daemon::start_vrrp() {
   vrrp_script_user_ = c.global.script_user;
   vrrp_ = std::make_unique<ha::Engine>([this](const ha::StateChange& ch) { vrrp_changed(ch); },
                                        [](const std::string& line) { log("vrrp: " + line); },
-                                       [this](const std::string& name) { settle_sync(name); });
+                                       [this](const std::string& name) {
+                                         settle_sync(name);
+                                         vrrp_steer(name, true);
+                                       });
   if (auto r = vrrp_->start(std::move(*ec)); !r) return fail("vrrp: " + r.error().message);
   log("vrrp: " + std::to_string(c.vrrp_instances.size()) + " instance(s) running");
   return {};
 }
 
+std::vector<net::IpAddr> Daemon::standby_vips() {
+  std::vector<net::IpAddr> out;
+  std::lock_guard lock(vrrp_mu_);
+  for (const ctl::VrrpInstance& vi : config().vrrp_instances) {
+    if (vrrp_masters_.contains(vi.name)) continue;
+    for (const auto* list : {&vi.vips, &vi.excluded_vips})
+      for (const ctl::VirtualIp& v : *list)
+        out.push_back(v.addr);
+  }
+  return out;
+}
+
+// On the VRRP engine's thread: before a MASTER announces (master), after one has left.
+void Daemon::vrrp_steer(const std::string& instance, bool master) {
+  {
+    std::lock_guard lock(vrrp_mu_);
+    if (master ? !vrrp_masters_.insert(instance).second : vrrp_masters_.erase(instance) == 0)
+      return;
+  }
+  const uint64_t before = vrrp_passes_.load();
+  vrrp_rebuild_ = true;
+  const uint64_t one = 1;
+  (void)!write(health_fd_, &one, sizeof one);
+  if (!master) return;
+  // The loop turns every 200 ms at worst and is woken now; a publish takes milliseconds.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (vrrp_passes_.load() == before && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  if (vrrp_passes_.load() == before)
+    log("vrrp: (" + instance + ") the dataplane did not take its VIPs within 500 ms");
+}
+
 // On the VRRP engine's thread.
 void Daemon::vrrp_changed(const ha::StateChange& ch) {
   if (!ch.error.empty()) log("vrrp: " + ch.name + ": " + ch.error);
+  if (!ch.group && ch.state != ha::VrrpState::master) vrrp_steer(ch.name, false);
   // keepalived's words: INIT is how a stopped instance ends, STOP to its scripts.
   const std::string state = ch.state == ha::VrrpState::init ? "STOP" : ha::to_string(ch.state);
   log(std::string("vrrp: ") + (ch.group ? "sync group " : "") + "(" + ch.name + ") Entering " +

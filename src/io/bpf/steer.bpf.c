@@ -9,6 +9,7 @@
  *   - a fragment after the first, to a service address of its protocol (any port):
  *     `service_addrs` or `prefixes` (the engine drops it, counted: no reassembly)
  *   - ICMP/ICMPv6 errors whose quoted packet, reversed, is one of the above.
+ * A frame to a destination MAC outside the `macs` list passes first of all.
  * The headers are walked as net/parse.cc walks them: up to two VLAN tags (802.1Q or
  * 802.1ad), the IPv4 header within its total length, up to 8 IPv6 extension headers
  * within the payload length. What fails those checks goes to the kernel; the ports are
@@ -89,6 +90,13 @@ struct {
   __type(key, __u32);
   __type(value, struct gale_prefix);
 } prefixes SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, GALE_STEER_MAX_MACS);
+  __type(key, __u32);
+  __type(value, struct gale_mac);
+} macs SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -225,11 +233,24 @@ static __always_inline int quote_owned(void* data, void* dend, __u32 off, __u32 
   return owned(&q);
 }
 
+/* Whether the frame's destination MAC is one the dataplane takes (map `macs`). */
+static __always_inline int mac_accepted(const __u8* dst) {
+  for (__u32 i = 0; i < GALE_STEER_MAX_MACS; i++) {
+    const struct gale_mac* m = bpf_map_lookup_elem(&macs, &i);
+    if (!m || !m->used) return i == 0;
+    if (m->addr[0] == dst[0] && m->addr[1] == dst[1] && m->addr[2] == dst[2] &&
+        m->addr[3] == dst[3] && m->addr[4] == dst[4] && m->addr[5] == dst[5])
+      return 1;
+  }
+  return 0;
+}
+
 /* Packet bounds are checked with pointers (p + n > dend), which the verifier follows;
  * offsets are also compared as numbers where the IP lengths, not the frame, bound them. */
 static __always_inline enum verdict classify(void* data, void* dend) {
   __u8* p = data;
   if ((void*)(p + ETH_HLEN) > dend) return PASS;
+  if (!mac_accepted(p)) return PASS;
   __u32 off = 12;
   __be16 type = *(__be16*)(p + 12);
   for (int n = 0; n <= MAX_VLAN_TAGS; n++) {

@@ -43,6 +43,17 @@ struct gale_prefix {
   __u16 port_lo, port_hi; /* host byte order, inclusive */
 };
 
+/* The destination MACs the dataplane takes (lb::Snapshot::accept_macs), in the slots of
+ * the `macs` array from 0; the first with `used` 0 ends the list, and an empty list (slot
+ * 0 unused) takes every MAC. A unicast frame to another MAC (flooded by a switch) passes
+ * to the kernel, which drops it as PACKET_OTHERHOST. */
+#define GALE_STEER_MAX_MACS 8
+struct gale_mac {
+  __u8 addr[6];
+  __u8 used;
+  __u8 pad;
+};
+
 /* Counters, one per-CPU array slot each. */
 enum gale_steer_stat {
   GALE_STEER_REDIRECTED = 0,

@@ -76,7 +76,9 @@ class Gen {
   Bytes frame(const lb::Snapshot& s) {
     net::FiveTuple t = tuple(s);
     PacketBuilder b;
-    b.eth("02:00:00:00:00:01", "02:00:00:00:00:02");
+    // To the node's MAC mostly; now and then to another node's (flooded by a switch).
+    const std::string dst = "02:00:00:00:00:0" + std::to_string(chance(85) ? 2 : below(10));
+    b.eth("02:00:00:00:00:01", dst);
     const uint32_t tags = chance(70) ? 0 : chance(60) ? 1 : chance(80) ? 2 : 3;
     for (uint32_t i = 0; i < tags; ++i)
       b.vlan(static_cast<uint16_t>(below(4096)), chance(50) ? 0x8100 : 0x88a8);
@@ -124,11 +126,16 @@ class Gen {
     lb::Snapshot s;
     s.links.push_back({});
     s.maglev_size = 251;
+    if (chance(60))  // the node's MACs: 02:..:02 among them, or not
+      for (uint32_t i = 0, n = 1 + below(3); i < n; ++i)
+        s.accept_macs.push_back(*net::parse_mac(
+            "02:00:00:00:00:0" + std::to_string(i == 0 && chance(80) ? 2 : below(10))));
     const uint32_t n = 1 + below(5);
     for (uint32_t i = 0; i < n; ++i) {
       const bool v6 = chance(40);
       lb::Service svc{.vip = addr(v6), .port = pick(kPorts), .proto = proto()};
-      if (chance(25)) {  // a fwmark service with a rule or two
+      svc.standby = chance(10);  // its VRRP instance is not MASTER here
+      if (chance(25)) {          // a fwmark service with a rule or two
         svc.fwmark = 100 + i;
         for (uint32_t r = 0, rules = 1 + below(2); r < rules; ++r) {
           const bool rv6 = chance(40);
@@ -271,6 +278,9 @@ const char* kind_name(lb::EndpointKind k) {
 
 std::string describe(const lb::Snapshot& s) {
   std::ostringstream o;
+  o << "\n  accepted MACs:";
+  for (const net::MacAddr& m : s.accept_macs)
+    o << " " << net::to_text(m).view();
   for (const lb::Endpoint& e : s.owned)
     o << "\n  " << kind_name(e.kind) << " " << text(e.addr) << "/" << int(e.prefix_len) << " ports "
       << e.port_lo << "-" << e.port_hi << " proto " << int(e.proto) << " -> " << e.value;
@@ -311,6 +321,7 @@ TEST(SteerDiff, XdpVerdictEqualsTheClassifier) {
   for (int round = 0; round < kSnapshots && failures < 5; ++round) {
     const lb::Snapshot snap = g.snapshot();
     ASSERT_TRUE(prog.set_owned(owned_endpoints(snap)).has_value());
+    ASSERT_TRUE(prog.set_macs(snap.accept_macs).has_value());
     for (int i = 0; i < kFramesPerSnapshot && failures < 5; ++i) {
       const Bytes f = g.frame(snap);
       net::ParsedPacket pp;

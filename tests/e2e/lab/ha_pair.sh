@@ -147,17 +147,13 @@ for n in client A B rs1 rs2 rs3; do
   in_ns switch ip link set "$n" master br0
   lab_no_offload "$n" eth0
 done
-# A NIC drops unicast frames for other MACs; a veth does not, and galed's dataplane does
-# not look at the destination MAC (it forwards any frame to a VIP). Once A's port is
-# down the bridge would flood frames still addressed to A's MAC, and B -- BACKUP --
-# would forward them: a takeover with no gap that no real network shows. So the nodes'
-# MACs are static entries of their ports (frames for a dead A are dropped, never
-# flooded; no flush when a port changes state forgets B, whose adverts alone would
-# teach the bridge again), and their ports get no unknown unicast (ARP, GARPs and
-# VRRP's multicast still flood).
+# The nodes' MACs are static entries of their ports, as a switch that learnt them long
+# ago: frames for a dead A are dropped at its port, not flooded to B (no flush when a
+# port changes state forgets B, whose adverts alone would teach the bridge again).
+# Unknown unicast still floods to both nodes, whose dataplanes leave frames for other
+# MACs to the kernel (checked below).
 for n in A B; do
   in_ns switch bridge fdb replace "$(ip -n "$(ns "$n")" -br link show eth0 | awk '{ print $3 }')" dev "$n" master static
-  in_ns switch bridge link set dev "$n" flood off
 done
 in_ns client ip addr add $CLIENT/24 dev eth0
 in_ns client sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
@@ -259,6 +255,29 @@ if [ "$sync" = 1 ]; then
   took=$(wait_for 10000 0.1 parity) ||
     fail "no state parity within 10 s: A holds $(active A), B $(active B) established connections"
   echo "ha_pair ($tag): state parity after $took ms: A and B each hold $(active A) established connections"
+fi
+# Who forwards a SYN for the VIP (DR: the real server answers the client straight): the
+# MASTER's MAC gets an answer; the BACKUP's gets none (its services are standby until it
+# is MASTER), nor does a MAC neither node has, which the bridge floods to both (a
+# dataplane leaves frames for other MACs to the kernel).
+if [ "$mode" = dr ]; then
+  syn_answered() {  # MAC -> prints 1 when a SYN-ACK came back within 1 s
+    ip netns exec "$(ns client)" $py - "$1" "$LAB_VIP" <<'PY'
+import logging, random, sys
+logging.getLogger("scapy").setLevel(logging.ERROR)
+from scapy.all import Ether, IP, TCP, conf, srp1
+conf.verb = 0
+mac, vip = sys.argv[1], sys.argv[2]
+syn = Ether(dst=mac) / IP(dst=vip) / TCP(sport=random.randint(20000, 60000), dport=80, flags="S")
+ans = srp1(syn, iface="eth0", timeout=1)
+print(1 if ans is not None and ans.haslayer(TCP) and (ans[TCP].flags & 0x12) == 0x12 else 0)
+PY
+  }
+  mac_of() { ip -n "$(ns "$1")" -br link show eth0 | awk '{ print $3 }'; }
+  [ "$(syn_answered "$(mac_of A)")" = 1 ] || fail "a SYN to the VIP at the MASTER's MAC got no answer"
+  [ "$(syn_answered "$(mac_of B)")" = 0 ] || fail "the BACKUP forwarded a SYN for the VIP sent to its MAC"
+  [ "$(syn_answered 02:00:5e:99:99:99)" = 0 ] || fail "a SYN flooded to both nodes for another MAC was forwarded"
+  echo "ha_pair ($tag): a SYN to the VIP is answered through the MASTER's MAC, not through the BACKUP's or another MAC (flooded)"
 fi
 if [ "$wrk_conns" -gt 0 ] && command -v wrk >/dev/null; then
   ip netns exec "$(ns client)" nice -n 10 wrk -t1 -c"$wrk_conns" -d300s "http://$LAB_VIP/" >"$LAB_DIR/wrk.out" 2>&1 &

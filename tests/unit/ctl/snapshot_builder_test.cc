@@ -8,6 +8,7 @@
 #include "ctl/parser.h"
 #include "ctl/snapshot_builder.h"
 #include "ctl/snapshot_compare.h"
+#include "net/ipv4.h"
 
 namespace gale::ctl {
 namespace {
@@ -353,6 +354,37 @@ TEST(SnapshotBuilder, SameForwardingSeesEveryInput) {
   lb::Snapshot weight = build(base);
   weight.services[0].dests[1].weight = 0;
   EXPECT_FALSE(same_forwarding(a, weight)) << "a weight";
+  lb::Snapshot standby = build(base);
+  standby.services[0].standby = true;
+  EXPECT_FALSE(same_forwarding(a, standby)) << "mastership";
+  lb::Snapshot macs = build(base);
+  macs.accept_macs = {mac("02:00:00:00:00:01")};
+  EXPECT_FALSE(same_forwarding(a, macs)) << "accepted MACs";
+}
+
+// docs/ha.md: the services of the VIPs the host view calls standby (their VRRP instance
+// is not MASTER here) are standby; the others, and fwmark services, are not. The
+// accepted MACs are the host view's.
+TEST(SnapshotBuilder, StandbyVipsAndAcceptedMacsComeFromTheHostView) {
+  const std::string text =
+      "gale {\n  interfaces eth0 eth1\n}\n"
+      "virtual_server 192.0.2.10 80 {\n  lb_kind DR\n  real_server 10.1.0.1 80\n}\n"
+      "virtual_server 192.0.2.10 443 {\n  lb_kind DR\n  real_server 10.1.0.1 443\n}\n"
+      "virtual_server 192.0.2.11 80 {\n  lb_kind DR\n  real_server 10.1.0.2 80\n}\n";
+  HostView h = host();
+  h.standby_vips = {ip("192.0.2.10")};
+  h.accept_macs = {mac("02:00:00:00:00:01")};
+  RealServerIds ids;
+  auto b = build_snapshot(parse(text), h, ids);
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  const lb::Snapshot& s = b->snapshot;
+  ASSERT_EQ(s.services.size(), 3u);
+  EXPECT_TRUE(s.services[0].standby);
+  EXPECT_TRUE(s.services[1].standby);
+  EXPECT_FALSE(s.services[2].standby);
+  EXPECT_EQ(s.service_for(ip("192.0.2.10"), 80, net::kProtoTcp), -1);
+  EXPECT_EQ(s.service_for(ip("192.0.2.11"), 80, net::kProtoTcp), 2);
+  EXPECT_EQ(s.accept_macs, h.accept_macs);
 }
 
 }  // namespace

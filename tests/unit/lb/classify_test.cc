@@ -203,5 +203,42 @@ TEST_F(Classify, IcmpErrorsAreTheQuotedConnections) {
   EXPECT_EQ(c.cls, Class::to_kernel);
 }
 
+// docs/io.md: with accept_macs set, a unicast frame to any other MAC (a switch flooded
+// it) is the kernel's whatever it carries; one to a listed MAC is classified as ever.
+TEST_F(Classify, FramesToAnotherNodesMacAreTheKernels) {
+  const Bytes to_us = eth().ipv4("1.1.1.1", "192.0.2.10").tcp(40000, 80).build();
+  const Bytes flooded = PacketBuilder()
+                            .eth("02:00:00:00:00:aa", "02:00:00:00:00:77")
+                            .ipv4("1.1.1.1", "192.0.2.10")
+                            .tcp(40000, 80)
+                            .build();
+  EXPECT_EQ(run(flooded).cls, Class::forward);  // no list: every frame is looked at
+  snap.accept_macs = {*net::parse_mac("02:00:00:00:00:05"), *net::parse_mac("02:00:00:00:00:01")};
+  EXPECT_EQ(run(to_us).cls, Class::forward);
+  EXPECT_EQ(run(flooded).cls, Class::to_kernel);
+  const Bytes nat_reply = PacketBuilder()
+                              .eth("02:00:00:00:00:aa", "ff:ff:ff:ff:ff:ff")
+                              .ipv4("10.0.0.1", "1.1.1.1")
+                              .tcp(8080, 40000)
+                              .build();
+  EXPECT_EQ(run(nat_reply).cls, Class::to_kernel);
+}
+
+// docs/ha.md: a standby service (its VRRP instance is not MASTER here) is not the
+// dataplane's: its frames go to the kernel, while the other endpoints stay ours.
+TEST(ClassifyStandby, AStandbyServiceIsTheKernels) {
+  Snapshot s = snapshot();
+  s.services[0].standby = true;
+  ASSERT_TRUE(s.finalize().has_value());
+  net::ParsedPacket pp;
+  const Bytes f = eth().ipv4("1.1.1.1", "192.0.2.10").tcp(40000, 80).build();
+  EXPECT_EQ(classify({f.data(), f.size()}, s, pp).cls, Class::to_kernel);
+  const Bytes g = eth().ipv6("2001:db8::99", "2001:db8::10").udp(5000, 53).build();
+  EXPECT_EQ(classify({g.data(), g.size()}, s, pp).cls, Class::forward);
+  const Bytes reply = eth().ipv4("10.0.0.1", "1.1.1.1").tcp(8080, 40000).build();
+  EXPECT_EQ(classify({reply.data(), reply.size()}, s, pp).cls, Class::reply_nat);
+  EXPECT_FALSE(s.is_service_addr(ip("192.0.2.10"), net::kProtoTcp));
+}
+
 }  // namespace
 }  // namespace gale::lb
