@@ -30,8 +30,8 @@ struct HostView {
   // The MAC of a real server (or its next hop) as seen on interface `port`; nullopt when
   // unknown. Interfaces are asked from the last to the first (the first faces clients).
   std::function<std::optional<net::MacAddr>(const net::IpAddr&, uint16_t port)> neighbour;
-  uint16_t workers = 1;                 // dataplane workers the node runs
-  std::vector<net::IpAddr> host_addrs;  // the node's own addresses (lb::Snapshot::host_addrs)
+  uint16_t workers = 1;                   // dataplane workers the node runs
+  std::vector<net::IpAddr> host_addrs;    // the node's own addresses (lb::Snapshot::host_addrs)
   std::vector<net::MacAddr> accept_macs;  // lb::Snapshot::accept_macs (empty: no check)
   // VIPs of vrrp_instances not MASTER here: their services are standby (lb::Service).
   std::vector<net::IpAddr> standby_vips;

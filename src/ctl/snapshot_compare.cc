@@ -71,8 +71,7 @@ bool same_forwarding(const lb::Snapshot& a, const lb::Snapshot& b) {
          a.client_link == b.client_link && same(a.routes.v4, b.routes.v4) &&
          same(a.routes.v6, b.routes.v6) && same(a.routes.neighbours, b.routes.neighbours) &&
          a.routes.from_host == b.routes.from_host && a.host_addrs == b.host_addrs &&
-         a.accept_macs == b.accept_macs &&
-         same(a.tunnel, b.tunnel) && same(a.fullnat, b.fullnat) &&
+         a.accept_macs == b.accept_macs && same(a.tunnel, b.tunnel) && same(a.fullnat, b.fullnat) &&
          a.timeouts.table() == b.timeouts.table() && a.expire_nodest_conn == b.expire_nodest_conn &&
          a.maglev_size == b.maglev_size && a.cluster_seed == b.cluster_seed;
 }
