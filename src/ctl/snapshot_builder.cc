@@ -238,9 +238,8 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
                       .sched_flags = vs.sched_flags,
                       .persistence_s = vs.persistence_timeout_s,
                       .persistence_prefix = vs.persistence_prefix,
-                      .standby = key.fwmark == 0 &&
-                                 std::ranges::find(host.standby_vips, key.vip) !=
-                                     host.standby_vips.end()};
+                      .standby = key.fwmark == 0 && std::ranges::find(host.standby_vips, key.vip) !=
+                                                        host.standby_vips.end()};
       const bool lost = quorum_lost && quorum_lost(key);
       const std::optional<RealServerConf> sorry = sorry_dest(vs, lost);
       const bool sorry_serves = sorry && sorry->weight > 0;
