@@ -185,6 +185,38 @@ TEST(SyncGolden, AnUpdateChangesTheCopyAndARemoveEndsIt) {
   EXPECT_EQ(b.worker.find_flow_rs(syn.tuple(), b.now), -1);
 }
 
+// docs/ha.md: on a BACKUP the VIP's service is standby (not steered), and that is where
+// synced connections must land; once the node is MASTER (the service steered again)
+// the connection's next packet is forwarded to the same real server.
+TEST(SyncGolden, ABackupInstallsConnectionsOfItsStandbyServices) {
+  SyncedNode a;
+  const Seg syn = client_seg(kV4, Svc::nat, 43100, net::kTcpSyn);
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, syn)).verdict, Verdict::tx);
+  Seg ack = syn;
+  ack.flags = net::kTcpAck;
+  ASSERT_EQ(a.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::tx);
+  std::vector<SyncEvent> ev = drain(*a.ring);
+  ASSERT_EQ(ev.size(), 1u);
+
+  Golden b;
+  lb::Snapshot standby = make_snapshot();
+  for (lb::Service& s : standby.services)
+    s.standby = true;
+  ASSERT_TRUE(standby.finalize().has_value());
+  b.reload(std::move(standby));
+  EXPECT_EQ(b.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::to_kernel)
+      << "a standby service's frames are the kernel's";
+  ASSERT_EQ(b.worker.apply_sync(ev[0], b.now), lb::ImportResult::ok);
+  const int rs_id = b.worker.find_flow_rs(syn.tuple(), b.now);
+  ASSERT_GE(rs_id, 0);
+  EXPECT_EQ(rs_id, a.worker.find_flow_rs(syn.tuple(), a.now));
+  lb::Snapshot master = make_snapshot();
+  ASSERT_TRUE(master.finalize().has_value());
+  b.reload(std::move(master));
+  EXPECT_EQ(b.run(frame(kClientSideMac, kPort0Mac, ack)).verdict, Verdict::tx);
+  EXPECT_EQ(b.worker.find_flow_rs(syn.tuple(), b.now), rs_id);
+}
+
 TEST(SyncGolden, EventsNamingWhatThisNodeLacksAreRefusedAndCounted) {
   SyncedNode a;
   Seg u = client_seg(kV4, Svc::nat, 5000, 0);
