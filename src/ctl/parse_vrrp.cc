@@ -172,6 +172,14 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
       return text_value(x, out, "notify_* SCRIPT");
     };
   };
+  // The adverts' source address (unicast_src_ip, or keepalived's older mcast_src_ip).
+  const auto src_ip = [&vi](const Statement& x) -> Expected<void> {
+    GALE_CTL_TRY(want_args(x, 1, 1, x.head().text + " ADDRESS"));
+    auto a = address(x.words[1], x.head().text);
+    if (!a) return Expected<void>(fail(a.error().message));
+    vi.unicast_src_ip = *a;
+    return Expected<void>();
+  };
   const Rule rules[] = {
       {"state",
        [&](const Statement& x) -> Expected<void> {
@@ -266,14 +274,9 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
        }},
       {"dont_track_primary",
        [&](const Statement& x) -> Expected<void> { return set_flag(x, vi.dont_track_primary); }},
-      {"unicast_src_ip",
-       [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(want_args(x, 1, 1, "unicast_src_ip ADDRESS"));
-         auto a = address(x.words[1], "unicast_src_ip");
-         if (!a) return Expected<void>(fail(a.error().message));
-         vi.unicast_src_ip = *a;
-         return Expected<void>();
-       }},
+      {"unicast_src_ip", src_ip},
+      // keepalived's older name of the same setting (one handler in its parser too).
+      {"mcast_src_ip", src_ip},
       {"unicast_peer",
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(want_block(x, 0, 0, "unicast_peer { ADDRESS }"));

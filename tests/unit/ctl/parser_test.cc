@@ -160,6 +160,19 @@ TEST(Parser, GoldenKeepalivedConf) {
   EXPECT_EQ(g.fwmarks[0].ports[2].hi, 8080);
 }
 
+// keepalived reads mcast_src_ip as unicast_src_ip (one handler in vrrp_parser.c): the
+// adverts' source address, multicast or not.
+TEST(Parser, McastSrcIpIsTheAdvertsSource) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n"
+      " mcast_src_ip 198.51.100.9\n virtual_ipaddress {\n  192.0.2.10\n }\n}\n",
+      "m.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->vrrp_instances.at(0).unicast_src_ip, ip("198.51.100.9"));
+  EXPECT_TRUE(r->vrrp_instances.at(0).unicast_peers.empty());
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings.front().message;
+}
+
 TEST(Parser, Defaults) {
   auto r = parse_config("gale { interfaces eth0 }\nvirtual_server 192.0.2.1 80 {\n}\n", "d.conf");
   ASSERT_TRUE(r.has_value()) << r.error().message;
