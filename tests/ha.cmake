@@ -50,3 +50,13 @@ add_test(NAME e2e.galed.vrrp_tracking
                  $<TARGET_FILE:galectl>)
 set_tests_properties(e2e.galed.vrrp_tracking PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 120
                      SKIP_RETURN_CODE 77)
+
+# virtual_routes follow mastership: galed alone becomes MASTER and adds its routes (a
+# gateway route in another table, a blackhole, an on-link one, one sourced from the VIP);
+# a higher-priority peer (vrrp_peer) takes them away, its death gives them back, and a
+# clean stop removes them.
+add_test(NAME e2e.galed.virtual_routes
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/virtual_routes.sh $<TARGET_FILE:galed>
+                 $<TARGET_FILE:vrrp_peer>)
+set_tests_properties(e2e.galed.virtual_routes PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 60
+                     SKIP_RETURN_CODE 77)

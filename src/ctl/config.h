@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "host/route_set.h"
 #include "lb/conn_state.h"
 #include "lb/maglev.h"
 #include "lb/scheduler.h"
@@ -219,6 +220,14 @@ struct VirtualIp {
   std::vector<Warning> unapplied;  // ip-address(8) options read past (brd, scope, ...)
 };
 
+// One virtual_routes line (ip-route(8)'s words, as keepalived reads them): added when
+// the instance becomes MASTER, removed when it leaves.
+struct VirtualRoute {
+  Location where;
+  host::RouteSpec route;           // dev "" and no via: the instance's interface
+  std::vector<Warning> unapplied;  // ip-route(8) options read past (mtu, realms, ...)
+};
+
 // track_script NAME [weight N [reverse|noreverse]]
 struct TrackScript {
   std::string name;
@@ -259,6 +268,7 @@ struct VrrpInstance {
   std::string auth_pass;
   std::vector<VirtualIp> vips;           // virtual_ipaddress
   std::vector<VirtualIp> excluded_vips;  // virtual_ipaddress_excluded
+  std::vector<VirtualRoute> virtual_routes;
   std::vector<TrackScript> track_scripts;
   std::vector<TrackInterface> track_interfaces;
   bool dont_track_primary = false;  // else `interface` is tracked as weight 0

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -83,6 +84,13 @@ struct Choice {
   std::string_view name;
   T value;
 };
+// The value named `name`, if one is.
+template <typename T>
+std::optional<T> choice_of(std::span<const Choice<T>> choices, std::string_view name) {
+  for (const Choice<T>& c : choices)
+    if (c.name == name) return c.value;
+  return std::nullopt;
+}
 template <typename T>
 Expected<T> choose(const Word& w, std::string_view what, std::span<const Choice<T>> choices) {
   std::vector<std::string_view> names;

@@ -69,6 +69,161 @@ Expected<void> parse_vips(const Statement& s, std::vector<VirtualIp>& out) {
   return {};
 }
 
+// One virtual_routes line: [blackhole|unreachable|prohibit|throw] [src ADDR] [to]
+// PREFIX|default [via|gw ADDR] [dev IF] [scope S] [table N] [metric N] [protocol P]
+// [onlink] -- ip-route(8)'s words; its other options are read past with a warning.
+Expected<void> parse_route(const Statement& e, std::vector<VirtualRoute>& out) {
+  if (e.has_block) return error_at(e.open, "a virtual_routes entry takes no block");
+  VirtualRoute vr{.where = location(e.head())};
+  host::RouteSpec& r = vr.route;
+  static constexpr Choice<host::RouteType> kTypes[] = {
+      {"blackhole", host::RouteType::blackhole},
+      {"unreachable", host::RouteType::unreachable},
+      {"prohibit", host::RouteType::prohibit},
+      {"throw", host::RouteType::throw_}};
+  static constexpr Choice<uint8_t> kScopes[] = {{"global", 0}, {"universe", 0}, {"site", 200},
+                                                {"link", 253}, {"host", 254},   {"nowhere", 255}};
+  static constexpr Choice<uint8_t> kProtocols[] = {
+      {"redirect", 1}, {"kernel", 2}, {"boot", 3}, {"static", 4}, {"keepalived", 18}};
+  static constexpr Choice<uint32_t> kTables[] = {{"main", 254}, {"local", 255}, {"default", 253}};
+  // ip-route(8) options gale does not set: valued, then flags.
+  constexpr std::string_view valued[] = {"tos",
+                                         "dsfield",
+                                         "mtu",
+                                         "advmss",
+                                         "rtt",
+                                         "rttvar",
+                                         "reordering",
+                                         "window",
+                                         "cwnd",
+                                         "ssthresh",
+                                         "realms",
+                                         "rto_min",
+                                         "initcwnd",
+                                         "initrwnd",
+                                         "quickack",
+                                         "congctl",
+                                         "pref",
+                                         "expires",
+                                         "fastopen_no_cookie",
+                                         "features",
+                                         "vrf",
+                                         "or",
+                                         "hoplimit",
+                                         "nexthop",
+                                         "track_group"};
+  constexpr std::string_view flags[] = {"no_track", "inet",    "inet6", "add",
+                                        "append",   "prepend", "lock"};
+  const std::string usage =
+      "virtual_routes line: [blackhole|unreachable|prohibit] [src ADDR] [to] PREFIX [via ADDR] "
+      "[dev IF] [table N] [metric N]";
+  bool have_dst = false;
+  for (size_t i = 0; i < e.words.size(); ++i) {
+    const Word& k = e.words[i];
+    const auto value = [&]() -> Expected<const Word*> {
+      if (i + 1 >= e.words.size())
+        return error_at(k, "\"" + k.text + "\" needs a value (" + usage + ")");
+      return &e.words[++i];
+    };
+    const auto address_of = [&](std::string_view what) -> Expected<net::IpAddr> {
+      auto w = value();
+      if (!w) return fail(w.error().message);
+      return address(**w, what);
+    };
+    if (i == 0 && choice_of<host::RouteType>(kTypes, k.text)) {
+      r.type = *choice_of<host::RouteType>(kTypes, k.text);
+    } else if (k.text == "to") {
+      continue;
+    } else if (k.text == "src") {
+      auto a = address_of("route source");
+      if (!a) return fail(a.error().message);
+      r.src = *a;
+    } else if (k.text == "via" || k.text == "gw") {
+      auto a = address_of("gateway");
+      if (!a) return fail(a.error().message);
+      r.via = *a;
+    } else if (k.text == "dev" || k.text == "oif") {
+      auto w = value();
+      if (!w) return fail(w.error().message);
+      r.dev = (*w)->text;
+    } else if (k.text == "scope") {
+      auto w = value();
+      if (!w) return fail(w.error().message);
+      auto v = choose<uint8_t>(**w, "scope", kScopes);
+      if (!v) return fail(v.error().message);
+      r.scope = *v;
+    } else if (k.text == "table") {
+      auto w = value();
+      if (!w) return fail(w.error().message);
+      if (auto named = choice_of<uint32_t>(kTables, (*w)->text)) {
+        r.table = *named;
+      } else {
+        auto n = number(**w, "table", 1, 0xffffffffu);
+        if (!n) return fail(n.error().message);
+        r.table = static_cast<uint32_t>(*n);
+      }
+    } else if (k.text == "metric" || k.text == "priority" || k.text == "preference") {
+      auto w = value();
+      if (!w) return fail(w.error().message);
+      auto n = number(**w, k.text, 0, 0xffffffffu);
+      if (!n) return fail(n.error().message);
+      r.metric = static_cast<uint32_t>(*n);
+    } else if (k.text == "protocol" || k.text == "proto") {
+      auto w = value();
+      if (!w) return fail(w.error().message);
+      if (auto named = choice_of<uint8_t>(kProtocols, (*w)->text)) {
+        r.protocol = *named;
+      } else {
+        auto n = number(**w, "protocol", 0, 255);
+        if (!n) return fail(n.error().message);
+        r.protocol = static_cast<uint8_t>(*n);
+      }
+    } else if (k.text == "onlink") {
+      r.onlink = true;
+    } else if (std::find(std::begin(flags), std::end(flags), k.text) != std::end(flags)) {
+      if (k.text != "no_track" && k.text != "inet" && k.text != "inet6")
+        vr.unapplied.push_back({.where = location(k),
+                                .message = "virtual_routes option " + k.text +
+                                           " is not applied: gale adds routes as ip route "
+                                           "prepend does"});
+    } else if (std::find(std::begin(valued), std::end(valued), k.text) != std::end(valued)) {
+      if (!value()) return error_at(k, "\"" + k.text + "\" needs a value");
+      vr.unapplied.push_back(
+          {.where = location(k),
+           .message = "virtual_routes option " + k.text +
+                      " is not applied: gale sets the destination, type, gateway, source, "
+                      "device, scope, table, metric, protocol and onlink"});
+    } else if (!have_dst) {
+      if (k.text == "default") {
+        r.dst = net::Ipv4Addr{};  // 0.0.0.0/0 (IPv4, as keepalived reads "default")
+        r.dst_len = 0;
+      } else {
+        auto p = prefix(k, "virtual_routes destination", true, true);
+        if (!p) return fail(p.error().message);
+        r.dst = p->addr;
+        r.dst_len = p->len;
+      }
+      have_dst = true;
+    } else {
+      std::vector<std::string_view> known = {"src",   "to",    "via",    "gw",       "dev",
+                                             "scope", "table", "metric", "protocol", "onlink"};
+      known.insert(known.end(), std::begin(valued), std::end(valued));
+      return error_at(
+          k, "unknown virtual_routes option \"" + k.text + "\"" + did_you_mean(k.text, known));
+    }
+  }
+  if (!have_dst) return error_at(e.head(), "no destination in this " + usage);
+  for (const auto* a : {&r.via, &r.src})
+    if (*a && (*a)->family != r.dst.family)
+      return error_at(e.head(), "virtual_routes: " + std::string(net::to_text(**a).view()) +
+                                    " is not of the destination's address family");
+  if (r.type != host::RouteType::unicast && r.via)
+    return error_at(e.head(),
+                    "virtual_routes: a " + std::string(e.head().text) + " route takes no gateway");
+  out.push_back(std::move(vr));
+  return {};
+}
+
 // A track_script or track_interface line: NAME [weight W [reverse|noreverse]].
 struct TrackedLine {
   std::string name;
@@ -277,6 +432,13 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
       {"unicast_src_ip", src_ip},
       // keepalived's older name of the same setting (one handler in its parser too).
       {"mcast_src_ip", src_ip},
+      {"virtual_routes",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "virtual_routes { 192.0.2.0/24 via 10.0.0.1 }"));
+         for (const Statement& e : x.block)
+           GALE_CTL_TRY(parse_route(e, vi.virtual_routes));
+         return Expected<void>();
+       }},
       {"unicast_peer",
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(want_block(x, 0, 0, "unicast_peer { ADDRESS }"));

@@ -174,6 +174,9 @@ Expected<Config> parse_top(const std::vector<Statement>& top, const std::string&
     for (const auto* list : {&vi.vips, &vi.excluded_vips})
       for (const VirtualIp& v : *list)
         c.warnings.insert(c.warnings.end(), v.unapplied.begin(), v.unapplied.end());
+  for (const VrrpInstance& vi : c.vrrp_instances)
+    for (const VirtualRoute& r : vi.virtual_routes)
+      c.warnings.insert(c.warnings.end(), r.unapplied.begin(), r.unapplied.end());
   return c;
 }
 

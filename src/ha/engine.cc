@@ -50,6 +50,7 @@ struct Engine::Loop {
   std::vector<Script> scripts;
   std::vector<Group> groups;
   std::optional<host::LinkWatch> links_watch;
+  std::optional<host::Rtnetlink> nl;  // virtual_routes' requests, opened at first use
   std::map<std::string, bool> links;  // tracked links: running or not
   int wake = -1;
   std::thread thread;
@@ -60,16 +61,36 @@ struct Engine::Loop {
     if (on_log) on_log(line);
   }
 
+  // Adds (or removes) the instance's virtual_routes; the first failure goes to `err`.
+  void route_all(const Running& r, bool add, std::string& err) {
+    if (r.cfg.routes.empty()) return;
+    if (!nl) {
+      auto opened = host::Rtnetlink::open();
+      if (!opened) {
+        if (err.empty()) err = "virtual_routes: " + opened.error().message;
+        return;
+      }
+      nl.emplace(std::move(*opened));
+    }
+    for (const host::RouteSpec& rt : r.cfg.routes) {
+      auto res = add ? host::add_route(*nl, rt) : host::remove_route(*nl, rt);
+      if (!res && err.empty()) err = res.error().message;
+    }
+  }
+
   // The VIP work of a state change, the owner's callback, then the sync group's moves.
   void changed(Running& r, VrrpState s) {
     std::string err;
     const bool master = s == VrrpState::master;
     if (master && before_master) before_master(r.cfg.vrrp.name);
+    // Routes leave before the VIPs (a gateway may be reached through a VIP's subnet).
+    if (!master) route_all(r, false, err);
     for (const Vip& v : r.cfg.vips) {
       auto res = master ? add_vip(v) : remove_vip(v);
       if (res && master && v.addr.is_v4()) res = send_garp(v, r.cfg.garp_repeat);
       if (!res && err.empty()) err = res.error().message;
     }
+    if (master) route_all(r, true, err);
     r.garp_again =
         master && r.cfg.garp_master_delay ? now_us() + r.cfg.garp_master_delay : INT64_MAX;
     r.garp_refresh = master && r.cfg.garp_refresh ? now_us() + r.cfg.garp_refresh : INT64_MAX;

@@ -15,6 +15,7 @@
 #include "ha/vip.h"
 #include "ha/vrrp_instance.h"
 #include "ha/vrrp_script.h"
+#include "host/route_set.h"
 
 namespace gale::ha {
 
@@ -28,11 +29,12 @@ struct EngineTrack {
 
 struct EngineInstance {
   VrrpInstanceConfig vrrp;
-  std::vector<Vip> vips;               // virtual_ipaddress and _excluded, added as MASTER
-  int garp_repeat = 5;                 // gratuitous ARPs per VIP on becoming MASTER
-  Micros garp_master_delay = 5000000;  // and again this long after (0: not again)
-  Micros garp_refresh = 0;             // then every this long while MASTER (0: never)
-  int garp_refresh_repeat = 1;         // that many each time
+  std::vector<Vip> vips;                // virtual_ipaddress and _excluded, added as MASTER
+  std::vector<host::RouteSpec> routes;  // virtual_routes: added after the VIPs as MASTER
+  int garp_repeat = 5;                  // gratuitous ARPs per VIP on becoming MASTER
+  Micros garp_master_delay = 5000000;   // and again this long after (0: not again)
+  Micros garp_refresh = 0;              // then every this long while MASTER (0: never)
+  int garp_refresh_repeat = 1;          // that many each time
   std::vector<EngineTrack> tracks;
 };
 

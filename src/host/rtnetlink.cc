@@ -69,7 +69,11 @@ Rtnetlink::~Rtnetlink() {
 }
 
 Expected<std::vector<std::vector<uint8_t>>> Rtnetlink::transact(const void* req, size_t len) {
-  if (send(fd_, req, len, 0) < 0) return fail(errno_text("netlink send"));
+  last_errno_ = 0;
+  if (send(fd_, req, len, 0) < 0) {
+    last_errno_ = errno;
+    return fail(errno_text("netlink send"));
+  }
   std::vector<std::vector<uint8_t>> out;
   std::vector<uint8_t> buf(1 << 16);
   const auto* first = static_cast<const nlmsghdr*>(req);
@@ -78,6 +82,7 @@ Expected<std::vector<std::vector<uint8_t>>> Rtnetlink::transact(const void* req,
     ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
+      last_errno_ = errno;
       return fail(errno_text("netlink recv"));
     }
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<uint32_t>(n));
@@ -87,7 +92,7 @@ Expected<std::vector<std::vector<uint8_t>>> Rtnetlink::transact(const void* req,
       if (h->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
         if (e->error == 0) return out;
-        errno = -e->error;
+        errno = last_errno_ = -e->error;
         return fail(errno_text("netlink"));
       }
       const auto* p = reinterpret_cast<const uint8_t*>(h);
@@ -95,6 +100,13 @@ Expected<std::vector<std::vector<uint8_t>>> Rtnetlink::transact(const void* req,
       if (!dump) return out;
     }
   }
+}
+
+int Rtnetlink::change(void* req, size_t len) {
+  auto* h = static_cast<nlmsghdr*>(req);
+  h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  h->nlmsg_seq = ++seq_;
+  return transact(req, len) ? 0 : last_errno_;
 }
 
 Expected<std::vector<Neighbour>> Rtnetlink::neighbours() {

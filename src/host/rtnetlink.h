@@ -59,9 +59,14 @@ class Rtnetlink {
   Expected<std::vector<Route>> routes(net::Family family);
   // The default route of the main table for a family (v4 or v6), if there is one.
   Expected<std::optional<RouteHop>> default_route(net::Family family);
+  // Sends one change request (`req` starts with its nlmsghdr; its sequence number and
+  // NLM_F_REQUEST | NLM_F_ACK are set here) and waits for the kernel's answer: 0, or
+  // the errno it refused with (a local failure to send or receive gives that errno).
+  int change(void* req, size_t len);
 
  private:
   explicit Rtnetlink(int fd) : fd_(fd) {}
+  int last_errno_ = 0;  // of transact()'s last failure
   // Sends one request and collects every answer message (a dump or a single reply).
   Expected<std::vector<std::vector<uint8_t>>> transact(const void* req, size_t len);
   // A dump request of `type` whose body is `body` (ndmsg, rtmsg, ...).

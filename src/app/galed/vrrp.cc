@@ -56,6 +56,12 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
                         .dev = v.dev.empty() ? vi.interface : v.dev,
                         .label = v.label});
     }
+  for (const ctl::VirtualRoute& vr : vi.virtual_routes) {
+    host::RouteSpec r = vr.route;
+    // No device and no gateway: the instance's interface (keepalived's default_interface).
+    if (r.dev.empty() && !r.via && r.type == host::RouteType::unicast) r.dev = vi.interface;
+    e.routes.push_back(std::move(r));
+  }
   const auto src = vi.unicast_src_ip ? vi.unicast_src_ip : primary_v4(vi.interface);
   if (!src || !src->is_v4())
     return fail("no IPv4 address on " + vi.interface + " to advertise from");
@@ -143,6 +149,9 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
         add(std::string(net::to_text(v.addr).view()) + "/" + std::to_string(v.prefix_len) + " " +
             v.dev + " " + v.label);
     add(vi.unicast_src_ip ? std::string(net::to_text(*vi.unicast_src_ip).view()) : "");
+    for (const ctl::VirtualRoute& r : vi.virtual_routes)
+      add(host::to_text(r.route) + " proto " + std::to_string(r.route.protocol) + " scope " +
+          (r.route.scope ? std::to_string(*r.route.scope) : "-"));
     for (const net::IpAddr& p : vi.unicast_peers)
       add(std::string(net::to_text(p).view()));
     for (const ctl::TrackScript& t : vi.track_scripts) {

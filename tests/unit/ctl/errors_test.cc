@@ -202,6 +202,19 @@ const Case kCases[] = {
          "vrrp_sync_group G {\n  group {\n    V1\n  }\n}\n",
      "gale.conf:6:1: vrrp_sync_group \"G\" names \"V1\": no vrrp_instance of that name (did you "
      "mean \"VI\"?)"},
+    {"VirtualRouteTypo",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  virtual_routes {\n"
+         "    10.9.0.0/16 vai 10.0.0.1\n  }\n}\n",
+     "gale.conf:6:17: unknown virtual_routes option \"vai\" (did you mean \"via\"?)"},
+    {"VirtualRouteHostBits",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  virtual_routes {\n"
+         "    10.9.0.1/16 via 10.0.0.1\n  }\n}\n",
+     "gale.conf:6:5: virtual_routes destination \"10.9.0.1/16\" has host bits set (the network "
+     "is written with them zero)"},
+    {"VirtualRouteFamilies",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  virtual_routes {\n"
+         "    2001:db8::/32 via 10.0.0.1\n  }\n}\n",
+     "gale.conf:6:5: virtual_routes: 10.0.0.1 is not of the destination's address family"},
     {"SyncGroupTwice",
      G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n"
          "vrrp_sync_group A {\n  group {\n    VI\n  }\n}\n"

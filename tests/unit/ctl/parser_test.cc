@@ -173,6 +173,51 @@ TEST(Parser, McastSrcIpIsTheAdvertsSource) {
   EXPECT_TRUE(r->warnings.empty()) << r->warnings.front().message;
 }
 
+// virtual_routes: ip-route(8)'s words as keepalived.conf(5) shows them; options gale
+// does not set are read past with a warning naming them.
+TEST(Parser, VirtualRoutes) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n"
+      " virtual_routes {\n"
+      "  src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1\n"
+      "  192.168.111.0/24 dev eth2 no_track\n"
+      "  blackhole 192.168.114.0/24\n"
+      "  0.0.0.0/0 gw 192.168.0.1 table 100 metric 5 protocol boot mtu 1400\n"
+      "  2001:db8:5::/48 via 2001:db8::1 table main onlink scope global\n"
+      " }\n}\n",
+      "r.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const auto& routes = r->vrrp_instances.at(0).virtual_routes;
+  ASSERT_EQ(routes.size(), 5u);
+  const host::RouteSpec& a = routes[0].route;
+  EXPECT_EQ(a.src, ip("192.168.100.1"));
+  EXPECT_EQ(a.dst, ip("192.168.109.0"));
+  EXPECT_EQ(a.dst_len, 24);
+  EXPECT_EQ(a.via, ip("192.168.200.254"));
+  EXPECT_EQ(a.dev, "eth1");
+  EXPECT_EQ(a.table, 254u);
+  EXPECT_EQ(a.protocol, 4);  // static, unless written
+  EXPECT_EQ(routes[1].route.dev, "eth2");
+  EXPECT_FALSE(routes[1].route.via);
+  EXPECT_EQ(routes[2].route.type, host::RouteType::blackhole);
+  EXPECT_EQ(routes[2].route.dst_len, 24);
+  const host::RouteSpec& d = routes[3].route;
+  EXPECT_EQ(d.dst_len, 0);
+  EXPECT_EQ(d.via, ip("192.168.0.1"));
+  EXPECT_EQ(d.table, 100u);
+  EXPECT_EQ(d.metric, 5u);
+  EXPECT_EQ(d.protocol, 3);
+  ASSERT_EQ(routes[3].unapplied.size(), 1u);
+  EXPECT_NE(routes[3].unapplied[0].message.find("mtu"), std::string::npos);
+  const host::RouteSpec& v6 = routes[4].route;
+  EXPECT_EQ(v6.dst, ip("2001:db8:5::"));
+  EXPECT_EQ(v6.via, ip("2001:db8::1"));
+  EXPECT_TRUE(v6.onlink);
+  EXPECT_EQ(v6.scope, 0);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0].where.line, 9u);
+}
+
 TEST(Parser, Defaults) {
   auto r = parse_config("gale { interfaces eth0 }\nvirtual_server 192.0.2.1 80 {\n}\n", "d.conf");
   ASSERT_TRUE(r.has_value()) << r.error().message;
