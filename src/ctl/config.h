@@ -251,6 +251,8 @@ enum class VrrpAuth : uint8_t { none, pass, ah };
 // 0 and 1.
 struct GarpTimers {
   std::optional<uint32_t> delay_s, repeat, refresh_s, refresh_repeat;
+  // garp_lower_prio_delay / _repeat: a MASTER that hears a lower priority re-announces.
+  std::optional<uint32_t> lower_delay_s, lower_repeat;
 };
 
 struct VrrpInstance {

@@ -243,12 +243,16 @@ std::vector<Rule> garp_rules(std::string_view prefix, GarpTimers& g) {
       "garp_master_delay",          "garp_master_delay SECONDS",
       "garp_master_repeat",         "garp_master_repeat COUNT",
       "garp_master_refresh",        "garp_master_refresh SECONDS",
-      "garp_master_refresh_repeat", "garp_master_refresh_repeat COUNT"};
+      "garp_master_refresh_repeat", "garp_master_refresh_repeat COUNT",
+      "garp_lower_prio_delay",      "garp_lower_prio_delay SECONDS",
+      "garp_lower_prio_repeat",     "garp_lower_prio_repeat COUNT"};
   static constexpr std::string_view kGlobal[] = {
       "vrrp_garp_master_delay",          "vrrp_garp_master_delay SECONDS",
       "vrrp_garp_master_repeat",         "vrrp_garp_master_repeat COUNT",
       "vrrp_garp_master_refresh",        "vrrp_garp_master_refresh SECONDS",
-      "vrrp_garp_master_refresh_repeat", "vrrp_garp_master_refresh_repeat COUNT"};
+      "vrrp_garp_master_refresh_repeat", "vrrp_garp_master_refresh_repeat COUNT",
+      "vrrp_garp_lower_prio_delay",      "vrrp_garp_lower_prio_delay SECONDS",
+      "vrrp_garp_lower_prio_repeat",     "vrrp_garp_lower_prio_repeat COUNT"};
   const std::string_view* n = prefix.empty() ? kInstance : kGlobal;
   return {
       {n[0], [&g, u = n[1]](const Statement& x) { return set_number(x, g.delay_s, u, 0, 1000); }},
@@ -257,6 +261,10 @@ std::vector<Rule> garp_rules(std::string_view prefix, GarpTimers& g) {
        [&g, u = n[5]](const Statement& x) { return set_number(x, g.refresh_s, u, 0, 100000); }},
       {n[6],
        [&g, u = n[7]](const Statement& x) { return set_number(x, g.refresh_repeat, u, 1, 255); }},
+      {n[8],
+       [&g, u = n[9]](const Statement& x) { return set_number(x, g.lower_delay_s, u, 0, 1000); }},
+      {n[10],
+       [&g, u = n[11]](const Statement& x) { return set_number(x, g.lower_repeat, u, 0, 255); }},
   };
 }
 

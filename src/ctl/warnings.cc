@@ -138,8 +138,7 @@ constexpr Unacted kUnacted[] = {
     {"global_defs",
      "dynamic_interfaces default_interface disable_local_igmp vrrp_mcast_group4 "
      "vrrp_mcast_group6 "
-     "vrrp_garp_lower_prio_delay "
-     "vrrp_garp_lower_prio_repeat vrrp_down_timer_adverts vrrp_garp_interval vrrp_gna_interval "
+     "vrrp_down_timer_adverts vrrp_garp_interval vrrp_gna_interval "
      "vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl vrrp_lower_prio_no_advert "
      "vrrp_higher_prio_send_advert vrrp_check_unicast_src vrrp_skip_check_adv_addr vrrp_strict "
      "vrrp_notify_priority_changes vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier "
@@ -152,8 +151,7 @@ constexpr Unacted kUnacted[] = {
      "linkbeat_use_polling virtual_rules accept no_accept skip_check_adv_addr "
      "strict_mode preempt debug notify_deleted notify_master_rx_lower_pri "
      "notify_priority_changes lvs_sync_daemon_interface "
-     "garp_lower_prio_delay "
-     "garp_lower_prio_repeat down_timer_adverts garp_extra_if vmac_garp_intvl "
+     "down_timer_adverts garp_extra_if vmac_garp_intvl "
      "lower_prio_no_advert higher_prio_send_advert kernel_rx_buf_size",
      kVrrpSetting},
     {"vrrp_sync_group",

@@ -32,6 +32,7 @@ struct Engine::Loop {
     std::optional<VrrpInstance> inst;
     Micros garp_again = INT64_MAX;    // the delayed round of gratuitous ARPs
     Micros garp_refresh = INT64_MAX;  // the next refresh (garp_master_refresh)
+    Micros lower_again = INT64_MAX;   // the delayed round after a lower priority was heard
     std::optional<size_t> group;      // its sync group
     bool own_fault = false;           // its own tracking says FAULT
   };
@@ -59,6 +60,12 @@ struct Engine::Loop {
 
   void log(const std::string& line) {
     if (on_log) on_log(line);
+  }
+
+  // Announces every VIP of `r` (`count` gratuitous ARPs each).
+  static void announce(const Running& r, int count) {
+    for (const Vip& v : r.cfg.vips)
+      if (v.addr.is_v4()) (void)send_garp(v, count);
   }
 
   // Adds (or removes) the instance's virtual_routes; the first failure goes to `err`.
@@ -94,6 +101,7 @@ struct Engine::Loop {
     r.garp_again =
         master && r.cfg.garp_master_delay ? now_us() + r.cfg.garp_master_delay : INT64_MAX;
     r.garp_refresh = master && r.cfg.garp_refresh ? now_us() + r.cfg.garp_refresh : INT64_MAX;
+    if (!master) r.lower_again = INT64_MAX;
     if (on_change)
       on_change(
           {.name = r.cfg.vrrp.name, .state = s, .priority = r.inst->priority(), .error = err});
@@ -200,7 +208,7 @@ struct Engine::Loop {
       Micros next = INT64_MAX;
       for (auto& r : running) {
         fds.push_back({.fd = r->inst->fd(), .events = POLLIN});
-        next = std::min({next, r->inst->deadline(), r->garp_again, r->garp_refresh});
+        next = std::min({next, r->inst->deadline(), r->garp_again, r->garp_refresh, r->lower_again});
       }
       const size_t link_at = fds.size();
       fds.push_back({.fd = links_watch ? links_watch->fd() : -1, .events = POLLIN});
@@ -216,17 +224,27 @@ struct Engine::Loop {
       const Micros now = now_us();
       for (size_t i = 0; i < running.size(); ++i) {
         Running& r = *running[i];
+        const uint64_t lower = r.inst->counters().heard_lower;
         if (fds[i + 1].revents & POLLIN) r.inst->on_readable(now);
+        // A peer that took over while it could not hear us (a healed split): clients
+        // that followed its ARPs are moved back (keepalived's garp_lower_prio_*).
+        if (r.inst->counters().heard_lower != lower && r.inst->state() == VrrpState::master &&
+            r.cfg.garp_lower_repeat > 0) {
+          announce(r, r.cfg.garp_lower_repeat);
+          if (r.cfg.garp_lower_delay) r.lower_again = now + r.cfg.garp_lower_delay;
+        }
         if (now >= r.inst->deadline()) r.inst->on_timer(now);
         if (now >= r.garp_again) {
           r.garp_again = INT64_MAX;
-          for (const Vip& v : r.cfg.vips)
-            if (v.addr.is_v4()) (void)send_garp(v, r.cfg.garp_repeat);
+          announce(r, r.cfg.garp_repeat);
+        }
+        if (now >= r.lower_again) {
+          r.lower_again = INT64_MAX;
+          announce(r, r.cfg.garp_lower_repeat);
         }
         if (now >= r.garp_refresh) {
           r.garp_refresh = now + r.cfg.garp_refresh;
-          for (const Vip& v : r.cfg.vips)
-            if (v.addr.is_v4()) (void)send_garp(v, r.cfg.garp_refresh_repeat);
+          announce(r, r.cfg.garp_refresh_repeat);
         }
       }
       bool retrack_now = false;

@@ -35,6 +35,10 @@ struct EngineInstance {
   Micros garp_master_delay = 5000000;   // and again this long after (0: not again)
   Micros garp_refresh = 0;              // then every this long while MASTER (0: never)
   int garp_refresh_repeat = 1;          // that many each time
+  // garp_lower_prio_repeat / _delay: a MASTER that hears a lower priority sends this many
+  // per VIP at once (0: none) and again this long after (0: not again).
+  int garp_lower_repeat = 5;
+  Micros garp_lower_delay = 5000000;
   std::vector<EngineTrack> tracks;
 };
 

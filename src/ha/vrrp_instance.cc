@@ -92,6 +92,7 @@ void VrrpInstance::on_readable(Micros now) {
 }
 
 void VrrpInstance::act(const VrrpActions& a) {
+  if (a.heard_lower) ++counters_.heard_lower;
   if (a.entered) {
     ++counters_.transitions;
     if (*a.entered == VrrpState::master) ++counters_.became_master;

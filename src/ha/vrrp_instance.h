@@ -32,6 +32,7 @@ struct VrrpCounters {
   uint64_t send_errors = 0;
   uint64_t became_master = 0;
   uint64_t transitions = 0;  // states entered (BACKUP at start included)
+  uint64_t heard_lower = 0;  // adverts of a lower priority heard as MASTER
 };
 
 class VrrpInstance {

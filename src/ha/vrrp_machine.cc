@@ -83,7 +83,7 @@ VrrpActions VrrpMachine::on_advert(uint8_t priority, Micros interval, const net:
     return become_backup(now, master_down_interval());
   }
   // A lower master: assert ourselves now rather than at the next interval.
-  return {.send_priority = prio_};
+  return {.send_priority = prio_, .heard_lower = true};
 }
 
 VrrpActions VrrpMachine::on_timer(Micros now) {

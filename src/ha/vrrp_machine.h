@@ -31,6 +31,9 @@ struct VrrpConfig {
 struct VrrpActions {
   std::optional<VrrpState> entered;      // the state changed to this
   std::optional<uint8_t> send_priority;  // send an advertisement with this priority
+  // A MASTER heard a lower priority (a peer that took over while it could not hear us):
+  // keepalived then re-announces the VIPs (garp_lower_prio_repeat).
+  bool heard_lower = false;
 };
 
 class VrrpMachine {

@@ -46,6 +46,12 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
   e.garp_master_delay = ha::Micros{garp(&ctl::GarpTimers::delay_s, 5)} * 1000000;
   e.garp_refresh = ha::Micros{garp(&ctl::GarpTimers::refresh_s, 0)} * 1000000;
   e.garp_refresh_repeat = static_cast<int>(garp(&ctl::GarpTimers::refresh_repeat, 1));
+  // keepalived: the lower-priority round defaults to global_defs' master round.
+  e.garp_lower_repeat = static_cast<int>(vi.garp.lower_repeat.value_or(
+      defaults.lower_repeat.value_or(defaults.repeat.value_or(5))));
+  e.garp_lower_delay = ha::Micros{vi.garp.lower_delay_s.value_or(defaults.lower_delay_s.value_or(
+                           defaults.delay_s.value_or(5)))} *
+                       1000000;
   for (const auto* list : {&vi.vips, &vi.excluded_vips})
     for (const ctl::VirtualIp& v : *list) {
       if (!v.addr.is_v4())
@@ -161,7 +167,8 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
     for (const ctl::TrackInterface& t : vi.track_interfaces)
       add(t.name + " " + std::to_string(t.weight) + (t.reverse ? " reverse" : ""));
     for (const ctl::GarpTimers* g : {&vi.garp, &c.global.vrrp_garp})
-      for (const auto& v : {g->delay_s, g->repeat, g->refresh_s, g->refresh_repeat})
+      for (const auto& v : {g->delay_s, g->repeat, g->refresh_s, g->refresh_repeat,
+                            g->lower_delay_s, g->lower_repeat})
         add(v ? std::to_string(*v) : "-");
   }
   for (const ctl::VrrpScript& s : c.vrrp_scripts)

@@ -296,9 +296,11 @@ TEST(Parser, SyncDaemonAndGarpTimers) {
   auto r = parse_config(
       "gale { interfaces eth0 }\n"
       "global_defs {\n  lvs_sync_daemon eth1 VI_1 id 7 maxlen 1400 port 9000 ttl 2 group "
-      "239.1.2.3\n  vrrp_garp_master_delay 10\n  vrrp_garp_master_refresh 60\n}\n"
+      "239.1.2.3\n  vrrp_garp_master_delay 10\n  vrrp_garp_master_refresh 60\n"
+      "  vrrp_garp_lower_prio_repeat 4\n}\n"
       "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n"
-      "  garp_master_delay 0\n  garp_master_repeat 3\n  garp_master_refresh_repeat 2\n}\n",
+      "  garp_master_delay 0\n  garp_master_repeat 3\n  garp_master_refresh_repeat 2\n"
+      "  garp_lower_prio_delay 7\n  garp_lower_prio_repeat 0\n}\n",
       "s.conf");
   ASSERT_TRUE(r.has_value()) << r.error().message;
   ASSERT_TRUE(r->global.lvs_sync_daemon);
@@ -317,6 +319,9 @@ TEST(Parser, SyncDaemonAndGarpTimers) {
   EXPECT_EQ(g.repeat, std::optional<uint32_t>(3));
   EXPECT_FALSE(g.refresh_s);
   EXPECT_EQ(g.refresh_repeat, std::optional<uint32_t>(2));
+  EXPECT_EQ(g.lower_delay_s, std::optional<uint32_t>(7));
+  EXPECT_EQ(g.lower_repeat, std::optional<uint32_t>(0));
+  EXPECT_EQ(r->global.vrrp_garp.lower_repeat, std::optional<uint32_t>(4));
   EXPECT_TRUE(r->warnings.empty()) << to_string(r->warnings[0]);
 
   // IPVS's defaults when only the interface and instance are given.

@@ -51,13 +51,13 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "  track_process {\n"                // 27
       "    galed\n"                        // 28
       "  }\n"                              // 29
-      "  garp_lower_prio_delay 3\n"        // 30
+      "  down_timer_adverts 3\n"           // 30
       "}\n");
   // VRRP runs: a vrrp_instance warns only for what its VRRP does not act on yet.
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
       "w.conf:27:3: warning: track_process is not acted on yet by gale's VRRP (docs/ha.md)",
-      "w.conf:30:3: warning: garp_lower_prio_delay is not acted on yet by gale's VRRP (docs/ha.md)",
+      "w.conf:30:3: warning: down_timer_adverts is not acted on yet by gale's VRRP (docs/ha.md)",
   };
   EXPECT_EQ(w, want);
 }

@@ -144,6 +144,17 @@ TEST(VrrpMachine, MasterYieldsToHigherPriorityAndToEqualFromAHigherAddress) {
   a = stays.on_advert(90, kSec, ip("10.0.0.9"), t + 6);  // lower priority: likewise
   EXPECT_FALSE(a.entered);
   EXPECT_EQ(a.send_priority, 100);
+  // keepalived re-announces its VIPs then (garp_lower_prio_repeat): the machine says so.
+  EXPECT_TRUE(a.heard_lower);
+}
+
+// A higher priority or a priority 0 is not a lower master: no re-announcement.
+TEST(VrrpMachine, OnlyALowerMasterIsHeardAsLower) {
+  Micros t = 0;
+  VrrpMachine m = master_at(v3(100), t);
+  EXPECT_FALSE(m.on_advert(0, kSec, ip("10.0.0.9"), t + 1).heard_lower);
+  EXPECT_FALSE(m.on_advert(150, kSec, ip("10.0.0.9"), t + 2).heard_lower);  // now BACKUP
+  EXPECT_FALSE(m.on_advert(90, kSec, ip("10.0.0.9"), t + 3).heard_lower);   // a BACKUP's
 }
 
 TEST(VrrpMachine, MasterAnswersAPriorityZeroAdvertAtOnce) {
