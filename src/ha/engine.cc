@@ -208,7 +208,8 @@ struct Engine::Loop {
       Micros next = INT64_MAX;
       for (auto& r : running) {
         fds.push_back({.fd = r->inst->fd(), .events = POLLIN});
-        next = std::min({next, r->inst->deadline(), r->garp_again, r->garp_refresh, r->lower_again});
+        next =
+            std::min({next, r->inst->deadline(), r->garp_again, r->garp_refresh, r->lower_again});
       }
       const size_t link_at = fds.size();
       fds.push_back({.fd = links_watch ? links_watch->fd() : -1, .events = POLLIN});
