@@ -47,10 +47,10 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
   e.garp_refresh = ha::Micros{garp(&ctl::GarpTimers::refresh_s, 0)} * 1000000;
   e.garp_refresh_repeat = static_cast<int>(garp(&ctl::GarpTimers::refresh_repeat, 1));
   // keepalived: the lower-priority round defaults to global_defs' master round.
-  e.garp_lower_repeat = static_cast<int>(vi.garp.lower_repeat.value_or(
-      defaults.lower_repeat.value_or(defaults.repeat.value_or(5))));
-  e.garp_lower_delay = ha::Micros{vi.garp.lower_delay_s.value_or(defaults.lower_delay_s.value_or(
-                           defaults.delay_s.value_or(5)))} *
+  e.garp_lower_repeat = static_cast<int>(
+      vi.garp.lower_repeat.value_or(defaults.lower_repeat.value_or(defaults.repeat.value_or(5))));
+  e.garp_lower_delay = ha::Micros{vi.garp.lower_delay_s.value_or(
+                           defaults.lower_delay_s.value_or(defaults.delay_s.value_or(5)))} *
                        1000000;
   for (const auto* list : {&vi.vips, &vi.excluded_vips})
     for (const ctl::VirtualIp& v : *list) {
