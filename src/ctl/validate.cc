@@ -283,6 +283,7 @@ Expected<void> validate(const Config& c, const std::string& main_file,
     return error_loc(c.gale.where, "fullnat_ports must span at least 64 ports");
   GALE_CTL_TRY(check_virtual_servers_impl(c, warnings));
   GALE_CTL_TRY(check_sync_daemon(c));
+  GALE_CTL_TRY(check_tracks(c, warnings));
   return check_vrrp(c, warnings);
 }
 
