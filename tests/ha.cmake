@@ -50,3 +50,12 @@ add_test(NAME e2e.galed.vrrp_tracking
                  $<TARGET_FILE:galectl>)
 set_tests_properties(e2e.galed.vrrp_tracking PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 120
                      SKIP_RETURN_CODE 77)
+
+# track_file, vrrp_track_process and the notify FIFOs against keepalived: a file's value
+# (weight 1) hands the VIP over and back, a tracked process killed (weight 0) is FAULT
+# until it runs again, and galed's FIFOs (one read by its notify_fifo_script, one by a
+# cat) hold exactly keepalived's lines for each transition.
+add_test(NAME e2e.galed.vrrp_track_file_process
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/track_file_process.sh $<TARGET_FILE:galed>)
+set_tests_properties(e2e.galed.vrrp_track_file_process PROPERTIES LABELS e2e RUN_SERIAL TRUE
+                     TIMEOUT 120 SKIP_RETURN_CODE 77)
