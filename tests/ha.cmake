@@ -1,10 +1,11 @@
 # ha/: the VRRP advertisement codec, state machine, tracking and sync groups (pure: no
-# sockets, injected time).
+# sockets, injected time), and tracking's file, /proc and FIFO I/O on a scratch directory.
 add_executable(unit_ha
   unit/ha/vrrp_packet_test.cc
   unit/ha/vrrp_machine_test.cc
   unit/ha/sync_wire_test.cc
   unit/ha/tracking_test.cc
+  unit/ha/track_watch_test.cc
 )
 target_link_libraries(unit_ha PRIVATE gale_ha gale_ha_sync_wire gale_test_support
                       GTest::gtest_main)
