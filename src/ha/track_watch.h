@@ -1,8 +1,9 @@
 // What the VRRP engine watches for track_file and vrrp_track_process (docs/ha.md,
 // "Tracking"): files through inotify on their directories (a non-blocking fd in the
 // engine's poll, as keepalived's track_file.c), processes through a scan of /proc on a
-// thread of its own every second (keepalived uses the proc connector; a scan is simpler
-// and never stalls the VRRP thread), its counts handed over through an eventfd.
+// thread of its own every second, its counts handed over through an eventfd (keepalived
+// follows the proc connector, which the kernel refuses inside a network namespace; a
+// scan works everywhere and never stalls the VRRP thread).
 #pragma once
 
 #include <atomic>

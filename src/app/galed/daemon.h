@@ -154,6 +154,7 @@ class Daemon : public ctl::ControlApi {
   void open_vrrp_fifos(const ctl::Config& c);
   // fifo_write_vrrp_states_on_reload: every group's and instance's state as it is now.
   void vrrp_states_to_fifos();
+  std::string fifo_metrics() const;
   // Connection sync (sync.cc): lvs_sync_daemon's thread, and galectl --start-daemon's.
   // start_sync waits for a peer's bulk copy before VRRP may start; before a MASTER
   // announces, settle_sync has the workers apply what arrived.

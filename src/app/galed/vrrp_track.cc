@@ -122,4 +122,23 @@ void Daemon::vrrp_states_to_fifos() {
       (void)f.write(l);
 }
 
+// gale_vrrp_notify_fifo_dropped_total per FIFO (none without one). On the daemon's loop,
+// which alone opens and closes them; the VRRP thread only counts.
+std::string Daemon::fifo_metrics() const {
+  if (vrrp_fifos_.empty()) return "";
+  std::string out =
+      "# HELP gale_vrrp_notify_fifo_dropped_total Lines not written to a notify FIFO "
+      "because it was full.\n# TYPE gale_vrrp_notify_fifo_dropped_total counter\n";
+  for (const ha::NotifyFifo& f : vrrp_fifos_) {
+    std::string label;
+    for (char ch : f.path()) {
+      if (ch == '\\' || ch == '"') label += '\\';
+      label += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+    }
+    out += "gale_vrrp_notify_fifo_dropped_total{fifo=\"" + label + "\"} " +
+           std::to_string(f.dropped()) + "\n";
+  }
+  return out;
+}
+
 }  // namespace gale::app

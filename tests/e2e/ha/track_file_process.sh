@@ -7,9 +7,11 @@
 #  2. the file says -100: galed advertises 50, keepalived takes the VIP; 0 again: back;
 #  3. the process is killed: galed enters FAULT, keepalived takes over; started again:
 #     galed BACKUP, then MASTER;
-#  4. galed's notify_fifo (read by its notify_fifo_script) and vrrp_notify_fifo (read by
+#  4. a reload (SIGHUP) writes the instance's state again (fifo_write_vrrp_states_on_reload);
+#  5. galed's notify_fifo (read by its notify_fifo_script) and vrrp_notify_fifo (read by
 #     a cat in the background) each hold exactly the lines of those transitions, in
-#     keepalived's format, and keepalived's own FIFO the same format for its side.
+#     keepalived's format, and keepalived's own FIFO the same format for its side; the
+#     metric of dropped lines says 0.
 #   tests/e2e/ha/track_file_process.sh GALED
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
@@ -117,6 +119,7 @@ global_defs {
   notify_fifo $dir/notify.fifo
   notify_fifo_script $dir/reader.sh
   vrrp_notify_fifo $dir/vrrp.fifo
+  fifo_write_vrrp_states_on_reload
 }
 track_file prio {
   file $dir/prio
@@ -178,12 +181,19 @@ start_proc
 wait_for 6000 gale_master >/dev/null || fail "galed did not come back when the process ran again"
 echo "tracked process started -> galed MASTER after $(($(now_ms) - t0)) ms"
 
+# 4. A reload writes the states as they are.
+kill -HUP "$galed_pid"
+wait_for 3000 said "reloaded $dir/galed.conf" >/dev/null || fail "galed did not reload"
+metrics=$(ip netns exec "$gl" curl -s http://127.0.0.1:9481/metrics)
+grep -qx "gale_vrrp_notify_fifo_dropped_total{fifo=\"$dir/vrrp.fifo\"} 0" <<<"$metrics" ||
+  fail "metrics: $(grep notify_fifo <<<"$metrics")"
+
 kill -TERM "$galed_pid"
 wait "$galed_pid" || fail "galed exited with an error"
 galed_pid=""
 [ ! -e "$dir/vrrp.fifo" ] || fail "galed left the FIFO it created behind"
 
-# 4. The FIFOs: every transition, in order, in keepalived's words.
+# 5. The FIFOs: every transition, in order, in keepalived's words.
 want='INSTANCE "VI_1" BACKUP 150
 INSTANCE "VI_1" MASTER 150
 INSTANCE "VI_1" BACKUP 50
@@ -191,8 +201,9 @@ INSTANCE "VI_1" MASTER 150
 INSTANCE "VI_1" FAULT 150
 INSTANCE "VI_1" BACKUP 150
 INSTANCE "VI_1" MASTER 150
+INSTANCE "VI_1" MASTER 150
 INSTANCE "VI_1" STOP 150'
-fifo_done() { [ "$(wc -l <"$1")" -ge 8 ]; }
+fifo_done() { [ "$(wc -l <"$1")" -ge 9 ]; }
 for out in vrrp-fifo.out script-fifo.out; do
   wait_for 2000 fifo_done "$dir/$out" >/dev/null || true
   [ "$(cat "$dir/$out")" = "$want" ] || fail "$out: got
