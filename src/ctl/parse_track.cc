@@ -3,6 +3,7 @@
 // track_file.c and vrrp_parser.c give the forms and the defaults).
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <iterator>
 #include <string>
 
@@ -62,7 +63,8 @@ Expected<void> parse_track_file(const Statement& s, Config& c) {
                (!std::isdigit(static_cast<unsigned char>(w.text[0])) && w.text[0] != '-'))
              return Expected<void>(error_at(
                  w, "unknown init_file option \"" + w.text + "\" (init_file [VALUE] [overwrite])"));
-           auto v = signed_number(w, "init_file value", -254, 254);
+           // keepalived complains outside -254..254 but writes the value all the same.
+           auto v = signed_number(w, "init_file value", INT32_MIN, INT32_MAX);
            if (!v) return Expected<void>(fail(v.error().message));
            tf.init_value = static_cast<int32_t>(*v);
          }
