@@ -215,7 +215,14 @@ struct Engine::Loop {
 
   void run() {
     refresh_links();
-    if (process_watch) tally_processes(now_us(), true);
+    if (process_watch) {
+      log(std::string("vrrp_track_process: /proc counted every second") +
+          (process_watch->has_events()
+               ? " and at the kernel's process events"
+               : " (no process events here: not the initial network namespace, or no "
+                 "CAP_NET_ADMIN)"));
+      tally_processes(now_us(), true);
+    }
     retrack(now_us());  // before start: a failed link starts its instance in FAULT
     for (auto& r : running)
       r->inst->start(now_us());

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string_view>
 
 namespace gale::ha {
@@ -129,50 +130,131 @@ std::vector<size_t> FileWatch::drain() {
   return changed;
 }
 
-std::vector<uint32_t> count_processes(const std::vector<ProcessMatch>& matches) {
+namespace {
+
+// Whether any match counts the process in /proc/`pid` (`dir`), by its stat and, when a
+// match needs it, its command line. Zombies never count.
+std::vector<bool> which_match(const std::vector<ProcessMatch>& matches, const std::string& dir,
+                              bool cmdline) {
+  std::vector<bool> out(matches.size(), false);
+  // comm is between the first '(' and the last ')' of stat; the state follows.
+  const std::string stat = slurp(dir + "/stat", 512);
+  const size_t open = stat.find('(');
+  const size_t close = stat.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open ||
+      close + 2 >= stat.size() || stat[close + 2] == 'Z')
+    return out;
+  const std::string_view comm(stat.data() + open + 1, close - open - 1);
+  const std::string cmd = cmdline ? slurp(dir + "/cmdline", 4096) : std::string();
+  for (size_t i = 0; i < matches.size(); ++i)
+    out[i] = process_matches(matches[i], comm, cmd);
+  return out;
+}
+
+bool needs_cmdline(const std::vector<ProcessMatch>& matches) {
+  return std::any_of(matches.begin(), matches.end(),
+                     [](const ProcessMatch& m) { return m.full_command; });
+}
+
+// count_processes, and the pids it counted.
+std::vector<uint32_t> scan(const std::vector<ProcessMatch>& matches, std::set<int>* pids) {
   std::vector<uint32_t> counts(matches.size(), 0);
-  bool cmdline = false;
-  for (const ProcessMatch& m : matches)
-    cmdline = cmdline || m.full_command;
+  if (pids) pids->clear();
+  const bool cmdline = needs_cmdline(matches);
   DIR* proc = ::opendir("/proc");
   if (!proc) return counts;
   while (const dirent* e = ::readdir(proc)) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    const std::string dir = std::string("/proc/") + e->d_name;
-    // comm is between the first '(' and the last ')' of stat; the state follows.
-    const std::string stat = slurp(dir + "/stat", 512);
-    const size_t open = stat.find('(');
-    const size_t close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close < open ||
-        close + 2 >= stat.size())
-      continue;
-    if (stat[close + 2] == 'Z') continue;  // a zombie has ended
-    const std::string_view comm(stat.data() + open + 1, close - open - 1);
-    const std::string cmd = cmdline ? slurp(dir + "/cmdline", 4096) : std::string();
+    const std::vector<bool> hit = which_match(matches, std::string("/proc/") + e->d_name, cmdline);
+    bool any = false;
     for (size_t i = 0; i < matches.size(); ++i)
-      if (process_matches(matches[i], comm, cmd)) ++counts[i];
+      if (hit[i]) {
+        ++counts[i];
+        any = true;
+      }
+    if (any && pids) pids->insert(std::atoi(e->d_name));
   }
   ::closedir(proc);
   return counts;
 }
 
+Micros now_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Micros{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+}
+
+// Event-driven scans come at most this often (a tracked server forking busily).
+constexpr Micros kMinRescan = 100000;
+
+}  // namespace
+
+std::vector<uint32_t> count_processes(const std::vector<ProcessMatch>& matches) {
+  return scan(matches, nullptr);
+}
+
 ProcessWatch::ProcessWatch(std::vector<ProcessMatch> matches, Micros interval)
-    : matches_(std::move(matches)), interval_(interval) {
-  counts_ = count_processes(matches_);
+    : matches_(std::move(matches)),
+      interval_(interval),
+      events_(ProcEvents::open()) {  // before the first scan: no change falls between
+  std::set<int> pids;
+  counts_ = scan(matches_, &pids);
   fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  thread_ = std::thread([this] {
-    pollfd p{.fd = stop_fd_, .events = POLLIN, .revents = 0};
-    while (::poll(&p, 1, static_cast<int>(interval_ / 1000)) == 0 || (p.revents & POLLIN) == 0) {
-      auto c = count_processes(matches_);
-      {
-        std::lock_guard lock(mu_);
-        counts_ = std::move(c);
-      }
-      const uint64_t one = 1;
-      (void)!::write(fd_, &one, sizeof one);
+  thread_ = std::thread([this, pids = std::move(pids)]() mutable { run(std::move(pids)); });
+}
+
+// Scans every interval; with the proc connector, also soon after an event that may
+// change a count: a counted process exits or forks, or any process execs or renames
+// itself into (or out of) a match.
+void ProcessWatch::run(std::set<int> pids) {
+  std::optional<ProcEvents>& events = events_;
+  const bool cmdline = needs_cmdline(matches_);
+  Micros last = now_us();
+  Micros due = last + interval_;
+  std::vector<uint32_t> published = counts_;
+  for (;;) {
+    pollfd p[2] = {{.fd = stop_fd_, .events = POLLIN, .revents = 0},
+                   {.fd = events ? events->fd() : -1, .events = POLLIN, .revents = 0}};
+    const Micros wait = std::max<Micros>(0, due - now_us());
+    if (::poll(p, 2, static_cast<int>((wait + 999) / 1000)) < 0 && errno != EINTR) break;
+    if (p[0].revents & POLLIN) break;
+    if (p[1].revents & POLLIN) {
+      bool relevant = false;
+      const bool complete = events->drain([&](const ProcEvent& e) {
+        if (relevant) return;
+        switch (e.kind) {
+          case ProcEvent::Kind::exit:
+            relevant = pids.count(e.pid) > 0;
+            break;
+          case ProcEvent::Kind::fork:
+            relevant = pids.count(e.parent) > 0;
+            break;
+          case ProcEvent::Kind::exec:
+          case ProcEvent::Kind::comm: {
+            const auto hit = which_match(matches_, "/proc/" + std::to_string(e.pid), cmdline);
+            relevant =
+                pids.count(e.pid) > 0 || std::find(hit.begin(), hit.end(), true) != hit.end();
+            break;
+          }
+        }
+      });
+      if (!complete || relevant) due = std::min(due, last + kMinRescan);
     }
-  });
+    const Micros now = now_us();
+    if (now < due) continue;
+    auto c = scan(matches_, &pids);
+    last = now;
+    due = now + interval_;
+    if (c == published) continue;
+    published = c;
+    {
+      std::lock_guard lock(mu_);
+      counts_ = std::move(c);
+    }
+    const uint64_t one = 1;
+    (void)!::write(fd_, &one, sizeof one);
+  }
 }
 
 ProcessWatch::~ProcessWatch() {

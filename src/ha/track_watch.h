@@ -1,20 +1,23 @@
 // What the VRRP engine watches for track_file and vrrp_track_process (docs/ha.md,
 // "Tracking"): files through inotify on their directories (a non-blocking fd in the
 // engine's poll, as keepalived's track_file.c), processes through a scan of /proc on a
-// thread of its own every second, its counts handed over through an eventfd (keepalived
-// follows the proc connector, which the kernel refuses inside a network namespace; a
-// scan works everywhere and never stalls the VRRP thread).
+// thread of its own, every second and, where the kernel's process events are to be had
+// (proc_events.h: not inside a network namespace), soon after one that may change a
+// count; the counts are handed over through an eventfd, so the VRRP thread never waits
+// on a scan.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/expected.h"
+#include "ha/proc_events.h"
 #include "ha/tracking.h"
 
 namespace gale::ha {
@@ -65,15 +68,19 @@ class ProcessWatch {
   ProcessWatch(const ProcessWatch&) = delete;
   ProcessWatch& operator=(const ProcessWatch&) = delete;
 
-  int fd() const { return fd_; }  // readable after each scan
+  int fd() const { return fd_; }  // readable when a scan changed a count
   // The latest counts (the fd drained).
   std::vector<uint32_t> counts();
+  // Whether the kernel's process events hasten the scans (proc_events.h).
+  bool has_events() const { return events_.has_value(); }
 
  private:
+  void run(std::set<int> pids);
   std::vector<ProcessMatch> matches_;
   Micros interval_;
   int fd_ = -1;
   int stop_fd_ = -1;
+  std::optional<ProcEvents> events_;  // read by the thread alone
   std::mutex mu_;
   std::vector<uint32_t> counts_;
   std::thread thread_;

@@ -3,7 +3,9 @@
 // FIFO (keepalived's line format, created and removed, never blocking when full).
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -94,6 +96,35 @@ TEST(CountProcesses, CountsThisProcessByCommAndByArgv0) {
   EXPECT_GE(n[0], 1u);
   EXPECT_GE(n[1], 1u);
   EXPECT_EQ(n[2], 0u);
+}
+
+// With the kernel's process events (the initial network namespace, CAP_NET_ADMIN), a
+// process that starts or ends is counted well before the next scan.
+TEST(ProcessWatch, ProcessEventsHastenTheCount) {
+  ScratchDir d;
+  const std::string name = "gtw" + std::to_string(::getpid() % 100000);
+  const std::string bin = d.path + "/" + name;
+  ASSERT_EQ(std::system(("cp /bin/sleep " + bin).c_str()), 0);
+  ProcessWatch w({{.name = name}}, /*interval=*/20 * 1000000);
+  if (!w.has_events()) GTEST_SKIP() << "no process events here (a network namespace?)";
+  EXPECT_EQ(w.counts(), std::vector<uint32_t>{0});
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::execl(bin.c_str(), name.c_str(), "100", nullptr);
+    ::_exit(127);
+  }
+  const auto count_within = [&w](uint32_t want, int ms) {
+    pollfd p{.fd = w.fd(), .events = POLLIN, .revents = 0};
+    for (int t = 0; t < ms; t += 10) {
+      if (w.counts() == std::vector<uint32_t>{want}) return true;
+      ::poll(&p, 1, 10);
+    }
+    return w.counts() == std::vector<uint32_t>{want};
+  };
+  EXPECT_TRUE(count_within(1, 2000));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(count_within(0, 2000));
 }
 
 TEST(NotifyFifo, KeepalivedsLineFormat) {
