@@ -214,6 +214,8 @@ Expected<void> check_vrrp(const Config& c, std::vector<Warning>& warnings) {
     // members ignore their scripts' weights.
     bool weighted = std::any_of(v.track_interfaces.begin(), v.track_interfaces.end(),
                                 [](const TrackInterface& t) { return t.weight != 0; });
+    for (const ResolvedTrack& t : resolved_track_processes(c, v))
+      weighted = weighted || t.weight != 0;
     bool group_zeroed = false;
     for (const TrackScript& t : v.track_scripts) {
       const auto s = std::find_if(c.vrrp_scripts.begin(), c.vrrp_scripts.end(),

@@ -319,6 +319,21 @@ TEST(Parser, TrackFilesProcessesAndFifos) {
             "it is in a vrrp_sync_group, as keepalived");
 }
 
+// keepalived's warning for the address owner covers a weighted track_process too.
+TEST(Parser, OwnerWithAWeightedTrackProcessWarns) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "vrrp_track_process p {\n  process nginx\n  weight 10\n}\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  priority 255\n"
+      "  track_process {\n    p\n  }\n}\n",
+      "t.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(to_string(r->warnings[0]),
+            "t.conf:6:1: warning: vrrp_instance \"A\" has priority 255 (the address owner): "
+            "tracking weights do not change it (only weight 0, FAULT, applies)");
+}
+
 TEST(Parser, SyncDaemonAndGarpTimers) {
   auto r = parse_config(
       "gale { interfaces eth0 }\n"
