@@ -210,6 +210,9 @@ class Daemon : public ctl::ControlApi {
   // Health checkers (health.cc): the engine, and what its checks did so far per real
   // server (written on the engine's thread, read by listing()).
   std::unique_ptr<health::Engine> health_;
+  // global_defs notify_fifo and vrrp_notify_fifo: opened before the engine starts,
+  // written on its thread, closed after it stops (declared first: they outlive it).
+  std::vector<ha::NotifyFifo> vrrp_fifos_;
   std::unique_ptr<ha::Engine> vrrp_;
   // The sync thread, and the ipvsadm roles it serves. sync_mu_ guards sync_ between the
   // daemon's loop (start, stop, metrics) and the VRRP thread (settle_sync).
@@ -225,9 +228,6 @@ class Daemon : public ctl::ControlApi {
   };
   std::vector<VrrpNotify> vrrp_notify_;
   std::string vrrp_script_user_;
-  // global_defs notify_fifo and vrrp_notify_fifo: opened before the engine starts,
-  // written on its thread, closed after it stops.
-  std::vector<ha::NotifyFifo> vrrp_fifos_;
   std::mutex check_mu_;
   std::map<ctl::RealServerRef, ctl::CheckStats> check_stats_;
 };
