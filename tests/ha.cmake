@@ -1,10 +1,11 @@
 # ha/: the VRRP advertisement codec, state machine, tracking and sync groups (pure: no
-# sockets, injected time).
+# sockets, injected time), and tracking's file, /proc and FIFO I/O on a scratch directory.
 add_executable(unit_ha
   unit/ha/vrrp_packet_test.cc
   unit/ha/vrrp_machine_test.cc
   unit/ha/sync_wire_test.cc
   unit/ha/tracking_test.cc
+  unit/ha/track_watch_test.cc
 )
 target_link_libraries(unit_ha PRIVATE gale_ha gale_ha_sync_wire gale_test_support
                       GTest::gtest_main)
@@ -60,3 +61,12 @@ add_test(NAME e2e.galed.virtual_routes
                  $<TARGET_FILE:vrrp_peer>)
 set_tests_properties(e2e.galed.virtual_routes PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 60
                      SKIP_RETURN_CODE 77)
+
+# track_file, vrrp_track_process and the notify FIFOs against keepalived: a file's value
+# (weight 1) hands the VIP over and back, a tracked process killed (weight 0) is FAULT
+# until it runs again, and galed's FIFOs (one read by its notify_fifo_script, one by a
+# cat) hold exactly keepalived's lines for each transition.
+add_test(NAME e2e.galed.vrrp_track_file_process
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/track_file_process.sh $<TARGET_FILE:galed>)
+set_tests_properties(e2e.galed.vrrp_track_file_process PROPERTIES LABELS e2e RUN_SERIAL TRUE
+                     TIMEOUT 120 SKIP_RETURN_CODE 77)

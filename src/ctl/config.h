@@ -235,6 +235,47 @@ struct TrackScript {
   std::optional<bool> reverse;    // overrides the script's
 };
 
+// A track_file or track_process line: NAME [weight N [reverse|noreverse]].
+struct TrackRef {
+  Location where;
+  std::string name;
+  std::optional<int32_t> weight;  // overrides the tracked object's
+  std::optional<bool> reverse;    // overrides the tracked object's
+};
+
+// track_file NAME { file PATH; weight W [reverse]; init_file [VALUE] [overwrite] } (its
+// old name: vrrp_track_file): an integer in a file, times the weight, moves the priority.
+struct TrackFile {
+  Location where;
+  std::string name;
+  std::string path;
+  int32_t weight = 1;  // -254..254; 0: a non-zero value is FAULT
+  bool reverse = false;
+  std::optional<int32_t> init_value;  // init_file: written at start if the file is missing
+  bool init_overwrite = false;        // init_file ... overwrite: written even if it exists
+};
+
+// How vrrp_track_process compares a process's arguments (keepalived's param_match).
+enum class ProcessParamMatch : uint8_t { none, exact, partial, initial };
+
+// vrrp_track_process NAME { process NAME [ARGS]; param_match [initial|partial]; weight W
+// [reverse]; quorum N; quorum_max N; fork_delay S; terminate_delay S; delay S;
+// full_command }: up while quorum <= the number of matching processes <= quorum_max.
+struct TrackProcess {
+  Location where;
+  std::string name;
+  std::string process;              // comm (15 characters), or argv[0] with full_command
+  std::vector<std::string> params;  // process NAME ARGS...: its arguments
+  ProcessParamMatch param_match = ProcessParamMatch::none;
+  bool full_command = false;  // argv[0] (also implied by ARGS and param_match)
+  int32_t weight = 0;         // 0: losing the quorum is FAULT
+  bool reverse = false;
+  uint32_t quorum = 1;
+  uint32_t quorum_max = UINT32_MAX;
+  uint32_t fork_delay_ms = 0;       // before gaining the quorum counts
+  uint32_t terminate_delay_ms = 0;  // before losing it counts
+};
+
 // track_interface IFNAME [weight N [reverse]]: the link's operational state.
 struct TrackInterface {
   std::string name;
@@ -273,7 +314,9 @@ struct VrrpInstance {
   std::vector<VirtualRoute> virtual_routes;
   std::vector<TrackScript> track_scripts;
   std::vector<TrackInterface> track_interfaces;
-  bool dont_track_primary = false;  // else `interface` is tracked as weight 0
+  std::vector<TrackRef> track_files;      // track_file { NAME ... }
+  std::vector<TrackRef> track_processes;  // track_process { NAME ... }
+  bool dont_track_primary = false;        // else `interface` is tracked as weight 0
   std::optional<net::IpAddr> unicast_src_ip;
   std::vector<net::IpAddr> unicast_peers;
   std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
@@ -285,6 +328,8 @@ struct VrrpSyncGroup {
   std::string name;
   std::vector<std::string> instances;  // group { ... }
   std::string notify_master, notify_backup, notify_fault, notify;
+  std::vector<TrackRef> track_files;  // tracked by every member
+  std::vector<TrackRef> track_processes;
 };
 
 // ---- global_defs and the gale block ---------------------------------------------------
@@ -306,8 +351,22 @@ struct LvsSyncDaemon {
   net::IpAddr group = net::Ipv4Addr{0xe0000051};  // 224.0.0.81, IPVS's
 };
 
+// global_defs notify_fifo PATH [USER [GROUP]] and notify_fifo_script CMD (and the vrrp_
+// and lvs_ ones): a FIFO galed creates if missing and writes a line to per state change.
+struct NotifyFifo {
+  Location where;
+  std::string path;    // "": none
+  std::string owner;   // "USER [GROUP]" of a FIFO galed creates ("": galed's)
+  std::string script;  // run once at start with the FIFO's path as its last argument
+};
+
 struct GlobalDefs {
   std::string router_id;
+  NotifyFifo notify_fifo;       // VRRP's lines (and, in keepalived, the checkers')
+  NotifyFifo vrrp_notify_fifo;  // VRRP's lines
+  // A reload writes every group's and instance's state to the FIFOs (galed's reload never
+  // changes them; keepalived's writes those a reload left unchanged).
+  bool fifo_write_vrrp_states_on_reload = false;
   std::optional<LvsSyncDaemon> lvs_sync_daemon;
   GarpTimers vrrp_garp;     // vrrp_garp_master_*: the instances' defaults
   std::string script_user;  // "USER [GROUP]" every script runs as (ctl/script_user.h)
@@ -375,6 +434,8 @@ struct Config {
   std::vector<VirtualServerConf> virtual_servers;
   std::vector<VirtualServerGroup> groups;
   std::vector<VrrpScript> vrrp_scripts;
+  std::vector<TrackFile> track_files;
+  std::vector<TrackProcess> track_processes;
   std::vector<VrrpInstance> vrrp_instances;
   std::vector<VrrpSyncGroup> vrrp_sync_groups;
   std::vector<Warning> warnings;  // in the order the directives are written
@@ -393,5 +454,18 @@ struct TrackWeight {
   bool reverse = false;
 };
 TrackWeight track_weight(const Config& c, const VrrpInstance& vi, const TrackScript& t);
+
+// Everything of one kind an instance tracks, resolved as keepalived resolves it: its own
+// lines, then its sync group's (the same object twice: the group's weight, unless the
+// instance's is 0). `index` is into Config::track_files or Config::track_processes.
+struct ResolvedTrack {
+  size_t index = 0;
+  int32_t weight = 0;
+  bool reverse = false;
+};
+// track_file: in a sync group (of its own lines) or at priority 255, weight 1 (the
+// default) becomes 0 and another weight drops the line (keepalived's vrrp.c).
+std::vector<ResolvedTrack> resolved_track_files(const Config& c, const VrrpInstance& vi);
+std::vector<ResolvedTrack> resolved_track_processes(const Config& c, const VrrpInstance& vi);
 
 }  // namespace gale::ctl

@@ -1,5 +1,7 @@
 #include "ctl/config_check.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -51,6 +53,26 @@ Expected<void> check_workers(const Config& config, uint32_t workers) {
   return {};
 }
 
+namespace {
+
+// The directory of every track_file an instance tracks exists (galed watches it; start
+// fails without it, where keepalived drops the track_file with an error).
+Expected<void> check_track_file_dirs(const Config& config) {
+  for (const VrrpInstance& vi : config.vrrp_instances)
+    for (const ResolvedTrack& t : resolved_track_files(config, vi)) {
+      const TrackFile& f = config.track_files[t.index];
+      const size_t slash = f.path.rfind('/');
+      const std::string dir = slash == std::string::npos ? "." : f.path.substr(0, slash + 1);
+      struct stat st {};
+      if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail(to_string(f.where) + ": track_file \"" + f.name + "\": directory " + dir +
+                    " does not exist on this host");
+    }
+  return {};
+}
+
+}  // namespace
+
 Expected<CheckedConfig> check_config(const std::string& path, uint32_t workers,
                                      const ParseOptions& options) {
   auto cfg = load_config(path, options);
@@ -58,6 +80,7 @@ Expected<CheckedConfig> check_config(const std::string& path, uint32_t workers,
   const uint32_t n = resolve_workers(*cfg, workers);
   if (auto r = check_workers(*cfg, n); !r) return fail(r.error().message);
   if (auto r = check_script_users(*cfg); !r) return fail(r.error().message);
+  if (auto r = check_track_file_dirs(*cfg); !r) return fail(r.error().message);
   RealServerIds ids;
   HostView host = synthetic_host(*cfg);
   host.workers = static_cast<uint16_t>(n);

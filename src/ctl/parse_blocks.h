@@ -14,6 +14,9 @@ Expected<void> parse_virtual_server_group(const Statement& s, Config& c);
 Expected<void> parse_vrrp_instance(const Statement& s, Config& c);
 Expected<void> parse_vrrp_sync_group(const Statement& s, Config& c);
 Expected<void> parse_vrrp_script(const Statement& s, Config& c);
+// track_file / vrrp_track_file and vrrp_track_process (parse_track.cc).
+Expected<void> parse_track_file(const Statement& s, Config& c);
+Expected<void> parse_track_process(const Statement& s, Config& c);
 Expected<void> parse_gale(const Statement& s, Config& c);
 // `timeout tcp N tcpfin N udp N` (gale) and `lvs_timeouts ...` (global_defs).
 Expected<void> parse_timeouts(const Statement& s, lb::Timeouts& t);
@@ -28,6 +31,8 @@ Expected<void> derive_gale_defaults(Config& c, const LinkOf& link_of, const std:
 // Problems keepalived would accept (a fwmark no match rule marks) go to `warnings`.
 Expected<void> validate(const Config& c, const std::string& main_file,
                         std::vector<Warning>& warnings);
+// track_file / track_process lines name what the config defines (validate_track.cc).
+Expected<void> check_tracks(const Config& c, std::vector<Warning>& warnings);
 // The virtual servers' part of validate(): ctl::Model checks every runtime change with it.
 Expected<void> check_virtual_servers(const Config& c);
 

@@ -231,14 +231,18 @@ struct TrackedLine {
   std::optional<bool> reverse;
 };
 
-Expected<TrackedLine> tracked_line(const Statement& e, std::string_view block) {
-  const std::string usage = "expected NAME [weight -253..253 [reverse]] in " + std::string(block);
+// `limit`: keepalived's bound on the weight (253 for scripts and links, 254 for files and
+// processes).
+Expected<TrackedLine> tracked_line(const Statement& e, std::string_view block,
+                                   int64_t limit = 253) {
+  const std::string usage = "expected NAME [weight -" + std::to_string(limit) + ".." +
+                            std::to_string(limit) + " [reverse]] in " + std::string(block);
   if (e.has_block) return error_at(e.open, std::string(block) + " entries take no block");
   TrackedLine t{.name = e.keyword()};
   if (e.words.size() == 1) return t;
   if (e.words[1].text != "weight" || e.words.size() < 3 || e.words.size() > 4)
     return error_at(e.words[1], usage);
-  auto w = signed_number(e.words[2], "weight", -253, 253);
+  auto w = signed_number(e.words[2], "weight", -limit, limit);
   if (!w) return fail(w.error().message);
   t.weight = static_cast<int32_t>(*w);
   if (e.words.size() == 4) {
@@ -248,6 +252,18 @@ Expected<TrackedLine> tracked_line(const Statement& e, std::string_view block) {
     t.reverse = r == "reverse";
   }
   return t;
+}
+
+// track_file { NAME [weight W [reverse]] } or track_process { ... }, into `out`.
+Expected<void> track_refs(const Statement& x, std::string_view block, std::vector<TrackRef>& out) {
+  GALE_CTL_TRY(want_block(x, 0, 0, std::string(block) + " { NAME [weight N [reverse]] }"));
+  for (const Statement& e : x.block) {
+    auto t = tracked_line(e, block, 254);
+    if (!t) return fail(t.error().message);
+    out.push_back(
+        {.where = location(e.head()), .name = t->name, .weight = t->weight, .reverse = t->reverse});
+  }
+  return {};
 }
 
 }  // namespace
@@ -427,6 +443,14 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
          }
          return Expected<void>();
        }},
+      {"track_file",
+       [&](const Statement& x) -> Expected<void> {
+         return track_refs(x, "track_file", vi.track_files);
+       }},
+      {"track_process",
+       [&](const Statement& x) -> Expected<void> {
+         return track_refs(x, "track_process", vi.track_processes);
+       }},
       {"dont_track_primary",
        [&](const Statement& x) -> Expected<void> { return set_flag(x, vi.dont_track_primary); }},
       {"unicast_src_ip", src_ip},
@@ -498,6 +522,14 @@ Expected<void> parse_vrrp_sync_group(const Statement& s, Config& c) {
       {"notify_backup", notify(g.notify_backup)},
       {"notify_fault", notify(g.notify_fault)},
       {"notify", notify(g.notify)},
+      {"track_file",
+       [&](const Statement& x) -> Expected<void> {
+         return track_refs(x, "track_file", g.track_files);
+       }},
+      {"track_process",
+       [&](const Statement& x) -> Expected<void> {
+         return track_refs(x, "track_process", g.track_processes);
+       }},
   };
   GALE_CTL_TRY(dispatch(s.block, "vrrp_sync_group", rules));
   if (g.instances.empty())

@@ -100,6 +100,28 @@ Expected<void> parse_sync_daemon(const Statement& x, GlobalDefs& g) {
   return {};
 }
 
+// notify_fifo PATH [USER [GROUP]] and notify_fifo_script CMD (and their vrrp_ forms).
+detail::Handler fifo_path(NotifyFifo& f) {
+  return [&f](const Statement& x) -> Expected<void> {
+    GALE_CTL_TRY(detail::want_args(x, 1, 3, x.keyword() + " PATH [USER [GROUP]]"));
+    if (!f.path.empty())
+      return detail::error_at(x.words[1],
+                              x.keyword() + " is already set (at " + to_string(f.where) + ")");
+    f.path = x.words[1].text;
+    f.owner = detail::rest_of(x, 2);
+    f.where = location(x.words[1]);
+    return {};
+  };
+}
+
+detail::Handler fifo_script(NotifyFifo& f) {
+  return [&f](const Statement& x) -> Expected<void> {
+    GALE_CTL_TRY(detail::want_args(x, 1, 64, x.keyword() + " \"CMD\""));
+    f.script = detail::rest_of(x, 1);
+    return {};
+  };
+}
+
 Expected<void> parse_global_defs(const Statement& s, Config& c) {
   GALE_CTL_TRY(detail::want_block(s, 0, 0, "global_defs { router_id NAME }"));
   GlobalDefs& g = c.global;
@@ -133,6 +155,15 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
        }},
       {"lvs_sync_daemon",
        [&](const Statement& x) -> Expected<void> { return parse_sync_daemon(x, g); }},
+      {"notify_fifo", fifo_path(g.notify_fifo)},
+      {"notify_fifo_script", fifo_script(g.notify_fifo)},
+      {"vrrp_notify_fifo", fifo_path(g.vrrp_notify_fifo)},
+      {"vrrp_notify_fifo_script", fifo_script(g.vrrp_notify_fifo)},
+      {"fifo_write_vrrp_states_on_reload",
+       [&](const Statement& x) -> Expected<void> {
+         return detail::set_flag(x, g.fifo_write_vrrp_states_on_reload);
+       }},
+
       {"lvs_timeouts",
        [&](const Statement& x) -> Expected<void> {
          return detail::parse_timeouts(x, c.gale.timeouts);
@@ -158,6 +189,12 @@ Expected<Config> parse_top(const std::vector<Statement>& top, const std::string&
        }},
       {"vrrp_script",
        [&](const Statement& x) -> Expected<void> { return detail::parse_vrrp_script(x, c); }},
+      {"track_file",
+       [&](const Statement& x) -> Expected<void> { return detail::parse_track_file(x, c); }},
+      {"vrrp_track_file",
+       [&](const Statement& x) -> Expected<void> { return detail::parse_track_file(x, c); }},
+      {"vrrp_track_process",
+       [&](const Statement& x) -> Expected<void> { return detail::parse_track_process(x, c); }},
       {"vrrp_instance",
        [&](const Statement& x) -> Expected<void> { return detail::parse_vrrp_instance(x, c); }},
       {"vrrp_sync_group",

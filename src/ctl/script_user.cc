@@ -66,6 +66,10 @@ Expected<void> check_script_users(const Config& config) {
     for (const RealServerConf& rs : vs.real_servers)
       for (const HealthCheck& hc : rs.checks)
         if (auto r = check(hc.user, hc.user_at); !r) return r;
+  for (const NotifyFifo* f : {&config.global.notify_fifo, &config.global.vrrp_notify_fifo})
+    if (!f->owner.empty())
+      if (auto r = resolve_script_user(f->owner); !r)
+        return fail(to_string(f->where) + ": " + r.error().message + " (the FIFO's owner)");
   return {};
 }
 

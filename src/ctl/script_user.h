@@ -25,8 +25,9 @@ Expected<std::optional<RunAs>> resolve_script_user(std::string_view spec);
 // says which group and what for.
 Expected<uint32_t> resolve_group(const std::string& name);
 
-// Every user the config names exists on this host (galed -t, start and reload refuse a
-// config that names one that does not, at its file:line:col, as keepalived does).
+// Every user the config names (scripts', and the notify FIFOs' owners) exists on this
+// host (galed -t, start and reload refuse a config that names one that does not, at its
+// file:line:col, as keepalived does).
 Expected<void> check_script_users(const Config& config);
 
 }  // namespace gale::ctl

@@ -214,6 +214,8 @@ Expected<void> check_vrrp(const Config& c, std::vector<Warning>& warnings) {
     // members ignore their scripts' weights.
     bool weighted = std::any_of(v.track_interfaces.begin(), v.track_interfaces.end(),
                                 [](const TrackInterface& t) { return t.weight != 0; });
+    for (const ResolvedTrack& t : resolved_track_processes(c, v))
+      weighted = weighted || t.weight != 0;
     bool group_zeroed = false;
     for (const TrackScript& t : v.track_scripts) {
       const auto s = std::find_if(c.vrrp_scripts.begin(), c.vrrp_scripts.end(),
@@ -283,6 +285,7 @@ Expected<void> validate(const Config& c, const std::string& main_file,
     return error_loc(c.gale.where, "fullnat_ports must span at least 64 ports");
   GALE_CTL_TRY(check_virtual_servers_impl(c, warnings));
   GALE_CTL_TRY(check_sync_daemon(c));
+  GALE_CTL_TRY(check_tracks(c, warnings));
   return check_vrrp(c, warnings);
 }
 

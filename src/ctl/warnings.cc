@@ -33,8 +33,9 @@ constexpr std::string_view kProcess =
     "is unused: galed is one process whose priority, CPUs and limits come from its service "
     "manager (systemd unit), not from the config";
 constexpr std::string_view kNetlinkBufs = "is unused: galed sizes its own netlink buffers";
-constexpr std::string_view kFifo =
-    "is unused: gale writes no notify FIFO; state changes are logged";
+constexpr std::string_view kLvsFifo =
+    "is unused: gale writes no checker lines (RS/VS UP/DOWN) to a FIFO; notify_fifo gets "
+    "VRRP's lines only, and real server state changes are logged";
 constexpr std::string_view kReload =
     "is unused: on reload (SIGHUP or the control socket) galed checks the new config itself "
     "and keeps the running one if it is refused";
@@ -87,10 +88,7 @@ constexpr Unacted kUnacted[] = {
      "enable_snmp_rfcv2 enable_snmp_rfcv3 enable_snmp_checker enable_dbus dbus_service_name",
      kNoSnmp},
     {"virtual_server real_server", "snmp_name", kNoSnmp},
-    {"global_defs",
-     "notify_fifo notify_fifo_script vrrp_notify_fifo vrrp_notify_fifo_script lvs_notify_fifo "
-     "lvs_notify_fifo_script fifo_write_vrrp_states_on_reload",
-     kFifo},
+    {"global_defs", "lvs_notify_fifo lvs_notify_fifo_script", kLvsFifo},
     // The process and its environment.
     {"global_defs", "router_id", "is unused: gale sends no notifications that name the node"},
     {"global_defs", "enable_script_security",
@@ -131,8 +129,9 @@ constexpr Unacted kUnacted[] = {
      "system's network tools)"},
     {"", "bfd_instance", "is not run: gale runs no BFD sessions"},
     // VRRP (the HA issue).
-    {"", "track_file vrrp_track_file track_group vrrp_track_process",
-     "is not tracked: gale's VRRP tracks vrrp_scripts and interfaces only"},
+    {"", "track_group",
+     "is not tracked: gale's VRRP tracks vrrp_scripts, interfaces, track_files and "
+     "vrrp_track_processes"},
     {"", "garp_group linkbeat_use_polling linkbeat_interfaces interface_up_down_delays",
      kVrrpSetting},
     {"global_defs",
@@ -146,7 +145,7 @@ constexpr Unacted kUnacted[] = {
      kVrrpSetting},
     {"vrrp_instance",
      "use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src "
-     "old_unicast_checksum native_ipv6 vrf track_file track_process "
+     "old_unicast_checksum native_ipv6 vrf "
      "track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries "
      "linkbeat_use_polling virtual_rules accept no_accept skip_check_adv_addr "
      "strict_mode preempt debug notify_deleted notify_master_rx_lower_pri "
@@ -155,7 +154,7 @@ constexpr Unacted kUnacted[] = {
      "lower_prio_no_advert higher_prio_send_advert kernel_rx_buf_size",
      kVrrpSetting},
     {"vrrp_sync_group",
-     "track_interface track_script track_file track_process track_bfd notify_stop "
+     "track_interface track_script track_bfd notify_stop "
      "global_tracking sync_group_tracking_weight notify_priority_changes",
      kVrrpSetting},
 };

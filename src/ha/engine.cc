@@ -44,6 +44,11 @@ struct Engine::Loop {
     EngineSyncGroup cfg;
     std::optional<VrrpState> state;  // as last told
   };
+  struct Process {
+    EngineProcess cfg;
+    ProcessQuorum quorum;
+    uint32_t count = 0;  // as last scanned
+  };
   OnChange on_change;
   BeforeMaster before_master;
   OnLog on_log;
@@ -53,6 +58,9 @@ struct Engine::Loop {
   std::optional<host::LinkWatch> links_watch;
   std::optional<host::Rtnetlink> nl;  // virtual_routes' requests, opened at first use
   std::map<std::string, bool> links;  // tracked links: running or not
+  std::optional<FileWatch> files;
+  std::vector<Process> processes;
+  std::unique_ptr<ProcessWatch> process_watch;
   int wake = -1;
   std::thread thread;
   mutable std::mutex mu;  // guards the status copy
@@ -145,12 +153,20 @@ struct Engine::Loop {
     for (size_t i = 0; i < running.size(); ++i) {
       Running& r = *running[i];
       std::vector<Tracked> tracked;
-      for (const EngineTrack& t : r.cfg.tracks)
+      std::vector<TrackedFile> tracked_files;
+      for (const EngineTrack& t : r.cfg.tracks) {
+        if (t.file) {
+          tracked_files.push_back(
+              {.value = files->value(*t.file), .weight = t.weight, .reverse = t.reverse});
+          continue;
+        }
         tracked.push_back({.weight = t.weight,
                            .reverse = t.reverse,
-                           .up = t.script ? scripts[*t.script].damping.ok()
-                                          : std::optional<bool>(links[t.ifname])});
-      const TrackVerdict v = evaluate(r.cfg.vrrp.machine.priority, tracked);
+                           .up = t.script    ? scripts[*t.script].damping.ok()
+                                 : t.process ? processes[*t.process].quorum.up()
+                                             : std::optional<bool>(links[t.ifname])});
+      }
+      const TrackVerdict v = evaluate(r.cfg.vrrp.machine.priority, tracked, tracked_files);
       r.own_fault = v.fault;
       prio[i] = v.priority;
     }
@@ -184,6 +200,35 @@ struct Engine::Loop {
     return changed;
   }
 
+  // Takes the tracked files' changes; true when one changed.
+  bool read_files() {
+    bool changed = false;
+    for (size_t i : files->drain()) {
+      log("track_file " + files->file(i).name + " is now " + std::to_string(files->value(i)));
+      changed = true;
+    }
+    return changed;
+  }
+
+  // Records the processes' counts (a new scan, or a delay that ran out); true when a
+  // quorum verdict changed.
+  bool tally_processes(Micros now, bool scanned) {
+    if (scanned) {
+      const std::vector<uint32_t> counts = process_watch->counts();
+      for (size_t i = 0; i < processes.size() && i < counts.size(); ++i)
+        processes[i].count = counts[i];
+    }
+    bool changed = false;
+    for (Process& p : processes) {
+      if (!scanned && now < p.quorum.deadline()) continue;
+      if (!p.quorum.record(p.count, now)) continue;
+      log(std::string("Quorum ") + (*p.quorum.up() ? "gained" : "lost") + " for tracked process " +
+          p.cfg.name + " (" + std::to_string(p.count) + " running)");
+      changed = true;
+    }
+    return changed;
+  }
+
   void publish() {
     std::lock_guard lock(mu);
     for (size_t i = 0; i < running.size(); ++i) {
@@ -199,6 +244,14 @@ struct Engine::Loop {
 
   void run() {
     refresh_links();
+    if (process_watch) {
+      log(std::string("vrrp_track_process: /proc counted every second") +
+          (process_watch->has_events()
+               ? " and at the kernel's process events"
+               : " (no process events here: not the initial network namespace, or no "
+                 "CAP_NET_ADMIN)"));
+      tally_processes(now_us(), true);
+    }
     retrack(now_us());  // before start: a failed link starts its instance in FAULT
     for (auto& r : running)
       r->inst->start(now_us());
@@ -213,6 +266,11 @@ struct Engine::Loop {
       }
       const size_t link_at = fds.size();
       fds.push_back({.fd = links_watch ? links_watch->fd() : -1, .events = POLLIN});
+      const size_t files_at = fds.size();
+      fds.push_back({.fd = files ? files->fd() : -1, .events = POLLIN});
+      fds.push_back({.fd = process_watch ? process_watch->fd() : -1, .events = POLLIN});
+      for (const Process& p : processes)
+        next = std::min(next, p.quorum.deadline());
       const size_t scripts_at = fds.size();
       for (Script& s : scripts) {
         fds.push_back({.fd = s.run->fd(), .events = POLLIN});  // -1: ignored by poll
@@ -254,6 +312,9 @@ struct Engine::Loop {
       for (size_t i = 0; i < scripts.size(); ++i)
         readable[i] = fds[scripts_at + i].revents != 0;
       if (run_scripts(now, readable)) retrack_now = true;
+      if ((fds[files_at].revents & POLLIN) && read_files()) retrack_now = true;
+      if (process_watch && tally_processes(now, (fds[files_at + 1].revents & POLLIN) != 0))
+        retrack_now = true;
       if (retrack_now) retrack(now);
       publish();
     }
@@ -282,13 +343,28 @@ Expected<void> Engine::start(EngineConfig config) {
     const ScriptDamping d(s.rise, s.fall, s.init_fail);
     l.scripts.push_back({.run = std::make_unique<VrrpScriptRun>(std::move(s)), .damping = d});
   }
+  if (!config.files.empty()) {
+    auto w = FileWatch::open(std::move(config.files));
+    if (!w) return fail(w.error().message);
+    l.files.emplace(std::move(*w));
+  }
+  std::vector<ProcessMatch> matches;
+  for (EngineProcess& p : config.processes) {
+    matches.push_back(p.match);
+    const ProcessQuorum q(p.quorum, p.quorum_max, p.fork_delay, p.terminate_delay);
+    l.processes.push_back({.cfg = std::move(p), .quorum = q});
+  }
+  if (!matches.empty())
+    l.process_watch = std::make_unique<ProcessWatch>(std::move(matches), 1000000);
   for (EngineInstance& e : config.instances) {
     auto r = std::make_unique<Loop::Running>();
     r->cfg = std::move(e);
     for (const EngineTrack& t : r->cfg.tracks) {
-      if (t.script && *t.script >= l.scripts.size())
-        return fail(r->cfg.vrrp.name + ": tracks a script that does not exist");
-      if (!t.script) l.links.emplace(t.ifname, true);
+      if ((t.script && *t.script >= l.scripts.size()) ||
+          (t.file && (!l.files || *t.file >= l.files->count())) ||
+          (t.process && *t.process >= l.processes.size()))
+        return fail(r->cfg.vrrp.name + ": tracks something that does not exist");
+      if (!t.script && !t.file && !t.process) l.links.emplace(t.ifname, true);
     }
     Loop::Running* raw = r.get();
     auto inst = VrrpInstance::open(raw->cfg.vrrp, [&l, raw](VrrpState s) { l.changed(*raw, s); });

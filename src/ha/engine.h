@@ -2,7 +2,8 @@
 // loop or a slow rebuild never delays an advertisement), each instance's VIPs added or
 // removed and announced on that thread the moment its state changes; its tracking
 // (vrrp_scripts run in the background, links watched through rtnetlink) and its sync
-// group applied there too. The owner hears of each change through a callback (on the
+// group applied there too; tracked files (inotify) and processes (ha/track_watch.h) as
+// well. The owner hears of each change through a callback (on the
 // engine's thread: post it on).
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ha/track_watch.h"
 #include "ha/vip.h"
 #include "ha/vrrp_instance.h"
 #include "ha/vrrp_script.h"
@@ -19,12 +21,25 @@
 
 namespace gale::ha {
 
-// One thing an instance tracks: a script (an index into EngineConfig::scripts) or a link.
+// One thing an instance tracks: a script, a file or a process (an index into
+// EngineConfig's scripts, files or processes), or a link.
 struct EngineTrack {
   std::optional<size_t> script;
-  std::string ifname;  // when not a script
-  int32_t weight = 0;  // 0: FAULT while down
+  std::optional<size_t> file;
+  std::optional<size_t> process;
+  std::string ifname;  // when none of those
+  int32_t weight = 0;  // 0: FAULT while down (a file: while non-zero)
   bool reverse = false;
+};
+
+// A vrrp_track_process: what it counts and its quorum.
+struct EngineProcess {
+  std::string name;
+  ProcessMatch match;
+  uint32_t quorum = 1;
+  uint32_t quorum_max = UINT32_MAX;
+  Micros fork_delay = 0;
+  Micros terminate_delay = 0;
 };
 
 struct EngineInstance {
@@ -50,6 +65,8 @@ struct EngineSyncGroup {
 struct EngineConfig {
   std::vector<EngineInstance> instances;
   std::vector<VrrpScriptConfig> scripts;
+  std::vector<WatchedFile> files;
+  std::vector<EngineProcess> processes;
   std::vector<EngineSyncGroup> groups;
 };
 

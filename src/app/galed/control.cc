@@ -53,6 +53,7 @@ Expected<uint64_t> Daemon::reload() {
   if (vrrp_changed)
     log("reload: the vrrp_instance changes take effect at restart (the running instances "
         "keep their state and configuration)");
+  if (config().global.fifo_write_vrrp_states_on_reload) vrrp_states_to_fifos();
   log("reloaded " + opts_.config_path);
   return generation_;
 }

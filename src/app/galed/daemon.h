@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,7 @@
 #include "ctl/parser.h"
 #include "ctl/rate_estimator.h"
 #include "ctl/snapshot_builder.h"
+#include "ha/notify_fifo.h"
 #include "host/neighbour_retry.h"
 #include "host/rtnetlink.h"
 #include "io/link_io.h"
@@ -37,6 +39,8 @@ class Engine;
 
 namespace gale::ha {
 class Engine;
+struct EngineInstance;
+struct EngineConfig;
 class ConnSync;
 struct ConnSyncConfig;
 struct StateChange;
@@ -63,6 +67,13 @@ void log(const std::string& msg);
 // What the running VRRP was started from (vrrp.cc): a reload that changes it says that
 // the change waits for a restart.
 std::string vrrp_fingerprint(const ctl::Config& c);
+
+// The track_files and vrrp_track_processes `vi` tracks (its own and its sync group's)
+// added to `e`, the files and processes themselves to `ec` (vrrp_track.cc).
+void add_file_and_process_tracks(const ctl::Config& c, const ctl::VrrpInstance& vi,
+                                 ha::EngineInstance& e, ha::EngineConfig& ec);
+// Their part of vrrp_fingerprint, and the notify FIFOs', through `add`.
+void track_fingerprint(const ctl::Config& c, const std::function<void(const std::string&)>& add);
 
 struct DaemonOptions {
   std::string config_path;
@@ -136,11 +147,15 @@ class Daemon : public ctl::ControlApi {
   // verdicts go through post_health().
   void start_health();
   void stop_health();
-  // VRRP (vrrp.cc): every vrrp_instance on ha::Engine's thread; changes are logged and
-  // run the notify scripts.
+  // VRRP (vrrp.cc, vrrp_track.cc): every vrrp_instance on ha::Engine's thread; changes are logged
+  // and run the notify scripts.
   Expected<void> start_vrrp();
   void stop_vrrp();
   void vrrp_changed(const ha::StateChange& change);
+  void open_vrrp_fifos(const ctl::Config& c);
+  // fifo_write_vrrp_states_on_reload: every group's and instance's state as it is now.
+  void vrrp_states_to_fifos();
+  std::string fifo_metrics() const;
   // Connection sync (sync.cc): lvs_sync_daemon's thread, and galectl --start-daemon's.
   // start_sync waits for a peer's bulk copy before VRRP may start; before a MASTER
   // announces, settle_sync has the workers apply what arrived.
@@ -196,6 +211,9 @@ class Daemon : public ctl::ControlApi {
   // Health checkers (health.cc): the engine, and what its checks did so far per real
   // server (written on the engine's thread, read by listing()).
   std::unique_ptr<health::Engine> health_;
+  // global_defs notify_fifo and vrrp_notify_fifo: opened before the engine starts,
+  // written on its thread, closed after it stops (declared first: they outlive it).
+  std::vector<ha::NotifyFifo> vrrp_fifos_;
   std::unique_ptr<ha::Engine> vrrp_;
   // The sync thread, and the ipvsadm roles it serves. sync_mu_ guards sync_ between the
   // daemon's loop (start, stop, metrics) and the VRRP thread (settle_sync).
@@ -207,6 +225,7 @@ class Daemon : public ctl::ControlApi {
   struct VrrpNotify {
     std::string name, master, backup, fault, stop, notify;
     bool group = false;
+    std::vector<std::string> members;  // a group's instances
   };
   std::vector<VrrpNotify> vrrp_notify_;
   std::string vrrp_script_user_;

@@ -18,7 +18,7 @@ std::string Daemon::metrics_text() {
                               .version = GALE_VERSION,
                               .vrrp = vrrp()};
   const ctl::Listing l = listing();  // weights, connection gauges, health, reloads
-  return ctl::render_prometheus(stats, &l, info) + sync_metrics();
+  return ctl::render_prometheus(stats, &l, info) + sync_metrics() + fifo_metrics();
 }
 
 Expected<void> Daemon::listen_metrics() {

@@ -121,6 +121,7 @@ Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
     if (!vi.dont_track_primary) e->tracks.push_back({.ifname = vi.interface});
     for (const ctl::TrackInterface& t : vi.track_interfaces)
       e->tracks.push_back({.ifname = t.name, .weight = t.weight, .reverse = t.reverse});
+    add_file_and_process_tracks(c, vi, *e, ec);
     ec.instances.push_back(std::move(*e));
   }
   for (const ctl::VrrpSyncGroup& g : c.vrrp_sync_groups) {
@@ -175,6 +176,7 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
     add(s.name + " " + s.script + " " + s.user + " " + std::to_string(s.interval_ms) + " " +
         std::to_string(s.timeout_ms) + " " + std::to_string(s.rise) + " " + std::to_string(s.fall) +
         " " + std::to_string(s.init_fail));
+  track_fingerprint(c, add);
   for (const ctl::VrrpSyncGroup& g : c.vrrp_sync_groups) {
     for (const std::string* x :
          {&g.name, &g.notify_master, &g.notify_backup, &g.notify_fault, &g.notify})
@@ -204,8 +206,10 @@ Expected<void> Daemon::start_vrrp() {
                             .backup = g.notify_backup,
                             .fault = g.notify_fault,
                             .notify = g.notify,
-                            .group = true});
+                            .group = true,
+                            .members = g.instances});
   vrrp_script_user_ = c.global.script_user;
+  open_vrrp_fifos(c);
   vrrp_ = std::make_unique<ha::Engine>([this](const ha::StateChange& ch) { vrrp_changed(ch); },
                                        [](const std::string& line) { log("vrrp: " + line); },
                                        [this](const std::string& name) {
@@ -257,6 +261,11 @@ void Daemon::vrrp_changed(const ha::StateChange& ch) {
   const std::string state = ch.state == ha::VrrpState::init ? "STOP" : ha::to_string(ch.state);
   log(std::string("vrrp: ") + (ch.group ? "sync group " : "") + "(" + ch.name + ") Entering " +
       state + " STATE");
+  for (ha::NotifyFifo& f : vrrp_fifos_)
+    if (!f.write(ha::fifo_line(ch.group, ch.name, ch.state, ch.priority)) &&
+        (f.dropped() == 1 || f.dropped() % 100 == 0))
+      log("vrrp: notify fifo " + f.path() +
+          " is full (no reader?): " + std::to_string(f.dropped()) + " line(s) dropped so far");
   if (!health_) return;
   for (const VrrpNotify& n : vrrp_notify_) {
     if (n.name != ch.name || n.group != ch.group) continue;
@@ -290,6 +299,7 @@ void Daemon::stop_vrrp() {
   if (!vrrp_) return;
   vrrp_->stop();  // priority 0 from every MASTER, VIPs removed, notify_stop queued
   vrrp_.reset();
+  vrrp_fifos_.clear();  // after the engine's last lines (STOP)
 }
 
 }  // namespace gale::app

@@ -60,6 +60,15 @@ TEST(ConfigCheck, RejectsWhatStartWouldReject) {
       {"UnknownScriptUser",
        "global_defs {\n  script_user no-such-user-gale\n}\ngale {\n  interfaces eth0\n}\n", 1,
        ":2:15: user \"no-such-user-gale\": no such user on this host"},
+      {"UnknownFifoOwner",
+       "global_defs {\n  vrrp_notify_fifo /tmp/gale.fifo no-such-user-gale\n}\n"
+       "gale {\n  interfaces eth0\n}\n",
+       1, ":2:20: user \"no-such-user-gale\": no such user on this host (the FIFO's owner)"},
+      {"TrackFileDirectoryMissing",
+       "gale {\n  interfaces eth0\n}\ntrack_file f {\n  file /nonexistent-gale/f\n}\n"
+       "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_file {\n    f\n"
+       "  }\n}\n",
+       1, ":4:1: track_file \"f\": directory /nonexistent-gale/ does not exist on this host"},
       {"UnknownMiscUser",
        "gale {\n  interfaces eth0\n}\nvirtual_server 192.0.2.1 80 {\n  lb_kind DR\n"
        "  real_server 10.0.0.1 80 {\n    MISC_CHECK {\n      misc_path /bin/true\n"

@@ -197,6 +197,34 @@ const Case kCases[] = {
      G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_interface {\n"
          "    eth1 weight 20 revers\n  }\n}\n",
      "gale.conf:6:20: unknown \"revers\" after the weight (reverse or noreverse)"},
+    {"TrackFileUndefined",
+     G + "track_file ready {\n  file /tmp/ready\n}\n"
+         "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  track_file {\n"
+         "    redy weight 2\n  }\n}\n",
+     "gale.conf:9:5: vrrp_instance \"VI\" tracks \"redy\": no track_file of that name (did you "
+     "mean \"ready\"?)"},
+    {"TrackProcessUndefined",
+     G + "vrrp_sync_group G {\n  group {\n    VI\n  }\n  track_process {\n    nginx\n  }\n}\n"
+         "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n",
+     "gale.conf:7:5: vrrp_sync_group \"G\" tracks \"nginx\": no vrrp_track_process of that name "
+     "(define it at the top level: vrrp_track_process NAME { ... })"},
+    {"TrackFileNoPath", G + "track_file f {\n  weight 2\n}\n",
+     "gale.conf:2:1: track_file \"f\" needs a file PATH"},
+    {"TrackFileWeightOutOfRange", G + "vrrp_track_file f {\n  file /tmp/f\n  weight 255\n}\n",
+     "gale.conf:4:10: weight 255 is out of range -254 to 254"},
+    {"TrackFileInitBadWord", G + "track_file f {\n  file /tmp/f\n  init_file 5 overwrit\n}\n",
+     "gale.conf:4:15: unknown init_file option \"overwrit\" (init_file [VALUE] [overwrite])"},
+    {"TrackProcessNoProcess", G + "vrrp_track_process p {\n  quorum 2\n}\n",
+     "gale.conf:2:1: vrrp_track_process \"p\" needs a process NAME [ARGS...]"},
+    {"TrackProcessQuorumMaxBelow",
+     G + "vrrp_track_process p {\n  process nginx\n  quorum 3\n  quorum_max 2\n}\n",
+     "gale.conf:2:1: vrrp_track_process \"p\": quorum_max 2 is below quorum 3"},
+    {"TrackProcessBadParamMatch",
+     G + "vrrp_track_process p {\n  process nginx -g\n  param_match parital\n}\n",
+     "gale.conf:4:15: unknown param_match \"parital\" (did you mean \"partial\"?)"},
+    {"NotifyFifoTwice",
+     G + "global_defs {\n  notify_fifo /run/a.fifo\n  notify_fifo /run/b.fifo\n}\n",
+     "gale.conf:4:15: notify_fifo is already set (at gale.conf:3:15)"},
     {"SyncGroupUnknownInstance",
      G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n}\n"
          "vrrp_sync_group G {\n  group {\n    V1\n  }\n}\n",

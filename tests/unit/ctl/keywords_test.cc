@@ -69,8 +69,10 @@ Opening opening(const std::string& block) {
   if (block == "HTTP_GET" || block == "SSL_GET") return {block, "url {\npath /\n}\n"};
   if (block == "url") return {block, "path /\n"};
   if (block == "MISC_CHECK") return {block, "misc_path /bin/true\n"};
-  if (block == "bfd_instance" || block == "track_file" || block == "vrrp_track_file" ||
-      block == "vrrp_track_process" || block == "track_group" || block == "garp_group")
+  if (block == "track_file" || block == "vrrp_track_file")
+    return {block + " name1", "file /tmp/gale-kw-name1\n"};
+  if (block == "vrrp_track_process") return {block + " name1", "process sleeper\n"};
+  if (block == "bfd_instance" || block == "track_group" || block == "garp_group")
     return {block + " name1", ""};
   return {block, ""};
 }

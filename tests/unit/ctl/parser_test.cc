@@ -292,6 +292,106 @@ TEST(Parser, VrrpTrackingAndSyncGroups) {
             "weights count as 0 (a failing script is FAULT), as keepalived");
 }
 
+// track_file, vrrp_track_process and the notify FIFOs: keepalived's forms and defaults,
+// and how an instance's lines resolve (its own, its sync group's, keepalived's weight
+// rules for files in a group).
+TEST(Parser, TrackFilesProcessesAndFifos) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "global_defs {\n  notify_fifo /run/k.fifo nobody\n  notify_fifo_script \"/bin/cat\"\n"
+      "  vrrp_notify_fifo /run/v.fifo\n  fifo_write_vrrp_states_on_reload\n}\n"
+      "track_file ready {\n  file /tmp/ready\n  weight -10 reverse\n  init_file 3 overwrite\n}\n"
+      "vrrp_track_file old {\n  file /tmp/old\n}\n"
+      "vrrp_track_process web {\n  process /usr/sbin/nginx -g daemon\n  param_match partial\n"
+      "  weight 20\n  quorum 2\n  quorum_max 4\n  delay 0.5\n  terminate_delay 2\n}\n"
+      "vrrp_track_process none {\n  process sleeper\n  quorum_max 0\n}\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n"
+      "  track_file {\n    ready\n    old weight 5 noreverse\n  }\n"
+      "  track_process {\n    web weight -30\n  }\n}\n"
+      "vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n"
+      "  track_file {\n    old\n    ready weight 7\n  }\n}\n"
+      "vrrp_sync_group G {\n  group {\n    B\n  }\n  track_process {\n    none\n  }\n"
+      "  track_file {\n    ready weight 9\n  }\n}\n",
+      "t.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->global.notify_fifo.path, "/run/k.fifo");
+  EXPECT_EQ(r->global.notify_fifo.owner, "nobody");
+  EXPECT_EQ(r->global.notify_fifo.script, "/bin/cat");
+  EXPECT_EQ(r->global.vrrp_notify_fifo.path, "/run/v.fifo");
+  EXPECT_TRUE(r->global.fifo_write_vrrp_states_on_reload);
+  ASSERT_EQ(r->track_files.size(), 2u);
+  const TrackFile& f = r->track_files[0];
+  EXPECT_EQ(f.path, "/tmp/ready");
+  EXPECT_EQ(f.weight, -10);
+  EXPECT_TRUE(f.reverse);
+  EXPECT_EQ(f.init_value, 3);
+  EXPECT_TRUE(f.init_overwrite);
+  EXPECT_EQ(r->track_files[1].weight, 1);  // keepalived's default
+  ASSERT_EQ(r->track_processes.size(), 2u);
+  const TrackProcess& p = r->track_processes[0];
+  EXPECT_EQ(p.process, "/usr/sbin/nginx");
+  EXPECT_EQ(p.params, (std::vector<std::string>{"-g", "daemon"}));
+  EXPECT_EQ(p.param_match, ProcessParamMatch::partial);
+  EXPECT_TRUE(p.full_command);
+  EXPECT_EQ(p.weight, 20);
+  EXPECT_EQ(p.quorum, 2u);
+  EXPECT_EQ(p.quorum_max, 4u);
+  EXPECT_EQ(p.fork_delay_ms, 500u);
+  EXPECT_EQ(p.terminate_delay_ms, 2000u);
+  const TrackProcess& none = r->track_processes[1];
+  EXPECT_EQ(none.quorum, 0u);  // quorum_max 0 alone: "no such process running"
+  EXPECT_EQ(none.quorum_max, 0u);
+  EXPECT_FALSE(none.full_command);
+  EXPECT_EQ(none.weight, 0);
+  const VrrpInstance& a = r->vrrp_instances[0];
+  const auto af = resolved_track_files(*r, a);
+  ASSERT_EQ(af.size(), 2u);
+  EXPECT_EQ(af[0].index, 0u);
+  EXPECT_EQ(af[0].weight, -10);
+  EXPECT_TRUE(af[0].reverse);
+  EXPECT_EQ(af[1].index, 1u);
+  EXPECT_EQ(af[1].weight, 5);
+  EXPECT_FALSE(af[1].reverse);
+  const auto ap = resolved_track_processes(*r, a);
+  ASSERT_EQ(ap.size(), 1u);
+  EXPECT_EQ(ap[0].weight, -30);
+  // B is in G: its own "old" (weight 1) counts as 0, its "ready weight 7" is dropped,
+  // and G's "ready weight 9" applies; G's process too.
+  const VrrpInstance& b = r->vrrp_instances[1];
+  const auto bf = resolved_track_files(*r, b);
+  ASSERT_EQ(bf.size(), 2u);
+  EXPECT_EQ(bf[0].index, 1u);
+  EXPECT_EQ(bf[0].weight, 0);
+  EXPECT_EQ(bf[1].index, 0u);
+  EXPECT_EQ(bf[1].weight, 9);
+  const auto bp = resolved_track_processes(*r, b);
+  ASSERT_EQ(bp.size(), 1u);
+  EXPECT_EQ(bp[0].index, 1u);
+  // keepalived's two complaints about B's lines, and nothing else.
+  ASSERT_EQ(r->warnings.size(), 2u);
+  EXPECT_EQ(to_string(r->warnings[0]),
+            "t.conf:44:5: warning: vrrp_instance \"B\" tracks file \"old\" with weight 0, not "
+            "1: it is in a vrrp_sync_group (keepalived likewise; write weight 0)");
+  EXPECT_EQ(to_string(r->warnings[1]),
+            "t.conf:45:5: warning: vrrp_instance \"B\" ignores track_file \"ready\" (weight 7): "
+            "it is in a vrrp_sync_group, as keepalived");
+}
+
+// keepalived's warning for the address owner covers a weighted track_process too.
+TEST(Parser, OwnerWithAWeightedTrackProcessWarns) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "vrrp_track_process p {\n  process nginx\n  weight 10\n}\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  priority 255\n"
+      "  track_process {\n    p\n  }\n}\n",
+      "t.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(to_string(r->warnings[0]),
+            "t.conf:6:1: warning: vrrp_instance \"A\" has priority 255 (the address owner): "
+            "tracking weights do not change it (only weight 0, FAULT, applies)");
+}
+
 TEST(Parser, SyncDaemonAndGarpTimers) {
   auto r = parse_config(
       "gale { interfaces eth0 }\n"

@@ -48,15 +48,15 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "  interface eth0\n"                 // 24
       "  virtual_router_id 51\n"           // 25
       "  notify_master /bin/true\n"        // 26
-      "  track_process {\n"                // 27
-      "    galed\n"                        // 28
-      "  }\n"                              // 29
+      "  use_vmac\n"                       // 27
+      "  \n"                               // 28
+      "  \n"                               // 29
       "  down_timer_adverts 3\n"           // 30
       "}\n");
   // VRRP runs: a vrrp_instance warns only for what its VRRP does not act on yet.
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
-      "w.conf:27:3: warning: track_process is not acted on yet by gale's VRRP (docs/ha.md)",
+      "w.conf:27:3: warning: use_vmac is not acted on yet by gale's VRRP (docs/ha.md)",
       "w.conf:30:3: warning: down_timer_adverts is not acted on yet by gale's VRRP (docs/ha.md)",
   };
   EXPECT_EQ(w, want);

@@ -3,6 +3,7 @@
 // drives them: sync_group.h's answer applied to each other member).
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "ha/sync_group.h"
@@ -190,6 +191,125 @@ TEST(SyncGroup, StateIsNoneWhileMembersDisagree) {
   EXPECT_FALSE(group_state(std::vector{VrrpState::master, VrrpState::backup}));
   EXPECT_FALSE(group_state(std::vector{VrrpState::init, VrrpState::init}));
   EXPECT_EQ(group_state(std::vector{VrrpState::master, VrrpState::fault}), VrrpState::fault);
+}
+
+// keepalived's track_file rules (track_file.c, vrrp_track.c): value x weight (negated
+// with reverse), at most 253, -254 or below FAULT; weight 0: non-zero is FAULT.
+TEST(TrackFile, ValueTimesWeightWithinRangeAndFaultAtMinus254) {
+  EXPECT_EQ(file_effect({.value = 10}).delta, 10);  // default weight 1
+  EXPECT_EQ(file_effect({.value = 10, .weight = 5}).delta, 50);
+  EXPECT_EQ(file_effect({.value = 5, .weight = 10, .reverse = true}).delta, -50);
+  EXPECT_EQ(file_effect({.value = 300}).delta, 253);  // capped
+  EXPECT_EQ(file_effect({.value = -253}).delta, -253);
+  EXPECT_FALSE(file_effect({.value = -253}).fault);
+  EXPECT_TRUE(file_effect({.value = -254}).fault);
+  EXPECT_TRUE(file_effect({.value = 30, .weight = -10}).fault);  // -300
+  EXPECT_EQ(file_effect({.value = 30, .weight = -10}).delta, 0);
+  EXPECT_EQ(file_effect({.value = 0, .weight = 7}).delta, 0);
+}
+
+TEST(TrackFile, WeightZeroFaultsOnNonZero) {
+  EXPECT_FALSE(file_effect({.value = 0, .weight = 0}).fault);
+  EXPECT_TRUE(file_effect({.value = 3, .weight = 0}).fault);
+  EXPECT_TRUE(file_effect({.value = -1, .weight = 0}).fault);
+  EXPECT_TRUE(file_effect({.value = 0, .weight = 0, .reverse = true}).fault);
+  EXPECT_FALSE(file_effect({.value = 9, .weight = 0, .reverse = true}).fault);
+}
+
+TEST(TrackFile, EvaluateAddsFilesAndClampsAndKeepsTheOwner) {
+  std::vector<TrackedFile> f = {{.value = 50}};
+  EXPECT_EQ(evaluate(100, {}, f).priority, 150);
+  f.push_back({.value = -20, .weight = 2});  // -40
+  EXPECT_EQ(evaluate(100, {}, f).priority, 110);
+  f = {{.value = 200}};
+  EXPECT_EQ(evaluate(100, {}, f).priority, 254);
+  f = {{.value = -200}};
+  EXPECT_EQ(evaluate(100, {}, f).priority, 1);
+  EXPECT_FALSE(evaluate(100, {}, f).fault);
+  f = {{.value = 50}};
+  EXPECT_EQ(evaluate(255, {}, f).priority, 255);
+  f = {{.value = 1, .weight = 0}};
+  EXPECT_TRUE(evaluate(255, {}, f).fault);
+  std::vector<Tracked> t = {{.weight = -30, .up = false}};
+  f = {{.value = 10}};
+  EXPECT_EQ(evaluate(100, t, f).priority, 80);
+}
+
+TEST(TrackFile, ParsedAsStrtolWithBaseZero) {
+  EXPECT_EQ(parse_track_file("42\n"), 42);
+  EXPECT_EQ(parse_track_file("  -5"), -5);
+  EXPECT_EQ(parse_track_file("0x10"), 16);
+  EXPECT_EQ(parse_track_file("010"), 8);
+  EXPECT_EQ(parse_track_file("12abc"), 12);
+  EXPECT_EQ(parse_track_file("abc"), 0);
+  EXPECT_EQ(parse_track_file(""), 0);
+  EXPECT_EQ(parse_track_file("2147483648"), 2147483648);  // INT32_MAX + 1 is let through
+  EXPECT_EQ(parse_track_file("2147483649"), std::nullopt);
+  EXPECT_EQ(parse_track_file("-2147483649"), std::nullopt);
+  EXPECT_EQ(parse_track_file("99999999999999999999"), std::nullopt);
+}
+
+TEST(ProcessQuorum, FirstCountDecidesThenWithinQuorumRange) {
+  ProcessQuorum q(/*quorum=*/2, /*quorum_max=*/3, 0, 0);
+  EXPECT_FALSE(q.up().has_value());
+  EXPECT_TRUE(q.record(0, 0));
+  EXPECT_EQ(q.up(), false);
+  EXPECT_FALSE(q.record(1, 1));
+  EXPECT_TRUE(q.record(2, 2));
+  EXPECT_EQ(q.up(), true);
+  EXPECT_FALSE(q.record(3, 3));
+  EXPECT_TRUE(q.record(4, 4));  // above quorum_max
+  EXPECT_EQ(q.up(), false);
+}
+
+TEST(ProcessQuorum, QuorumMaxZeroWantsNoProcess) {
+  ProcessQuorum q(0, 0, 0, 0);
+  EXPECT_TRUE(q.record(0, 0));
+  EXPECT_EQ(q.up(), true);
+  EXPECT_TRUE(q.record(1, 1));
+  EXPECT_EQ(q.up(), false);
+}
+
+TEST(ProcessQuorum, DelaysReportLaterAndNotAtAllIfBackInTime) {
+  ProcessQuorum q(1, UINT32_MAX, /*fork_delay=*/2 * kSec, /*terminate_delay=*/1 * kSec);
+  EXPECT_TRUE(q.record(1, 0));  // the first count: at once
+  EXPECT_FALSE(q.record(0, 10 * kSec));
+  EXPECT_EQ(q.deadline(), 11 * kSec);
+  EXPECT_FALSE(q.record(1, 10 * kSec + 500000));  // back in time: cancelled
+  EXPECT_EQ(q.deadline(), INT64_MAX);
+  EXPECT_EQ(q.up(), true);
+  EXPECT_FALSE(q.record(0, 20 * kSec));
+  EXPECT_FALSE(q.record(0, 20 * kSec + 900000));  // still counting down
+  EXPECT_EQ(q.deadline(), 21 * kSec);
+  EXPECT_TRUE(q.record(0, 21 * kSec));
+  EXPECT_EQ(q.up(), false);
+  EXPECT_FALSE(q.record(2, 30 * kSec));  // fork_delay
+  EXPECT_EQ(q.deadline(), 32 * kSec);
+  EXPECT_TRUE(q.record(2, 32 * kSec));
+  EXPECT_EQ(q.up(), true);
+}
+
+// keepalived's check_params: comm or argv[0], then the arguments after it.
+TEST(ProcessMatch, NameIsCommOrArgv0AndParamsMatchAsKeepalived) {
+  using namespace std::string_literals;
+  const std::string cmd = "/bin/sleep\0"s + "1000\0"s + "x\0"s;
+  EXPECT_TRUE(process_matches({.name = "sleep"}, "sleep", cmd));
+  EXPECT_FALSE(process_matches({.name = "/bin/sleep"}, "sleep", cmd));  // comm
+  EXPECT_TRUE(process_matches({.name = "/bin/sleep", .full_command = true}, "sleep", cmd));
+  const auto m = [](std::vector<std::string> p, ParamMatch how) {
+    return ProcessMatch{
+        .name = "/bin/sleep", .params = std::move(p), .param_match = how, .full_command = true};
+  };
+  EXPECT_TRUE(process_matches(m({"1000", "x"}, ParamMatch::exact), "", cmd));
+  EXPECT_FALSE(process_matches(m({"1000"}, ParamMatch::exact), "", cmd));
+  EXPECT_FALSE(process_matches(m({}, ParamMatch::exact), "", cmd));
+  EXPECT_TRUE(process_matches(m({}, ParamMatch::exact), "", "/bin/sleep\0"s));
+  EXPECT_TRUE(process_matches(m({"1000"}, ParamMatch::partial), "", cmd));
+  EXPECT_FALSE(process_matches(m({"100"}, ParamMatch::partial), "", cmd));
+  EXPECT_TRUE(process_matches(m({"100"}, ParamMatch::initial), "", cmd));
+  EXPECT_TRUE(process_matches(m({"1000", ""}, ParamMatch::initial), "", cmd));
+  EXPECT_FALSE(process_matches(m({"1000", "y"}, ParamMatch::initial), "", cmd));
+  EXPECT_FALSE(process_matches(m({"1000", "x", "z"}, ParamMatch::partial), "", cmd));
 }
 
 }  // namespace
