@@ -43,6 +43,9 @@ void log(const std::string& msg) {
 Daemon::Daemon(DaemonOptions opts) : opts_(std::move(opts)) {}
 
 Daemon::~Daemon() {
+  // VRRP first: its thread's last callbacks (notify lines, mastership) use the members
+  // below and health_fd_.
+  stop_vrrp();
   if (health_fd_ >= 0) close(health_fd_);
   sync_.reset();       // its thread gives to and takes from the workers
   dataplane_.reset();  // workers first: they use the programs' sockets and the snapshots
