@@ -143,7 +143,7 @@ struct ConnSync::Loop {
       return;
     }
     if (h->node == node) return;  // our own, looped back
-    if (h->syncid != cfg.syncid) {
+    if (!accepts_syncid(cfg.syncid, h->syncid)) {
       ++c.other_syncid;
       return;
     }

@@ -42,6 +42,12 @@ struct SyncHeader {
   uint32_t seq = 0;
 };
 
+// Whether a node with sync id `ours` heeds a datagram of `theirs`: the same id, or any
+// when ours is 0 (IPVS's backup with syncid 0 accepts every master's).
+constexpr bool accepts_syncid(uint8_t ours, uint8_t theirs) {
+  return ours == 0 || ours == theirs;
+}
+
 // Fills one datagram of at most buf.size() bytes with records.
 class SyncWriter {
  public:

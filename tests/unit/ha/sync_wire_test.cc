@@ -170,3 +170,19 @@ TEST(SyncWire, ALongerRecordOfALaterVersionIsSkippedOverItsExtraBytes) {
 
 }  // namespace
 }  // namespace gale::ha
+
+namespace gale::ha {
+namespace {
+
+// ipvsadm(8): the backup daemon with --syncid 0 takes every master's messages; with
+// another id, only that id's.
+TEST(SyncWire, SyncIdZeroAcceptsEveryId) {
+  EXPECT_TRUE(accepts_syncid(0, 0));
+  EXPECT_TRUE(accepts_syncid(0, 51));
+  EXPECT_TRUE(accepts_syncid(51, 51));
+  EXPECT_FALSE(accepts_syncid(51, 52));
+  EXPECT_FALSE(accepts_syncid(51, 0));
+}
+
+}  // namespace
+}  // namespace gale::ha
