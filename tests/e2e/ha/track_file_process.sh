@@ -14,6 +14,7 @@
 #     metric of dropped lines says 0.
 #   tests/e2e/ha/track_file_process.sh GALED
 set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
 command -v keepalived >/dev/null || { echo "e2e: keepalived missing"; exit 1; }
 galed=$(readlink -f "${1:?galed binary}")
@@ -24,10 +25,7 @@ galed_pid="" proc_pid="" cat_pid=""
 cleanup() {
   [ -n "$galed_pid" ] && kill "$galed_pid" 2>/dev/null
   for p in $proc_pid $cat_pid; do kill "$p" 2>/dev/null || true; done
-  for ns in "$ka" "$gl" "$sw"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  remove_netns "$ka" "$gl" "$sw"
   rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -37,30 +35,8 @@ fail() {
   for f in "$dir"/*.log "$dir"/*.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
   exit 1
 }
-now_ms() { date +%s%3N; }
-# Polls CONDITION every 20 ms for at most MS milliseconds; prints the ms it took.
-wait_for() {
-  local ms=$1 t0
-  shift
-  t0=$(now_ms)
-  while ! "$@"; do
-    [ $(($(now_ms) - t0)) -le "$ms" ] || return 1
-    sleep 0.02
-  done
-  echo $(($(now_ms) - t0))
-}
 
-ip netns add "$sw"
-ip -n "$sw" link add br0 type bridge
-ip -n "$sw" link set br0 up
-join() {  # NS IF ADDR
-  ip netns add "$1"
-  ip link add "$2" netns "$1" type veth peer name "$2s" netns "$sw"
-  ip -n "$sw" link set "$2s" master br0 up
-  ip -n "$1" addr add "$3/24" dev "$2"
-  ip -n "$1" link set lo up
-  ip -n "$1" link set "$2" up
-}
+make_switch
 join "$ka" "${tag}a" 10.79.0.1
 join "$gl" "${tag}b" 10.79.0.2
 vip=10.79.0.100

@@ -10,6 +10,7 @@
 #  4. galed stops (SIGTERM): the routes are gone.
 #   tests/e2e/ha/virtual_routes.sh GALED VRRP_PEER
 set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
 galed=$(readlink -f "${1:?galed binary}")
 peer=$(readlink -f "${2:?vrrp_peer binary}")
@@ -17,10 +18,7 @@ tag=gvr$$
 gl=${tag}g pr=${tag}p sw=${tag}s
 dir=$(mktemp -d /tmp/gale-vroutes.XXXXXX)
 cleanup() {
-  for ns in "$gl" "$pr" "$sw"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  remove_netns "$gl" "$pr" "$sw"
   rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -32,29 +30,8 @@ fail() {
   for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
   exit 1
 }
-now_ms() { date +%s%3N; }
-wait_for() {  # MS CONDITION...: polls every 20 ms; prints the ms it took
-  local ms=$1 t0
-  shift
-  t0=$(now_ms)
-  while ! "$@"; do
-    [ $(($(now_ms) - t0)) -le "$ms" ] || return 1
-    sleep 0.02
-  done
-  echo $(($(now_ms) - t0))
-}
 
-ip netns add "$sw"
-ip -n "$sw" link add br0 type bridge
-ip -n "$sw" link set br0 up
-join() {  # NS IF ADDR
-  ip netns add "$1"
-  ip link add "$2" netns "$1" type veth peer name "$2s" netns "$sw"
-  ip -n "$sw" link set "$2s" master br0 up
-  ip -n "$1" addr add "$3/24" dev "$2"
-  ip -n "$1" link set lo up
-  ip -n "$1" link set "$2" up
-}
+make_switch
 join "$gl" "${tag}g" 10.78.0.2
 join "$pr" "${tag}p" 10.78.0.3
 dev=${tag}g
