@@ -70,3 +70,10 @@ add_test(NAME e2e.galed.vrrp_track_file_process
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/track_file_process.sh $<TARGET_FILE:galed>)
 set_tests_properties(e2e.galed.vrrp_track_file_process PROPERTIES LABELS e2e RUN_SERIAL TRUE
                      TIMEOUT 120 SKIP_RETURN_CODE 77)
+
+# A vrrp_sync_group's own track_script and track_interface: galed alone with two members;
+# the group's script failing, and its link losing carrier, put both in FAULT and back.
+add_test(NAME e2e.galed.sync_group_tracking
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/sync_group_tracking.sh $<TARGET_FILE:galed>)
+set_tests_properties(e2e.galed.sync_group_tracking PROPERTIES LABELS e2e RUN_SERIAL TRUE
+                     TIMEOUT 60 SKIP_RETURN_CODE 77)

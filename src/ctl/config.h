@@ -330,6 +330,10 @@ struct VrrpSyncGroup {
   std::string notify_master, notify_backup, notify_fault, notify;
   std::vector<TrackRef> track_files;  // tracked by every member
   std::vector<TrackRef> track_processes;
+  // Tracked by every member too, weight 0 (a failure is the group's FAULT), as keepalived
+  // tracks a sync group's scripts and interfaces.
+  std::vector<TrackScript> track_scripts;
+  std::vector<TrackInterface> track_interfaces;
 };
 
 // ---- global_defs and the gale block ---------------------------------------------------

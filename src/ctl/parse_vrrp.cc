@@ -530,6 +530,28 @@ Expected<void> parse_vrrp_sync_group(const Statement& s, Config& c) {
        [&](const Statement& x) -> Expected<void> {
          return track_refs(x, "track_process", g.track_processes);
        }},
+      {"track_script",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "track_script { NAME }"));
+         for (const Statement& e : x.block) {
+           auto t = tracked_line(e, "track_script");
+           if (!t) return Expected<void>(fail(t.error().message));
+           g.track_scripts.push_back({.name = t->name, .weight = t->weight, .reverse = t->reverse});
+         }
+         return Expected<void>();
+       }},
+      {"track_interface",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_block(x, 0, 0, "track_interface { IFNAME }"));
+         for (const Statement& e : x.block) {
+           auto t = tracked_line(e, "track_interface");
+           if (!t) return Expected<void>(fail(t.error().message));
+           g.track_interfaces.push_back({.name = t->name,
+                                         .weight = t->weight.value_or(0),
+                                         .reverse = t->reverse.value_or(false)});
+         }
+         return Expected<void>();
+       }},
   };
   GALE_CTL_TRY(dispatch(s.block, "vrrp_sync_group", rules));
   if (g.instances.empty())

@@ -237,6 +237,22 @@ Expected<void> check_vrrp(const Config& c, std::vector<Warning>& warnings) {
   }
   for (size_t gi = 0; gi < c.vrrp_sync_groups.size(); ++gi) {
     const VrrpSyncGroup& g = c.vrrp_sync_groups[gi];
+    for (const TrackScript& t : g.track_scripts)
+      if (std::find(scripts.begin(), scripts.end(), t.name) == scripts.end())
+        return error_loc(g.where, "vrrp_sync_group \"" + g.name + "\" tracks \"" + t.name +
+                                      "\": no vrrp_script of that name" +
+                                      did_you_mean(t.name, scripts));
+    const bool weighted =
+        std::any_of(g.track_scripts.begin(), g.track_scripts.end(),
+                    [](const TrackScript& t) { return t.weight.value_or(0) != 0; }) ||
+        std::any_of(g.track_interfaces.begin(), g.track_interfaces.end(),
+                    [](const TrackInterface& t) { return t.weight != 0; });
+    if (weighted)
+      warnings.push_back({.where = g.where,
+                          .message = "vrrp_sync_group \"" + g.name +
+                                     "\": the weights of its track_script and track_interface "
+                                     "lines count as 0 (a failure is the group's FAULT), as "
+                                     "keepalived without sync_group_tracking_weight"});
     for (const std::string& n : g.instances) {
       if (std::find(instances.begin(), instances.end(), n) == instances.end())
         return error_loc(g.where, "vrrp_sync_group \"" + g.name + "\" names \"" + n +

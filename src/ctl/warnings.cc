@@ -154,7 +154,7 @@ constexpr Unacted kUnacted[] = {
      "lower_prio_no_advert higher_prio_send_advert kernel_rx_buf_size",
      kVrrpSetting},
     {"vrrp_sync_group",
-     "track_interface track_script track_bfd notify_stop "
+     "track_bfd notify_stop "
      "global_tracking sync_group_tracking_weight notify_priority_changes",
      kVrrpSetting},
 };

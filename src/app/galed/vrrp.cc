@@ -99,7 +99,18 @@ Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
     auto e = engine_instance(vi, c.global.vrrp_garp);
     if (!e)
       return fail(to_string(vi.where) + ": vrrp_instance " + vi.name + ": " + e.error().message);
-    for (const ctl::TrackScript& t : vi.track_scripts) {
+    // Its own tracks, then its sync group's (every member tracks those, weight 0).
+    const ctl::VrrpSyncGroup* group = ctl::sync_group_of(c, vi.name);
+    std::vector<ctl::TrackScript> scripts = vi.track_scripts;
+    std::vector<ctl::TrackInterface> interfaces = vi.track_interfaces;
+    if (group) {
+      scripts.insert(scripts.end(), group->track_scripts.begin(), group->track_scripts.end());
+      for (ctl::TrackInterface t : group->track_interfaces) {
+        t.weight = 0;
+        interfaces.push_back(t);
+      }
+    }
+    for (const ctl::TrackScript& t : scripts) {
       const auto s = std::find_if(c.vrrp_scripts.begin(), c.vrrp_scripts.end(),
                                   [&](const ctl::VrrpScript& x) { return x.name == t.name; });
       if (s == c.vrrp_scripts.end())
@@ -119,7 +130,7 @@ Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
     }
     // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary.
     if (!vi.dont_track_primary) e->tracks.push_back({.ifname = vi.interface});
-    for (const ctl::TrackInterface& t : vi.track_interfaces)
+    for (const ctl::TrackInterface& t : interfaces)
       e->tracks.push_back({.ifname = t.name, .weight = t.weight, .reverse = t.reverse});
     add_file_and_process_tracks(c, vi, *e, ec);
     ec.instances.push_back(std::move(*e));
@@ -183,6 +194,10 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
       add(*x);
     for (const std::string& n : g.instances)
       add(n);
+    for (const ctl::TrackScript& t : g.track_scripts)
+      add("script " + t.name + (t.reverse.value_or(false) ? " reverse" : ""));
+    for (const ctl::TrackInterface& t : g.track_interfaces)
+      add("interface " + t.name + (t.reverse ? " reverse" : ""));
   }
   return f;
 }

@@ -218,6 +218,34 @@ TEST(Parser, VirtualRoutes) {
   EXPECT_EQ(r->warnings[0].where.line, 9u);
 }
 
+// keepalived.conf(5): a vrrp_sync_group's track_script and track_interface are tracked
+// by every member; without sync_group_tracking_weight their weights count as 0 (warned).
+TEST(Parser, SyncGroupTracking) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\nvrrp_script chk {\n script /bin/true\n}\n"  // 1-4
+      "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n"        // 5-8
+      "vrrp_sync_group G {\n group {\n  A\n }\n"                             // 9-12
+      " track_script {\n  chk weight 5\n }\n track_interface {\n  eth1\n }\n}\n",
+      "g.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const VrrpSyncGroup& g = r->vrrp_sync_groups.at(0);
+  ASSERT_EQ(g.track_scripts.size(), 1u);
+  EXPECT_EQ(g.track_scripts[0].name, "chk");
+  ASSERT_EQ(g.track_interfaces.size(), 1u);
+  EXPECT_EQ(g.track_interfaces[0].name, "eth1");
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0].where.line, 9u);
+  EXPECT_NE(r->warnings[0].message.find("count as 0"), std::string::npos);
+
+  auto bad = parse_config(
+      "gale { interfaces eth0 }\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n"
+      "vrrp_sync_group G {\n group {\n  A\n }\n track_script {\n  chx\n }\n}\n",
+      "b.conf");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message,
+            "b.conf:6:1: vrrp_sync_group \"G\" tracks \"chx\": no vrrp_script of that name");
+}
+
 TEST(Parser, Defaults) {
   auto r = parse_config("gale { interfaces eth0 }\nvirtual_server 192.0.2.1 80 {\n}\n", "d.conf");
   ASSERT_TRUE(r.has_value()) << r.error().message;
