@@ -71,8 +71,35 @@ void Worker::export_flows(std::vector<FlowRecord>& out, uint32_t now_s, size_t m
   export_table<FlowKeyV6>(out, now_s, max);
 }
 
+int64_t Worker::service_of(const FlowRecord& r) const {
+  if (!snap_) return -1;
+  const Snapshot& snap = *snap_;
+  if (r.fwmark) {
+    for (size_t i = 0; i < snap.services.size(); ++i)
+      if (snap.services[i].fwmark == r.fwmark && snap.services[i].proto == r.proto)
+        return static_cast<int64_t>(i);
+    return -1;
+  }
+  const int64_t si = snap.endpoints.find(EndpointKind::service, r.vip, r.vport, r.proto);
+  if (si >= 0) return si;
+  // A standby service (not steered while its VRRP instance is BACKUP here) is in no
+  // endpoint list, but a backup is exactly where synced flows are installed.
+  for (size_t i = 0; i < snap.services.size(); ++i) {
+    const Service& s = snap.services[i];
+    if (s.standby && s.vip == r.vip && s.port == r.vport && s.proto == r.proto)
+      return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
 FlowOwners Worker::owners_of(const FlowRecord& r) const {
-  const uint16_t fwd = owner_of_client(r.tuple.src, r.tuple.sport);
+  const int64_t si = service_of(r);
+  return owners_of(r, si >= 0 ? &snap_->services[static_cast<size_t>(si)] : nullptr);
+}
+
+FlowOwners Worker::owners_of(const FlowRecord& r, const Service* svc) const {
+  const uint16_t fwd = svc ? owner_of_conn(*svc, r.tuple.src, r.tuple.sport)
+                           : owner_of_client(r.tuple.src, r.tuple.sport);
   return {.forward = fwd, .reply = r.mode == FwdMode::fullnat ? owner_of_local_port(r.lport) : fwd};
 }
 
@@ -81,26 +108,13 @@ Worker::Resolved Worker::resolve(const FlowRecord& r) {
   // The tuple's family is the key's: one that disagrees with the service's is not ours.
   if (r.tuple.src.family != r.tuple.dst.family || r.tuple.src.family == net::Family::none)
     return {.why = ImportResult::unknown_service};
-  // Ownership first: every worker is given every synced event, and only its owners need
-  // the lookups below.
-  const FlowOwners own = owners_of(r);
-  if (own.forward != cfg_.id && own.reply != cfg_.id) return {.why = ImportResult::not_owner};
+  // Every worker is given every synced event: the service (an index lookup) decides who
+  // owns it (a persistent service's connections go by the client's network), and only
+  // the owners do the scans below.
   const Snapshot& snap = *snap_;
-  int64_t si = -1;
-  if (r.fwmark) {
-    for (size_t i = 0; i < snap.services.size() && si < 0; ++i)
-      if (snap.services[i].fwmark == r.fwmark && snap.services[i].proto == r.proto)
-        si = static_cast<int64_t>(i);
-  } else {
-    si = snap.endpoints.find(EndpointKind::service, r.vip, r.vport, r.proto);
-    // A standby service (not steered while its VRRP instance is BACKUP here) is in no
-    // endpoint list, but a backup is exactly where synced flows are installed.
-    for (size_t i = 0; i < snap.services.size() && si < 0; ++i) {
-      const Service& s = snap.services[i];
-      if (s.standby && s.vip == r.vip && s.port == r.vport && s.proto == r.proto)
-        si = static_cast<int64_t>(i);
-    }
-  }
+  const int64_t si = service_of(r);
+  const FlowOwners own = owners_of(r, si >= 0 ? &snap.services[static_cast<size_t>(si)] : nullptr);
+  if (own.forward != cfg_.id && own.reply != cfg_.id) return {.why = ImportResult::not_owner};
   if (si < 0) return {.why = ImportResult::unknown_service};
   // Live or draining: a server this node is draining still carries its connections.
   int rs_id = -1;

@@ -154,9 +154,17 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   // connection its quote is about (c.flow), so the error reaches the flow it is about.
   if (cfg_.count > 1) {
     const net::FiveTuple& t = c.flow;
-    const uint16_t owner = c.cls == Class::forward     ? owner_of_client(t.src, t.sport)
-                           : c.cls == Class::reply_nat ? owner_of_client(t.dst, t.dport)
-                                                       : owner_of_local_port(t.dport);
+    const Snapshot& snap = *snap_;
+    uint16_t owner;
+    if (c.cls == Class::forward) {
+      owner = owner_of_conn(snap.services[static_cast<size_t>(c.target)], t.src, t.sport);
+    } else if (c.cls == Class::reply_nat) {
+      const uint32_t si = snap.real_servers[static_cast<size_t>(c.target)].service;
+      owner = si < snap.services.size() ? owner_of_conn(snap.services[si], t.dst, t.dport)
+                                        : owner_of_client(t.dst, t.dport);
+    } else {
+      owner = owner_of_local_port(t.dport);
+    }
     if (owner != cfg_.id) {
       p.verdict = Verdict::handoff;
       p.owner = owner;

@@ -107,6 +107,14 @@ class Worker {
     return shard_owner_[shard_of_client(client, port, cfg_.ownership_seed)];
   }
   uint16_t owner_of_local_port(uint16_t lport) const { return lports_.owner(lport, cfg_.id); }
+  // The owner of a connection of client (addr, port) to `svc`: the client endpoint's, or
+  // for a persistent service (ipvsadm -p) the client network's alone (port 0), so that
+  // one worker holds the client's template and every one of its connections.
+  uint16_t owner_of_conn(const Service& svc, const net::IpAddr& client, uint16_t port) const {
+    if (GALE_LIKELY(svc.persistence_s == 0)) return owner_of_client(client, port);
+    return owner_of_client(
+        svc.persistence_prefix ? mask_prefix(client, svc.persistence_prefix) : client, 0);
+  }
 
   // Export and import of flows (lb/flow_export.h). export_flows appends this worker's
   // live connections (not persistence templates); allocates: off the fast path, on the
@@ -115,6 +123,8 @@ class Worker {
                     size_t max = SIZE_MAX) const;  // stops once `out` holds `max`
   ImportResult import_flow(const FlowRecord& r, uint32_t now_s);
   FlowOwners owners_of(const FlowRecord& r) const;
+  FlowOwners owners_of(const FlowRecord& r, const Service* svc) const;  // svc: r's, if known
+  int64_t service_of(const FlowRecord& r) const;  // r's service index here, or -1
   // Connection sync (lb/flow_sync.h): events about this worker's connections go to
   // `out` (nullptr: sync off); apply_sync takes a peer's event, on the worker's thread.
   void sync_to(SyncRing* out) { sync_out_ = out; }

@@ -1,6 +1,8 @@
 // Three workers: every frame of a connection, either direction, reaches the one worker
 // that owns it (the others hand it over), by the client endpoint's shard for NAT and
 // by the local port's shard for FullNAT (lb/ownership.h).
+#include <set>
+
 #include "lb_fixture.h"
 
 namespace gale::golden {
@@ -60,6 +62,60 @@ TEST(ShardsGolden, ThreeWorkersEachDirectionReachesTheOwner) {
   }
   for (int n : flows_of)
     EXPECT_GT(n, 0);
+}
+
+// ipvsadm -p: every new connection of a client goes to the real server of its first
+// while the template lives -- with several workers too, whichever worker the frames
+// reach first (they hand the connection to its owner).
+TEST(ShardsGolden, APersistentClientKeepsItsServerAcrossWorkers) {
+  constexpr uint16_t kWorkers = 3;
+  std::vector<std::unique_ptr<Golden>> w;
+  for (uint16_t id = 0; id < kWorkers; ++id) {
+    w.push_back(std::make_unique<Golden>(
+        SnapOptions{}, lb::WorkerConfig{.flows_v4 = 256, .flows_v6 = 64, .id = id, .count = 3}));
+    Snapshot snap = make_snapshot();
+    for (Service& svc : snap.services)
+      svc.persistence_s = 300;
+    ASSERT_TRUE(snap.finalize().has_value());
+    w[id]->reload(std::move(snap));
+  }
+  // Other clients first, a different number per worker: the workers' rr cursors part.
+  for (uint16_t id = 0; id < kWorkers; ++id) {
+    int sent = 0;
+    for (int host = 1; sent < id && host < 250; ++host) {
+      const std::string client = "198.51.100." + std::to_string(host);
+      const Seg other{.src = client,
+                      .dst = kV4.vip,
+                      .sport = 1000,
+                      .dport = port_of(Svc::nat),
+                      .flags = net::kTcpSyn};
+      if (w[id]->run(frame(kClientSideMac, kPort0Mac, other)).verdict != Verdict::tx) continue;
+      ++sent;
+    }
+    ASSERT_EQ(sent, id);
+  }
+  std::set<std::string> servers;
+  std::set<uint16_t> owners;
+  for (uint16_t cport = 41000; cport < 41024; ++cport) {
+    const Seg s{.src = kV4.client,
+                .dst = kV4.vip,
+                .sport = cport,
+                .dport = port_of(Svc::nat),
+                .flags = net::kTcpSyn};
+    Out out = w[0]->run(frame(kClientSideMac, kPort0Mac, s));
+    uint16_t owner = 0;
+    if (out.verdict == Verdict::handoff) {
+      owner = out.owner;
+      out = w[owner]->run(frame(kClientSideMac, kPort0Mac, s));
+    }
+    ASSERT_EQ(out.verdict, Verdict::tx) << lb::to_string(out.drop);
+    owners.insert(owner);
+    const RealServer* rs = w[owner]->flow_rs(s);
+    ASSERT_NE(rs, nullptr);
+    servers.insert(text(rs->addr));
+  }
+  EXPECT_EQ(servers.size(), 1u) << "a persistent client's connections went to several servers ("
+                                << owners.size() << " workers owned them)";
 }
 
 }  // namespace
