@@ -11,7 +11,9 @@
 #  4. gale stops cleanly (priority 0): keepalived is MASTER within Skew_Time (not the
 #     full down interval), and the client's cache entry follows it back.
 # The gale side is either the standalone VRRP peer (tests/e2e/ha/vrrp_peer.cc) or galed
-# itself, running the vrrp_instance of its config beside its dataplane (AF_PACKET).
+# itself, running the vrrp_instance of its config beside its dataplane (AF_PACKET); in
+# the IPv6 runs galed's config has an IPv4 instance too, which must become MASTER alone
+# (mixed families in one galed).
 #   tests/e2e/ha/keepalived_peer.sh VRRP_PEER_OR_GALED_BINARY
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (network namespaces); skipped"; exit 77; }
@@ -107,7 +109,7 @@ kill_keepalived() {
   ip -n "$ka" link set "${tag}a" up
 }
 # vrrp_peer prints "MS STATE"; galed logs "galed: vrrp: (VI_1) Entering STATE STATE".
-peer_said() { grep -qE " $1\$|Entering $1 STATE" "$dir/peer.log" 2>/dev/null; }
+peer_said() { grep -qE " $1\$|\(VI_1\) Entering $1 STATE" "$dir/peer.log" 2>/dev/null; }
 start_gale() {
   if [ "$kind" = galed ]; then
     cat >"$dir/galed.conf" <<CONF
@@ -131,6 +133,7 @@ $gale_unicast_conf
     $vip/$vip_len
   }
 }
+$mixed_conf
 CONF
     printf '#!/bin/sh\necho "$@" >>%s/notify.log\n' "$dir" >"$dir/notify.sh"
     chmod 755 "$dir/notify.sh"
@@ -195,6 +198,18 @@ for run in "${runs[@]}"; do
     $ka_ip
   }"
   fi
+  # galed's IPv6 runs carry an IPv4 instance beside (no peer: it becomes MASTER alone).
+  mixed_conf="" mixed_vip=10.77.0.101
+  [ "$family" = 6 ] && mixed_conf="vrrp_instance VI_4 {
+  interface ${tag}b
+  virtual_router_id 52
+  advert_int 0.3
+  version 3
+  virtual_ipaddress {
+    $mixed_vip/24
+  }
+}"
+  gale_has_mixed_vip() { ip -n "$gl" -4 addr show dev "${tag}b" | grep -q " $mixed_vip/"; }
   rm -f "$dir"/*.log
   # 1. keepalived MASTER, then gale joins below it.
   start_keepalived 250
@@ -258,11 +273,16 @@ for run in "${runs[@]}"; do
   wait_for 5000 ka_backup >/dev/null || fail "keepalived never said BACKUP"
   ka_has_vip && fail "keepalived (50) took the VIP from gale ($prio)"
 
+  if [ -n "$mixed_conf" ] && [ "$kind" = galed ]; then  # both families in one galed
+    wait_for 3000 gale_has_mixed_vip >/dev/null || fail "galed's IPv4 instance beside never became MASTER"
+  fi
+
   # 4. gale leaves cleanly: priority 0, keepalived takes over after its Skew_Time.
   kill -TERM "$peer_pid"
   wait "$peer_pid" || fail "$kind exited with an error"
   peer_pid=""
   gale_has_vip && fail "gale stopped and left the VIP on its interface"
+  gale_has_mixed_vip && fail "galed stopped and left its IPv4 instance's VIP"
   took=$(wait_for 3000 ka_has_vip) || fail "keepalived did not take over after gale's priority 0"
   skew_ms=$(((256 - 50) * skew_base / 256))
   [ "$took" -le $((skew_ms + 500)) ] ||
