@@ -234,14 +234,14 @@ Expected<std::optional<ReceivedAdvert>> VrrpSocket::receive_v6() {
   net::Ipv6Addr s6;
   std::memcpy(s6.b.data(), from.sin6_addr.s6_addr, 16);
   const net::IpAddr src = s6;
-  const bool multicast = dst->b[0] == 0xff;
   if (cfg_.unicast_peers.empty()) {
-    // RFC 5798 section 7.1; keepalived likewise checks the hop limit of multicast only
-    // (its unicast adverts leave with the kernel's default hop limit).
-    if (!multicast) return fail("unicast to " + text(*dst) + " while this instance multicasts");
+    // Only what was sent to the group (keepalived binds its socket to it), with hop limit
+    // 255 (RFC 5798 section 7.1). keepalived checks the hop limit of multicast only: its
+    // unicast adverts leave with the kernel's default hop limit.
+    if (*dst != kVrrpGroupV6) return fail("sent to " + text(*dst) + ", not ff02::12");
     if (hops != kVrrpTtl) return fail("hop limit " + std::to_string(hops) + " (255 required)");
   } else {
-    if (multicast) return fail("multicast while this instance uses unicast_peer");
+    if (dst->b[0] == 0xff) return fail("multicast while this instance uses unicast_peer");
     if (!from_peer(src)) return fail("from " + text(src) + ", not a peer");
   }
   auto a = parse_vrrp(std::span<const uint8_t>(buf, static_cast<size_t>(n)), net::Family::v6,
