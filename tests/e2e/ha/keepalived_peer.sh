@@ -36,7 +36,7 @@ trap cleanup EXIT
 trap "exit 1" INT TERM
 fail() {
   echo "FAIL (keepalived_peer $kind v$version $cast IPv${family:-4}): $*" >&2
-  for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }; done
+  for f in "$dir"/*.log "$dir"/peer.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }; done
   exit 1
 }
 now_ms() { date +%s%3N; }
@@ -73,8 +73,10 @@ gale_mac=$(ip -n "$gl" -br link show "${tag}b" | awk '{ print $3 }')
 ka_mac=$(ip -n "$ka" -br link show "${tag}a" | awk '{ print $3 }')
 link_local() { ip -n "$1" -6 addr show dev "$2" scope link | awk '/inet6/ { sub("/.*", "", $2); print $2 }'; }
 
-ka_has_vip() { ip -n "$ka" addr show dev "${tag}a" | grep -q " $vip/"; }
-gale_has_vip() { ip -n "$gl" addr show dev "${tag}b" | grep -q " $vip/"; }
+# (The output is read whole, not by grep -q: with pipefail, ip's SIGPIPE when grep -q
+# stops reading early would turn a match into a failure.)
+ka_has_vip() { [[ $(ip -n "$ka" addr show dev "${tag}a") == *" $vip/"* ]]; }
+gale_has_vip() { [[ $(ip -n "$gl" addr show dev "${tag}b") == *" $vip/"* ]]; }
 start_keepalived() {  # PRIORITY
   rm -f "$dir"/ka*.pid  # a killed keepalived leaves its pid files ("already running")
   cat >"$dir/ka.conf" <<CONF
@@ -209,7 +211,7 @@ for run in "${runs[@]}"; do
     $mixed_vip/24
   }
 }"
-  gale_has_mixed_vip() { ip -n "$gl" -4 addr show dev "${tag}b" | grep -q " $mixed_vip/"; }
+  gale_has_mixed_vip() { [[ $(ip -n "$gl" -4 addr show dev "${tag}b") == *" $mixed_vip/"* ]]; }
   rm -f "$dir"/*.log
   # 1. keepalived MASTER, then gale joins below it.
   start_keepalived 250
@@ -238,7 +240,7 @@ for run in "${runs[@]}"; do
   echo "v$version $cast IPv${family:-4}: keepalived killed -> gale MASTER after $took ms (Master_Down_Interval $down_ms ms)"
   gale_has_vip || fail "gale is MASTER without the VIP on its interface"
   if [ "$family" = 6 ]; then  # keepalived's way: no DAD, so the VIP is usable at once
-    ip -n "$gl" -6 addr show dev "${tag}b" | grep " $vip/" | grep -q nodad ||
+    [[ $(ip -n "$gl" -6 addr show dev "${tag}b") == *" $vip/128 scope global nodad"* ]] ||
       fail "gale's IPv6 VIP was added with DAD: $(ip -n "$gl" -6 addr show dev "${tag}b")"
   fi
   if [ "$kind" = galed ]; then  # keepalived's notify scripts, with keepalived's arguments
@@ -249,7 +251,7 @@ for run in "${runs[@]}"; do
   wait "$probe_pid" || true
   # The gratuitous ARPs (IPv6: unsolicited NAs) moved the client's cache entry to gale
   # without it asking.
-  ip -n "$cl" neigh show "$vip" | grep -q "lladdr $gale_mac" ||
+  [[ $(ip -n "$cl" neigh show "$vip") == *"lladdr $gale_mac"* ]] ||
     fail "the client's neighbour entry for the VIP is not gale's: $(ip -n "$cl" neigh show "$vip")"
   # The gap the client saw: the longest time between two answers (ping -D timestamps),
   # and how many answers followed it.
@@ -289,7 +291,7 @@ for run in "${runs[@]}"; do
     fail "keepalived took over $took ms after gale's priority 0 (Skew_Time $skew_ms ms)"
   echo "v$version $cast IPv${family:-4}: gale stopped (priority 0) -> keepalived MASTER after $took ms (Skew_Time $skew_ms ms)"
   # keepalived's own announcements take the client's entry back.
-  client_at_ka() { ip -n "$cl" neigh show "$vip" | grep -q "lladdr $ka_mac"; }
+  client_at_ka() { [[ $(ip -n "$cl" neigh show "$vip") == *"lladdr $ka_mac"* ]]; }
   wait_for 3000 client_at_ka >/dev/null ||
     fail "the client's neighbour entry did not follow keepalived: $(ip -n "$cl" neigh show "$vip")"
   [ -f "$dir/peer.err" ] && grep -q "received 0 " "$dir/peer.err" && fail "gale received no advert: $(cat "$dir/peer.err")"
