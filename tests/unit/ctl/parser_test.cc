@@ -218,6 +218,18 @@ TEST(Parser, VirtualRoutes) {
   EXPECT_EQ(r->warnings[0].where.line, 9u);
 }
 
+// ... and, as keepalived's vrrp_srcip_handler, it decides the instance's family.
+TEST(Parser, McastSrcIpDecidesTheFamily) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n"
+      " mcast_src_ip fe80::9\n virtual_ipaddress {\n  2001:db8::10\n }\n}\n",
+      "m.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->vrrp_instances.at(0).family, net::Family::v6);
+  EXPECT_EQ(r->vrrp_instances.at(0).version, 3);
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings.front().message;
+}
+
 // keepalived.conf(5): a vrrp_sync_group's track_script and track_interface are tracked
 // by every member; without sync_group_tracking_weight their weights count as 0 (warned).
 TEST(Parser, SyncGroupTracking) {
