@@ -70,7 +70,7 @@ struct Engine::Loop {
     if (on_log) on_log(line);
   }
 
-  // Announces every VIP of `r` (`count` gratuitous ARPs each).
+  // Announces every VIP of `r` (`count` gratuitous ARPs or unsolicited NAs each).
   static void announce(const Running& r, int count) {
     for (const Vip& v : r.cfg.vips)
       (void)announce_vip(v, count);
