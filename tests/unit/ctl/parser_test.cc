@@ -218,7 +218,7 @@ TEST(Parser, VirtualRoutes) {
   EXPECT_EQ(r->warnings[0].where.line, 9u);
 }
 
-// ... and, as keepalived's vrrp_srcip_handler, it decides the instance's family.
+// mcast_src_ip decides the instance's family too, as keepalived's vrrp_srcip_handler.
 TEST(Parser, McastSrcIpDecidesTheFamily) {
   auto r = parse_config(
       "gale { interfaces eth0 }\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n"
