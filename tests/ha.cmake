@@ -13,15 +13,15 @@ add_test(NAME unit.ha COMMAND unit_ha)
 set_tests_properties(unit.ha PROPERTIES LABELS unit)
 
 # One gale VRRP instance on the wire against Debian's keepalived in namespaces (e2e,
-# root): elections and failovers in both directions, v2 and v3.
+# root): elections and failovers in both directions, v2 and v3, IPv4 and IPv6.
 add_executable(vrrp_peer e2e/ha/vrrp_peer.cc)
 target_link_libraries(vrrp_peer PRIVATE gale_ha)
 add_test(NAME e2e.ha.keepalived_peer
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/keepalived_peer.sh $<TARGET_FILE:vrrp_peer>)
-# (Two of the four runs: galed's test below runs them all.)
+# (Four of the six runs: galed's test below runs them all.)
 set_tests_properties(e2e.ha.keepalived_peer PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 300
                      SKIP_RETURN_CODE 77
-                     ENVIRONMENT "GALE_VRRP_RUNS=3 unicast 1 100,3 multicast 0.03 200")
+                     ENVIRONMENT "GALE_VRRP_RUNS=3 unicast 1 100,3 multicast 0.03 200,3 multicast 0.3 100 6,3 unicast 0.3 100 6")
 # The same with galed itself as the gale node (its config's vrrp_instance, AF_PACKET).
 add_test(NAME e2e.galed.vrrp_keepalived
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/keepalived_peer.sh $<TARGET_FILE:galed>)

@@ -304,7 +304,10 @@ struct VrrpInstance {
   uint8_t virtual_router_id = 0;  // required, 1-255
   uint8_t priority = 100;
   uint32_t advert_int_ms = 1000;
-  uint8_t version = 2;
+  uint8_t version = 2;  // as keepalived decides it: IPv6 is always 3
+  // keepalived's rule: the first of a virtual_ipaddress entry, unicast_src_ip (or
+  // mcast_src_ip), unicast_peer or native_ipv6 decides; none of them: IPv4.
+  net::Family family = net::Family::v4;
   bool nopreempt = false;
   uint32_t preempt_delay_s = 0;
   VrrpAuth auth_type = VrrpAuth::none;
@@ -321,6 +324,7 @@ struct VrrpInstance {
   std::vector<net::IpAddr> unicast_peers;
   std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
   GarpTimers garp;
+  std::vector<Warning> ignored;  // what keepalived ignores too (another family, a version)
 };
 
 struct VrrpSyncGroup {

@@ -1,6 +1,7 @@
 // vrrp_script, vrrp_instance, vrrp_sync_group: parsed and stored for ha/.
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -18,8 +19,11 @@ Expected<void> text_value(const Statement& s, std::string& out, std::string_view
   return {};
 }
 
+// Whether a parsed entry is kept (its address and first word given), and its warnings.
+using VipGate = std::function<bool(VirtualIp&, const Word&)>;
+
 // One virtual_ipaddress line: ADDR[/LEN] [dev IF] [label L]
-Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out) {
+Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out, const VipGate& keep) {
   if (e.has_block) return error_at(e.open, "a virtual_ipaddress entry takes no block");
   auto p = prefix(e.words[0], "virtual_ipaddress", true, false);
   if (!p) return fail(p.error().message);
@@ -58,14 +62,21 @@ Expected<void> parse_vip(const Statement& e, std::vector<VirtualIp>& out) {
       unapplied();
     ++i;
   }
-  out.push_back(std::move(v));
+  if (v.addr.is_v6() && !v.label.empty()) {
+    v.unapplied.push_back({.where = location(e.words[0]),
+                           .message = "label is IPv4's: not applied to IPv6 address " +
+                                      e.words[0].text + " (keepalived ignores it too)"});
+    v.label.clear();
+  }
+  if (!keep || keep(v, e.words[0])) out.push_back(std::move(v));
   return {};
 }
 
-Expected<void> parse_vips(const Statement& s, std::vector<VirtualIp>& out) {
+Expected<void> parse_vips(const Statement& s, std::vector<VirtualIp>& out,
+                          const VipGate& keep = {}) {
   GALE_CTL_TRY(want_block(s, 0, 0, "virtual_ipaddress { 192.0.2.10/24 dev eth0 }"));
   for (const Statement& e : s.block)
-    GALE_CTL_TRY(parse_vip(e, out));
+    GALE_CTL_TRY(parse_vip(e, out, keep));
   return {};
 }
 
@@ -224,6 +235,69 @@ Expected<void> parse_route(const Statement& e, std::vector<VirtualRoute>& out) {
   return {};
 }
 
+std::string family_name(net::Family f) {
+  return f == net::Family::v6 ? "IPv6" : "IPv4";
+}
+
+// keepalived's family rules (vrrp_parser.c, vrrp_data.c, vrrp.c's vrrp_complete_instance):
+// the first thing of a family decides the instance's; what disagrees later is ignored
+// (keepalived reports it and goes on: so does gale, with a warning); IPv6 is VRRP v3.
+struct FamilyRules {
+  VrrpInstance& vi;
+  bool decided = false;
+  std::string decided_by;          // "virtual_ipaddress fe80::1 at gale.conf:3:5"
+  std::optional<uint8_t> version;  // `version`, or 3 from native_ipv6
+  std::optional<Location> version_at;
+
+  // Whether `f` (of `what`, written at `w`) may stand; decides the family if first.
+  bool admit(net::Family f, const Word& w, const std::string& what) {
+    if (!decided) {
+      decided = true;
+      vi.family = f;
+      decided_by = what + " at " + to_string(location(w));
+      return true;
+    }
+    if (f == vi.family) return true;
+    ignore(w, what + " is " + family_name(f) + " but the instance is " + family_name(vi.family) +
+                  " (decided by " + decided_by + "): ignored, as keepalived does" +
+                  (what.starts_with("virtual_ipaddress ")
+                       ? "; an address of the other family belongs in virtual_ipaddress_excluded"
+                       : ""));
+    return false;
+  }
+  void ignore(const Word& w, const std::string& why) {
+    vi.ignored.push_back(
+        {.where = location(w), .message = "vrrp_instance \"" + vi.name + "\": " + why});
+  }
+  void set_version(const Statement& x, uint8_t v) {
+    if ((version && *version != v) || (v == 2 && decided && vi.family == net::Family::v6)) {
+      ignore(x.words[1], "version " + std::to_string(v) + " conflicts with " +
+                             (version ? "version " + std::to_string(*version)
+                                      : std::string("IPv6 (VRRP version 3 only)")) +
+                             ": ignored, as keepalived does");
+      return;
+    }
+    version = v;
+    version_at = location(x.words[1]);
+  }
+  // After the block: IPv6 runs v3 whatever vrrp_version says.
+  void finish(uint8_t global_version) {
+    if (vi.family != net::Family::v6) {
+      vi.version = version.value_or(global_version);
+      return;
+    }
+    if (version == 2)
+      vi.ignored.push_back(
+          {.where = *version_at,
+           .message = "vrrp_instance \"" + vi.name +
+                      "\": version 2 written before the addresses made the instance IPv6; "
+                      "gale runs VRRP version 3 (keepalived does so with vrrp_strict; without it "
+                      "keepalived sends a version 2 over IPv6 that no RFC defines): write "
+                      "version 3 on both peers"});
+    vi.version = 3;
+  }
+};
+
 // A track_script or track_interface line: NAME [weight W [reverse|noreverse]].
 struct TrackedLine {
   std::string name;
@@ -330,7 +404,7 @@ Expected<void> parse_vrrp_script(const Statement& s, Config& c) {
 Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
   GALE_CTL_TRY(want_block(s, 1, 1, "vrrp_instance NAME { ... }"));
   VrrpInstance vi{.where = location(s.head()), .name = s.words[1].text};
-  vi.version = c.global.vrrp_version;
+  FamilyRules fam{.vi = vi};
   for (const VrrpInstance& o : c.vrrp_instances)
     if (o.name == vi.name)
       return error_at(s.words[1], "duplicate vrrp_instance \"" + vi.name + "\" (first at " +
@@ -344,11 +418,13 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
     };
   };
   // The adverts' source address (unicast_src_ip, or keepalived's older mcast_src_ip).
-  const auto src_ip = [&vi](const Statement& x) -> Expected<void> {
+  // Either decides the instance's family as keepalived's vrrp_srcip_handler does.
+  const auto src_ip = [&vi, &fam](const Statement& x) -> Expected<void> {
     GALE_CTL_TRY(want_args(x, 1, 1, x.head().text + " ADDRESS"));
     auto a = address(x.words[1], x.head().text);
     if (!a) return Expected<void>(fail(a.error().message));
-    vi.unicast_src_ip = *a;
+    if (fam.admit(a->family, x.words[1], x.head().text + " " + x.words[1].text))
+      vi.unicast_src_ip = *a;
     return Expected<void>();
   };
   const Rule rules[] = {
@@ -380,7 +456,25 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
        }},
       {"version",
        [&](const Statement& x) -> Expected<void> {
-         return set_number(x, vi.version, "version 2|3", 2, 3);
+         uint8_t v = 0;
+         GALE_CTL_TRY(set_number(x, v, "version 2|3", 2, 3));
+         fam.set_version(x, v);
+         return Expected<void>();
+       }},
+      {"native_ipv6",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_flag(x));
+         if (fam.decided && vi.family == net::Family::v4) {
+           fam.ignore(x.words[0], "native_ipv6 with IPv4 addresses (decided by " + fam.decided_by +
+                                      "): ignored, as keepalived does");
+           return Expected<void>();
+         }
+         fam.decided = true;
+         vi.family = net::Family::v6;
+         fam.decided_by = "native_ipv6 at " + to_string(location(x.words[0]));
+         fam.version = 3;
+         fam.version_at = location(x.words[0]);
+         return Expected<void>();
        }},
       {"nopreempt",
        [&](const Statement& x) -> Expected<void> {
@@ -417,7 +511,11 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
          return dispatch(x.block, "authentication", auth);
        }},
       {"virtual_ipaddress",
-       [&](const Statement& x) -> Expected<void> { return parse_vips(x, vi.vips); }},
+       [&](const Statement& x) -> Expected<void> {
+         return parse_vips(x, vi.vips, [&](VirtualIp& v, const Word& w) {
+           return fam.admit(v.addr.family, w, "virtual_ipaddress " + w.text);
+         });
+       }},
       {"virtual_ipaddress_excluded",
        [&](const Statement& x) -> Expected<void> { return parse_vips(x, vi.excluded_vips); }},
       {"track_script",
@@ -472,7 +570,8 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
                  error_at(e.head(), "expected one ADDRESS per line in unicast_peer"));
            auto a = address(e.head(), "unicast_peer");
            if (!a) return Expected<void>(fail(a.error().message));
-           vi.unicast_peers.push_back(*a);
+           if (fam.admit(a->family, e.head(), "unicast_peer " + e.head().text))
+             vi.unicast_peers.push_back(*a);
          }
          return Expected<void>();
        }},
@@ -486,6 +585,7 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
   for (Rule& r : garp_rules("", vi.garp))
     all.push_back(std::move(r));
   GALE_CTL_TRY(dispatch(s.block, "vrrp_instance", all));
+  fam.finish(c.global.vrrp_version);
   if (vi.interface.empty())
     return error_at(s.head(), "vrrp_instance \"" + vi.name + "\" needs an interface");
   if (vi.virtual_router_id == 0)

@@ -207,10 +207,12 @@ Expected<Config> parse_top(const std::vector<Statement>& top, const std::string&
   GALE_CTL_TRY(detail::validate(c, main_file, found));
   c.warnings = detail::unacted_directives(top);
   c.warnings.insert(c.warnings.end(), found.begin(), found.end());
-  for (const VrrpInstance& vi : c.vrrp_instances)
+  for (const VrrpInstance& vi : c.vrrp_instances) {
+    c.warnings.insert(c.warnings.end(), vi.ignored.begin(), vi.ignored.end());
     for (const auto* list : {&vi.vips, &vi.excluded_vips})
       for (const VirtualIp& v : *list)
         c.warnings.insert(c.warnings.end(), v.unapplied.begin(), v.unapplied.end());
+  }
   for (const VrrpInstance& vi : c.vrrp_instances)
     for (const VirtualRoute& r : vi.virtual_routes)
       c.warnings.insert(c.warnings.end(), r.unapplied.begin(), r.unapplied.end());

@@ -203,9 +203,8 @@ Expected<void> check_vrrp(const Config& c, std::vector<Warning>& warnings) {
                                       did_you_mean(t.name, scripts));
     for (size_t j = 0; j < i; ++j) {
       const VrrpInstance& o = c.vrrp_instances[j];
-      const bool v6 = !v.vips.empty() && v.vips[0].addr.is_v6();
-      const bool o6 = !o.vips.empty() && o.vips[0].addr.is_v6();
-      if (o.interface == v.interface && o.virtual_router_id == v.virtual_router_id && v6 == o6)
+      if (o.interface == v.interface && o.virtual_router_id == v.virtual_router_id &&
+          o.family == v.family)
         return error_loc(v.where, "vrrp_instance \"" + v.name + "\" reuses virtual_router_id " +
                                       std::to_string(v.virtual_router_id) + " on " + v.interface +
                                       " (\"" + o.name + "\" at " + to_string(o.where) + ")");
@@ -277,7 +276,7 @@ Expected<void> check_sync_daemon(const Config& c) {
   std::vector<std::string_view> names;
   for (const VrrpInstance& v : c.vrrp_instances) {
     if (v.name == d.instance) {
-      if (!v.vips.empty() && v.vips[0].addr.is_v6())
+      if (v.family == net::Family::v6)
         return error_loc(d.where, "lvs_sync_daemon: vrrp_instance \"" + d.instance +
                                       "\" is IPv6; connection sync runs over IPv4");
       return {};

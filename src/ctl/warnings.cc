@@ -145,7 +145,7 @@ constexpr Unacted kUnacted[] = {
      kVrrpSetting},
     {"vrrp_instance",
      "use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src "
-     "old_unicast_checksum native_ipv6 vrf "
+     "old_unicast_checksum vrf "
      "track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries "
      "linkbeat_use_polling virtual_rules accept no_accept skip_check_adv_addr "
      "strict_mode preempt debug notify_deleted notify_master_rx_lower_pri "

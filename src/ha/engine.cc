@@ -70,10 +70,10 @@ struct Engine::Loop {
     if (on_log) on_log(line);
   }
 
-  // Announces every VIP of `r` (`count` gratuitous ARPs each).
+  // Announces every VIP of `r` (`count` gratuitous ARPs or unsolicited NAs each).
   static void announce(const Running& r, int count) {
     for (const Vip& v : r.cfg.vips)
-      if (v.addr.is_v4()) (void)send_garp(v, count);
+      (void)announce_vip(v, count);
   }
 
   // Adds (or removes) the instance's virtual_routes; the first failure goes to `err`.
@@ -102,7 +102,7 @@ struct Engine::Loop {
     if (!master) route_all(r, false, err);
     for (const Vip& v : r.cfg.vips) {
       auto res = master ? add_vip(v) : remove_vip(v);
-      if (res && master && v.addr.is_v4()) res = send_garp(v, r.cfg.garp_repeat);
+      if (res && master) res = announce_vip(v, r.cfg.garp_repeat);
       if (!res && err.empty()) err = res.error().message;
     }
     if (master) route_all(r, true, err);

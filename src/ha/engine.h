@@ -46,7 +46,7 @@ struct EngineInstance {
   VrrpInstanceConfig vrrp;
   std::vector<Vip> vips;                // virtual_ipaddress and _excluded, added as MASTER
   std::vector<host::RouteSpec> routes;  // virtual_routes: added after the VIPs as MASTER
-  int garp_repeat = 5;                  // gratuitous ARPs per VIP on becoming MASTER
+  int garp_repeat = 5;                  // gratuitous ARPs (IPv6: NAs) per VIP as MASTER
   Micros garp_master_delay = 5000000;   // and again this long after (0: not again)
   Micros garp_refresh = 0;              // then every this long while MASTER (0: never)
   int garp_refresh_repeat = 1;          // that many each time
@@ -85,7 +85,7 @@ struct StateChange {
   bool group = false;
   VrrpState state = VrrpState::init;
   uint8_t priority = 0;  // the instance's effective priority (groups: 0)
-  std::string error;     // from the VIP or ARP work ("" when all went well)
+  std::string error;     // from the VIP, ARP or NA work ("" when all went well)
 };
 
 class Engine {

@@ -12,11 +12,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 #include "net/arp.h"
 #include "net/bytes.h"
+#include "net/ndisc.h"
 
 namespace gale::ha {
 
@@ -44,6 +47,7 @@ int address_request(uint16_t type, uint16_t flags, const Vip& v, unsigned ifinde
   req.ifa.ifa_prefixlen = v.prefix_len;
   req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
   req.ifa.ifa_index = ifindex;
+  if (v.addr.is_v6() && type == RTM_NEWADDR) req.ifa.ifa_flags = IFA_F_NODAD;
   const auto add_attr = [&](uint16_t kind, const void* data, size_t len) {
     auto* rta =
         reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
@@ -56,6 +60,11 @@ int address_request(uint16_t type, uint16_t flags, const Vip& v, unsigned ifinde
   add_attr(IFA_LOCAL, v.addr.b.data(), alen);
   add_attr(IFA_ADDRESS, v.addr.b.data(), alen);
   if (!v.label.empty() && v.addr.is_v4()) add_attr(IFA_LABEL, v.label.c_str(), v.label.size() + 1);
+  if (v.addr.is_v6() && type == RTM_NEWADDR && v.prefix_len == 128) {
+    // keepalived's default for a /128: deprecated at once, valid forever.
+    const ifa_cacheinfo ci{.ifa_prefered = 0, .ifa_valid = 0xffffffff};
+    add_attr(IFA_CACHEINFO, &ci, sizeof ci);
+  }
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   int err = 0;
@@ -75,6 +84,15 @@ int address_request(uint16_t type, uint16_t flags, const Vip& v, unsigned ifinde
   }
   close(fd);
   return err;
+}
+
+// The MAC of `dev` (SIOCGIFHWADDR on `fd`), or the errno.
+int mac_of(int fd, const std::string& dev, net::MacAddr& out) {
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) return errno;
+  std::memcpy(out.b.data(), ifr.ifr_hwaddr.sa_data, 6);
+  return 0;
 }
 
 }  // namespace
@@ -120,15 +138,11 @@ Expected<void> send_garp(const Vip& v, int count) {
   if (ifindex == 0) return fail("GARP for " + text(v) + ": no such interface");
   const int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
   if (fd < 0) return fail("GARP socket: " + std::string(std::strerror(errno)));
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, v.dev.c_str(), IFNAMSIZ - 1);
-  if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) {
-    const int e = errno;
+  net::ArpPacket a{.op = net::kArpRequest, .sender_ip = v.addr.v4(), .target_ip = v.addr.v4()};
+  if (const int e = mac_of(fd, v.dev, a.sender_mac); e != 0) {
     close(fd);
     return fail("GARP: the MAC of " + v.dev + ": " + std::strerror(e));
   }
-  net::ArpPacket a{.op = net::kArpRequest, .sender_ip = v.addr.v4(), .target_ip = v.addr.v4()};
-  std::memcpy(a.sender_mac.b.data(), ifr.ifr_hwaddr.sa_data, 6);
   uint8_t body[net::kArpLen];
   net::write_arp(body, a);
   sockaddr_ll to{};
@@ -144,6 +158,46 @@ Expected<void> send_garp(const Vip& v, int count) {
   close(fd);
   if (!err.empty()) return fail("GARP for " + text(v) + ": " + err);
   return {};
+}
+
+Expected<void> send_unsolicited_na(const Vip& v, int count) {
+  if (!v.addr.is_v6()) return fail("unsolicited NA is IPv6's (IPv4 uses gratuitous ARP)");
+  const unsigned ifindex = if_nametoindex(v.dev.c_str());
+  if (ifindex == 0) return fail("NA for " + text(v) + ": no such interface");
+  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IPV6));
+  if (fd < 0) return fail("NA socket: " + std::string(std::strerror(errno)));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, v.dev.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_NOARP)) {
+    close(fd);  // no neighbour discovery on this link: keepalived sends nothing either
+    return {};
+  }
+  net::UnsolicitedNa na{.target = v.addr.v6()};
+  if (const int e = mac_of(fd, v.dev, na.mac); e != 0) {
+    close(fd);
+    return fail("NA: the MAC of " + v.dev + ": " + std::strerror(e));
+  }
+  // keepalived sets the Router flag when the link forwards IPv6 (RFC 4861 section 4.4).
+  std::ifstream fwd("/proc/sys/net/ipv6/conf/" + v.dev + "/forwarding");
+  int forwarding = 0;
+  na.router = (fwd >> forwarding) && forwarding != 0;
+  std::array<uint8_t, net::kUnsolicitedNaFrameLen> frame{};
+  net::write_unsolicited_na(frame, na);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IPV6);
+  to.sll_ifindex = static_cast<int>(ifindex);
+  std::string err;
+  for (int i = 0; i < count && err.empty(); ++i)
+    if (sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+      err = std::strerror(errno);
+  close(fd);
+  if (!err.empty()) return fail("NA for " + text(v) + ": " + err);
+  return {};
+}
+
+Expected<void> announce_vip(const Vip& v, int count) {
+  return v.addr.is_v6() ? send_unsolicited_na(v, count) : send_garp(v, count);
 }
 
 }  // namespace gale::ha

@@ -105,7 +105,7 @@ void VrrpInstance::act(const VrrpActions& a) {
                 .priority = *a.send_priority,
                 .interval = static_cast<uint16_t>(v == 2 ? cfg_.machine.advert_interval / 1000000
                                                          : cfg_.machine.advert_interval / 10000),
-                .family = net::Family::v4,
+                .family = cfg_.socket.src.family,
                 .addrs = cfg_.vips,
                 .auth = v == 2 ? cfg_.auth : VrrpAuth::none};
   if (v == 2 && cfg_.auth == VrrpAuth::pass) ad.auth_data = auth_data_of(cfg_.auth_pass);

@@ -1,7 +1,8 @@
-// VRRP over IPv4 on a kernel raw socket (protocol 112), not the dataplane: multicast to
-// 224.0.0.18 on one interface, or unicast to `unicast_peer`s. The kernel writes the IP
-// header (TTL 255, TOS 0xc0 as keepalived); received adverts are checked as RFC 5798
-// section 7.1 says (TTL 255, then the codec) before the state machine sees them.
+// VRRP on a kernel raw socket (protocol 112), not the dataplane: multicast to 224.0.0.18
+// or ff02::12 on one interface, or unicast to `unicast_peer`s. The kernel writes the IP
+// header (IPv4: TTL 255, TOS 0xc0 as keepalived; IPv6: hop limit 255); received adverts
+// are checked as RFC 5798 section 7.1 says (TTL or hop limit 255, then the codec)
+// before the state machine sees them. The family is the source address's.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +17,12 @@
 namespace gale::ha {
 
 inline const net::IpAddr kVrrpGroupV4 = net::Ipv4Addr{0xe0000012};  // 224.0.0.18
+inline const net::IpAddr kVrrpGroupV6 =
+    net::Ipv6Addr{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12}};  // ff02::12
 
 struct VrrpSocketConfig {
   std::string ifname;
-  net::IpAddr src;                         // our primary address on ifname
+  net::IpAddr src;  // IPv4: our primary address on ifname; IPv6: its link-local one
   std::vector<net::IpAddr> unicast_peers;  // empty: multicast
 };
 
@@ -43,6 +46,12 @@ class VrrpSocket {
   Expected<std::optional<ReceivedAdvert>> receive();
 
  private:
+  Expected<std::optional<ReceivedAdvert>> receive_v4();
+  Expected<std::optional<ReceivedAdvert>> receive_v6();
+  Expected<void> send_v4(const std::vector<uint8_t>& msg, const net::IpAddr& dst);
+  Expected<void> send_v6(const std::vector<uint8_t>& msg, const net::IpAddr& dst);
+  bool from_peer(const net::IpAddr& src) const;
+
   VrrpSocket(int fd, VrrpSocketConfig c, int ifindex)
       : fd_(fd), ifindex_(ifindex), cfg_(std::move(c)) {}
   int fd_ = -1;

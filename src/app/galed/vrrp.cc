@@ -1,10 +1,11 @@
 // galed's side of VRRP: the config's vrrp_instances mapped onto ha::Engine (its own
-// thread, which adds and removes the VIPs and sends the gratuitous ARPs); each state
-// change is logged and runs keepalived's notify scripts (an instance's or its sync
-// group's) (on the health engine's thread, which reaps them). The dataplane follows
-// mastership: the services of an instance's VIPs are standby (not steered, their frames
-// the kernel's) until the instance is MASTER; a new MASTER has them steered, and the
-// synced flows settled in the workers, before its VIPs are added and announced.
+// thread, which adds and removes the VIPs and sends the gratuitous ARPs or unsolicited
+// NAs); each state change is logged and runs keepalived's notify scripts (an instance's
+// or its sync group's) (on the health engine's thread, which reaps them). The dataplane
+// follows mastership: the services of an instance's VIPs are standby (not steered,
+// their frames the kernel's) until the instance is MASTER; a new MASTER has them
+// steered, and the synced flows settled in the workers, before its VIPs are added and
+// announced.
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -22,15 +23,25 @@ namespace gale::app {
 
 namespace {
 
-// The first IPv4 address of `ifname`: the adverts' source, as keepalived picks it.
-std::optional<net::IpAddr> primary_v4(const std::string& ifname) {
+// The adverts' source, as keepalived picks it: the first IPv4 address of `ifname`, or
+// its first IPv6 link-local address (RFC 5798 section 5.1.2.1).
+std::optional<net::IpAddr> advert_source(const std::string& ifname, net::Family f) {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return std::nullopt;
   std::optional<net::IpAddr> out;
-  for (ifaddrs* i = list; i && !out; i = i->ifa_next)
-    if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && ifname == i->ifa_name)
+  for (ifaddrs* i = list; i && !out; i = i->ifa_next) {
+    if (!i->ifa_addr || ifname != i->ifa_name) continue;
+    if (f == net::Family::v4 && i->ifa_addr->sa_family == AF_INET)
       out =
           net::Ipv4Addr{ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr)};
+    const auto* sa6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+    if (f == net::Family::v6 && i->ifa_addr->sa_family == AF_INET6 &&
+        IN6_IS_ADDR_LINKLOCAL(&sa6->sin6_addr)) {
+      net::Ipv6Addr a;
+      std::memcpy(a.b.data(), sa6->sin6_addr.s6_addr, 16);
+      out = a;
+    }
+  }
   freeifaddrs(list);
   return out;
 }
@@ -54,11 +65,9 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
                        1000000;
   for (const auto* list : {&vi.vips, &vi.excluded_vips})
     for (const ctl::VirtualIp& v : *list) {
-      if (!v.addr.is_v4())
-        return fail("IPv6 address " + std::string(net::to_text(v.addr).view()) +
-                    ": gale's VRRP is IPv4 only so far");
+      const uint8_t host_len = v.addr.is_v6() ? 128 : 32;
       e.vips.push_back({.addr = v.addr,
-                        .prefix_len = v.prefix_len ? v.prefix_len : uint8_t{32},
+                        .prefix_len = v.prefix_len ? v.prefix_len : host_len,
                         .dev = v.dev.empty() ? vi.interface : v.dev,
                         .label = v.label});
     }
@@ -68,9 +77,11 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
     if (r.dev.empty() && !r.via && r.type == host::RouteType::unicast) r.dev = vi.interface;
     e.routes.push_back(std::move(r));
   }
-  const auto src = vi.unicast_src_ip ? vi.unicast_src_ip : primary_v4(vi.interface);
-  if (!src || !src->is_v4())
-    return fail("no IPv4 address on " + vi.interface + " to advertise from");
+  const auto src = vi.unicast_src_ip ? vi.unicast_src_ip : advert_source(vi.interface, vi.family);
+  if (!src)
+    return fail(vi.family == net::Family::v6
+                    ? "no IPv6 link-local address on " + vi.interface + " to advertise from"
+                    : "no IPv4 address on " + vi.interface + " to advertise from");
   std::vector<net::IpAddr> advertised;
   for (const ctl::VirtualIp& v : vi.vips)
     advertised.push_back(v.addr);
@@ -160,7 +171,8 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
     for (const uint64_t n :
          {uint64_t{vi.virtual_router_id}, uint64_t{vi.priority}, uint64_t{vi.advert_int_ms},
           uint64_t{vi.version}, uint64_t{vi.nopreempt}, uint64_t{vi.preempt_delay_s},
-          uint64_t(vi.auth_type), uint64_t(vi.state), uint64_t{vi.dont_track_primary}})
+          uint64_t(vi.auth_type), uint64_t(vi.state), uint64_t{vi.dont_track_primary},
+          uint64_t(vi.family)})
       add(std::to_string(n));
     for (const auto* list : {&vi.vips, &vi.excluded_vips})
       for (const ctl::VirtualIp& v : *list)

@@ -1,9 +1,10 @@
 // One gale VRRP instance on the wire, for the interoperability test with keepalived
 // (keepalived_peer.sh): as MASTER it adds the VIP to IFNAME and sends 5 gratuitous ARPs
-// (keepalived's garp_master_repeat), otherwise removes it; prints "<ms since start>
-// <STATE>" on every change and, at the end, its counters; SIGTERM stops it cleanly
-// (priority 0 when MASTER, the VIP removed).
+// or, for IPv6, unsolicited NAs (keepalived's garp_master_repeat), otherwise removes it; prints
+// "<ms since start> <STATE>" on every change and, at the end, its counters; SIGTERM stops it
+// cleanly (priority 0 when MASTER, the VIP removed).
 //   vrrp_peer IFNAME SRC VRID PRIORITY VERSION ADVERT_S VIP/LEN [PEER]
+// SRC is the adverts' source: IPv4, or for IPv6 the interface's link-local address.
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
   const ha::Micros t0 = now_us();
   auto inst = ha::VrrpInstance::open(c, [&](ha::VrrpState s) {
     auto r = s == ha::VrrpState::master ? ha::add_vip(v) : ha::remove_vip(v);
-    if (r && s == ha::VrrpState::master) r = ha::send_garp(v, 5);
+    if (r && s == ha::VrrpState::master) r = ha::announce_vip(v, 5);
     if (!r) std::fprintf(stderr, "vrrp_peer: %s\n", r.error().message.c_str());
     std::printf("%lld %s\n", static_cast<long long>((now_us() - t0) / 1000), ha::to_string(s));
     std::fflush(stdout);

@@ -218,6 +218,18 @@ TEST(Parser, VirtualRoutes) {
   EXPECT_EQ(r->warnings[0].where.line, 9u);
 }
 
+// mcast_src_ip decides the instance's family too, as keepalived's vrrp_srcip_handler.
+TEST(Parser, McastSrcIpDecidesTheFamily) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n"
+      " mcast_src_ip fe80::9\n virtual_ipaddress {\n  2001:db8::10\n }\n}\n",
+      "m.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->vrrp_instances.at(0).family, net::Family::v6);
+  EXPECT_EQ(r->vrrp_instances.at(0).version, 3);
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings.front().message;
+}
+
 // keepalived.conf(5): a vrrp_sync_group's track_script and track_interface are tracked
 // by every member; without sync_group_tracking_weight their weights count as 0 (warned).
 TEST(Parser, SyncGroupTracking) {
@@ -418,6 +430,65 @@ TEST(Parser, OwnerWithAWeightedTrackProcessWarns) {
   EXPECT_EQ(to_string(r->warnings[0]),
             "t.conf:6:1: warning: vrrp_instance \"A\" has priority 255 (the address owner): "
             "tracking weights do not change it (only weight 0, FAULT, applies)");
+}
+
+// keepalived's family rules: the first VIP (or unicast_src_ip, unicast_peer,
+// native_ipv6) decides; IPv6 is VRRP v3 whatever vrrp_version says; what disagrees is
+// ignored with a warning, as keepalived ignores it with a config error.
+TEST(Parser, VrrpFamilyAsKeepalivedDecidesIt) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "global_defs {\n  vrrp_version 2\n}\n"
+      "vrrp_instance V6 {\n  interface eth0\n  virtual_router_id 1\n"
+      "  virtual_ipaddress {\n    fe80::1:1\n    2001:db8::10/64\n    192.0.2.1\n  }\n"
+      "  virtual_ipaddress_excluded {\n    192.0.2.2\n  }\n  version 2\n}\n"
+      "vrrp_instance V4 {\n  interface eth0\n  virtual_router_id 1\n"
+      "  virtual_ipaddress {\n    192.0.2.10/24\n  }\n}\n"
+      "vrrp_instance U6 {\n  interface eth0\n  virtual_router_id 2\n"
+      "  unicast_src_ip 2001:db8::1\n  unicast_peer {\n    10.0.0.2\n    2001:db8::2\n  }\n"
+      "  virtual_ipaddress {\n    2001:db8::20\n  }\n}\n"
+      "vrrp_instance N6 {\n  interface eth0\n  virtual_router_id 3\n  version 2\n"
+      "  native_ipv6\n  virtual_ipaddress {\n    2001:db8::30 label x\n  }\n}\n"
+      "vrrp_instance E6 {\n  interface eth0\n  virtual_router_id 4\n  version 2\n"
+      "  virtual_ipaddress {\n    2001:db8::40\n  }\n}\n",
+      "f.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const auto& vs = r->vrrp_instances;
+  ASSERT_EQ(vs.size(), 5u);
+  EXPECT_EQ(vs[0].family, net::Family::v6);
+  EXPECT_EQ(vs[0].version, 3);       // not vrrp_version's 2
+  ASSERT_EQ(vs[0].vips.size(), 2u);  // 192.0.2.1 ignored
+  EXPECT_EQ(vs[0].vips[1].prefix_len, 64);
+  ASSERT_EQ(vs[0].excluded_vips.size(), 1u);  // the other family is welcome there
+  EXPECT_EQ(vs[1].family, net::Family::v4);   // same VRID as V6: another family, allowed
+  EXPECT_EQ(vs[1].version, 2);
+  EXPECT_EQ(vs[2].family, net::Family::v6);
+  ASSERT_EQ(vs[2].unicast_peers.size(), 1u);
+  EXPECT_EQ(vs[2].unicast_peers[0], ip("2001:db8::2"));
+  EXPECT_EQ(vs[3].family, net::Family::v6);
+  EXPECT_EQ(vs[3].version, 3);
+  EXPECT_TRUE(vs[3].vips[0].label.empty());
+  EXPECT_EQ(vs[4].version, 3);
+  std::vector<std::string> w;
+  for (const Warning& x : r->warnings)
+    w.push_back(to_string(x));
+  const std::vector<std::string> want = {
+      "f.conf:11:5: warning: vrrp_instance \"V6\": virtual_ipaddress 192.0.2.1 is IPv4 but the "
+      "instance is IPv6 (decided by virtual_ipaddress fe80::1:1 at f.conf:9:5): ignored, as "
+      "keepalived does; an address of the other family belongs in virtual_ipaddress_excluded",
+      "f.conf:16:11: warning: vrrp_instance \"V6\": version 2 conflicts with IPv6 (VRRP version "
+      "3 only): ignored, as keepalived does",
+      "f.conf:30:5: warning: vrrp_instance \"U6\": unicast_peer 10.0.0.2 is IPv4 but the "
+      "instance is IPv6 (decided by unicast_src_ip 2001:db8::1 at f.conf:28:18): ignored, as "
+      "keepalived does",
+      "f.conf:43:5: warning: label is IPv4's: not applied to IPv6 address 2001:db8::30 "
+      "(keepalived ignores it too)",
+      "f.conf:49:11: warning: vrrp_instance \"E6\": version 2 written before the addresses made "
+      "the instance IPv6; gale runs VRRP version 3 (keepalived does so with vrrp_strict; "
+      "without it keepalived sends a version 2 over IPv6 that no RFC defines): write version 3 "
+      "on both peers",
+  };
+  EXPECT_EQ(w, want);
 }
 
 TEST(Parser, SyncDaemonAndGarpTimers) {

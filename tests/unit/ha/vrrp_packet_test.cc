@@ -14,6 +14,7 @@
 
 #include "ha/vrrp_packet.h"
 #include "net/addr.h"
+#include "ref_checksum.h"
 
 namespace gale::ha {
 namespace {
@@ -83,6 +84,38 @@ TEST(VrrpPacket, V3Ipv6MatchesScapy) {
   auto p = parse_vrrp(want, net::Family::v6, kV6Pair);
   ASSERT_TRUE(p.has_value()) << p.error().message;
   EXPECT_EQ(*p, a);
+}
+
+// RFC 5798 section 5.2.8: v3 over IPv6 sums the RFC 8200 section 8.1 pseudo-header
+// (source, destination, 32-bit length, 3 zeros, next header 112) and the message; the
+// expected sum is the reference routine's over those bytes laid out by hand, for a
+// multicast and a unicast destination from a link-local source.
+TEST(VrrpPacket, V3Ipv6ChecksumCoversThePseudoHeader) {
+  const VrrpAdvert a{.version = 3,
+                     .vrid = 51,
+                     .priority = 100,
+                     .interval = 30,
+                     .family = net::Family::v6,
+                     .addrs = {ip("fe80::5:1"), ip("2001:db8:77::100")}};
+  for (const char* dst : {"ff02::12", "fe80::200:ff:fe00:2", "2001:db8:77::2"}) {
+    const VrrpIpPair pair{ip("fe80::200:ff:fe00:1"), ip(dst)};
+    const std::vector<uint8_t> m = build_vrrp(a, pair);
+    ASSERT_EQ(m.size(), 8u + 2 * 16);
+    std::vector<uint8_t> sum(pair.src.b.begin(), pair.src.b.end());
+    sum.insert(sum.end(), pair.dst.b.begin(), pair.dst.b.end());
+    const uint8_t len_and_next[8] = {0, 0, 0, static_cast<uint8_t>(m.size()), 0, 0, 0, 112};
+    sum.insert(sum.end(), len_and_next, len_and_next + 8);
+    std::vector<uint8_t> zeroed = m;
+    zeroed[6] = zeroed[7] = 0;
+    sum.insert(sum.end(), zeroed.begin(), zeroed.end());
+    const uint16_t want = test::ref_checksum(sum);
+    EXPECT_EQ(m[6], want >> 8) << dst;
+    EXPECT_EQ(m[7], want & 0xff) << dst;
+    EXPECT_TRUE(parse_vrrp(m, net::Family::v6, pair).has_value()) << dst;
+    // Another destination in the pseudo-header: the receiver's sum disagrees.
+    const VrrpIpPair other{pair.src, ip("ff02::1")};
+    EXPECT_FALSE(parse_vrrp(m, net::Family::v6, other).has_value()) << dst;
+  }
 }
 
 // RFC 5798 section 7.1: what a receiver must discard, each with its reason.
