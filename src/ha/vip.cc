@@ -17,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "host/rtnetlink.h"
 #include "net/arp.h"
 #include "net/bytes.h"
 #include "net/ndisc.h"
@@ -32,8 +33,8 @@ std::string text(const Vip& v) {
 
 // One RTM_NEWADDR / RTM_DELADDR request and its acknowledgement: 0 or the kernel's errno.
 int address_request(uint16_t type, uint16_t flags, const Vip& v, unsigned ifindex) {
-  const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) return errno;
+  auto nl = host::Rtnetlink::open();
+  if (!nl) return errno ? errno : EIO;
   struct {
     nlmsghdr nh;
     ifaddrmsg ifa;
@@ -41,49 +42,23 @@ int address_request(uint16_t type, uint16_t flags, const Vip& v, unsigned ifinde
   } req{};
   req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
   req.nh.nlmsg_type = type;
-  req.nh.nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
-  req.nh.nlmsg_seq = 1;
+  req.nh.nlmsg_flags = flags;
   req.ifa.ifa_family = v.addr.is_v6() ? AF_INET6 : AF_INET;
   req.ifa.ifa_prefixlen = v.prefix_len;
   req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
   req.ifa.ifa_index = ifindex;
   if (v.addr.is_v6() && type == RTM_NEWADDR) req.ifa.ifa_flags = IFA_F_NODAD;
-  const auto add_attr = [&](uint16_t kind, const void* data, size_t len) {
-    auto* rta =
-        reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
-    rta->rta_type = kind;
-    rta->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
-    std::memcpy(RTA_DATA(rta), data, len);
-    req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-  };
   const size_t alen = v.addr.is_v6() ? 16 : 4;
-  add_attr(IFA_LOCAL, v.addr.b.data(), alen);
-  add_attr(IFA_ADDRESS, v.addr.b.data(), alen);
-  if (!v.label.empty() && v.addr.is_v4()) add_attr(IFA_LABEL, v.label.c_str(), v.label.size() + 1);
+  host::append_attr(req.nh, IFA_LOCAL, v.addr.b.data(), alen);
+  host::append_attr(req.nh, IFA_ADDRESS, v.addr.b.data(), alen);
+  if (!v.label.empty() && v.addr.is_v4())
+    host::append_attr(req.nh, IFA_LABEL, v.label.c_str(), v.label.size() + 1);
   if (v.addr.is_v6() && type == RTM_NEWADDR && v.prefix_len == 128) {
     // keepalived's default for a /128: deprecated at once, valid forever.
     const ifa_cacheinfo ci{.ifa_prefered = 0, .ifa_valid = 0xffffffff};
-    add_attr(IFA_CACHEINFO, &ci, sizeof ci);
+    host::append_attr(req.nh, IFA_CACHEINFO, &ci, sizeof ci);
   }
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  int err = 0;
-  if (sendto(fd, &req, req.nh.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) <
-      0) {
-    err = errno;
-  } else {
-    char buf[1024];
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0) {
-      err = errno;
-    } else {
-      const auto* nh = reinterpret_cast<const nlmsghdr*>(buf);
-      if (NLMSG_OK(nh, static_cast<unsigned>(n)) && nh->nlmsg_type == NLMSG_ERROR)
-        err = -reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(nh))->error;
-    }
-  }
-  close(fd);
-  return err;
+  return nl->change(&req, req.nh.nlmsg_len);
 }
 
 // The MAC of `dev` (SIOCGIFHWADDR on `fd`), or the errno.

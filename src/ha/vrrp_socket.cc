@@ -119,50 +119,48 @@ Expected<void> VrrpSocket::send(const VrrpAdvert& a) {
   return {};
 }
 
+namespace {
+
+// Sends `msg` to `to` with one control message: `info` at (level, type).
+template <typename Addr, typename Info>
+int send_with(int fd, const std::vector<uint8_t>& msg, Addr to, int level, int type,
+              const Info& info) {
+  iovec iov{.iov_base = const_cast<uint8_t*>(msg.data()), .iov_len = msg.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(Info))] = {};
+  msghdr mh{.msg_name = &to,
+            .msg_namelen = sizeof to,
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = control,
+            .msg_controllen = sizeof control};
+  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+  cm->cmsg_level = level;
+  cm->cmsg_type = type;
+  cm->cmsg_len = CMSG_LEN(sizeof(Info));
+  std::memcpy(CMSG_DATA(cm), &info, sizeof info);
+  return sendmsg(fd, &mh, 0) < 0 ? -1 : 0;
+}
+
+}  // namespace
+
 // The source is our address (peers break ties on it), out of our interface, set per
 // datagram (IP_PKTINFO, IPV6_PKTINFO): a raw socket bound to an address would receive
 // only what is sent to that address, not the multicast.
 Expected<void> VrrpSocket::send_v4(const std::vector<uint8_t>& msg, const net::IpAddr& dst) {
-  sockaddr_in sa = sin_of(dst);
-  iovec iov{.iov_base = const_cast<uint8_t*>(msg.data()), .iov_len = msg.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))] = {};
-  msghdr mh{.msg_name = &sa,
-            .msg_namelen = sizeof sa,
-            .msg_iov = &iov,
-            .msg_iovlen = 1,
-            .msg_control = control,
-            .msg_controllen = sizeof control};
-  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = IPPROTO_IP;
-  cm->cmsg_type = IP_PKTINFO;
-  cm->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
   in_pktinfo pi{};
   pi.ipi_ifindex = ifindex_;
   pi.ipi_spec_dst.s_addr = htonl(cfg_.src.v4().v);
-  std::memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-  if (sendmsg(fd_, &mh, 0) < 0) return fail(errno_text("VRRP send to " + text(dst)));
+  if (send_with(fd_, msg, sin_of(dst), IPPROTO_IP, IP_PKTINFO, pi) < 0)
+    return fail(errno_text("VRRP send to " + text(dst)));
   return {};
 }
 
 Expected<void> VrrpSocket::send_v6(const std::vector<uint8_t>& msg, const net::IpAddr& dst) {
-  sockaddr_in6 sa = sin6_of(dst, ifindex_);
-  iovec iov{.iov_base = const_cast<uint8_t*>(msg.data()), .iov_len = msg.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
-  msghdr mh{.msg_name = &sa,
-            .msg_namelen = sizeof sa,
-            .msg_iov = &iov,
-            .msg_iovlen = 1,
-            .msg_control = control,
-            .msg_controllen = sizeof control};
-  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = IPPROTO_IPV6;
-  cm->cmsg_type = IPV6_PKTINFO;
-  cm->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
   in6_pktinfo pi{};
   std::memcpy(pi.ipi6_addr.s6_addr, cfg_.src.b.data(), 16);
   pi.ipi6_ifindex = static_cast<unsigned>(ifindex_);
-  std::memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-  if (sendmsg(fd_, &mh, 0) < 0) return fail(errno_text("VRRP send to " + text(dst)));
+  if (send_with(fd_, msg, sin6_of(dst, ifindex_), IPPROTO_IPV6, IPV6_PKTINFO, pi) < 0)
+    return fail(errno_text("VRRP send to " + text(dst)));
   return {};
 }
 

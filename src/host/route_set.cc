@@ -16,15 +16,6 @@ struct RouteRequest {
   char attrs[256];
 };
 
-void add_attr(RouteRequest& req, uint16_t kind, const void* data, size_t len) {
-  auto* rta =
-      reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
-  rta->rta_type = kind;
-  rta->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
-  std::memcpy(RTA_DATA(rta), data, len);
-  req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
 // The request for `r`, or the errno saying why there is none (an unknown device).
 int build(RouteRequest& req, uint16_t type, uint16_t flags, const RouteSpec& r) {
   req = {};
@@ -41,16 +32,16 @@ int build(RouteRequest& req, uint16_t type, uint16_t flags, const RouteSpec& r) 
       r.scope.value_or(static_cast<uint8_t>(link_scope ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE));
   if (r.onlink) req.rt.rtm_flags |= RTNH_F_ONLINK;
   const size_t alen = r.dst.is_v6() ? 16 : 4;
-  add_attr(req, RTA_DST, r.dst.b.data(), alen);
-  if (r.table >= 256) add_attr(req, RTA_TABLE, &r.table, sizeof r.table);
-  if (r.via) add_attr(req, RTA_GATEWAY, r.via->b.data(), alen);
-  if (r.src) add_attr(req, RTA_PREFSRC, r.src->b.data(), alen);
-  if (r.metric) add_attr(req, RTA_PRIORITY, &*r.metric, sizeof *r.metric);
+  append_attr(req.nh, RTA_DST, r.dst.b.data(), alen);
+  if (r.table >= 256) append_attr(req.nh, RTA_TABLE, &r.table, sizeof r.table);
+  if (r.via) append_attr(req.nh, RTA_GATEWAY, r.via->b.data(), alen);
+  if (r.src) append_attr(req.nh, RTA_PREFSRC, r.src->b.data(), alen);
+  if (r.metric) append_attr(req.nh, RTA_PRIORITY, &*r.metric, sizeof *r.metric);
   if (!r.dev.empty()) {
     const unsigned ifindex = if_nametoindex(r.dev.c_str());
     if (ifindex == 0) return ENODEV;
     const uint32_t oif = ifindex;
-    add_attr(req, RTA_OIF, &oif, sizeof oif);
+    append_attr(req.nh, RTA_OIF, &oif, sizeof oif);
   }
   return 0;
 }

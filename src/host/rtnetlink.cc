@@ -102,6 +102,14 @@ Expected<std::vector<std::vector<uint8_t>>> Rtnetlink::transact(const void* req,
   }
 }
 
+void append_attr(nlmsghdr& h, uint16_t kind, const void* data, size_t len) {
+  auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&h) + NLMSG_ALIGN(h.nlmsg_len));
+  rta->rta_type = kind;
+  rta->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
+  std::memcpy(RTA_DATA(rta), data, len);
+  h.nlmsg_len = NLMSG_ALIGN(h.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
 int Rtnetlink::change(void* req, size_t len) {
   auto* h = static_cast<nlmsghdr*>(req);
   h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;

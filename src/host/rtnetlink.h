@@ -44,6 +44,10 @@ struct Route {
   std::optional<net::IpAddr> gateway;  // none: the prefix is on-link
 };
 
+// Appends attribute `kind` with `len` bytes of `data` to the message that starts at `h`
+// (the caller's buffer behind it has room), as RTA_* / IFA_* attributes are laid out.
+void append_attr(nlmsghdr& h, uint16_t kind, const void* data, size_t len);
+
 class Rtnetlink {
  public:
   static Expected<Rtnetlink> open();
