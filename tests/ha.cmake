@@ -77,3 +77,13 @@ add_test(NAME e2e.galed.sync_group_tracking
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/sync_group_tracking.sh $<TARGET_FILE:galed>)
 set_tests_properties(e2e.galed.sync_group_tracking PROPERTIES LABELS e2e RUN_SERIAL TRUE
                      TIMEOUT 60 SKIP_RETURN_CODE 77)
+
+# use_vmac against keepalived (both with use_vmac): the client's neighbour entry is the
+# virtual router's MAC from the first MASTER to the last; galed's private macvlan
+# carries it, the switch learns it on galed's port, HTTP through galed's DR dataplane
+# reaches the real server; a clean stop hands over to keepalived and gives back the
+# macvlan and every kernel setting.
+add_test(NAME e2e.galed.vmac
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/vmac.sh $<TARGET_FILE:galed>)
+set_tests_properties(e2e.galed.vmac PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 90
+                     SKIP_RETURN_CODE 77)

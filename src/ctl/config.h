@@ -320,6 +320,13 @@ struct VrrpInstance {
   std::vector<TrackRef> track_files;      // track_file { NAME ... }
   std::vector<TrackRef> track_processes;  // track_process { NAME ... }
   bool dont_track_primary = false;        // else `interface` is tracked as weight 0
+  // use_vmac [NAME] (docs/ha.md "use_vmac"): the VIPs on a macvlan of `interface` with
+  // the VRRP MAC, NAME or vmac_ifname()'s; vmac_xmit_base: adverts out of `interface`.
+  bool use_vmac = false;
+  std::string vmac_name;  // as written ("": global_defs' vmac_prefix "." VRID)
+  Location vmac_at;
+  bool vmac_xmit_base = false;
+  Location vmac_xmit_base_at;
   std::optional<net::IpAddr> unicast_src_ip;
   std::vector<net::IpAddr> unicast_peers;
   std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
@@ -380,7 +387,8 @@ struct GlobalDefs {
   std::string script_user;  // "USER [GROUP]" every script runs as (ctl/script_user.h)
   Location script_user_at;
   bool enable_script_security = false;
-  uint8_t vrrp_version = 2;  // default of vrrp_instance's `version`
+  uint8_t vrrp_version = 2;          // default of vrrp_instance's `version`
+  std::string vmac_prefix = "vrrp";  // use_vmac without a NAME: PREFIX.VRID
 };
 
 enum class IoBackend : uint8_t { af_xdp, af_packet };
@@ -450,6 +458,9 @@ struct Config {
   // Without a gale block: what was derived and why, one line each (galed -t prints them).
   std::vector<std::string> derived;
 };
+
+// The macvlan of an instance with use_vmac: its NAME, else vmac_prefix "." VRID.
+std::string vmac_ifname(const Config& c, const VrrpInstance& vi);
 
 // The sync group `instance` belongs to, if any.
 const VrrpSyncGroup* sync_group_of(const Config& c, std::string_view instance);

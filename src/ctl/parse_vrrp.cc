@@ -551,6 +551,28 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
        }},
       {"dont_track_primary",
        [&](const Statement& x) -> Expected<void> { return set_flag(x, vi.dont_track_primary); }},
+      {"use_vmac",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 0, 1, "use_vmac [NAME]"));
+         if (x.words.size() == 2) {
+           const std::string& n = x.words[1].text;
+           if (n.size() > 15 || n == "." || n == ".." ||
+               n.find_first_of("/: ") != std::string::npos)
+             return Expected<void>(
+                 error_at(x.words[1], "use_vmac: \"" + n +
+                                          "\" is not an interface name (1 to "
+                                          "15 characters, no '/', ':' or space)"));
+           vi.vmac_name = n;
+         }
+         vi.use_vmac = true;
+         vi.vmac_at = location(x.head());
+         return Expected<void>();
+       }},
+      {"vmac_xmit_base",
+       [&](const Statement& x) -> Expected<void> {
+         vi.vmac_xmit_base_at = location(x.head());
+         return set_flag(x, vi.vmac_xmit_base);
+       }},
       {"unicast_src_ip", src_ip},
       // keepalived's older name of the same setting (one handler in its parser too).
       {"mcast_src_ip", src_ip},

@@ -153,6 +153,19 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
          g.vrrp_version = static_cast<uint8_t>(*v);
          return Expected<void>();
        }},
+      {"vmac_prefix",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(detail::want_args(x, 1, 1, "vmac_prefix PREFIX"));
+         // PREFIX.255 must be an interface name (at most 15 characters).
+         if (x.words[1].text.size() > 11 ||
+             x.words[1].text.find_first_of("/: ") != std::string::npos)
+           return Expected<void>(detail::error_at(x.words[1],
+                                                  "vmac_prefix: at most 11 characters, no "
+                                                  "'/', ':' or space (PREFIX.VRID names an "
+                                                  "interface)"));
+         g.vmac_prefix = x.words[1].text;
+         return Expected<void>();
+       }},
       {"lvs_sync_daemon",
        [&](const Statement& x) -> Expected<void> { return parse_sync_daemon(x, g); }},
       {"notify_fifo", fifo_path(g.notify_fifo)},

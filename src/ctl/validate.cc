@@ -201,6 +201,23 @@ Expected<void> check_vrrp(const Config& c, std::vector<Warning>& warnings) {
         return error_loc(v.where, "vrrp_instance \"" + v.name + "\" tracks \"" + t.name +
                                       "\": no vrrp_script of that name" +
                                       did_you_mean(t.name, scripts));
+    if (v.vmac_xmit_base && !v.use_vmac)
+      warnings.push_back({.where = v.vmac_xmit_base_at,
+                          .message = "vmac_xmit_base without use_vmac does nothing (as "
+                                     "keepalived)"});
+    for (size_t j = 0; v.use_vmac && j < c.vrrp_instances.size(); ++j) {
+      const VrrpInstance& o = c.vrrp_instances[j];
+      const std::string name = vmac_ifname(c, v);
+      if (o.interface == name)
+        return error_loc(v.vmac_at, "vrrp_instance \"" + v.name + "\": its VMAC " + name +
+                                        " is the interface of \"" + o.name + "\" (at " +
+                                        to_string(o.where) + "); name another with use_vmac NAME");
+      if (j < i && o.use_vmac && vmac_ifname(c, o) == name)
+        return error_loc(v.vmac_at, "vrrp_instance \"" + v.name + "\": VMAC " + name +
+                                        " is already \"" + o.name + "\"'s (at " +
+                                        to_string(o.vmac_at) +
+                                        "); name another with use_vmac NAME");
+    }
     for (size_t j = 0; j < i; ++j) {
       const VrrpInstance& o = c.vrrp_instances[j];
       if (o.interface == v.interface && o.virtual_router_id == v.virtual_router_id &&
@@ -307,6 +324,11 @@ Expected<void> validate(const Config& c, const std::string& main_file,
 }  // namespace gale::ctl::detail
 
 namespace gale::ctl {
+
+std::string vmac_ifname(const Config& c, const VrrpInstance& vi) {
+  if (!vi.vmac_name.empty()) return vi.vmac_name;
+  return c.global.vmac_prefix + "." + std::to_string(vi.virtual_router_id);
+}
 
 const VrrpSyncGroup* sync_group_of(const Config& c, std::string_view instance) {
   for (const VrrpSyncGroup& g : c.vrrp_sync_groups)

@@ -141,10 +141,10 @@ constexpr Unacted kUnacted[] = {
      "vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl vrrp_lower_prio_no_advert "
      "vrrp_higher_prio_send_advert vrrp_check_unicast_src vrrp_skip_check_adv_addr vrrp_strict "
      "vrrp_notify_priority_changes vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier "
-     "vrrp_startup_delay log_unknown_vrids vmac_prefix vmac_addr_prefix",
+     "vrrp_startup_delay log_unknown_vrids vmac_addr_prefix",
      kVrrpSetting},
     {"vrrp_instance",
-     "use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src "
+     "use_vmac_addr use_ipvlan unicast_fault_no_peer check_unicast_src "
      "old_unicast_checksum vrf "
      "track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries "
      "linkbeat_use_polling virtual_rules accept no_accept skip_check_adv_addr "

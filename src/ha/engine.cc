@@ -29,6 +29,7 @@ Micros now_us() {
 struct Engine::Loop {
   struct Running {
     EngineInstance cfg;
+    std::optional<Vmac> vmac;  // before inst: outlives its socket
     std::optional<VrrpInstance> inst;
     Micros garp_again = INT64_MAX;    // the delayed round of gratuitous ARPs
     Micros garp_refresh = INT64_MAX;  // the next refresh (garp_master_refresh)
@@ -365,6 +366,11 @@ Expected<void> Engine::start(EngineConfig config) {
           (t.process && *t.process >= l.processes.size()))
         return fail(r->cfg.vrrp.name + ": tracks something that does not exist");
       if (!t.script && !t.file && !t.process) l.links.emplace(t.ifname, true);
+    }
+    if (r->cfg.vmac) {
+      auto v = Vmac::create(*r->cfg.vmac);
+      if (!v) return fail(r->cfg.vrrp.name + ": " + v.error().message);
+      r->vmac.emplace(std::move(*v));
     }
     Loop::Running* raw = r.get();
     auto inst = VrrpInstance::open(raw->cfg.vrrp, [&l, raw](VrrpState s) { l.changed(*raw, s); });

@@ -15,6 +15,7 @@
 
 #include "ha/track_watch.h"
 #include "ha/vip.h"
+#include "ha/vmac.h"
 #include "ha/vrrp_instance.h"
 #include "ha/vrrp_script.h"
 #include "host/route_set.h"
@@ -55,6 +56,7 @@ struct EngineInstance {
   int garp_lower_repeat = 5;
   Micros garp_lower_delay = 5000000;
   std::vector<EngineTrack> tracks;
+  std::optional<VmacConfig> vmac;  // use_vmac: made before the socket opens, deleted last
 };
 
 struct EngineSyncGroup {

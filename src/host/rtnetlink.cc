@@ -110,6 +110,19 @@ void append_attr(nlmsghdr& h, uint16_t kind, const void* data, size_t len) {
   h.nlmsg_len = NLMSG_ALIGN(h.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
+rtattr* open_attr(nlmsghdr& h, uint16_t kind) {
+  auto* nest = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&h) + NLMSG_ALIGN(h.nlmsg_len));
+  nest->rta_type = kind;
+  nest->rta_len = RTA_LENGTH(0);
+  h.nlmsg_len = NLMSG_ALIGN(h.nlmsg_len) + RTA_ALIGN(nest->rta_len);
+  return nest;
+}
+
+void close_attr(nlmsghdr& h, rtattr* nest) {
+  nest->rta_len = static_cast<uint16_t>(reinterpret_cast<char*>(&h) + h.nlmsg_len -
+                                        reinterpret_cast<char*>(nest));
+}
+
 int Rtnetlink::change(void* req, size_t len) {
   auto* h = static_cast<nlmsghdr*>(req);
   h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
@@ -171,6 +184,16 @@ Expected<Link> Rtnetlink::link(const std::string& name) {
         std::memcpy(l.mac.b.data(), RTA_DATA(a), 6);
       else if (a->rta_type == IFLA_MTU)
         std::memcpy(&l.mtu, RTA_DATA(a), 4);
+      else if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) == 4)
+        std::memcpy(&l.parent, RTA_DATA(a), 4);
+      else if (a->rta_type == IFLA_LINKINFO)
+        for_each_attr(static_cast<const rtattr*>(RTA_DATA(a)), static_cast<int>(RTA_PAYLOAD(a)),
+                      [&](const rtattr* i) {
+                        if (i->rta_type == IFLA_INFO_KIND)
+                          l.kind.assign(
+                              static_cast<const char*>(RTA_DATA(i)),
+                              strnlen(static_cast<const char*>(RTA_DATA(i)), RTA_PAYLOAD(i)));
+                      });
     });
   }
   return l;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include <cstdint>
 #include <optional>
@@ -28,6 +29,8 @@ struct Link {
   std::string name;
   net::MacAddr mac;
   uint32_t mtu = 0;
+  std::string kind;  // IFLA_INFO_KIND: "macvlan", "veth", ... ("" for a plain device)
+  int parent = 0;    // IFLA_LINK: a macvlan's or VLAN's lower device (0: none)
 };
 
 // A route lookup's answer (as `ip route get ADDR`).
@@ -47,6 +50,10 @@ struct Route {
 // Appends attribute `kind` with `len` bytes of `data` to the message that starts at `h`
 // (the caller's buffer behind it has room), as RTA_* / IFA_* attributes are laid out.
 void append_attr(nlmsghdr& h, uint16_t kind, const void* data, size_t len);
+// A nested attribute (IFLA_LINKINFO, IFLA_AF_SPEC, ...): open it, append what it holds,
+// close it (its length then covers what was appended since it was opened).
+rtattr* open_attr(nlmsghdr& h, uint16_t kind);
+void close_attr(nlmsghdr& h, rtattr* nest);
 
 class Rtnetlink {
  public:

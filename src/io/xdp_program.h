@@ -57,7 +57,7 @@ class XdpProgram {
   // listed are removed, new ones added; entries in both are never absent in between.
   Expected<void> set_owned(std::span<const lb::Endpoint> owned);
   // Makes the program take frames to these destination MACs only (empty: any); at most
-  // GALE_STEER_MAX_MACS (8).
+  // GALE_STEER_MAX_MACS (16).
   Expected<void> set_macs(std::span<const net::MacAddr> macs);
   SteerStats stats() const;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/galed/daemon.h"
+#include "ha/vmac.h"
 #include "io/dataplane.h"
 #include "io/owned.h"
 #include "io/owned_filter.h"
@@ -140,6 +141,9 @@ HostView Daemon::host_view() {
   std::sort(h.host_addrs.begin(), h.host_addrs.end());
   for (const Link& l : links_)
     if (!l.mac.is_zero()) h.accept_macs.push_back(l.mac);
+  // use_vmac: the VIPs' MAC is the virtual router's (a standby service still passes).
+  for (const ctl::VrrpInstance& vi : config().vrrp_instances)
+    if (vi.use_vmac) h.accept_macs.push_back(ha::vrrp_mac(vi.virtual_router_id, vi.family));
   h.standby_vips = standby_vips();
   h.neighbour = [this](const net::IpAddr& addr, uint16_t link) -> std::optional<net::MacAddr> {
     int oif = 0;

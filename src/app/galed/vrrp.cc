@@ -46,9 +46,12 @@ std::optional<net::IpAddr> advert_source(const std::string& ifname, net::Family 
   return out;
 }
 
-Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
-                                             const ctl::GarpTimers& defaults) {
+Expected<ha::EngineInstance> engine_instance(const ctl::Config& c, const ctl::VrrpInstance& vi) {
+  const ctl::GarpTimers& defaults = c.global.vrrp_garp;
   ha::EngineInstance e;
+  // use_vmac: the VIPs (and routes) without a device go on the macvlan, and the adverts
+  // out of it too unless vmac_xmit_base.
+  const std::string vip_dev = vi.use_vmac ? ctl::vmac_ifname(c, vi) : vi.interface;
   // The instance's garp_master_*, else global_defs' vrrp_garp_master_*, else keepalived's.
   const auto garp = [&](const std::optional<uint32_t> ctl::GarpTimers::*f, uint32_t dflt) {
     return (vi.garp.*f).value_or((defaults.*f).value_or(dflt));
@@ -68,13 +71,13 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
       const uint8_t host_len = v.addr.is_v6() ? 128 : 32;
       e.vips.push_back({.addr = v.addr,
                         .prefix_len = v.prefix_len ? v.prefix_len : host_len,
-                        .dev = v.dev.empty() ? vi.interface : v.dev,
+                        .dev = v.dev.empty() ? vip_dev : v.dev,
                         .label = v.label});
     }
   for (const ctl::VirtualRoute& vr : vi.virtual_routes) {
     host::RouteSpec r = vr.route;
     // No device and no gateway: the instance's interface (keepalived's default_interface).
-    if (r.dev.empty() && !r.via && r.type == host::RouteType::unicast) r.dev = vi.interface;
+    if (r.dev.empty() && !r.via && r.type == host::RouteType::unicast) r.dev = vip_dev;
     e.routes.push_back(std::move(r));
   }
   const auto src = vi.unicast_src_ip ? vi.unicast_src_ip : advert_source(vi.interface, vi.family);
@@ -94,10 +97,20 @@ Expected<ha::EngineInstance> engine_instance(const ctl::VrrpInstance& vi,
                         .preempt_delay = ha::Micros{vi.preempt_delay_s} * 1000000,
                         .start_master = vi.state == ctl::VrrpState::master,
                         .primary = *src},
-            .socket = {.ifname = vi.interface, .src = *src, .unicast_peers = vi.unicast_peers},
+            .socket = {.ifname = vi.vmac_xmit_base ? vi.interface : vip_dev,
+                       .src = *src,
+                       .unicast_peers = vi.unicast_peers},
             .vips = advertised,
             .auth = vi.auth_type == ctl::VrrpAuth::pass ? ha::VrrpAuth::pass : ha::VrrpAuth::none,
             .auth_pass = vi.auth_pass};
+  if (vi.use_vmac)
+    e.vmac = ha::VmacConfig{
+        .name = vip_dev,
+        .parent = vi.interface,
+        .vrid = vi.virtual_router_id,
+        .family = vi.family,
+        .link_local = vi.family == net::Family::v6 ? src : std::nullopt,
+    };
   return e;
 }
 
@@ -107,7 +120,7 @@ Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
   ha::EngineConfig ec;
   std::map<std::string, size_t> script_at;
   for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
-    auto e = engine_instance(vi, c.global.vrrp_garp);
+    auto e = engine_instance(c, vi);
     if (!e)
       return fail(to_string(vi.where) + ": vrrp_instance " + vi.name + ": " + e.error().message);
     // Its own tracks, then its sync group's (every member tracks those, weight 0).
@@ -179,6 +192,7 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
         add(std::string(net::to_text(v.addr).view()) + "/" + std::to_string(v.prefix_len) + " " +
             v.dev + " " + v.label);
     add(vi.unicast_src_ip ? std::string(net::to_text(*vi.unicast_src_ip).view()) : "");
+    add(vi.use_vmac ? ctl::vmac_ifname(c, vi) + (vi.vmac_xmit_base ? " xmit_base" : "") : "");
     for (const ctl::VirtualRoute& r : vi.virtual_routes)
       add(host::to_text(r.route) + " proto " + std::to_string(r.route.protocol) + " scope " +
           (r.route.scope ? std::to_string(*r.route.scope) : "-"));

@@ -47,7 +47,7 @@ struct gale_prefix {
  * the `macs` array from 0; the first with `used` 0 ends the list, and an empty list (slot
  * 0 unused) takes every MAC. A unicast frame to another MAC (flooded by a switch) passes
  * to the kernel, which drops it as PACKET_OTHERHOST. */
-#define GALE_STEER_MAX_MACS 8
+#define GALE_STEER_MAX_MACS 16
 struct gale_mac {
   __u8 addr[6];
   __u8 used;

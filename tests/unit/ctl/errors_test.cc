@@ -249,6 +249,23 @@ const Case kCases[] = {
          "vrrp_sync_group B {\n  group {\n    VI\n  }\n}\n",
      "gale.conf:11:1: vrrp_sync_group \"B\" names \"VI\", already in vrrp_sync_group \"A\" (at "
      "gale.conf:6:1)"},
+    {"VmacNameTooLong",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n"
+         "  use_vmac vrrp_name_too_long\n}\n",
+     "gale.conf:5:12: use_vmac: \"vrrp_name_too_long\" is not an interface name (1 to 15 "
+     "characters, no '/', ':' or space)"},
+    {"VmacPrefixTooLong", "global_defs {\n  vmac_prefix twelve_chars\n}\n" + G,
+     "gale.conf:2:15: vmac_prefix: at most 11 characters, no '/', ':' or space (PREFIX.VRID "
+     "names an interface)"},
+    {"VmacTwice",
+     G + "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  use_vmac vm\n}\n"
+         "vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  use_vmac vm\n}\n",
+     "gale.conf:10:3: vrrp_instance \"B\": VMAC vm is already \"A\"'s (at gale.conf:5:3); name "
+     "another with use_vmac NAME"},
+    {"VmacIsAnInterface",
+     G + "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  use_vmac eth0\n}\n",
+     "gale.conf:5:3: vrrp_instance \"A\": its VMAC eth0 is the interface of \"A\" (at "
+     "gale.conf:2:1); name another with use_vmac NAME"},
     {"HttpGetWithoutUrl", vs("  real_server 10.0.0.1 80 {\n    HTTP_GET {\n    }\n  }\n"),
      "gale.conf:4:5: HTTP_GET needs at least one url { path /; status_code 200 }"},
     {"UnknownTimeout", "gale {\n  interfaces eth0\n  timeout tcp 900 tcpfn 60\n}\n",

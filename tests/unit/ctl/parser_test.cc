@@ -281,6 +281,37 @@ TEST(Parser, CommentsQuotesAndAllmanBraces) {
   EXPECT_EQ(r->vrrp_scripts[0].script, "/bin/echo \"hi\" # not a comment");
 }
 
+// use_vmac as keepalived names the macvlan: NAME, else vmac_prefix (default "vrrp")
+// "." VRID; vmac_xmit_base without use_vmac warns.
+TEST(Parser, UseVmac) {
+  auto r = parse_config(
+      "gale { interfaces eth0 }\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 51\n  use_vmac\n}\n"
+      "vrrp_instance B {\n  interface eth0\n  virtual_router_id 52\n  use_vmac vr52\n"
+      "  vmac_xmit_base\n}\n"
+      "vrrp_instance C {\n  interface eth0\n  virtual_router_id 53\n  vmac_xmit_base\n}\n",
+      "t.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const auto& v = r->vrrp_instances;
+  EXPECT_TRUE(v[0].use_vmac);
+  EXPECT_EQ(vmac_ifname(*r, v[0]), "vrrp.51");
+  EXPECT_FALSE(v[0].vmac_xmit_base);
+  EXPECT_EQ(vmac_ifname(*r, v[1]), "vr52");
+  EXPECT_TRUE(v[1].vmac_xmit_base);
+  EXPECT_FALSE(v[2].use_vmac);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(to_string(r->warnings[0]),
+            "t.conf:16:3: warning: vmac_xmit_base without use_vmac does nothing (as keepalived)");
+
+  auto p = parse_config(
+      "global_defs {\n  vmac_prefix lb\n}\n"
+      "gale { interfaces eth0 }\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 7\n  use_vmac\n}\n",
+      "t.conf");
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(vmac_ifname(*p, p->vrrp_instances[0]), "lb.7");
+}
+
 TEST(Parser, VrrpTrackingAndSyncGroups) {
   auto r = parse_config(
       "gale { interfaces eth0 }\n"

@@ -48,7 +48,7 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "  interface eth0\n"                 // 24
       "  virtual_router_id 51\n"           // 25
       "  notify_master /bin/true\n"        // 26
-      "  use_vmac\n"                       // 27
+      "  use_vmac_addr\n"                  // 27
       "  \n"                               // 28
       "  \n"                               // 29
       "  down_timer_adverts 3\n"           // 30
@@ -56,7 +56,7 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
   // VRRP runs: a vrrp_instance warns only for what its VRRP does not act on yet.
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
-      "w.conf:27:3: warning: use_vmac is not acted on yet by gale's VRRP (docs/ha.md)",
+      "w.conf:27:3: warning: use_vmac_addr is not acted on yet by gale's VRRP (docs/ha.md)",
       "w.conf:30:3: warning: down_timer_adverts is not acted on yet by gale's VRRP (docs/ha.md)",
   };
   EXPECT_EQ(w, want);

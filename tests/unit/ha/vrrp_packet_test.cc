@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "ha/vmac.h"
 #include "ha/vrrp_packet.h"
 #include "net/addr.h"
 #include "ref_checksum.h"
@@ -43,6 +44,14 @@ VrrpAdvert v2_advert() {
                .auth = VrrpAuth::pass};
   a.auth_data = {'1', '1', '1', '1', 0, 0, 0, 0};
   return a;
+}
+
+// RFC 5798 section 7.3: the virtual router MAC is 00-00-5E-00-01-{VRID} for IPv4 and
+// 00-00-5E-00-02-{VRID} for IPv6 (the same as RFC 3768's for IPv4).
+TEST(VrrpMac, RfcLayout) {
+  EXPECT_EQ(vrrp_mac(51, net::Family::v4), *net::parse_mac("00:00:5e:00:01:33"));
+  EXPECT_EQ(vrrp_mac(255, net::Family::v4), *net::parse_mac("00:00:5e:00:01:ff"));
+  EXPECT_EQ(vrrp_mac(1, net::Family::v6), *net::parse_mac("00:00:5e:00:02:01"));
 }
 
 TEST(VrrpPacket, V2MatchesScapy) {
