@@ -329,6 +329,11 @@ struct VrrpInstance {
   Location vmac_xmit_base_at;
   std::optional<net::IpAddr> unicast_src_ip;
   std::vector<net::IpAddr> unicast_peers;
+  // down_timer_adverts N: adverts a BACKUP misses before it takes over (else
+  // global_defs' vrrp_down_timer_adverts, else 3).
+  std::optional<uint8_t> down_timer_adverts;
+  // mcast_dst_ip: the adverts' group, else global_defs' vrrp_mcast_group4/6 (vrrp_group()).
+  std::optional<net::IpAddr> mcast_dst_ip;
   std::string notify_master, notify_backup, notify_fault, notify_stop, notify;
   GarpTimers garp;
   std::vector<Warning> ignored;  // what keepalived ignores too (another family, a version)
@@ -389,6 +394,12 @@ struct GlobalDefs {
   bool enable_script_security = false;
   uint8_t vrrp_version = 2;          // default of vrrp_instance's `version`
   std::string vmac_prefix = "vrrp";  // use_vmac without a NAME: PREFIX.VRID
+  // The VRRP groups (RFC 5798's 224.0.0.18 and ff02::12 unless set).
+  std::optional<net::IpAddr> vrrp_mcast_group4, vrrp_mcast_group6;
+  // At most one gratuitous ARP (unsolicited NA) per this long on an interface (0: no
+  // pacing).
+  uint32_t vrrp_garp_interval_ms = 0, vrrp_gna_interval_ms = 0;
+  uint8_t vrrp_down_timer_adverts = 3;  // vrrp_instance's down_timer_adverts default
 };
 
 enum class IoBackend : uint8_t { af_xdp, af_packet };
@@ -458,6 +469,10 @@ struct Config {
   // Without a gale block: what was derived and why, one line each (galed -t prints them).
   std::vector<std::string> derived;
 };
+
+// The group an instance's multicast adverts go to: mcast_dst_ip, else its family's
+// vrrp_mcast_group4/6, else 224.0.0.18 / ff02::12.
+net::IpAddr vrrp_group(const Config& c, const VrrpInstance& vi);
 
 // The macvlan of an instance with use_vmac: its NAME, else vmac_prefix "." VRID.
 std::string vmac_ifname(const Config& c, const VrrpInstance& vi);

@@ -188,6 +188,23 @@ Expected<net::IpAddr> address(const Word& w, std::string_view what) {
                          "\" (expected an IPv4 or IPv6 address like 192.0.2.1 or 2001:db8::1)");
 }
 
+Expected<net::IpAddr> vrrp_group_address(const Word& w, std::string_view what,
+                                         std::optional<net::Family> family, bool link_local_v6) {
+  auto a = address(w, what);
+  if (!a) return a;
+  if (family && a->family != *family)
+    return error_at(w, std::string(what) + " " + w.text + " is not " +
+                           (*family == net::Family::v6 ? "IPv6" : "IPv4"));
+  const bool mcast = a->is_v4() ? (a->v4().v >> 28) == 0xe : a->b[0] == 0xff;
+  if (!mcast)
+    return error_at(w, std::string(what) + " " + w.text +
+                           " is not a multicast address (VRRP's: 224.0.0.18, ff02::12)");
+  if (a->is_v6() && link_local_v6 && (a->b[1] & 0x0f) != 2)
+    return error_at(w, std::string(what) + " " + w.text +
+                           " is not link-local multicast (ff02::/16), as keepalived requires");
+  return a;
+}
+
 Expected<Prefix> prefix(const Word& w, std::string_view what, bool bare_ok, bool network) {
   const size_t slash = w.text.find('/');
   const std::string a = w.text.substr(0, slash);

@@ -69,6 +69,10 @@ Expected<int64_t> signed_number(const Word& w, std::string_view what, int64_t lo
 Expected<uint32_t> duration_ms(const Word& w, std::string_view what, uint32_t max_s);
 Expected<uint16_t> port(const Word& w, std::string_view what);
 Expected<net::IpAddr> address(const Word& w, std::string_view what);
+// A VRRP multicast group of `family` (nullopt: either), as keepalived checks it: IPv4
+// multicast, or IPv6 multicast and, when `link_local_v6`, of link-local scope (ff02::).
+Expected<net::IpAddr> vrrp_group_address(const Word& w, std::string_view what,
+                                         std::optional<net::Family> family, bool link_local_v6);
 // ADDR/LEN; a bare ADDR is a host prefix when `bare_ok`, else an error. Host bits must
 // be zero when `network`.
 struct Prefix {

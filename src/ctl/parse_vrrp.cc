@@ -573,6 +573,23 @@ Expected<void> parse_vrrp_instance(const Statement& s, Config& c) {
          vi.vmac_xmit_base_at = location(x.head());
          return set_flag(x, vi.vmac_xmit_base);
        }},
+      {"down_timer_adverts",
+       [&](const Statement& x) -> Expected<void> {
+         uint8_t n = 0;
+         GALE_CTL_TRY(set_number(x, n, "down_timer_adverts 1-100", 1, 100));
+         vi.down_timer_adverts = n;
+         return Expected<void>();
+       }},
+      {"mcast_dst_ip",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(want_args(x, 1, 1, "mcast_dst_ip GROUP"));
+         auto a = vrrp_group_address(x.words[1], "mcast_dst_ip", std::nullopt, true);
+         if (!a) return Expected<void>(fail(a.error().message));
+         // Like mcast_src_ip, it decides the family when nothing did (keepalived's rule).
+         if (fam.admit(a->family, x.words[1], "mcast_dst_ip " + x.words[1].text))
+           vi.mcast_dst_ip = *a;
+         return Expected<void>();
+       }},
       {"unicast_src_ip", src_ip},
       // keepalived's older name of the same setting (one handler in its parser too).
       {"mcast_src_ip", src_ip},

@@ -153,6 +153,37 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
          g.vrrp_version = static_cast<uint8_t>(*v);
          return Expected<void>();
        }},
+      {"vrrp_mcast_group4",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(detail::want_args(x, 1, 1, "vrrp_mcast_group4 GROUP"));
+         auto a =
+             detail::vrrp_group_address(x.words[1], "vrrp_mcast_group4", net::Family::v4, false);
+         if (!a) return Expected<void>(fail(a.error().message));
+         g.vrrp_mcast_group4 = *a;
+         return Expected<void>();
+       }},
+      {"vrrp_mcast_group6",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(detail::want_args(x, 1, 1, "vrrp_mcast_group6 GROUP"));
+         auto a =
+             detail::vrrp_group_address(x.words[1], "vrrp_mcast_group6", net::Family::v6, true);
+         if (!a) return Expected<void>(fail(a.error().message));
+         g.vrrp_mcast_group6 = *a;
+         return Expected<void>();
+       }},
+      {"vrrp_down_timer_adverts",
+       [&](const Statement& x) -> Expected<void> {
+         return detail::set_number(x, g.vrrp_down_timer_adverts, "vrrp_down_timer_adverts 1-100", 1,
+                                   100);
+       }},
+      {"vrrp_garp_interval",
+       [&](const Statement& x) -> Expected<void> {
+         return detail::set_duration(x, g.vrrp_garp_interval_ms, "vrrp_garp_interval SECONDS", 60);
+       }},
+      {"vrrp_gna_interval",
+       [&](const Statement& x) -> Expected<void> {
+         return detail::set_duration(x, g.vrrp_gna_interval_ms, "vrrp_gna_interval SECONDS", 60);
+       }},
       {"vmac_prefix",
        [&](const Statement& x) -> Expected<void> {
          GALE_CTL_TRY(detail::want_args(x, 1, 1, "vmac_prefix PREFIX"));

@@ -325,6 +325,14 @@ Expected<void> validate(const Config& c, const std::string& main_file,
 
 namespace gale::ctl {
 
+net::IpAddr vrrp_group(const Config& c, const VrrpInstance& vi) {
+  if (vi.mcast_dst_ip) return *vi.mcast_dst_ip;
+  if (vi.family == net::Family::v6)
+    return c.global.vrrp_mcast_group6.value_or(
+        net::Ipv6Addr{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12}});
+  return c.global.vrrp_mcast_group4.value_or(net::Ipv4Addr{0xe0000012});
+}
+
 std::string vmac_ifname(const Config& c, const VrrpInstance& vi) {
   if (!vi.vmac_name.empty()) return vi.vmac_name;
   return c.global.vmac_prefix + "." + std::to_string(vi.virtual_router_id);

@@ -135,9 +135,7 @@ constexpr Unacted kUnacted[] = {
     {"", "garp_group linkbeat_use_polling linkbeat_interfaces interface_up_down_delays",
      kVrrpSetting},
     {"global_defs",
-     "dynamic_interfaces default_interface disable_local_igmp vrrp_mcast_group4 "
-     "vrrp_mcast_group6 "
-     "vrrp_down_timer_adverts vrrp_garp_interval vrrp_gna_interval "
+     "dynamic_interfaces default_interface disable_local_igmp "
      "vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl vrrp_lower_prio_no_advert "
      "vrrp_higher_prio_send_advert vrrp_check_unicast_src vrrp_skip_check_adv_addr vrrp_strict "
      "vrrp_notify_priority_changes vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier "
@@ -146,11 +144,11 @@ constexpr Unacted kUnacted[] = {
     {"vrrp_instance",
      "use_vmac_addr use_ipvlan unicast_fault_no_peer check_unicast_src "
      "old_unicast_checksum vrf "
-     "track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries "
+     "track_bfd track_src_ip unicast_ttl promote_secondaries "
      "linkbeat_use_polling virtual_rules accept no_accept skip_check_adv_addr "
      "strict_mode preempt debug notify_deleted notify_master_rx_lower_pri "
      "notify_priority_changes lvs_sync_daemon_interface "
-     "down_timer_adverts garp_extra_if vmac_garp_intvl "
+     "garp_extra_if vmac_garp_intvl "
      "lower_prio_no_advert higher_prio_send_advert kernel_rx_buf_size",
      kVrrpSetting},
     {"vrrp_sync_group",

@@ -58,6 +58,9 @@ struct Engine::Loop {
   std::vector<Group> groups;
   std::optional<host::LinkWatch> links_watch;
   std::optional<host::Rtnetlink> nl;  // virtual_routes' requests, opened at first use
+  AnnounceQueue announces;            // gratuitous ARPs and NAs, paced per interface
+  Announcer announcer;
+  Micros announce_at = INT64_MAX;     // the next queued announcement due
   std::map<std::string, bool> links;  // tracked links: running or not
   std::optional<FileWatch> files;
   std::vector<Process> processes;
@@ -71,10 +74,24 @@ struct Engine::Loop {
     if (on_log) on_log(line);
   }
 
-  // Announces every VIP of `r` (`count` gratuitous ARPs or unsolicited NAs each).
-  static void announce(const Running& r, int count) {
-    for (const Vip& v : r.cfg.vips)
-      (void)announce_vip(v, count);
+  // Queues `count` announcements of every VIP of `r` (gratuitous ARPs or unsolicited
+  // NAs) and sends what is due now (all of it unless vrrp_garp/gna_interval paces it).
+  void announce(const Running& r, int count, std::string* err = nullptr) {
+    announces.push(r.cfg.vips, count);
+    flush_announces(now_us(), err);
+  }
+  // Sends the queued announcements that are due; the first failure goes to `err`, or to
+  // the log.
+  void flush_announces(Micros now, std::string* err = nullptr) {
+    std::string first;
+    announce_at = announces.run(now, [&](const Vip& v) {
+      if (auto r = announcer.send(v); !r && first.empty()) first = r.error().message;
+    });
+    if (first.empty()) return;
+    if (err && err->empty())
+      *err = first;
+    else if (!err)
+      log(first);
   }
 
   // Adds (or removes) the instance's virtual_routes; the first failure goes to `err`.
@@ -101,11 +118,12 @@ struct Engine::Loop {
     if (master && before_master) before_master(r.cfg.vrrp.name);
     // Routes leave before the VIPs (a gateway may be reached through a VIP's subnet).
     if (!master) route_all(r, false, err);
+    if (!master) announces.forget(r.cfg.vips);  // no longer ours to announce
     for (const Vip& v : r.cfg.vips) {
       auto res = master ? add_vip(v) : remove_vip(v);
-      if (res && master) res = announce_vip(v, r.cfg.garp_repeat);
       if (!res && err.empty()) err = res.error().message;
     }
+    if (master) announce(r, r.cfg.garp_repeat, &err);
     if (master) route_all(r, true, err);
     r.garp_again =
         master && r.cfg.garp_master_delay ? now_us() + r.cfg.garp_master_delay : INT64_MAX;
@@ -265,6 +283,7 @@ struct Engine::Loop {
         next =
             std::min({next, r->inst->deadline(), r->garp_again, r->garp_refresh, r->lower_again});
       }
+      next = std::min(next, announce_at);
       const size_t link_at = fds.size();
       fds.push_back({.fd = links_watch ? links_watch->fd() : -1, .events = POLLIN});
       const size_t files_at = fds.size();
@@ -307,6 +326,7 @@ struct Engine::Loop {
           announce(r, r.cfg.garp_refresh_repeat);
         }
       }
+      if (now >= announce_at) flush_announces(now);
       bool retrack_now = false;
       if ((fds[link_at].revents & POLLIN) && links_watch->drain()) retrack_now = refresh_links();
       std::vector<bool> readable(scripts.size());
@@ -340,6 +360,7 @@ Engine::~Engine() {
 Expected<void> Engine::start(EngineConfig config) {
   if (loop_->thread.joinable()) return fail("VRRP engine already started");
   Loop& l = *loop_;
+  l.announces = AnnounceQueue(config.pacing);
   for (VrrpScriptConfig& s : config.scripts) {
     const ScriptDamping d(s.rise, s.fall, s.init_fail);
     l.scripts.push_back({.run = std::make_unique<VrrpScriptRun>(std::move(s)), .damping = d});

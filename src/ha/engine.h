@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ha/announce.h"
 #include "ha/track_watch.h"
 #include "ha/vip.h"
 #include "ha/vmac.h"
@@ -66,6 +67,7 @@ struct EngineSyncGroup {
 
 struct EngineConfig {
   std::vector<EngineInstance> instances;
+  AnnouncePacing pacing;  // vrrp_garp_interval, vrrp_gna_interval
   std::vector<VrrpScriptConfig> scripts;
   std::vector<WatchedFile> files;
   std::vector<EngineProcess> processes;

@@ -1,26 +1,16 @@
 #include "ha/vip.h"
 
 #include <ifaddrs.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "host/rtnetlink.h"
-#include "net/arp.h"
-#include "net/bytes.h"
-#include "net/ndisc.h"
 
 namespace gale::ha {
 
@@ -61,15 +51,6 @@ int address_request(uint16_t type, uint16_t flags, const Vip& v, unsigned ifinde
   return nl->change(&req, req.nh.nlmsg_len);
 }
 
-// The MAC of `dev` (SIOCGIFHWADDR on `fd`), or the errno.
-int mac_of(int fd, const std::string& dev, net::MacAddr& out) {
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
-  if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) return errno;
-  std::memcpy(out.b.data(), ifr.ifr_hwaddr.sa_data, 6);
-  return 0;
-}
-
 }  // namespace
 
 Expected<void> add_vip(const Vip& v) {
@@ -105,74 +86,6 @@ bool has_vip(const Vip& v) {
   }
   freeifaddrs(list);
   return found;
-}
-
-Expected<void> send_garp(const Vip& v, int count) {
-  if (!v.addr.is_v4()) return fail("gratuitous ARP is IPv4's (IPv6 uses unsolicited NA)");
-  const unsigned ifindex = if_nametoindex(v.dev.c_str());
-  if (ifindex == 0) return fail("GARP for " + text(v) + ": no such interface");
-  const int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
-  if (fd < 0) return fail("GARP socket: " + std::string(std::strerror(errno)));
-  net::ArpPacket a{.op = net::kArpRequest, .sender_ip = v.addr.v4(), .target_ip = v.addr.v4()};
-  if (const int e = mac_of(fd, v.dev, a.sender_mac); e != 0) {
-    close(fd);
-    return fail("GARP: the MAC of " + v.dev + ": " + std::strerror(e));
-  }
-  uint8_t body[net::kArpLen];
-  net::write_arp(body, a);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_protocol = htons(ETH_P_ARP);
-  to.sll_ifindex = static_cast<int>(ifindex);
-  to.sll_halen = 6;
-  std::memset(to.sll_addr, 0xff, 6);
-  std::string err;
-  for (int i = 0; i < count && err.empty(); ++i)
-    if (sendto(fd, body, sizeof body, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
-      err = std::strerror(errno);
-  close(fd);
-  if (!err.empty()) return fail("GARP for " + text(v) + ": " + err);
-  return {};
-}
-
-Expected<void> send_unsolicited_na(const Vip& v, int count) {
-  if (!v.addr.is_v6()) return fail("unsolicited NA is IPv6's (IPv4 uses gratuitous ARP)");
-  const unsigned ifindex = if_nametoindex(v.dev.c_str());
-  if (ifindex == 0) return fail("NA for " + text(v) + ": no such interface");
-  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IPV6));
-  if (fd < 0) return fail("NA socket: " + std::string(std::strerror(errno)));
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, v.dev.c_str(), IFNAMSIZ - 1);
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_NOARP)) {
-    close(fd);  // no neighbour discovery on this link: keepalived sends nothing either
-    return {};
-  }
-  net::UnsolicitedNa na{.target = v.addr.v6()};
-  if (const int e = mac_of(fd, v.dev, na.mac); e != 0) {
-    close(fd);
-    return fail("NA: the MAC of " + v.dev + ": " + std::strerror(e));
-  }
-  // keepalived sets the Router flag when the link forwards IPv6 (RFC 4861 section 4.4).
-  std::ifstream fwd("/proc/sys/net/ipv6/conf/" + v.dev + "/forwarding");
-  int forwarding = 0;
-  na.router = (fwd >> forwarding) && forwarding != 0;
-  std::array<uint8_t, net::kUnsolicitedNaFrameLen> frame{};
-  net::write_unsolicited_na(frame, na);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_protocol = htons(ETH_P_IPV6);
-  to.sll_ifindex = static_cast<int>(ifindex);
-  std::string err;
-  for (int i = 0; i < count && err.empty(); ++i)
-    if (sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
-      err = std::strerror(errno);
-  close(fd);
-  if (!err.empty()) return fail("NA for " + text(v) + ": " + err);
-  return {};
-}
-
-Expected<void> announce_vip(const Vip& v, int count) {
-  return v.addr.is_v6() ? send_unsolicited_na(v, count) : send_garp(v, count);
 }
 
 }  // namespace gale::ha

@@ -27,7 +27,7 @@ Micros VrrpMachine::skew_time() const {
 }
 
 Micros VrrpMachine::master_down_interval() const {
-  return 3 * master_adver_ + skew_time();
+  return Micros{cfg_.down_timer_adverts} * master_adver_ + skew_time();
 }
 
 VrrpActions VrrpMachine::start(Micros now) {

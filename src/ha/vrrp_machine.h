@@ -20,10 +20,13 @@ struct VrrpConfig {
   uint8_t version = 2;
   uint8_t priority = 100;            // 1..255; 255: the address owner
   Micros advert_interval = 1000000;  // ours (v2: whole seconds)
-  bool preempt = true;               // false: nopreempt
-  Micros preempt_delay = 0;          // no preemption this long after start
-  bool start_master = false;         // `state MASTER`
-  net::IpAddr primary;               // our address in the adverts' source: ties break on it
+  // Master_Down_Interval = down_timer_adverts x Master_Adver_Interval + Skew_Time: the
+  // RFC's 3, or keepalived's down_timer_adverts (1-100).
+  uint8_t down_timer_adverts = 3;
+  bool preempt = true;        // false: nopreempt
+  Micros preempt_delay = 0;   // no preemption this long after start
+  bool start_master = false;  // `state MASTER`
+  net::IpAddr primary;        // our address in the adverts' source: ties break on it
 };
 
 // What the driver must do, in this order: leave or take mastership (remove or add the

@@ -42,7 +42,7 @@ std::string text(const net::IpAddr& a) {
 Expected<void> setup_v4(int fd, const VrrpSocketConfig& c, unsigned ifindex) {
   const int ttl = kVrrpTtl, tos = 0xc0, off = 0;
   ip_mreqn mreq{};
-  mreq.imr_multiaddr.s_addr = htonl(kVrrpGroupV4.v4().v);
+  mreq.imr_multiaddr.s_addr = htonl(c.group_or_default().v4().v);
   mreq.imr_address.s_addr = htonl(c.src.v4().v);
   mreq.imr_ifindex = static_cast<int>(ifindex);
   if (setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) != 0 ||
@@ -53,7 +53,7 @@ Expected<void> setup_v4(int fd, const VrrpSocketConfig& c, unsigned ifindex) {
     return fail(errno_text("VRRP socket options on " + c.ifname));
   if (c.unicast_peers.empty() &&
       setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0)
-    return fail(errno_text("VRRP join 224.0.0.18 on " + c.ifname));
+    return fail(errno_text("VRRP join " + text(c.group_or_default()) + " on " + c.ifname));
   return {};
 }
 
@@ -70,11 +70,11 @@ Expected<void> setup_v6(int fd, const VrrpSocketConfig& c, unsigned ifindex) {
       setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) != 0)
     return fail(errno_text("VRRP socket options on " + c.ifname));
   ipv6_mreq mreq{};
-  std::memcpy(mreq.ipv6mr_multiaddr.s6_addr, kVrrpGroupV6.b.data(), 16);
+  std::memcpy(mreq.ipv6mr_multiaddr.s6_addr, c.group_or_default().b.data(), 16);
   mreq.ipv6mr_interface = ifindex;
   if (c.unicast_peers.empty() &&
       setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0)
-    return fail(errno_text("VRRP join ff02::12 on " + c.ifname));
+    return fail(errno_text("VRRP join " + text(c.group_or_default()) + " on " + c.ifname));
   return {};
 }
 
@@ -110,7 +110,7 @@ VrrpSocket::~VrrpSocket() {
 }
 
 Expected<void> VrrpSocket::send(const VrrpAdvert& a) {
-  const std::vector<net::IpAddr> group{cfg_.src.is_v6() ? kVrrpGroupV6 : kVrrpGroupV4};
+  const std::vector<net::IpAddr> group{cfg_.group_or_default()};
   const auto& dsts = cfg_.unicast_peers.empty() ? group : cfg_.unicast_peers;
   for (const net::IpAddr& dst : dsts) {
     const std::vector<uint8_t> msg = build_vrrp(a, {cfg_.src, dst});
@@ -191,6 +191,10 @@ Expected<std::optional<ReceivedAdvert>> VrrpSocket::receive_v4() {
   const net::IpAddr dst = net::Ipv4Addr{net::load_be32(buf + 16)};
   if (!cfg_.unicast_peers.empty() && !from_peer(src))
     return fail("from " + text(src) + ", not a peer");
+  // Multicast: another group's adverts (the raw socket hears every group joined on the
+  // interface) are not ours; keepalived binds its socket to the group.
+  if (cfg_.unicast_peers.empty() && (dst.v4().v >> 28) == 0xe && dst != cfg_.group_or_default())
+    return fail("sent to " + text(dst) + ", not " + text(cfg_.group_or_default()));
   auto a = parse_vrrp(std::span<const uint8_t>(buf + ihl, len - ihl), net::Family::v4, {src, dst});
   if (!a) return fail(a.error().message);
   return std::optional<ReceivedAdvert>(ReceivedAdvert{src, std::move(*a)});
@@ -236,7 +240,8 @@ Expected<std::optional<ReceivedAdvert>> VrrpSocket::receive_v6() {
     // Only what was sent to the group (keepalived binds its socket to it), with hop limit
     // 255 (RFC 5798 section 7.1). keepalived checks the hop limit of multicast only: its
     // unicast adverts leave with the kernel's default hop limit.
-    if (*dst != kVrrpGroupV6) return fail("sent to " + text(*dst) + ", not ff02::12");
+    if (*dst != cfg_.group_or_default())
+      return fail("sent to " + text(*dst) + ", not " + text(cfg_.group_or_default()));
     if (hops != kVrrpTtl) return fail("hop limit " + std::to_string(hops) + " (255 required)");
   } else {
     if (dst->b[0] == 0xff) return fail("multicast while this instance uses unicast_peer");

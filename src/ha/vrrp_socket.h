@@ -1,8 +1,8 @@
 // VRRP on a kernel raw socket (protocol 112), not the dataplane: multicast to 224.0.0.18
-// or ff02::12 on one interface, or unicast to `unicast_peer`s. The kernel writes the IP
-// header (IPv4: TTL 255, TOS 0xc0 as keepalived; IPv6: hop limit 255); received adverts
-// are checked as RFC 5798 section 7.1 says (TTL or hop limit 255, then the codec)
-// before the state machine sees them. The family is the source address's.
+// or ff02::12 (or the configured group) on one interface, or unicast to `unicast_peer`s. The kernel
+// writes the IP header (IPv4: TTL 255, TOS 0xc0 as keepalived; IPv6: hop limit 255); received
+// adverts are checked as RFC 5798 section 7.1 says (TTL or hop limit 255, then the codec) before
+// the state machine sees them. The family is the source address's.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +24,13 @@ struct VrrpSocketConfig {
   std::string ifname;
   net::IpAddr src;  // IPv4: our primary address on ifname; IPv6: its link-local one
   std::vector<net::IpAddr> unicast_peers;  // empty: multicast
+  // The multicast group (mcast_dst_ip, vrrp_mcast_group4/6); unset: 224.0.0.18 or
+  // ff02::12.
+  std::optional<net::IpAddr> group;
+
+  const net::IpAddr& group_or_default() const {
+    return group ? *group : src.is_v6() ? kVrrpGroupV6 : kVrrpGroupV4;
+  }
 };
 
 struct ReceivedAdvert {

@@ -93,13 +93,16 @@ Expected<ha::EngineInstance> engine_instance(const ctl::Config& c, const ctl::Vr
             .machine = {.version = vi.version,
                         .priority = vi.priority,
                         .advert_interval = ha::Micros{vi.advert_int_ms} * 1000,
+                        .down_timer_adverts =
+                            vi.down_timer_adverts.value_or(c.global.vrrp_down_timer_adverts),
                         .preempt = !vi.nopreempt,
                         .preempt_delay = ha::Micros{vi.preempt_delay_s} * 1000000,
                         .start_master = vi.state == ctl::VrrpState::master,
                         .primary = *src},
             .socket = {.ifname = vi.vmac_xmit_base ? vi.interface : vip_dev,
                        .src = *src,
-                       .unicast_peers = vi.unicast_peers},
+                       .unicast_peers = vi.unicast_peers,
+                       .group = ctl::vrrp_group(c, vi)},
             .vips = advertised,
             .auth = vi.auth_type == ctl::VrrpAuth::pass ? ha::VrrpAuth::pass : ha::VrrpAuth::none,
             .auth_pass = vi.auth_pass};
@@ -118,6 +121,8 @@ Expected<ha::EngineInstance> engine_instance(const ctl::Config& c, const ctl::Vr
 // the sync groups, as indices into the engine's lists.
 Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
   ha::EngineConfig ec;
+  ec.pacing = {.garp_interval = ha::Micros{c.global.vrrp_garp_interval_ms} * 1000,
+               .gna_interval = ha::Micros{c.global.vrrp_gna_interval_ms} * 1000};
   std::map<std::string, size_t> script_at;
   for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
     auto e = engine_instance(c, vi);
@@ -177,6 +182,9 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
     f += '\x1f';
     f += x;
   };
+  add(std::to_string(c.global.vrrp_garp_interval_ms) + " " +
+      std::to_string(c.global.vrrp_gna_interval_ms) + " " +
+      std::to_string(c.global.vrrp_down_timer_adverts));
   for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
     for (const std::string* x : {&vi.name, &vi.interface, &vi.auth_pass, &vi.notify_master,
                                  &vi.notify_backup, &vi.notify_fault, &vi.notify_stop, &vi.notify})
@@ -185,13 +193,14 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
          {uint64_t{vi.virtual_router_id}, uint64_t{vi.priority}, uint64_t{vi.advert_int_ms},
           uint64_t{vi.version}, uint64_t{vi.nopreempt}, uint64_t{vi.preempt_delay_s},
           uint64_t(vi.auth_type), uint64_t(vi.state), uint64_t{vi.dont_track_primary},
-          uint64_t(vi.family)})
+          uint64_t(vi.family), uint64_t{vi.down_timer_adverts.value_or(0)}})
       add(std::to_string(n));
     for (const auto* list : {&vi.vips, &vi.excluded_vips})
       for (const ctl::VirtualIp& v : *list)
         add(std::string(net::to_text(v.addr).view()) + "/" + std::to_string(v.prefix_len) + " " +
             v.dev + " " + v.label);
     add(vi.unicast_src_ip ? std::string(net::to_text(*vi.unicast_src_ip).view()) : "");
+    add(std::string(net::to_text(ctl::vrrp_group(c, vi)).view()));
     add(vi.use_vmac ? ctl::vmac_ifname(c, vi) + (vi.vmac_xmit_base ? " xmit_base" : "") : "");
     for (const ctl::VirtualRoute& r : vi.virtual_routes)
       add(host::to_text(r.route) + " proto " + std::to_string(r.route.protocol) + " scope " +

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <string>
 
+#include "ha/announce.h"
 #include "ha/vip.h"
 #include "ha/vrrp_instance.h"
 

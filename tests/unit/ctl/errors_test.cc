@@ -266,6 +266,22 @@ const Case kCases[] = {
      G + "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  use_vmac eth0\n}\n",
      "gale.conf:5:3: vrrp_instance \"A\": its VMAC eth0 is the interface of \"A\" (at "
      "gale.conf:2:1); name another with use_vmac NAME"},
+    {"McastGroup4NotMulticast", "global_defs {\n  vrrp_mcast_group4 192.0.2.1\n}\n" + G,
+     "gale.conf:2:21: vrrp_mcast_group4 192.0.2.1 is not a multicast address (VRRP's: "
+     "224.0.0.18, ff02::12)"},
+    {"McastGroup4IsIpv6", "global_defs {\n  vrrp_mcast_group4 ff02::12\n}\n" + G,
+     "gale.conf:2:21: vrrp_mcast_group4 ff02::12 is not IPv4"},
+    {"McastDstNotLinkLocal",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n"
+         "  mcast_dst_ip ff05::12\n}\n",
+     "gale.conf:5:16: mcast_dst_ip ff05::12 is not link-local multicast (ff02::/16), as "
+     "keepalived requires"},
+    {"GarpIntervalBad", "global_defs {\n  vrrp_garp_interval soon\n}\n" + G,
+     "gale.conf:2:22: vrrp_garp_interval must be seconds (like 3 or 0.5), not \"soon\""},
+    {"DownTimerAdvertsRange",
+     G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n"
+         "  down_timer_adverts 101\n}\n",
+     "gale.conf:5:22: down_timer_adverts 101 is out of range 1-100"},
     {"HttpGetWithoutUrl", vs("  real_server 10.0.0.1 80 {\n    HTTP_GET {\n    }\n  }\n"),
      "gale.conf:4:5: HTTP_GET needs at least one url { path /; status_code 200 }"},
     {"UnknownTimeout", "gale {\n  interfaces eth0\n  timeout tcp 900 tcpfn 60\n}\n",

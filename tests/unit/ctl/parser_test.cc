@@ -312,6 +312,41 @@ TEST(Parser, UseVmac) {
   EXPECT_EQ(vmac_ifname(*p, p->vrrp_instances[0]), "lb.7");
 }
 
+// The adverts' group: mcast_dst_ip, else vrrp_mcast_group4/6, else RFC 5798's; the
+// gratuitous ARP / NA pacing in milliseconds.
+TEST(Parser, VrrpGroupsAndAnnouncePacing) {
+  auto r = parse_config(
+      "global_defs {\n  vrrp_mcast_group4 224.0.0.77\n  vrrp_mcast_group6 ff02::77\n"
+      "  vrrp_garp_interval 0.05\n  vrrp_gna_interval 2\n}\n"
+      "gale { interfaces eth0 }\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n}\n"
+      "vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n"
+      "  mcast_dst_ip 239.1.2.3\n}\n"
+      "vrrp_instance C {\n  interface eth0\n  virtual_router_id 3\n  virtual_ipaddress {\n"
+      "    2001:db8::1\n  }\n}\n",
+      "t.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const auto& v = r->vrrp_instances;
+  EXPECT_EQ(vrrp_group(*r, v[0]), *net::parse_ip("224.0.0.77"));
+  EXPECT_EQ(vrrp_group(*r, v[1]), *net::parse_ip("239.1.2.3"));
+  EXPECT_EQ(vrrp_group(*r, v[2]), *net::parse_ip("ff02::77"));
+  EXPECT_EQ(r->global.vrrp_garp_interval_ms, 50u);
+  EXPECT_EQ(r->global.vrrp_gna_interval_ms, 2000u);
+  EXPECT_EQ(r->global.vrrp_down_timer_adverts, 3u);  // keepalived's default
+  EXPECT_FALSE(v[0].down_timer_adverts);
+  auto d = parse_config(
+      "gale { interfaces eth0 }\n"
+      "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n}\n"
+      "vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  mcast_dst_ip ff02::99\n"
+      "}\n",
+      "t.conf");
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  EXPECT_EQ(vrrp_group(*d, d->vrrp_instances[0]), *net::parse_ip("224.0.0.18"));
+  // mcast_dst_ip decides the family when nothing else did, as keepalived's handler does.
+  EXPECT_EQ(d->vrrp_instances[1].family, net::Family::v6);
+  EXPECT_EQ(vrrp_group(*d, d->vrrp_instances[1]), *net::parse_ip("ff02::99"));
+}
+
 TEST(Parser, VrrpTrackingAndSyncGroups) {
   auto r = parse_config(
       "gale { interfaces eth0 }\n"

@@ -51,13 +51,13 @@ TEST(Warnings, OnePerUnactedDirectiveAtItsLocation) {
       "  use_vmac_addr\n"                  // 27
       "  \n"                               // 28
       "  \n"                               // 29
-      "  down_timer_adverts 3\n"           // 30
+      "  lower_prio_no_advert\n"           // 30
       "}\n");
   // VRRP runs: a vrrp_instance warns only for what its VRRP does not act on yet.
   const std::vector<std::string> want = {
       "w.conf:2:3: warning: router_id is unused: gale sends no notifications that name the node",
       "w.conf:27:3: warning: use_vmac_addr is not acted on yet by gale's VRRP (docs/ha.md)",
-      "w.conf:30:3: warning: down_timer_adverts is not acted on yet by gale's VRRP (docs/ha.md)",
+      "w.conf:30:3: warning: lower_prio_no_advert is not acted on yet by gale's VRRP (docs/ha.md)",
   };
   EXPECT_EQ(w, want);
 }

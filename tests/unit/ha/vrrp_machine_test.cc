@@ -47,6 +47,16 @@ TEST(VrrpMachine, StartsBackupAndTakesOverWhenTheMasterIsSilent) {
   EXPECT_EQ(m.deadline(), t + 2 * kSec);
 }
 
+// keepalived's down_timer_adverts N: a BACKUP waits N intervals (not 3) plus Skew_Time.
+TEST(VrrpMachine, DownTimerAdvertsSetsTheIntervalsABackupWaits) {
+  VrrpConfig c = v3(100, kSec / 10);
+  c.down_timer_adverts = 5;
+  VrrpMachine m(c);
+  m.start(0);
+  EXPECT_EQ(m.deadline(), 5 * kSec / 10 + 156 * (kSec / 10) / 256);  // 0.5609375 s
+  EXPECT_TRUE(entered(m.on_timer(m.deadline()), VrrpState::master));
+}
+
 TEST(VrrpMachine, V2SkewIsAFractionOfASecond) {
   VrrpMachine m({.version = 2, .priority = 100, .advert_interval = 3 * kSec});
   m.start(0);
