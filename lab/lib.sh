@@ -8,7 +8,9 @@
 #                                                                             +-- rs3 (10.99.2.13)
 # The router sends the VIP (10.99.2.100) to gale. Real servers run nginx on :80 answering
 # their own name, and a UDP responder on :5353. In DR/TUN mode they have the VIP on lo
-# and reply straight to the router; in NAT mode their default route is gale.
+# and reply straight to the router; in NAT mode their default route is gale. LAB_V6=1
+# adds the same in IPv6 (fd99:1::2 -- fd99:2::1 | gale fd99:2::2, VIP fd99:2::100, rsN
+# fd99:2::1N), TCP :80 only.
 
 LAB=${LAB:-gl$$}
 LAB_VIP=10.99.2.100
@@ -21,6 +23,15 @@ LAB_LADDR=${LAB_LADDRS[0]}
 LAB_ROUTER=10.99.2.1
 LAB_CLIENT=10.99.1.2
 LAB_RS=(10.99.2.11 10.99.2.12 10.99.2.13)
+# LAB_V6=1: the same topology dual-stack (fd99:1::/64 client side, fd99:2::/64 server
+# side, addresses ::N for 10.99.x.N), and an IPv6 VIP beside the IPv4 one.
+LAB_V6=${LAB_V6:-0}
+LAB_VIP6=fd99:2::100
+LAB_GALE6=fd99:2::2
+LAB_ROUTER6=fd99:2::1
+LAB_CLIENT6=fd99:1::2
+LAB_RS6=(fd99:2::11 fd99:2::12 fd99:2::13)
+LAB_LADDRS6=(fd99:2::200 fd99:2::201)
 LAB_DIR=${LAB_DIR:-/tmp/$LAB}
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -122,8 +133,37 @@ lab_up() {
       done
     done
   fi
+  [ "$LAB_V6" = 1 ] && lab_up_v6 "$mode"
   # Resolve every neighbour once, so the first measured packets find MACs.
   for a in "${LAB_RS[@]}" $LAB_ROUTER; do in_ns gale ping -c1 -W1 "$a" >/dev/null 2>&1 || true; done
+  if [ "$LAB_V6" = 1 ]; then
+    for a in "${LAB_RS6[@]}" $LAB_ROUTER6; do in_ns gale ping -6 -c1 -W1 "$a" >/dev/null 2>&1 || true; done
+  fi
+}
+
+# LAB_V6=1: the IPv6 half of lab_up (addresses without DAD: usable at once).
+lab_up_v6() {
+  local mode=$1 a i
+  in_ns client ip addr add $LAB_CLIENT6/64 dev eth0 nodad
+  in_ns client ip -6 route add default via fd99:1::1
+  in_ns router ip addr add fd99:1::1/64 dev eth0 nodad
+  in_ns router ip addr add $LAB_ROUTER6/64 dev eth1 nodad
+  in_ns router sysctl -qw net.ipv6.conf.all.forwarding=1
+  in_ns router ip -6 route add $LAB_VIP6/128 via $LAB_GALE6
+  in_ns gale ip addr add $LAB_GALE6/64 dev eth0 nodad
+  for a in "${LAB_LADDRS6[@]}"; do in_ns gale ip addr add "$a/128" dev eth0 nodad; done
+  in_ns gale ip -6 route add default via $LAB_ROUTER6
+  for i in 1 2 3; do
+    local rs=rs$i
+    in_ns $rs ip addr add "${LAB_RS6[$((i - 1))]}/64" dev eth0 nodad
+    if [ "$mode" = nat ]; then
+      in_ns $rs ip -6 route add default via $LAB_GALE6
+    else
+      in_ns $rs ip -6 route add default via $LAB_ROUTER6
+    fi
+    [ "$mode" = dr ] && in_ns $rs "$LAB_ROOT/scripts/gale-realserver" dr $LAB_VIP6
+  done
+  return 0
 }
 
 # nginx answering "rsN" on :80 and a UDP responder answering "rsN" on :5353.
@@ -142,6 +182,7 @@ http {
   keepalive_requests 100000;
   server {
     listen 80 reuseport backlog=4096;
+    $([ "$LAB_V6" = 1 ] && echo "listen [::]:80 reuseport backlog=4096;")
     location / { return 200 "$rs\n"; }
     location /whoami { return 200 "\$remote_addr\n"; }
   }
@@ -221,8 +262,8 @@ gale {
   workers $workers
   io $io
   flows 262144
-  flows6 1024
-  fullnat_local_addresses ${LAB_LADDRS[*]}
+  flows6 $([ "$LAB_V6" = 1 ] && echo 65536 || echo 1024)
+  fullnat_local_addresses ${LAB_LADDRS[*]} $([ "$LAB_V6" = 1 ] && echo "${LAB_LADDRS6[*]}")
   tunnel_source $LAB_GALE
   tunnel_encap $encap
   vxlan_vni 1
@@ -246,6 +287,18 @@ virtual_server $LAB_VIP 5353 {
   real_server ${LAB_RS[2]} 5353 { weight 1 }
 }
 CONF
+  if [ "$LAB_V6" = 1 ]; then
+    cat >>"$LAB_DIR/gale.conf" <<CONF
+virtual_server $LAB_VIP6 80 {
+  lb_algo wrr
+  lb_kind $kind
+  protocol TCP
+  real_server ${LAB_RS6[0]} 80 { weight 1 }
+  real_server ${LAB_RS6[1]} 80 { weight 2 }
+  real_server ${LAB_RS6[2]} 80 { weight 3 }
+}
+CONF
+  fi
   # Not through in_ns: $! must be galed itself (ip netns exec execs it), not a subshell.
   ip netns exec "$(ns gale)" "$build/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DIR/galed.log" 2>&1 &
   echo $! >"$LAB_DIR/galed.pid"
