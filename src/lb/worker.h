@@ -191,11 +191,14 @@ class Worker {
   template <typename Key>
   ImportResult apply_into(const SyncEvent& ev, const Resolved& at, uint32_t now_s);
   template <typename Key>
+  ImportResult apply_template(const SyncEvent& ev, uint16_t rs_id, uint32_t now_s);
+  template <typename Key>
   FlowRecord record_of(const FlowEntry<Key>& e, uint32_t now_s) const;
-  // Sends a connection to the sync ring when it changed or is due (lb/flow_sync.h).
+  // Sends a connection or a persistence template to the sync ring when it changed or is
+  // due (lb/flow_sync.h).
   template <typename Key>
   void note_sync(FlowEntry<Key>& e, bool changed, uint32_t now_s) {
-    if (!sync_out_ || (e.flags & (kFlowMirror | kFlowTemplate))) return;
+    if (!sync_out_ || (e.flags & kFlowMirror)) return;
     if ((changed || now_s >= e.sync_at) && worth_syncing(static_cast<ConnState>(e.state)))
       send_sync(e, SyncOp::upsert, now_s);
   }
