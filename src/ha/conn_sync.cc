@@ -107,11 +107,12 @@ struct ConnSync::Loop {
           stream([&](lb::SyncEvent* evs, uint32_t max) { return dp.take_sync(id, evs, max); });
   }
 
-  // A peer asked for everything: every worker's connections, paced so that the peer's
-  // socket buffer keeps up, then bulk_end.
+  // A peer asked for everything: every worker's connections and persistence templates,
+  // paced so that the peer's socket buffer keeps up, then bulk_end.
   void bulk_copy() {
     ++c.bulk_requests;
-    const std::vector<lb::FlowRecord> all = dp.export_flows(SIZE_MAX, 2000);
+    const std::vector<lb::FlowRecord> all =
+        dp.export_flows(SIZE_MAX, 2000, lb::Export::with_templates);
     size_t at = 0, since_pause = 0;
     c.bulk_records += stream([&](lb::SyncEvent* evs, uint32_t max) {
       uint32_t k = 0;

@@ -52,24 +52,27 @@ FlowRecord Worker::record_of(const FlowEntry<Key>& e, uint32_t now_s) const {
 }
 
 template <typename Key>
-void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const {
+void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max,
+                          Export what) const {
   const FlowTable<Key>& t = flows_.table<Key>();
+  const uint8_t skip = kFlowReplyOnly | kFlowMirror |
+                       (what == Export::with_templates ? 0 : static_cast<uint8_t>(kFlowTemplate));
   for (uint32_t i = 0; i < t.capacity() && out.size() < max; ++i) {
     const FlowEntry<Key>& e = t.entry(i);
-    // Templates are per node; a reply-only entry's connection is gone; a mirror is
-    // exported by the worker that holds the forward direction.
-    if (e.state == 0 || e.expires <= now_s ||
-        (e.flags & (kFlowTemplate | kFlowReplyOnly | kFlowMirror)) || !flows_.holds(e) ||
+    // A template is no connection (unless asked for); a reply-only entry's connection is
+    // gone; a mirror is exported by the worker that holds the forward direction.
+    if (e.state == 0 || e.expires <= now_s || (e.flags & skip) || !flows_.holds(e) ||
         snap_->real_servers[e.rs].service >= snap_->services.size())
       continue;
     out.push_back(record_of(e, now_s));
   }
 }
 
-void Worker::export_flows(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const {
+void Worker::export_flows(std::vector<FlowRecord>& out, uint32_t now_s, size_t max,
+                          Export what) const {
   if (!snap_) return;
-  export_table<FlowKeyV4>(out, now_s, max);
-  export_table<FlowKeyV6>(out, now_s, max);
+  export_table<FlowKeyV4>(out, now_s, max, what);
+  export_table<FlowKeyV6>(out, now_s, max, what);
 }
 
 int64_t Worker::service_of(const FlowRecord& r) const {

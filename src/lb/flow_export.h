@@ -37,6 +37,10 @@ struct FlowRecord {
   friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
 };
 
+// What an export writes: the connections (galectl -L -c), or with the persistence
+// templates too (a peer's bulk copy: its clients keep their servers there).
+enum class Export : uint8_t { connections, with_templates };
+
 enum class ImportResult : uint8_t {
   ok,
   unknown_service,  // no such service in this node's snapshot

@@ -344,6 +344,34 @@ TEST(SyncGolden, APeerThatAppliedATemplateSendsTheClientsNextConnectionToItsServ
   EXPECT_EQ(connect(b, next), kept);
 }
 
+// The bulk copy a starting peer asks for carries the templates (Export::with_templates);
+// galectl -L -c's export lists connections only.
+TEST(SyncGolden, ABulkCopyCarriesTheTemplatesAndAListingDoesNot) {
+  std::vector<std::unique_ptr<Golden>> a = persistent_node(1);
+  Seg other = client_seg(kV4, Svc::nat, 1000, 0);
+  other.proto = net::kProtoUdp;
+  other.src = "198.51.100.1";
+  const std::string first = connect(a, other);
+  Seg u = client_seg(kV4, Svc::nat, 3000, 0);
+  u.proto = net::kProtoUdp;
+  const std::string kept = connect(a, u);
+  ASSERT_NE(kept, first);
+  std::vector<lb::FlowRecord> listed, bulk;
+  a[0]->worker.export_flows(listed, a[0]->now);
+  a[0]->worker.export_flows(bulk, a[0]->now, SIZE_MAX, lb::Export::with_templates);
+  EXPECT_EQ(listed.size(), 2u) << "two connections";
+  ASSERT_EQ(bulk.size(), 4u) << "two connections, two templates";
+  EXPECT_EQ(std::count_if(bulk.begin(), bulk.end(),
+                          [](const lb::FlowRecord& r) { return r.persistence_template; }),
+            2);
+  std::vector<std::unique_ptr<Golden>> b = persistent_node(3);
+  for (const lb::FlowRecord& r : bulk)
+    for (auto& w : b)
+      (void)w->worker.apply_sync({.op = SyncOp::upsert, .flow = r}, w->now);
+  u.sport = 3001;
+  EXPECT_EQ(connect(b, u), kept);
+}
+
 // A template installed from a peer lives for the time it had left there.
 TEST(SyncGolden, ATemplateFromAPeerExpiresWithTheTimeItHadLeft) {
   std::vector<std::unique_ptr<Golden>> a = persistent_node(1);
