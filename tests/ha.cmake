@@ -96,3 +96,17 @@ add_test(NAME e2e.galed.vrrp_announce
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/announce.sh $<TARGET_FILE:galed>)
 set_tests_properties(e2e.galed.vrrp_announce PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 60
                      SKIP_RETURN_CODE 77)
+
+# Connection sync over IPv6: two galed nodes whose lvs_sync_daemon names an IPv6 VRRP
+# instance, with unicast peers or multicast (group ff02::81); the MASTER's UDP flow (DR)
+# reaches the BACKUP over the IPv6 socket (its gale_sync_records_received_total, and
+# galectl -L -c -n lists it); a persistence template reaches it too: after the MASTER's
+# death the client's next flow goes to the template's server, which the new MASTER's
+# weights alone would not pick.
+foreach(cast unicast multicast)
+  add_test(NAME e2e.galed.sync_v6.${cast}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ha/sync_v6.sh $<TARGET_FILE:galed>
+                   $<TARGET_FILE:galectl> ${cast})
+  set_tests_properties(e2e.galed.sync_v6.${cast} PROPERTIES LABELS e2e RUN_SERIAL TRUE TIMEOUT 60
+                       SKIP_RETURN_CODE 77)
+endforeach()

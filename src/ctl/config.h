@@ -368,7 +368,10 @@ struct LvsSyncDaemon {
   uint16_t maxlen = 1472;         // a datagram's UDP payload
   uint16_t port = 8848;           // IPVS's
   uint8_t ttl = 1;
-  net::IpAddr group = net::Ipv4Addr{0xe0000051};  // 224.0.0.81, IPVS's
+  // Multicast group; not written: IPVS's 224.0.0.81 (SyncDaemonConf's default), which
+  // suits an IPv4 instance only: an IPv6 instance without unicast peers needs one.
+  std::optional<net::IpAddr> group;
+  Location group_where;
 };
 
 // global_defs notify_fifo PATH [USER [GROUP]] and notify_fifo_script CMD (and the vrrp_

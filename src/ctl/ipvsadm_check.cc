@@ -286,7 +286,7 @@ std::string usage(std::string_view program) {
        "  --socket PATH                       galed's control socket (default\n"
        "                                      $GALE_SOCKET or /run/gale/gale.sock)\n"
        "  -o json                             print a listing as JSON\n"
-       "Not supported: --pe, --sctp-service, --tun-type gre, IPv6 --mcast-group.\n";
+       "Not supported: --pe, --sctp-service, --tun-type gre.\n";
   return u;
 }
 

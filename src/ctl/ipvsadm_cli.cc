@@ -344,7 +344,8 @@ gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args, co
         if (arg.find(':') != std::string::npos) {
           const auto a = net::parse_ipv6(arg);
           if (!a || a->b[0] != 0xff) return refuse("invalid IPv6 mcast-group `" + arg + "'");
-          return refuse("gale: connection sync is IPv4 only (--mcast-group " + arg + ")");
+          inv.sync.group = *a;
+          break;
         }
         const auto a = net::parse_ipv4(arg);
         if (!a || (a->v >> 28) != 0xe) return refuse("invalid IPv4 mcast-group `" + arg + "'");

@@ -86,9 +86,13 @@ Expected<void> parse_sync_daemon(const Statement& x, GlobalDefs& g) {
     } else if (key.text == "group") {
       auto a = detail::address(v, "lvs_sync_daemon group");
       if (!a) return fail(a.error().message);
-      if (!a->is_v4() || (a->b[0] & 0xf0) != 0xe0)
-        return detail::error_at(v, "lvs_sync_daemon group must be an IPv4 multicast address");
+      // Which family: the instance's (validate.cc checks they agree).
+      const bool multicast = a->is_v4() ? (a->b[0] & 0xf0) == 0xe0 : a->b[0] == 0xff;
+      if (!multicast)
+        return detail::error_at(
+            v, "lvs_sync_daemon group must be a multicast address (224.0.0.0/4 or ff00::/8)");
       d.group = *a;
+      d.group_where = location(v);
     } else {
       constexpr std::string_view kKeys[] = {"id", "maxlen", "port", "ttl", "group"};
       const std::string hint = detail::did_you_mean(key.text, kKeys);

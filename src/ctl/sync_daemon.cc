@@ -81,8 +81,8 @@ Expected<std::pair<SyncRole, SyncDaemonConf>> sync_daemon_from_json(const nlohma
   GALE_JSON_GET(c.ttl, detail::uint_field(j, "ttl", 1, 255, c.ttl));
   if (j.contains("group")) {
     GALE_JSON_GET(c.group, detail::ip_field(j, "group"));
-    if (!c.group.is_v4() || (c.group.b[0] & 0xf0) != 0xe0)
-      return fail("group: gale's connection sync takes an IPv4 multicast group");
+    const bool multicast = c.group.is_v4() ? (c.group.b[0] & 0xf0) == 0xe0 : c.group.b[0] == 0xff;
+    if (!multicast) return fail("group: connection sync takes a multicast group");
   }
   return std::make_pair(*role, std::move(c));
 }

@@ -286,19 +286,30 @@ Expected<void> check_vrrp(const Config& c, std::vector<Warning>& warnings) {
   return {};
 }
 
-// lvs_sync_daemon names an instance of this config, IPv4 like the sync socket.
+// lvs_sync_daemon names an instance of this config, whose family the sync socket takes:
+// a group of the other family is refused, and an IPv6 instance that multicasts needs a
+// group (IPVS's default, 224.0.0.81, is IPv4; keepalived has no IPv6 one).
 Expected<void> check_sync_daemon(const Config& c) {
   if (!c.global.lvs_sync_daemon) return {};
   const LvsSyncDaemon& d = *c.global.lvs_sync_daemon;
   std::vector<std::string_view> names;
   for (const VrrpInstance& v : c.vrrp_instances) {
-    if (v.name == d.instance) {
-      if (v.family == net::Family::v6)
-        return error_loc(d.where, "lvs_sync_daemon: vrrp_instance \"" + d.instance +
-                                      "\" is IPv6; connection sync runs over IPv4");
-      return {};
+    if (v.name != d.instance) {
+      names.push_back(v.name);
+      continue;
     }
-    names.push_back(v.name);
+    const bool v6 = v.family == net::Family::v6;
+    const std::string fam = v6 ? "IPv6" : "IPv4";
+    if (d.group && d.group->is_v4() == v6)
+      return error_loc(d.group_where, "lvs_sync_daemon group " +
+                                          std::string(net::to_text(*d.group).view()) + " is " +
+                                          (v6 ? "IPv4" : "IPv6") + " but vrrp_instance \"" +
+                                          d.instance + "\" is " + fam);
+    if (v6 && !d.group && v.unicast_peers.empty())
+      return error_loc(d.where, "lvs_sync_daemon: vrrp_instance \"" + d.instance +
+                                    "\" is IPv6 and multicast: write an IPv6 `group` "
+                                    "(there is no IPv6 default)");
+    return {};
   }
   return error_loc(d.where, "lvs_sync_daemon names \"" + d.instance +
                                 "\": no vrrp_instance of that name" +

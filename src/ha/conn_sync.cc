@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "ctl/config.h"
+#include "ha/sync_socket.h"
 #include "ha/sync_wire.h"
 
 namespace gale::ha {
@@ -30,14 +31,6 @@ int64_t now_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
-}
-
-sockaddr_in to_sockaddr(const net::IpAddr& a, uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  std::memcpy(&sa.sin_addr, a.b.data(), 4);
-  return sa;
 }
 
 std::string os_error(const std::string& what) {
@@ -56,7 +49,7 @@ struct ConnSync::Loop {
   std::atomic<bool> quit{false};
   uint32_t node = 0;  // our random id
   uint32_t seq = 0;
-  std::vector<sockaddr_in> dests;
+  std::vector<SyncDest> dests;
   std::vector<uint8_t> out;  // one datagram being filled
   std::vector<uint8_t> in;
   std::vector<lb::SyncEvent> got;
@@ -71,8 +64,8 @@ struct ConnSync::Loop {
   std::atomic<int64_t> heard_ms{0};  // when a peer's datagram last arrived
 
   void send(size_t len) {
-    for (const sockaddr_in& to : dests) {
-      if (sendto(fd, out.data(), len, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
+    for (const SyncDest& to : dests) {
+      if (sendto(fd, out.data(), len, 0, reinterpret_cast<const sockaddr*>(&to.addr), to.len) < 0) {
         ++c.send_errors;
         c.last_error = os_error("sendto");
       } else {
@@ -114,11 +107,12 @@ struct ConnSync::Loop {
           stream([&](lb::SyncEvent* evs, uint32_t max) { return dp.take_sync(id, evs, max); });
   }
 
-  // A peer asked for everything: every worker's connections, paced so that the peer's
-  // socket buffer keeps up, then bulk_end.
+  // A peer asked for everything: every worker's connections and persistence templates,
+  // paced so that the peer's socket buffer keeps up, then bulk_end.
   void bulk_copy() {
     ++c.bulk_requests;
-    const std::vector<lb::FlowRecord> all = dp.export_flows(SIZE_MAX, 2000);
+    const std::vector<lb::FlowRecord> all =
+        dp.export_flows(SIZE_MAX, 2000, lb::Export::with_templates);
     size_t at = 0, since_pause = 0;
     c.bulk_records += stream([&](lb::SyncEvent* evs, uint32_t max) {
       uint32_t k = 0;
@@ -211,51 +205,21 @@ ConnSync::~ConnSync() {
 
 Expected<void> ConnSync::start(const ConnSyncConfig& cfg) {
   if (loop_->thread.joinable()) return fail("connection sync already running");
-  if (!cfg.group.is_v4()) return fail("connection sync: the group must be an IPv4 address");
-  for (const net::IpAddr& p : cfg.peers)
-    if (!p.is_v4()) return fail("connection sync: peers must be IPv4 addresses");
+  auto sock = open_sync_socket({.ifname = cfg.ifname,
+                                .group = cfg.group,
+                                .peers = cfg.peers,
+                                .port = cfg.port,
+                                .ttl = cfg.ttl});
+  if (!sock) return fail(sock.error().message);
   auto l = std::make_unique<Loop>(dp_);
   l->cfg = cfg;
-  const unsigned ifindex = if_nametoindex(cfg.ifname.c_str());
-  if (!ifindex) return fail("connection sync: no interface " + cfg.ifname);
-  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(os_error("connection sync: socket"));
-  l->fd = fd;
+  l->fd = sock->fd;
+  l->dests = std::move(sock->dests);
   auto give_up = [&](const std::string& what) {
     const std::string msg = os_error("connection sync: " + what);
-    ::close(fd);
+    ::close(l->fd);
     return Expected<void>(fail(msg));
   };
-  const int one = 1, zero = 0, bufsize = 8 << 20;
-  const int ttl = cfg.ttl;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof bufsize);
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof bufsize);
-  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg.ifname.c_str(),
-                 static_cast<socklen_t>(cfg.ifname.size())) < 0)
-    return give_up("bind to " + cfg.ifname);
-  sockaddr_in any{};
-  any.sin_family = AF_INET;
-  any.sin_port = htons(cfg.port);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) < 0)
-    return give_up("bind to port " + std::to_string(cfg.port));
-  if (cfg.peers.empty()) {
-    ip_mreqn m{};
-    std::memcpy(&m.imr_multiaddr, cfg.group.b.data(), 4);
-    m.imr_ifindex = static_cast<int>(ifindex);
-    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) < 0)
-      return give_up("join " + std::string(net::to_text(cfg.group).c_str()));
-    ip_mreqn out{};
-    out.imr_ifindex = static_cast<int>(ifindex);
-    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out);
-    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
-    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof zero);
-    l->dests.push_back(to_sockaddr(cfg.group, cfg.port));
-  } else {
-    setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
-    for (const net::IpAddr& p : cfg.peers)
-      l->dests.push_back(to_sockaddr(p, cfg.port));
-  }
   l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (l->wake < 0) return give_up("eventfd");
   l->node = std::random_device{}() | 1;  // never 0

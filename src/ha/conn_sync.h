@@ -1,6 +1,7 @@
 // Connection sync between gale nodes (docs/ha.md "Connection sync"): one thread that
 // drains the workers' sync rings into UDP datagrams (ha/sync_wire.h) to the multicast
-// group (IPVS's 224.0.0.81:8848 by default) or to unicast peers, and gives what peers
+// group (IPVS's 224.0.0.81:8848 by default, or an IPv6 group) or to unicast peers of
+// either family (ha/sync_socket.h), and gives what peers
 // send to the workers (io::Dataplane::give_sync), which install them as connections that
 // a takeover then simply carries on.
 //
@@ -24,7 +25,7 @@ namespace gale::ha {
 
 struct ConnSyncConfig {
   std::string ifname;                             // sends and receives on this interface
-  net::IpAddr group = net::Ipv4Addr{0xe0000051};  // 224.0.0.81
+  net::IpAddr group = net::Ipv4Addr{0xe0000051};  // 224.0.0.81; or an IPv6 group
   uint16_t port = 8848;
   uint8_t ttl = 1;
   uint8_t syncid = 0;

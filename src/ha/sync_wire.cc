@@ -70,6 +70,7 @@ bool SyncWriter::add(const lb::SyncEvent& ev) {
   net::store_be16(p + 20, r.tuple.sport);
   net::store_be16(p + 22, r.tuple.dport);
   net::store_be16(p + 24, r.lport);
+  net::store_be16(p + 26, r.persistence_template ? kSyncFlagTemplate : 0);
   const size_t al = addr_len(f);
   uint8_t* a = p + kSyncRecordFixed;
   put_addr(a, r.vip, f);
@@ -128,6 +129,7 @@ Expected<SyncHeader> parse_sync(std::span<const uint8_t> d, std::vector<lb::Sync
     r.proto = p[2];
     r.mode = static_cast<lb::FwdMode>(p[3]);
     r.state = static_cast<lb::ConnState>(p[4]);
+    r.persistence_template = (net::load_be16(p + 26) & kSyncFlagTemplate) != 0;
     r.tuple = {.src = get_addr(a + 2 * al, f),
                .dst = get_addr(a + 3 * al, f),
                .sport = net::load_be16(p + 20),

@@ -6,7 +6,8 @@
 //           sequence number (32 bits, per sender: a gap is a lost datagram)
 //   record: op, family (4 or 6), protocol, mode, state, reserved, length (16 bits),
 //           fwmark, seconds left, VIP port, real server port, client port, client's
-//           destination port, FullNAT local port, reserved (16 bits), then five
+//           destination port, FullNAT local port, flags (16 bits: a persistence
+//           template or a connection), then five
 //           addresses of the family: VIP, real server, client, client's destination,
 //           FullNAT local address (zero when not FullNAT).
 // All fields are in network byte order.
@@ -28,6 +29,9 @@ inline constexpr size_t kSyncRecordFixed = 28;  // before the addresses
 inline constexpr size_t kSyncRecordV4 = kSyncRecordFixed + 5 * 4;
 inline constexpr size_t kSyncRecordV6 = kSyncRecordFixed + 5 * 16;
 inline constexpr size_t kSyncMaxRecords = 255;
+// The record's flags: a persistence template rather than a connection, at IPVS's bit
+// for it (IP_VS_CONN_F_TEMPLATE). A reader ignores the bits it does not know.
+inline constexpr uint16_t kSyncFlagTemplate = 0x1000;
 
 enum class SyncType : uint8_t {
   flows = 1,         // records

@@ -35,6 +35,7 @@ struct Dataplane::PerWorker {
   std::atomic<uint64_t> answered{0};
   std::mutex export_mu;
   size_t max = 0;
+  lb::Export what = lb::Export::connections;
   std::vector<lb::FlowRecord> records;
   // Connection sync: events out to the sync thread (while sync_on) and in from it;
   // `given` counts what the sync thread queued, `applied` what the worker has taken.
@@ -60,13 +61,15 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, Qsbr<lb::Snapshot>& snapshots,
     threads_.emplace_back([this, i] { run(i); });
 }
 
-std::vector<lb::FlowRecord> Dataplane::export_flows(size_t max, int timeout_ms) const {
+std::vector<lb::FlowRecord> Dataplane::export_flows(size_t max, int timeout_ms,
+                                                    lb::Export what) const {
   std::vector<uint64_t> seq(workers_.size());
   for (size_t i = 0; i < workers_.size(); ++i) {
     PerWorker& w = *workers_[i];
     {
       std::lock_guard lock(w.export_mu);
       w.max = max;
+      w.what = what;
     }
     seq[i] = w.asked.fetch_add(1, std::memory_order_acq_rel) + 1;
   }
@@ -295,7 +298,7 @@ void Dataplane::run(uint16_t id) {
       {
         std::lock_guard lock(me.export_mu);
         me.records.clear();
-        worker->export_flows(me.records, now, me.max);
+        worker->export_flows(me.records, now, me.max, me.what);
       }
       me.answered.store(want, std::memory_order_release);
     }

@@ -51,7 +51,9 @@ class Dataplane {
   // The connections the workers track (ipvsadm -c), at most `max`: each worker exports
   // its own tables on its thread between two batches, when it next turns (at most
   // idle_wait_ms later). A worker that has not answered within `timeout_ms` is left out.
-  std::vector<lb::FlowRecord> export_flows(size_t max, int timeout_ms) const;
+  // With lb::Export::with_templates, the persistence templates too (a bulk copy).
+  std::vector<lb::FlowRecord> export_flows(size_t max, int timeout_ms,
+                                           lb::Export what = lb::Export::connections) const;
   // Connection sync (lb/flow_sync.h), for one sync thread: sync(true) has the workers
   // write their connections' events (from their next turn); take_sync drains worker w's
   // outbound ring; give_sync queues a peer's event for every worker (each applies what

@@ -42,7 +42,8 @@ FlowRecord Worker::record_of(const FlowEntry<Key>& e, uint32_t now_s) const {
                          .proto = e.key.proto},
                .mode = static_cast<FwdMode>(e.mode),
                .state = static_cast<ConnState>(e.state),
-               .timeout_s = e.expires > now_s ? e.expires - now_s : 0};
+               .timeout_s = e.expires > now_s ? e.expires - now_s : 0,
+               .persistence_template = (e.flags & kFlowTemplate) != 0};
   if (e.flags & kFlowFullNat) {
     r.laddr = snap.fullnat.laddrs[e.laddr];
     r.lport = e.lport;
@@ -51,24 +52,27 @@ FlowRecord Worker::record_of(const FlowEntry<Key>& e, uint32_t now_s) const {
 }
 
 template <typename Key>
-void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const {
+void Worker::export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max,
+                          Export what) const {
   const FlowTable<Key>& t = flows_.table<Key>();
+  const uint8_t skip = kFlowReplyOnly | kFlowMirror |
+                       (what == Export::with_templates ? 0 : static_cast<uint8_t>(kFlowTemplate));
   for (uint32_t i = 0; i < t.capacity() && out.size() < max; ++i) {
     const FlowEntry<Key>& e = t.entry(i);
-    // Templates are per node; a reply-only entry's connection is gone; a mirror is
-    // exported by the worker that holds the forward direction.
-    if (e.state == 0 || e.expires <= now_s ||
-        (e.flags & (kFlowTemplate | kFlowReplyOnly | kFlowMirror)) || !flows_.holds(e) ||
+    // A template is no connection (unless asked for); a reply-only entry's connection is
+    // gone; a mirror is exported by the worker that holds the forward direction.
+    if (e.state == 0 || e.expires <= now_s || (e.flags & skip) || !flows_.holds(e) ||
         snap_->real_servers[e.rs].service >= snap_->services.size())
       continue;
     out.push_back(record_of(e, now_s));
   }
 }
 
-void Worker::export_flows(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const {
+void Worker::export_flows(std::vector<FlowRecord>& out, uint32_t now_s, size_t max,
+                          Export what) const {
   if (!snap_) return;
-  export_table<FlowKeyV4>(out, now_s, max);
-  export_table<FlowKeyV6>(out, now_s, max);
+  export_table<FlowKeyV4>(out, now_s, max, what);
+  export_table<FlowKeyV6>(out, now_s, max, what);
 }
 
 int64_t Worker::service_of(const FlowRecord& r) const {
@@ -144,6 +148,11 @@ ImportResult Worker::import_flow(const FlowRecord& r, uint32_t now_s) {
     ++counters_.imports_refused;
     return at.why;
   }
+  if (r.persistence_template) {
+    const SyncEvent ev{.op = SyncOp::upsert, .flow = r};
+    return r.tuple.src.is_v4() ? apply_template<FlowKeyV4>(ev, at.rs, now_s)
+                               : apply_template<FlowKeyV6>(ev, at.rs, now_s);
+  }
   return r.tuple.src.is_v4() ? import_into<FlowKeyV4>(r, at.rs, at.laddr, at.mirror, now_s)
                              : import_into<FlowKeyV6>(r, at.rs, at.laddr, at.mirror, now_s);
 }
@@ -155,8 +164,31 @@ ImportResult Worker::apply_sync(const SyncEvent& ev, uint32_t now_s) {
     ++counters_.imports_refused;
     return at.why;
   }
+  if (ev.flow.persistence_template)
+    return ev.flow.tuple.src.is_v4() ? apply_template<FlowKeyV4>(ev, at.rs, now_s)
+                                     : apply_template<FlowKeyV6>(ev, at.rs, now_s);
   return ev.flow.tuple.src.is_v4() ? apply_into<FlowKeyV4>(ev, at, now_s)
                                    : apply_into<FlowKeyV6>(ev, at, now_s);
+}
+
+// A peer's persistence template: installed or refreshed with the time it has left, so
+// that a new connection of that client here goes to its server. Its key is made here
+// from this node's service, as sticky_dest will look it up (the client's network by
+// this node's persistence_netmask).
+template <typename Key>
+ImportResult Worker::apply_template(const SyncEvent& ev, uint16_t rs_id, uint32_t now_s) {
+  const Service& svc = snap_->services[snap_->real_servers[rs_id].service];
+  const Key k = flows_.template_key<Key>(svc, ev.flow.tuple);
+  if (ev.op == SyncOp::remove) {
+    const uint32_t ref = flows_.find(k, false);
+    if (ref == kNoRef) return ImportResult::ok;
+    remove_flow<Key>(ref_entry(ref));
+    ++counters_.sync_applied;
+    return ImportResult::ok;
+  }
+  if (!flows_.remember<Key>(k, rs_id, ev.flow.timeout_s, now_s)) return ImportResult::table_full;
+  ++counters_.sync_applied;
+  return ImportResult::ok;
 }
 
 // A peer's event about a connection: an upsert updates the copy this worker holds when
@@ -198,9 +230,14 @@ ImportResult Worker::apply_into(const SyncEvent& ev, const Resolved& at, uint32_
 
 template <typename Key>
 void Worker::send_sync(FlowEntry<Key>& e, SyncOp op, uint32_t now_s) {
-  e.sync_at = now_s + resync_after(snap_->timeout_of[e.state]);
+  const uint32_t si = snap_->real_servers[e.rs].service;
   // A server whose service the config no longer has: nothing a peer could resolve.
-  if (snap_->real_servers[e.rs].service >= snap_->services.size()) return;
+  const bool known = si < snap_->services.size();
+  // A template lives persistence_timeout from its last connection, not its state's time.
+  const uint32_t timeout = known && (e.flags & kFlowTemplate) ? snap_->services[si].persistence_s
+                                                              : snap_->timeout_of[e.state];
+  e.sync_at = now_s + resync_after(timeout);
+  if (!known) return;
   if (sync_out_->push({.op = op, .flow = record_of(e, now_s)}))
     ++counters_.sync_sent;
   else

@@ -31,8 +31,15 @@ struct FlowRecord {
   net::IpAddr laddr;  // FullNAT: local address and port
   uint16_t lport = 0;
   uint32_t timeout_s = 0;  // seconds left until it expires
+  // A persistence template (ipvsadm -p), not a connection: tuple.src is the client's
+  // network, port 0; the client's next connections go to this real server.
+  bool persistence_template = false;
   friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
 };
+
+// What an export writes: the connections (galectl -L -c), or with the persistence
+// templates too (a peer's bulk copy: its clients keep their servers there).
+enum class Export : uint8_t { connections, with_templates };
 
 enum class ImportResult : uint8_t {
   ok,

@@ -3,7 +3,9 @@
 // A worker whose dataplane syncs writes an event to its outbound ring when one of its
 // connections becomes worth keeping on a peer (established, or a UDP or other flow),
 // changes state, ends early (a reused closed tuple, expire_nodest_conn), or still
-// carries packets a quarter of its timeout after it was last sent; the sync thread
+// carries packets a quarter of its timeout after it was last sent; persistence templates
+// likewise when made or changed and when a new connection refreshes one that is due
+// (their timeout: the service's persistence_timeout). The sync thread
 // (ha/conn_sync.h) drains the rings into datagrams. What peers send comes back through
 // each worker's inbound ring and Worker::apply_sync installs, updates or removes it. A
 // flow that expires is not sent: its peers' copies expire on the same timeout. A full

@@ -41,7 +41,8 @@ Key FlowTracker::template_key(const Service& svc, const net::FiveTuple& t) const
 }
 
 template <typename Key>
-void FlowTracker::remember(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s) {
+FlowEntry<Key>* FlowTracker::remember(const Key& k, uint16_t rs_id, uint32_t timeout_s,
+                                      uint32_t now_s) {
   FlowTable<Key>& t = table<Key>();
   const uint64_t h = t.hash(k);
   const uint32_t ref = find(k, t.home(h), h, false);
@@ -49,10 +50,10 @@ void FlowTracker::remember(const Key& k, uint16_t rs_id, uint32_t timeout_s, uin
     FlowEntry<Key>& e = t.entry(ref_entry(ref));
     e.rs = rs_id;
     e.expires = now_s + timeout_s;
-    return;
+    return &e;
   }
   const uint32_t idx = t.alloc();
-  if (idx == kNoRef) return;  // full: the connection itself still goes through
+  if (idx == kNoRef) return nullptr;  // full: the connection itself still goes through
   FlowEntry<Key>& e = t.entry(idx);
   e = FlowEntry<Key>{};
   e.key = k;
@@ -60,7 +61,9 @@ void FlowTracker::remember(const Key& k, uint16_t rs_id, uint32_t timeout_s, uin
   e.state = static_cast<uint8_t>(ConnState::other);
   e.flags = kFlowTemplate;
   e.expires = now_s + timeout_s;
-  if (!t.insert(h, idx)) t.release(idx);
+  if (t.insert(h, idx)) return &e;
+  t.release(idx);
+  return nullptr;
 }
 
 int FlowTracker::find_rs(const net::FiveTuple& tuple, uint32_t now_s) const {
@@ -78,7 +81,7 @@ int FlowTracker::find_rs(const net::FiveTuple& tuple, uint32_t now_s) const {
   template NatAddrs FlowTracker::nat_addrs<Key>(const FlowEntry<Key>&) const;               \
   template void FlowTracker::unindex<Key>(uint32_t);                                        \
   template Key FlowTracker::template_key<Key>(const Service&, const net::FiveTuple&) const; \
-  template void FlowTracker::remember<Key>(const Key&, uint16_t, uint32_t, uint32_t);
+  template FlowEntry<Key>* FlowTracker::remember<Key>(const Key&, uint16_t, uint32_t, uint32_t);
 GALE_FLOW_TRACKER_FOR(FlowKeyV4)
 GALE_FLOW_TRACKER_FOR(FlowKeyV6)
 #undef GALE_FLOW_TRACKER_FOR

@@ -94,9 +94,10 @@ class FlowTracker {
   // service's VIP and port, marked apart from connection keys by a pad byte.
   template <typename Key>
   Key template_key(const Service& svc, const net::FiveTuple& t) const;
-  // Creates or refreshes the client's template after a new connection went to rs_id.
+  // Creates or refreshes the client's template after a new connection went to rs_id (or
+  // a peer's sync record named it); the entry, or nullptr when the table is full.
   template <typename Key>
-  void remember(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s);
+  FlowEntry<Key>* remember(const Key& k, uint16_t rs_id, uint32_t timeout_s, uint32_t now_s);
 
   // Visits the next n entries of the clock sweep and passes each expired one to
   // on_expired(idx).

@@ -348,7 +348,8 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   int pos = -1;
   const Key tmpl_key = svc.persistence_s ? flows_.template_key<Key>(svc, pp.tuple) : Key{};
   if (svc.persistence_s) pos = sticky_dest<Key>(tmpl_key, static_cast<uint32_t>(s.target), now_s);
-  if (pos >= 0) {
+  const bool sticky = pos >= 0;
+  if (sticky) {
     // the client's template decided
   } else if (midstream || idx == kNoRef) {
     pos = svc.sched == SchedKind::mh ? schedule(svc.sched, svc.sched_flags, svc.tables, svc.dests,
@@ -364,7 +365,12 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   }
   const uint16_t rs_id = svc.dest_ids[static_cast<size_t>(pos)];
   const RealServer& rs = snap.real_servers[rs_id];
-  if (svc.persistence_s) flows_.remember<Key>(tmpl_key, rs_id, svc.persistence_s, now_s);
+  if (svc.persistence_s) {
+    // A template that did not decide is new or names another server now: peers hear of
+    // it at once, else when it is due (so a takeover keeps the client's server).
+    FlowEntry<Key>* te = flows_.remember<Key>(tmpl_key, rs_id, svc.persistence_s, now_s);
+    if (te) note_sync(*te, !sticky, now_s);
+  }
   NatAddrs a{.client = pp.tuple.src,
              .cport = pp.tuple.sport,
              .vip = pp.tuple.dst,

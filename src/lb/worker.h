@@ -117,10 +117,12 @@ class Worker {
   }
 
   // Export and import of flows (lb/flow_export.h). export_flows appends this worker's
-  // live connections (not persistence templates); allocates: off the fast path, on the
-  // worker's thread. import_flow installs one where this worker owns a direction of it.
+  // live connections (and its persistence templates if asked); allocates: off the fast
+  // path, on the worker's thread. import_flow installs one where this worker owns a
+  // direction of it.
   void export_flows(std::vector<FlowRecord>& out, uint32_t now_s,
-                    size_t max = SIZE_MAX) const;  // stops once `out` holds `max`
+                    size_t max = SIZE_MAX,  // stops once `out` holds `max`
+                    Export what = Export::connections) const;
   ImportResult import_flow(const FlowRecord& r, uint32_t now_s);
   FlowOwners owners_of(const FlowRecord& r) const;
   FlowOwners owners_of(const FlowRecord& r, const Service* svc) const;  // svc: r's, if known
@@ -176,7 +178,7 @@ class Worker {
   template <typename Key>
   void remove_flow(uint32_t idx);
   template <typename Key>
-  void export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max) const;
+  void export_table(std::vector<FlowRecord>& out, uint32_t now_s, size_t max, Export what) const;
   // What a record names, as this worker's ids (flow_export.cc).
   struct Resolved {
     ImportResult why = ImportResult::ok;
@@ -191,11 +193,14 @@ class Worker {
   template <typename Key>
   ImportResult apply_into(const SyncEvent& ev, const Resolved& at, uint32_t now_s);
   template <typename Key>
+  ImportResult apply_template(const SyncEvent& ev, uint16_t rs_id, uint32_t now_s);
+  template <typename Key>
   FlowRecord record_of(const FlowEntry<Key>& e, uint32_t now_s) const;
-  // Sends a connection to the sync ring when it changed or is due (lb/flow_sync.h).
+  // Sends a connection or a persistence template to the sync ring when it changed or is
+  // due (lb/flow_sync.h).
   template <typename Key>
   void note_sync(FlowEntry<Key>& e, bool changed, uint32_t now_s) {
-    if (!sync_out_ || (e.flags & (kFlowMirror | kFlowTemplate))) return;
+    if (!sync_out_ || (e.flags & kFlowMirror)) return;
     if ((changed || now_s >= e.sync_at) && worth_syncing(static_cast<ConnState>(e.state)))
       send_sync(e, SyncOp::upsert, now_s);
   }

@@ -75,7 +75,7 @@ TEST(SyncGolden, SendsAConnectionOnceEstablishedThenOnEachStateChangeAndWhenDue)
   EXPECT_EQ(a.worker.counters().sync_sent, 3u);
 }
 
-TEST(SyncGolden, UdpFlowsAreSentWhenCreatedAndTemplatesNever) {
+TEST(SyncGolden, UdpFlowsAreSentWhenCreated) {
   SyncedNode a;
   Seg u = client_seg(kV6, Svc::dr, 5353, 0);
   u.proto = net::kProtoUdp;
@@ -233,6 +233,170 @@ TEST(SyncGolden, EventsNamingWhatThisNodeLacksAreRefusedAndCounted) {
   EXPECT_EQ(b.worker.apply_sync(e, b.now), lb::ImportResult::unknown_service);
   EXPECT_EQ(b.worker.counters().imports_refused, 2u);
   EXPECT_EQ(b.worker.flows(), 0u);
+}
+
+// ipvsadm -p on every service of a node of `workers` workers.
+std::vector<std::unique_ptr<Golden>> persistent_node(uint16_t workers) {
+  std::vector<std::unique_ptr<Golden>> node;
+  for (uint16_t id = 0; id < workers; ++id) {
+    node.push_back(std::make_unique<Golden>(
+        SnapOptions{},
+        lb::WorkerConfig{.flows_v4 = 256, .flows_v6 = 64, .id = id, .count = workers}));
+    lb::Snapshot snap = make_snapshot();
+    for (lb::Service& svc : snap.services)
+      svc.persistence_s = 300;
+    EXPECT_TRUE(snap.finalize().has_value());
+    node.back()->reload(std::move(snap));
+  }
+  return node;
+}
+
+// A new connection through a node (to the worker that owns it): its real server.
+std::string connect(std::vector<std::unique_ptr<Golden>>& node, const Seg& s) {
+  Out out = node[0]->run(frame(kClientSideMac, kPort0Mac, s));
+  uint16_t owner = 0;
+  if (out.verdict == Verdict::handoff) {
+    owner = out.owner;
+    out = node[owner]->run(frame(kClientSideMac, kPort0Mac, s));
+  }
+  EXPECT_EQ(out.verdict, Verdict::tx) << lb::to_string(out.drop);
+  const RealServer* rs = node[owner]->flow_rs(s);
+  return rs ? text(rs->addr) : "none";
+}
+
+TEST(SyncGolden, APersistenceTemplateIsSentWhenMadeAndAgainWhenDue) {
+  std::vector<std::unique_ptr<Golden>> node = persistent_node(1);
+  Golden& a = *node[0];
+  auto ring = std::make_unique<lb::SyncRing>();
+  a.worker.sync_to(ring.get());
+  Seg u = client_seg(kV4, Svc::nat, 5000, 0);
+  u.proto = net::kProtoUdp;
+  const std::string rs = connect(node, u);
+  std::vector<SyncEvent> ev = drain(*ring);
+  ASSERT_EQ(ev.size(), 2u) << "the client's template, then its connection";
+  const lb::FlowRecord& t = ev[0].flow;
+  EXPECT_EQ(ev[0].op, SyncOp::upsert);
+  EXPECT_TRUE(t.persistence_template);
+  EXPECT_EQ(text(t.rs_addr), rs);
+  // The client's network (no persistence_netmask: its address), port 0, to the service.
+  EXPECT_EQ(t.tuple.src, ip(kV4.client));
+  EXPECT_EQ(t.tuple.sport, 0);
+  EXPECT_EQ(t.tuple.dst, ip(kV4.vip));
+  EXPECT_EQ(t.tuple.dport, port_of(Svc::nat));
+  EXPECT_EQ(t.timeout_s, 300u);
+  EXPECT_FALSE(ev[1].flow.persistence_template);
+  EXPECT_EQ(ev[1].flow.tuple, u.tuple());
+
+  // The template is refreshed by each new connection, and sent again only once a
+  // quarter of its timeout has passed since it was sent (300 / 4 + 1 = 76 s).
+  a.now += 75;
+  u.sport = 5001;
+  EXPECT_EQ(connect(node, u), rs);
+  ev = drain(*ring);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_FALSE(ev[0].flow.persistence_template);
+  a.now += 1;
+  u.sport = 5002;
+  EXPECT_EQ(connect(node, u), rs);
+  ev = drain(*ring);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_TRUE(ev[0].flow.persistence_template);
+  EXPECT_EQ(text(ev[0].flow.rs_addr), rs);
+  EXPECT_EQ(ev[0].flow.timeout_s, 300u);
+}
+
+// The takeover of a persistent service: node A's client went to a server; B applied
+// A's events; the client's next connection through B goes to that server, although a
+// node like B without the events (C) sends it to the other one.
+TEST(SyncGolden, APeerThatAppliedATemplateSendsTheClientsNextConnectionToItsServer) {
+  std::vector<std::unique_ptr<Golden>> a = persistent_node(1);
+  auto ring = std::make_unique<lb::SyncRing>();
+  a[0]->worker.sync_to(ring.get());
+  // Another client first: A's rr cursor moves past the server a fresh node picks first.
+  Seg other = client_seg(kV4, Svc::nat, 1000, net::kTcpSyn);
+  other.src = "198.51.100.1";
+  const std::string first = connect(a, other);
+  const Seg syn = client_seg(kV4, Svc::nat, 41000, net::kTcpSyn);
+  const std::string kept = connect(a, syn);
+  ASSERT_NE(kept, first) << "rr with two servers";
+  const std::vector<SyncEvent> ev = drain(*ring);
+  ASSERT_EQ(ev.size(), 2u) << "two templates; half-open connections are not sent";
+
+  std::vector<std::unique_ptr<Golden>> b = persistent_node(3);
+  std::vector<std::unique_ptr<Golden>> c = persistent_node(3);
+  int owners = 0;
+  for (const SyncEvent& e : ev) {
+    ASSERT_TRUE(e.flow.persistence_template);
+    for (auto& w : b) {
+      const lb::ImportResult r = w->worker.apply_sync(e, w->now);
+      if (r == lb::ImportResult::ok)
+        ++owners;
+      else
+        EXPECT_EQ(r, lb::ImportResult::not_owner);
+    }
+  }
+  EXPECT_EQ(owners, 2) << "one worker owns each template";
+  Seg next = syn;
+  next.sport = 41001;
+  EXPECT_EQ(connect(c, next), first) << "without the template: the scheduler's choice";
+  EXPECT_EQ(connect(b, next), kept) << "the template's server";
+  next.sport = 41002;
+  EXPECT_EQ(connect(b, next), kept);
+}
+
+// The bulk copy a starting peer asks for carries the templates (Export::with_templates);
+// galectl -L -c's export lists connections only.
+TEST(SyncGolden, ABulkCopyCarriesTheTemplatesAndAListingDoesNot) {
+  std::vector<std::unique_ptr<Golden>> a = persistent_node(1);
+  Seg other = client_seg(kV4, Svc::nat, 1000, 0);
+  other.proto = net::kProtoUdp;
+  other.src = "198.51.100.1";
+  const std::string first = connect(a, other);
+  Seg u = client_seg(kV4, Svc::nat, 3000, 0);
+  u.proto = net::kProtoUdp;
+  const std::string kept = connect(a, u);
+  ASSERT_NE(kept, first);
+  std::vector<lb::FlowRecord> listed, bulk;
+  a[0]->worker.export_flows(listed, a[0]->now);
+  a[0]->worker.export_flows(bulk, a[0]->now, SIZE_MAX, lb::Export::with_templates);
+  EXPECT_EQ(listed.size(), 2u) << "two connections";
+  ASSERT_EQ(bulk.size(), 4u) << "two connections, two templates";
+  EXPECT_EQ(std::count_if(bulk.begin(), bulk.end(),
+                          [](const lb::FlowRecord& r) { return r.persistence_template; }),
+            2);
+  std::vector<std::unique_ptr<Golden>> b = persistent_node(3);
+  for (const lb::FlowRecord& r : bulk)
+    for (auto& w : b)
+      (void)w->worker.apply_sync({.op = SyncOp::upsert, .flow = r}, w->now);
+  u.sport = 3001;
+  EXPECT_EQ(connect(b, u), kept);
+}
+
+// A template installed from a peer lives for the time it had left there.
+TEST(SyncGolden, ATemplateFromAPeerExpiresWithTheTimeItHadLeft) {
+  std::vector<std::unique_ptr<Golden>> a = persistent_node(1);
+  auto ring = std::make_unique<lb::SyncRing>();
+  a[0]->worker.sync_to(ring.get());
+  Seg other = client_seg(kV6, Svc::dr, 1000, 0);
+  other.proto = net::kProtoUdp;
+  other.src = "2001:db8:5::1";
+  const std::string first = connect(a, other);
+  Seg u = client_seg(kV6, Svc::dr, 2000, 0);
+  u.proto = net::kProtoUdp;
+  const std::string kept = connect(a, u);
+  ASSERT_NE(kept, first);
+  std::vector<SyncEvent> ev = drain(*ring);
+  ASSERT_EQ(ev.size(), 4u);
+  SyncEvent tmpl = ev[2];
+  ASSERT_TRUE(tmpl.flow.persistence_template);
+  tmpl.flow.timeout_s = 10;
+  u.sport = 2001;
+  for (uint32_t later : {9u, 10u}) {
+    std::vector<std::unique_ptr<Golden>> b = persistent_node(1);
+    ASSERT_EQ(b[0]->worker.apply_sync(tmpl, b[0]->now), lb::ImportResult::ok);
+    b[0]->now += later;
+    EXPECT_EQ(connect(b, u), later < 10 ? kept : first) << later << " s later";
+  }
 }
 
 }  // namespace

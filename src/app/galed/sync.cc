@@ -38,7 +38,8 @@ Expected<void> Daemon::start_sync() {
   if (!c.global.lvs_sync_daemon) return {};
   const ctl::LvsSyncDaemon& d = *c.global.lvs_sync_daemon;
   ctl::SyncDaemonConf conf{
-      .interface = d.interface, .maxlen = d.maxlen, .group = d.group, .port = d.port, .ttl = d.ttl};
+      .interface = d.interface, .maxlen = d.maxlen, .port = d.port, .ttl = d.ttl};
+  if (d.group) conf.group = *d.group;
   std::vector<net::IpAddr> peers;
   for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
     if (vi.name != d.instance) continue;

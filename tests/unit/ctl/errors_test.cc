@@ -180,7 +180,32 @@ const Case kCases[] = {
      "gale.conf:3:29: unknown lvs_sync_daemon option \"maxlne\" (did you mean \"maxlen\"?)"},
     {"SyncDaemonGroupNotMulticast",
      G + "global_defs {\n  lvs_sync_daemon eth1 VI_1 group 10.0.0.1\n}\n",
-     "gale.conf:3:35: lvs_sync_daemon group must be an IPv4 multicast address"},
+     "gale.conf:3:35: lvs_sync_daemon group must be a multicast address (224.0.0.0/4 or "
+     "ff00::/8)"},
+    {"SyncDaemonGroupNotMulticastV6",
+     G + "global_defs {\n  lvs_sync_daemon eth1 VI_1 group 2001:db8::1\n}\n",
+     "gale.conf:3:35: lvs_sync_daemon group must be a multicast address (224.0.0.0/4 or "
+     "ff00::/8)"},
+    // Sync takes its instance's family: a group of the other family is refused, and
+    // an IPv6 instance that multicasts must name its group (IPVS's default is IPv4).
+    {"SyncDaemonIpv6GroupForIpv4Instance",
+     G + "global_defs {\n  lvs_sync_daemon eth1 VI_1 group ff02::81\n}\n"
+         "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n"
+         "  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n",
+     "gale.conf:3:35: lvs_sync_daemon group ff02::81 is IPv6 but vrrp_instance \"VI_1\" is "
+     "IPv4"},
+    {"SyncDaemonIpv4GroupForIpv6Instance",
+     G + "global_defs {\n  lvs_sync_daemon eth1 VI_6 group 239.1.2.3\n}\n"
+         "vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 1\n"
+         "  virtual_ipaddress {\n    2001:db8::1\n  }\n}\n",
+     "gale.conf:3:35: lvs_sync_daemon group 239.1.2.3 is IPv4 but vrrp_instance \"VI_6\" is "
+     "IPv6"},
+    {"SyncDaemonIpv6MulticastWithoutGroup",
+     G + "global_defs {\n  lvs_sync_daemon eth1 VI_6\n}\n"
+         "vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 1\n"
+         "  virtual_ipaddress {\n    2001:db8::1\n  }\n}\n",
+     "gale.conf:3:3: lvs_sync_daemon: vrrp_instance \"VI_6\" is IPv6 and multicast: write an "
+     "IPv6 `group` (there is no IPv6 default)"},
     {"SyncDaemonMaxlenTooSmall", G + "global_defs {\n  lvs_sync_daemon eth1 VI_1 maxlen 64\n}\n",
      "gale.conf:3:36: lvs_sync_daemon maxlen 64 is out of range 124-65507"},
     {"VrrpScriptRiseZero", G + "vrrp_script chk {\n  script /bin/true\n  rise 0\n}\n",

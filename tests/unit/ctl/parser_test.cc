@@ -576,7 +576,7 @@ TEST(Parser, SyncDaemonAndGarpTimers) {
   EXPECT_EQ(d.maxlen, 1400);
   EXPECT_EQ(d.port, 9000);
   EXPECT_EQ(d.ttl, 2);
-  EXPECT_EQ(d.group, *net::parse_ip("239.1.2.3"));
+  EXPECT_EQ(d.group, std::optional(*net::parse_ip("239.1.2.3")));
   EXPECT_EQ(r->global.vrrp_garp.delay_s, std::optional<uint32_t>(10));
   EXPECT_EQ(r->global.vrrp_garp.refresh_s, std::optional<uint32_t>(60));
   const GarpTimers& g = r->vrrp_instances[0].garp;
@@ -598,8 +598,31 @@ TEST(Parser, SyncDaemonAndGarpTimers) {
   const LvsSyncDaemon& p = *plain->global.lvs_sync_daemon;
   EXPECT_FALSE(p.syncid);  // the instance's virtual_router_id, when galed starts it
   EXPECT_EQ(p.port, 8848);
-  EXPECT_EQ(p.group, *net::parse_ip("224.0.0.81"));
+  EXPECT_FALSE(p.group);  // SyncDaemonConf's: IPVS's 224.0.0.81
   EXPECT_EQ(p.ttl, 1);
+}
+
+// Connection sync over IPv6: an IPv6 instance with unicast peers syncs to them (no
+// group needed), one that multicasts names an IPv6 group.
+TEST(Parser, SyncDaemonOfAnIpv6Instance) {
+  const std::string instance =
+      "vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 51\n"
+      "  virtual_ipaddress {\n    2001:db8::100\n  }\n";
+  auto unicast = parse_config(
+      "gale { interfaces eth0 }\nglobal_defs {\n  lvs_sync_daemon eth0 "
+      "VI_6\n}\n" +
+          instance +
+          "  unicast_src_ip 2001:db8::3\n  unicast_peer {\n"
+          "    2001:db8::4\n  }\n}\n",
+      "u.conf");
+  ASSERT_TRUE(unicast.has_value()) << unicast.error().message;
+  EXPECT_FALSE(unicast->global.lvs_sync_daemon->group);
+  auto multicast = parse_config(
+      "gale { interfaces eth0 }\nglobal_defs {\n  lvs_sync_daemon eth0 VI_6 group ff02::81\n}\n" +
+          instance + "}\n",
+      "m.conf");
+  ASSERT_TRUE(multicast.has_value()) << multicast.error().message;
+  EXPECT_EQ(multicast->global.lvs_sync_daemon->group, std::optional(*net::parse_ip("ff02::81")));
 }
 
 TEST(Parser, GroupsExpandRanges) {

@@ -102,7 +102,13 @@ TEST(SyncDaemons, JsonRoundTripAndDefaults) {
   EXPECT_EQ(refused(R"({"role":"master","interface":"eth0","syncid":256})"),
             "syncid: a number from 0 to 255");
   EXPECT_EQ(refused(R"({"role":"master","interface":"eth0","group":"10.0.0.1"})"),
-            "group: gale's connection sync takes an IPv4 multicast group");
+            "group: connection sync takes a multicast group");
+  EXPECT_EQ(refused(R"({"role":"master","interface":"eth0","group":"2001:db8::1"})"),
+            "group: connection sync takes a multicast group");
+  auto v6 = sync_daemon_from_json(
+      json::parse(R"({"role":"master","interface":"eth0","group":"ff02::81"})"));
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->second.group, *net::parse_ip("ff02::81"));
 }
 
 // A control API whose sync daemons are the pure records alone (no thread).

@@ -60,7 +60,7 @@ TEST(SyncWire, AnIpv4RecordIsLaidOutAsDocumented) {
       1,   4,   6,    2,    2,    0,    0,    48,  // upsert, IPv4, TCP, NAT, established, length 48
       0,   0,   0,    0,    0,    0,    0x03, 0x84,  // fwmark 0, 900 s
       0,   80,  0x1f, 0x90, 0x9c, 0x40, 0,    80,    // VIP port, server port, client port, dport
-      0,   0,   0,    0,                             // local port, reserved
+      0,   0,   0,    0,                             // local port, flags
       192, 0,   2,    10,   10,   0,    0,    2,     // VIP, real server
       198, 51,  100,  7,    192,  0,    2,    10,    // client, its destination
       0,   0,   0,    0};                            // no local address
@@ -93,6 +93,79 @@ TEST(SyncWire, RecordsOfBothFamiliesRoundTrip) {
   ASSERT_EQ(out.size(), in.size());
   for (size_t i = 0; i < in.size(); ++i)
     EXPECT_EQ(out[i], in[i]) << "record " << i;
+}
+
+// A persistence template (ipvsadm -p): the client's network, port 0, to the service's
+// VIP and port; flagged at IPVS's IP_VS_CONN_F_TEMPLATE bit, 0x1000.
+lb::SyncEvent template_v4() {
+  return {.op = lb::SyncOp::upsert,
+          .flow = {.vip = ip("192.0.2.10"),
+                   .vport = 80,
+                   .proto = 6,
+                   .rs_addr = ip("10.0.0.3"),
+                   .tuple = {.src = ip("198.51.100.0"),
+                             .dst = ip("192.0.2.10"),
+                             .sport = 0,
+                             .dport = 80,
+                             .proto = 6},
+                   .mode = lb::FwdMode::dr,
+                   .state = lb::ConnState::other,
+                   .timeout_s = 300,
+                   .persistence_template = true}};
+}
+
+TEST(SyncWire, ATemplateRecordCarriesTheTemplateFlag) {
+  std::vector<uint8_t> buf(1472);
+  SyncWriter w(buf, {.type = SyncType::flows, .syncid = 7, .node = 0x01020304, .seq = 9});
+  ASSERT_TRUE(w.add(template_v4()));
+  const size_t len = w.finish();
+  const std::vector<uint8_t> want = {
+      'G', 'S', 'Y',  'N',  1,   1, 7,    1,     // magic, version, type flows, syncid, 1 record
+      1,   2,   3,    4,    0,   0, 0,    9,     // node, sequence
+      1,   4,   6,    0,    13,  0, 0,    48,    // upsert, IPv4, TCP, DR, other, length 48
+      0,   0,   0,    0,    0,   0, 0x01, 0x2c,  // fwmark 0, 300 s
+      0,   80,  0,    0,    0,   0, 0,    80,    // VIP port, server port 0, client port 0, dport
+      0,   0,   0x10, 0x00,                      // local port, flags: template
+      192, 0,   2,    10,   10,  0, 0,    3,     // VIP, real server
+      198, 51,  100,  0,    192, 0, 2,    10,    // client's network, its destination
+      0,   0,   0,    0};                        // no local address
+  ASSERT_EQ(len, want.size());
+  EXPECT_EQ(std::vector<uint8_t>(buf.begin(), buf.begin() + len), want);
+  EXPECT_EQ(static_cast<int>(lb::ConnState::other), 13) << "the wire's state numbers";
+}
+
+TEST(SyncWire, TemplatesOfBothFamiliesRoundTripAndUnknownFlagsAreIgnored) {
+  lb::SyncEvent v6 = template_v4();
+  v6.flow.vip = v6.flow.tuple.dst = ip("2001:db8::10");
+  v6.flow.rs_addr = ip("2001:db8:1::3");
+  v6.flow.tuple.src = ip("2001:db8:99::");
+  lb::SyncEvent gone = template_v4();
+  gone.op = lb::SyncOp::remove;
+  const std::vector<lb::SyncEvent> in = {template_v4(), v6, gone, nat_v4()};
+  std::vector<uint8_t> buf(1472);
+  SyncWriter w(buf, {});
+  for (const lb::SyncEvent& e : in)
+    ASSERT_TRUE(w.add(e));
+  const size_t len = w.finish();
+  std::vector<lb::SyncEvent> out;
+  auto h = parse_sync({buf.data(), len}, out);
+  ASSERT_TRUE(h) << h.error().message;
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(out[i], in[i]) << "record " << i;
+
+  // Another bit beside the template's (a later version's), in records 1 and 4.
+  std::vector<uint8_t> d(buf.begin(), buf.begin() + len);
+  d[kSyncHeaderLen + 27] |= 0x01;
+  const size_t fourth = kSyncHeaderLen + 2 * kSyncRecordV4 + kSyncRecordV6;
+  d[fourth + 26] |= 0x80;
+  out.clear();
+  h = parse_sync(d, out);
+  ASSERT_TRUE(h) << h.error().message;
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_TRUE(out[0].flow.persistence_template);
+  EXPECT_FALSE(out[3].flow.persistence_template);
+  EXPECT_EQ(out[3], nat_v4());
 }
 
 TEST(SyncWire, ADatagramHoldsWhatFitsItsMaximumLength) {
