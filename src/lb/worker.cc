@@ -294,6 +294,9 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
   const uint32_t expires = now_s + snap.timeout_of[e.state];
   if (e.expires != expires) e.expires = expires;
   note_sync(e, e.state != was, now_s);
+  if (!reply && e.state != was && worth_syncing(static_cast<ConnState>(e.state)) &&
+      !worth_syncing(static_cast<ConnState>(was)))
+    sync_template<Key>(e, pp, now_s);
   if (reply) {
     RsCounters& c = rs_counters_[e.rs];
     ++c.out_pkts;
@@ -365,11 +368,11 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   }
   const uint16_t rs_id = svc.dest_ids[static_cast<size_t>(pos)];
   const RealServer& rs = snap.real_servers[rs_id];
+  FlowEntry<Key>* te = nullptr;
   if (svc.persistence_s) {
-    // A template that did not decide is new or names another server now: peers hear of
-    // it at once, else when it is due (so a takeover keeps the client's server).
-    FlowEntry<Key>* te = flows_.remember<Key>(tmpl_key, rs_id, svc.persistence_s, now_s);
-    if (te) note_sync(*te, !sticky, now_s);
+    te = flows_.remember<Key>(tmpl_key, rs_id, svc.persistence_s, now_s);
+    // A template that did not decide is new or names another server now: due at once.
+    if (te && !sticky) te->sync_at = 0;
   }
   NatAddrs a{.client = pp.tuple.src,
              .cport = pp.tuple.sport,
@@ -421,6 +424,11 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
       ++rs_counters_[rs_id].flows;
       if (e.flags & kFlowFullNat) ++laddr_flows_[e.laddr];
       if (midstream) ++counters_.flows_adopted;
+      // The template travels with a connection worth keeping on a peer (as IPVS sends it
+      // with the connection it controls): not on a SYN, so a SYN flood against a
+      // persistent service stays off the sync link too; a TCP connection's template goes
+      // when it is established (sync_template).
+      if (te && worth_syncing(first)) note_sync(*te, false, now_s);
       note_sync(e, true, now_s);
     } else {
       t.release(idx);
@@ -432,6 +440,18 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
     ++counters_.stateless;
   }
   forward(p, pp, rs_id, rs.mode, &a, s.hash);
+}
+
+// A connection just became worth syncing: its persistence template goes too, if due
+// (new, re-pointed, or a quarter of its timeout since it was last sent).
+template <typename Key>
+void Worker::sync_template(const FlowEntry<Key>& conn, const net::ParsedPacket& pp,
+                           uint32_t now_s) {
+  if (!sync_out_ || conn.rs >= snap_->real_servers.size()) return;
+  const Service& svc = snap_->services[snap_->real_servers[conn.rs].service];
+  if (!svc.persistence_s) return;
+  const uint32_t ref = flows_.find(flows_.template_key<Key>(svc, pp.tuple), false);
+  if (ref != kNoRef) note_sync(flows_.table<Key>().entry(ref_entry(ref)), false, now_s);
 }
 
 // The dest position the client's live template names, refreshing it; or -1.

@@ -208,6 +208,8 @@ class Worker {
   void send_sync(FlowEntry<Key>& e, SyncOp op, uint32_t now_s);
   template <typename Key>
   int sticky_dest(const Key& k, uint32_t service, uint32_t now_s);
+  template <typename Key>
+  void sync_template(const FlowEntry<Key>& conn, const net::ParsedPacket& pp, uint32_t now_s);
 
   void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, FwdMode mode,
                const NatAddrs* a, uint64_t hash);
