@@ -179,6 +179,10 @@ templates_in() { [ "$(metric B gale_sync_records_received_total)" -ge 3 ] 2>/dev
 wait_for 5000 templates_in >/dev/null || fail "B did not receive the template and the flow: $(metric B gale_sync_records_received_total) record(s)"
 wait_for 5000 listed B "${ADDR[client]}" 41000 5354 "${ADDR[rs2]}" >/dev/null ||
   fail "B does not list the persistent flow: $(conns_of B)"
+# ipvsadm -L -c lists IPVS's templates: client port 0, state UDP (state 0 of a UDP
+# service), the template's server.
+listed B "${ADDR[client]}" 0 5354 "${ADDR[rs2]}" ||
+  fail "B does not list the client's template (port 0) to rs2: $(conns_of B)"
 kill -9 "$(cat "$dir/A.pid")"
 wait_for 8000 is_state B MASTER >/dev/null || fail "B did not take over"
 b_mac=$(ip -n "${NS[B]}" -br link show eth0 | awk '{ print $3 }')
