@@ -181,7 +181,8 @@ Expected<ctl::ConnListing> Daemon::conns(uint64_t limit) {
   // Each worker's tables, read on its own thread: bounded by `limit` and by 1 s.
   // Persistence templates too, as ipvsadm -L -c lists IPVS's (client port 0, state NONE,
   // or UDP for a UDP service: IPVS's names of state 0); the total counts them as well.
-  for (const lb::FlowRecord& f : dataplane_->export_flows(limit, 1000, lb::Export::with_templates)) {
+  for (const lb::FlowRecord& f :
+       dataplane_->export_flows(limit, 1000, lb::Export::with_templates)) {
     const char* tmpl_state = f.tuple.proto == 17 ? "UDP" : "NONE";
     out.conns.push_back({.proto = f.proto ? f.proto : f.tuple.proto,
                          .state = f.persistence_template ? tmpl_state
