@@ -161,7 +161,18 @@ lab_up_v6() {
     else
       in_ns $rs ip -6 route add default via $LAB_ROUTER6
     fi
-    [ "$mode" = dr ] && in_ns $rs "$LAB_ROOT/scripts/gale-realserver" dr $LAB_VIP6
+    case $mode in
+      dr) in_ns $rs "$LAB_ROOT/scripts/gale-realserver" dr $LAB_VIP6 ;;
+      tun*) in_ns $rs "$LAB_ROOT/scripts/gale-realserver" tun $LAB_VIP6 ;;
+    esac
+    if [ "$mode" = tun ]; then
+      # VXLAN over IPv6 beside the IPv4 one: a second device (one family each), same
+      # VNI and MAC.
+      in_ns $rs ip link add vxlan6 type vxlan id 1 dstport 4789 local "${LAB_RS6[$((i - 1))]}" \
+        dev eth0 nolearning
+      in_ns $rs ip link set vxlan6 address "$(ip -n "$(ns $rs)" -br link show eth0 | awk '{print $3}')"
+      in_ns $rs ip link set vxlan6 up
+    fi
   done
   return 0
 }
@@ -265,6 +276,7 @@ gale {
   flows6 $([ "$LAB_V6" = 1 ] && echo 65536 || echo 1024)
   fullnat_local_addresses ${LAB_LADDRS[*]} $([ "$LAB_V6" = 1 ] && echo "${LAB_LADDRS6[*]}")
   tunnel_source $LAB_GALE
+  $([ "$LAB_V6" = 1 ] && echo "tunnel_source6 $LAB_GALE6")
   tunnel_encap $encap
   vxlan_vni 1
   gue_port 6080

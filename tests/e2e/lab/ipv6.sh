@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # IPv6 end to end through galed on real interfaces (issue 11's "IPv6 end to end"):
-#   tests/e2e/lab/ipv6.sh MODE IO BUILD_DIR      MODE: dr nat fullnat; IO: af_xdp af_packet
+#   tests/e2e/lab/ipv6.sh MODE IO BUILD_DIR      MODE: dr nat fullnat tun; IO: af_xdp af_packet
 # The lab dual-stack (LAB_V6=1, lab/lib.sh): a client, a router that sends the IPv6 VIP
 # to gale, gale with 2 workers, three nginx real servers with wrr weights 1:2:3 on their
 # IPv6 addresses. Neighbour discovery for gale's own and FullNAT local addresses is the
