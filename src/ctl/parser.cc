@@ -129,6 +129,17 @@ detail::Handler fifo_script(NotifyFifo& f) {
 Expected<void> parse_global_defs(const Statement& s, Config& c) {
   GALE_CTL_TRY(detail::want_block(s, 0, 0, "global_defs { router_id NAME }"));
   GlobalDefs& g = c.global;
+  // vrrp_mcast_group4/6 GROUP: keepalived's checks (IPv6: link-local scope is only
+  // advised there, so any multicast address).
+  const auto mcast_group = [](net::Family f, std::optional<net::IpAddr>& out) {
+    return [f, &out](const Statement& x) -> Expected<void> {
+      GALE_CTL_TRY(detail::want_args(x, 1, 1, x.keyword() + " GROUP"));
+      auto a = detail::vrrp_group_address(x.words[1], x.keyword(), f, false);
+      if (!a) return Expected<void>(fail(a.error().message));
+      out = *a;
+      return Expected<void>();
+    };
+  };
   const Rule rules[] = {
       {"router_id",
        [&](const Statement& x) -> Expected<void> {
@@ -157,24 +168,8 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
          g.vrrp_version = static_cast<uint8_t>(*v);
          return Expected<void>();
        }},
-      {"vrrp_mcast_group4",
-       [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(detail::want_args(x, 1, 1, "vrrp_mcast_group4 GROUP"));
-         auto a =
-             detail::vrrp_group_address(x.words[1], "vrrp_mcast_group4", net::Family::v4, false);
-         if (!a) return Expected<void>(fail(a.error().message));
-         g.vrrp_mcast_group4 = *a;
-         return Expected<void>();
-       }},
-      {"vrrp_mcast_group6",
-       [&](const Statement& x) -> Expected<void> {
-         GALE_CTL_TRY(detail::want_args(x, 1, 1, "vrrp_mcast_group6 GROUP"));
-         auto a =
-             detail::vrrp_group_address(x.words[1], "vrrp_mcast_group6", net::Family::v6, true);
-         if (!a) return Expected<void>(fail(a.error().message));
-         g.vrrp_mcast_group6 = *a;
-         return Expected<void>();
-       }},
+      {"vrrp_mcast_group4", mcast_group(net::Family::v4, g.vrrp_mcast_group4)},
+      {"vrrp_mcast_group6", mcast_group(net::Family::v6, g.vrrp_mcast_group6)},
       {"vrrp_down_timer_adverts",
        [&](const Statement& x) -> Expected<void> {
          return detail::set_number(x, g.vrrp_down_timer_adverts, "vrrp_down_timer_adverts 1-100", 1,

@@ -82,15 +82,6 @@ CONF
 # (Outputs read whole, not by grep -q: with pipefail, ip's SIGPIPE would fail a match.)
 ka_master() { [[ $(ip -n "$ka" addr show dev "${tag}k") == *" $vip1/"* ]]; }
 gl_master() { [[ $(ip -n "$gl" addr show dev "${tag}g") == *" $vip1/"* ]]; }
-holds_not() {  # MS CONDITION: fails if CONDITION becomes true within MS
-  local ms=$1 t0
-  shift
-  t0=$(now_ms)
-  while [ $(($(now_ms) - t0)) -le "$ms" ]; do
-    if "$@"; then return 1; fi
-    sleep 0.05
-  done
-}
 
 ip netns exec "$ka" keepalived -n -l -D -P -f "$dir/ka.conf" -p "$dir/ka.pid" \
   -r "$dir/ka-vrrp.pid" -c "$dir/ka-chk.pid" >"$dir/keepalived.log" 2>&1 &

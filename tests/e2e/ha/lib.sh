@@ -16,6 +16,17 @@ wait_for() {  # MS CONDITION...
   echo $(($(now_ms) - t0))
 }
 
+# Fails if CONDITION becomes true within MS milliseconds (polled every 50 ms).
+holds_not() {  # MS CONDITION...
+  local ms=$1 t0
+  shift
+  t0=$(now_ms)
+  while [ $(($(now_ms) - t0)) -le "$ms" ]; do
+    if "$@"; then return 1; fi
+    sleep 0.05
+  done
+}
+
 # The switch: namespace $sw with bridge br0.
 make_switch() {
   ip netns add "$sw"
