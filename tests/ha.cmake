@@ -7,6 +7,7 @@ add_executable(unit_ha
   unit/ha/tracking_test.cc
   unit/ha/track_watch_test.cc
   unit/ha/announce_queue_test.cc
+  unit/host/thread_sched_test.cc
 )
 target_link_libraries(unit_ha PRIVATE gale_ha gale_ha_sync_wire gale_test_support
                       GTest::gtest_main)

@@ -403,6 +403,12 @@ struct GlobalDefs {
   // pacing).
   uint32_t vrrp_garp_interval_ms = 0, vrrp_gna_interval_ms = 0;
   uint8_t vrrp_down_timer_adverts = 3;  // vrrp_instance's down_timer_adverts default
+  // The VRRP thread's scheduling (keepalived's for its VRRP process): SCHED_RR priority
+  // (0: none), nice, CPUs, RLIMIT_RTTIME in microseconds.
+  uint8_t vrrp_rt_priority = 0;
+  std::optional<int> vrrp_priority;
+  std::vector<int> vrrp_cpu_affinity;
+  uint32_t vrrp_rlimit_rttime_us = 10000;
 };
 
 enum class IoBackend : uint8_t { af_xdp, af_packet };

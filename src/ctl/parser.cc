@@ -140,6 +140,10 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
       return Expected<void>();
     };
   };
+  const auto rttime = [&g](const Statement& x) -> Expected<void> {
+    return detail::set_number(x, g.vrrp_rlimit_rttime_us, x.keyword() + " MICROSECONDS", 1,
+                              100000000);
+  };
   const Rule rules[] = {
       {"router_id",
        [&](const Statement& x) -> Expected<void> {
@@ -170,6 +174,32 @@ Expected<void> parse_global_defs(const Statement& s, Config& c) {
        }},
       {"vrrp_mcast_group4", mcast_group(net::Family::v4, g.vrrp_mcast_group4)},
       {"vrrp_mcast_group6", mcast_group(net::Family::v6, g.vrrp_mcast_group6)},
+      {"vrrp_rt_priority",
+       [&](const Statement& x) -> Expected<void> {
+         return detail::set_number(x, g.vrrp_rt_priority, "vrrp_rt_priority 1-99", 1, 99);
+       }},
+      {"vrrp_priority",
+       [&](const Statement& x) -> Expected<void> {
+         GALE_CTL_TRY(detail::want_args(x, 1, 1, "vrrp_priority -20..19"));
+         auto v = detail::signed_number(x.words[1], "vrrp_priority", -20, 19);
+         if (!v) return Expected<void>(fail(v.error().message));
+         g.vrrp_priority = static_cast<int>(*v);
+         return Expected<void>();
+       }},
+      {"vrrp_rlimit_rttime", rttime},
+      {"vrrp_rlimit_rtime", rttime},  // keepalived's older spelling, one handler there too
+      {"vrrp_cpu_affinity",
+       [&](const Statement& x) -> Expected<void> {
+         // CPU ids, space-separated, as keepalived reads them.
+         GALE_CTL_TRY(detail::want_args(x, 1, 1024, "vrrp_cpu_affinity CPU ..."));
+         g.vrrp_cpu_affinity.clear();
+         for (size_t i = 1; i < x.words.size(); ++i) {
+           auto cpu = detail::number(x.words[i], "vrrp_cpu_affinity", 0, 1023);
+           if (!cpu) return Expected<void>(fail(cpu.error().message));
+           g.vrrp_cpu_affinity.push_back(static_cast<int>(*cpu));
+         }
+         return Expected<void>();
+       }},
       {"vrrp_down_timer_adverts",
        [&](const Statement& x) -> Expected<void> {
          return detail::set_number(x, g.vrrp_down_timer_adverts, "vrrp_down_timer_adverts 1-100", 1,

@@ -1,6 +1,7 @@
 #include "ha/engine.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -61,6 +62,7 @@ struct Engine::Loop {
   AnnounceQueue announces;            // gratuitous ARPs and NAs, paced per interface
   Announcer announcer;
   Micros announce_at = INT64_MAX;     // the next queued announcement due
+  host::ThreadSched sched;            // applied by the thread itself
   std::map<std::string, bool> links;  // tracked links: running or not
   std::optional<FileWatch> files;
   std::vector<Process> processes;
@@ -262,6 +264,18 @@ struct Engine::Loop {
   }
 
   void run() {
+    pthread_setname_np(pthread_self(), "gale-vrrp");
+    if (sched.rt_priority || sched.nice || !sched.cpus.empty()) {
+      const std::vector<std::string> failed = host::apply_thread_sched(sched);
+      for (const std::string& f : failed)
+        log("scheduling not applied: " + f);
+      if (failed.empty())
+        log("scheduling: " +
+            (sched.rt_priority ? "SCHED_RR priority " + std::to_string(sched.rt_priority)
+                               : std::string("default policy")) +
+            (sched.nice ? ", nice " + std::to_string(*sched.nice) : "") +
+            (sched.cpus.empty() ? "" : ", " + std::to_string(sched.cpus.size()) + " CPU(s)"));
+    }
     refresh_links();
     if (process_watch) {
       log(std::string("vrrp_track_process: /proc counted every second") +
@@ -361,6 +375,7 @@ Expected<void> Engine::start(EngineConfig config) {
   if (loop_->thread.joinable()) return fail("VRRP engine already started");
   Loop& l = *loop_;
   l.announces = AnnounceQueue(config.pacing);
+  l.sched = config.sched;
   for (VrrpScriptConfig& s : config.scripts) {
     const ScriptDamping d(s.rise, s.fall, s.init_fail);
     l.scripts.push_back({.run = std::make_unique<VrrpScriptRun>(std::move(s)), .damping = d});

@@ -20,6 +20,7 @@
 #include "ha/vrrp_instance.h"
 #include "ha/vrrp_script.h"
 #include "host/route_set.h"
+#include "host/thread_sched.h"
 
 namespace gale::ha {
 
@@ -67,7 +68,8 @@ struct EngineSyncGroup {
 
 struct EngineConfig {
   std::vector<EngineInstance> instances;
-  AnnouncePacing pacing;  // vrrp_garp_interval, vrrp_gna_interval
+  AnnouncePacing pacing;    // vrrp_garp_interval, vrrp_gna_interval
+  host::ThreadSched sched;  // the VRRP thread's: vrrp_rt_priority, vrrp_priority, ...
   std::vector<VrrpScriptConfig> scripts;
   std::vector<WatchedFile> files;
   std::vector<EngineProcess> processes;

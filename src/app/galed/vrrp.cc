@@ -121,6 +121,10 @@ Expected<ha::EngineInstance> engine_instance(const ctl::Config& c, const ctl::Vr
 // the sync groups, as indices into the engine's lists.
 Expected<ha::EngineConfig> engine_config(const ctl::Config& c) {
   ha::EngineConfig ec;
+  ec.sched = {.rt_priority = c.global.vrrp_rt_priority,
+              .nice = c.global.vrrp_priority,
+              .cpus = c.global.vrrp_cpu_affinity,
+              .rlimit_rttime_us = c.global.vrrp_rlimit_rttime_us};
   ec.pacing = {.garp_interval = ha::Micros{c.global.vrrp_garp_interval_ms} * 1000,
                .gna_interval = ha::Micros{c.global.vrrp_gna_interval_ms} * 1000};
   std::map<std::string, size_t> script_at;
@@ -184,7 +188,12 @@ std::string vrrp_fingerprint(const ctl::Config& c) {
   };
   add(std::to_string(c.global.vrrp_garp_interval_ms) + " " +
       std::to_string(c.global.vrrp_gna_interval_ms) + " " +
-      std::to_string(c.global.vrrp_down_timer_adverts));
+      std::to_string(c.global.vrrp_down_timer_adverts) + " " +
+      std::to_string(c.global.vrrp_rt_priority) + " " +
+      std::to_string(c.global.vrrp_priority.value_or(99)) + " " +
+      std::to_string(c.global.vrrp_rlimit_rttime_us));
+  for (int cpu : c.global.vrrp_cpu_affinity)
+    add(std::to_string(cpu));
   for (const ctl::VrrpInstance& vi : c.vrrp_instances) {
     for (const std::string* x : {&vi.name, &vi.interface, &vi.auth_pass, &vi.notify_master,
                                  &vi.notify_backup, &vi.notify_fault, &vi.notify_stop, &vi.notify})

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# global_defs' vrrp_mcast_group4 and vrrp_garp_interval against Debian's keepalived, in
-# namespaces on one bridge with a listener:
+# global_defs' vrrp_mcast_group4, vrrp_garp_interval and the VRRP thread's scheduling
+# (vrrp_rt_priority, vrrp_cpu_affinity) against Debian's keepalived, in namespaces on one
+# bridge with a listener:
 #  1. keepalived (priority 250) and galed (100) both advertise to 224.0.0.77: galed hears
 #     keepalived there and stays BACKUP (it would take the VIP if it listened on
 #     224.0.0.18);
@@ -57,6 +58,8 @@ cat >"$dir/galed.conf" <<CONF
 global_defs {
   vrrp_mcast_group4 224.0.0.77
   vrrp_garp_interval 0.2
+  vrrp_rt_priority 20
+  vrrp_cpu_affinity 0
 }
 gale {
   interfaces ${tag}g
@@ -91,6 +94,17 @@ galed_pid=$!
 holds_not 1500 gl_master || fail "galed took the VIP under a priority-250 MASTER on 224.0.0.77"
 grep -q "Entering BACKUP" "$dir/galed.log" || fail "galed never entered BACKUP"
 echo "announce: galed BACKUP under keepalived, both on 224.0.0.77"
+# vrrp_rt_priority / vrrp_cpu_affinity: the VRRP thread (gale-vrrp) as ps sees it, unless
+# galed said why the kernel refused (a container without a real-time budget).
+if grep -q "vrrp: scheduling: SCHED_RR priority 20, 1 CPU(s)" "$dir/galed.log"; then
+  sched=$(ps -L -o comm=,cls=,rtprio=,psr= -p "$galed_pid" | awk '$1 == "gale-vrrp" { print $2, $3, $4 }')
+  [ "$sched" = "RR 20 0" ] || fail "the VRRP thread runs as '$sched', not 'RR 20 0' (policy, priority, CPU)"
+  echo "announce: the VRRP thread runs SCHED_RR 20 on CPU 0"
+else
+  grep -q "vrrp: scheduling not applied: SCHED_RR" "$dir/galed.log" ||
+    fail "galed neither applied vrrp_rt_priority nor said why"
+  echo "announce: SCHED_RR refused here: $(grep -m1 'scheduling not applied' "$dir/galed.log")"
+fi
 
 # The listener captures ARP and VRRP from galed's MAC while keepalived dies.
 gmac=$(ip -n "$gl" -br link show "${tag}g" | awk '{ print $3 }')

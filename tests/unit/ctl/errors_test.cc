@@ -307,6 +307,10 @@ const Case kCases[] = {
      G + "vrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n"
          "  down_timer_adverts 101\n}\n",
      "gale.conf:5:22: down_timer_adverts 101 is out of range 1-100"},
+    {"VrrpRtPriorityRange", "global_defs {\n  vrrp_rt_priority 100\n}\n" + G,
+     "gale.conf:2:20: vrrp_rt_priority 100 is out of range 1-99"},
+    {"VrrpNiceRange", "global_defs {\n  vrrp_priority 20\n}\n" + G,
+     "gale.conf:2:17: vrrp_priority 20 is out of range -20 to 19"},
     {"HttpGetWithoutUrl", vs("  real_server 10.0.0.1 80 {\n    HTTP_GET {\n    }\n  }\n"),
      "gale.conf:4:5: HTTP_GET needs at least one url { path /; status_code 200 }"},
     {"UnknownTimeout", "gale {\n  interfaces eth0\n  timeout tcp 900 tcpfn 60\n}\n",

@@ -333,6 +333,8 @@ TEST(Parser, VrrpGroupsAndAnnouncePacing) {
   EXPECT_EQ(r->global.vrrp_garp_interval_ms, 50u);
   EXPECT_EQ(r->global.vrrp_gna_interval_ms, 2000u);
   EXPECT_EQ(r->global.vrrp_down_timer_adverts, 3u);  // keepalived's default
+  EXPECT_EQ(r->global.vrrp_rt_priority, 0u);
+  EXPECT_EQ(r->global.vrrp_rlimit_rttime_us, 10000u);
   EXPECT_FALSE(v[0].down_timer_adverts);
   auto d = parse_config(
       "gale { interfaces eth0 }\n"
@@ -345,6 +347,20 @@ TEST(Parser, VrrpGroupsAndAnnouncePacing) {
   // mcast_dst_ip decides the family when nothing else did, as keepalived's handler does.
   EXPECT_EQ(d->vrrp_instances[1].family, net::Family::v6);
   EXPECT_EQ(vrrp_group(*d, d->vrrp_instances[1]), *net::parse_ip("ff02::99"));
+}
+
+// The VRRP thread's scheduling, keepalived's global_defs for its VRRP process.
+TEST(Parser, VrrpScheduling) {
+  auto r = parse_config(
+      "global_defs {\n  vrrp_rt_priority 30\n  vrrp_priority -10\n  vrrp_cpu_affinity 1 3\n"
+      "  vrrp_rlimit_rtime 5000\n}\ngale { interfaces eth0 }\n",
+      "t.conf");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->global.vrrp_rt_priority, 30u);
+  EXPECT_EQ(r->global.vrrp_priority, -10);
+  EXPECT_EQ(r->global.vrrp_cpu_affinity, (std::vector<int>{1, 3}));
+  EXPECT_EQ(r->global.vrrp_rlimit_rttime_us, 5000u);
+  EXPECT_TRUE(r->warnings.empty());
 }
 
 TEST(Parser, VrrpTrackingAndSyncGroups) {
