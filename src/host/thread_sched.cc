@@ -21,9 +21,11 @@ std::vector<std::string> apply_thread_sched(const ThreadSched& s) {
       if (setrlimit(RLIMIT_RTTIME, &lim) != 0)
         fail("RLIMIT_RTTIME " + std::to_string(s.rlimit_rttime_us) + " us", errno);
     }
+    // SCHED_RESET_ON_FORK: the scripts it forks (vrrp_script, notify) run as normal
+    // processes, not real-time ones under the RLIMIT_RTTIME cap.
     const sched_param p{.sched_priority = s.rt_priority};
-    if (const int e = pthread_setschedparam(pthread_self(), SCHED_RR, &p); e != 0)
-      fail("SCHED_RR priority " + std::to_string(s.rt_priority), e);
+    if (sched_setscheduler(gettid(), SCHED_RR | SCHED_RESET_ON_FORK, &p) != 0)
+      fail("SCHED_RR priority " + std::to_string(s.rt_priority), errno);
   }
   // Linux's nice is per thread: PRIO_PROCESS with the thread's id.
   if (s.nice && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), *s.nice) != 0)

@@ -11,7 +11,9 @@
 namespace gale::host {
 
 struct ThreadSched {
-  int rt_priority = 0;      // SCHED_RR at this priority (1-99); 0: the default policy
+  // SCHED_RR at this priority (1-99), reset to the default policy in what the thread
+  // forks; 0: the default policy.
+  int rt_priority = 0;
   std::optional<int> nice;  // -20..19 (the thread's own, Linux's per-thread nice)
   std::vector<int> cpus;    // the CPUs it may run on; empty: any
   // With rt_priority: RLIMIT_RTTIME in microseconds (the CPU time a real-time thread may

@@ -1,5 +1,5 @@
 // apply_thread_sched as the kernel reports it back: the policy and priority
-// (pthread_getschedparam), the thread's nice (getpriority by thread id), its CPUs
+// (sched_getscheduler, sched_getparam), the thread's nice (getpriority by thread id), its CPUs
 // (pthread_getaffinity_np) and RLIMIT_RTTIME. Raising priorities needs CAP_SYS_NICE:
 // without it (not root) the test checks that each refusal is reported and skips the rest.
 #include <gtest/gtest.h>
@@ -31,8 +31,9 @@ TEST(ThreadSched, WhatTheKernelReportsBack) {
   std::thread t([&] {
     failed =
         apply_thread_sched({.rt_priority = 7, .nice = 3, .cpus = {0}, .rlimit_rttime_us = 20000});
+    policy = sched_getscheduler(gettid());
     sched_param p{};
-    pthread_getschedparam(pthread_self(), &policy, &p);
+    sched_getparam(gettid(), &p);
     prio = p.sched_priority;
     errno = 0;
     nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
@@ -59,7 +60,7 @@ TEST(ThreadSched, WhatTheKernelReportsBack) {
       failed[0].ends_with(std::strerror(EPERM)))
     GTEST_SKIP() << "no real-time budget here: " << failed[0];
   EXPECT_TRUE(failed.empty()) << failed.front();
-  EXPECT_EQ(policy, SCHED_RR);
+  EXPECT_EQ(policy, SCHED_RR | SCHED_RESET_ON_FORK) << "forked scripts run as normal processes";
   EXPECT_EQ(prio, 7);
   EXPECT_EQ(now.rlim_cur, 20000u);
   EXPECT_EQ(now.rlim_max, 20000u);
