@@ -2,11 +2,13 @@
 # The two-gale-node failover lab (docs/ha.md, slice 5; how to run it: docs/lab.md):
 #   tests/e2e/lab/ha_pair.sh GALED MODE [--advert 1|0.03] [--kill sigkill|stop]
 #                            [--conns N] [--io af_xdp|af_packet] [--wrk N] [--out DIR]
-#                            [--no-sync]
+#                            [--no-sync] [--down-adverts N] [--rt PRIORITY]
 #   MODE: dr nat fullnat. --kill sigkill: node A's link goes down and its galed is
 #   SIGKILLed (a silent death, MACHINE-NOTES.md); stop: SIGTERM (priority 0); split:
 #   both stay up but B stops hearing A's adverts (nftables drops VRRP in B's namespace):
 #   split brain, both MASTER; then the link heals (docs/ha.md, "Split brain").
+#   --down-adverts N: down_timer_adverts N (default 3, the RFC's); --rt PRIORITY:
+#   vrrp_rt_priority (the VRRP thread in SCHED_RR; docs/ha.md, "Scheduling").
 #
 #   client 10.99.1.2 --+                      (one bridge: the client's side and the
 #   galeA  .1.3 .2.3 --+-- switch (br0)       inside segment share it, in two subnets)
@@ -36,11 +38,13 @@ set -euo pipefail
 galed=$(readlink -f "${1:?galed binary}")
 mode=${2:?mode: dr nat fullnat}
 shift 2
-advert=1 kill_kind=sigkill conns=50 io=af_xdp wrk_conns=4 out="" sync=1
+advert=1 kill_kind=sigkill conns=50 io=af_xdp wrk_conns=4 out="" sync=1 down_adverts=3 rt=""
 while [ $# -gt 0 ]; do
   case $1 in
     --no-sync) sync=0; shift; continue ;;
     --advert) advert=$2 ;;
+    --down-adverts) down_adverts=$2 ;;
+    --rt) rt=$2 ;;
     --kill) kill_kind=$2 ;;
     --conns) conns=$2 ;;
     --io) io=$2 ;;
@@ -74,9 +78,10 @@ adv_ms=$(awk -v a="$advert" 'BEGIN { printf "%d", a * 1000 }')
 # B's priority 100 + slack); below, 300 ms: the target is 100 ms, but this 2-CPU VM runs
 # two galeds, nginx, the client and wrk (the figure is printed either way).
 gap_max=$((adv_ms >= 1000 ? 3700 : 300))
-# B's Master_Down_Interval (v3: 3 x advert + (256 - 100) / 256 x advert), A's for its preemption.
-down_b=$((3 * adv_ms + 156 * adv_ms / 256))
-down_a=$((3 * adv_ms + 106 * adv_ms / 256))
+# B's Master_Down_Interval (v3: down_timer_adverts x advert + (256 - 100) / 256 x advert),
+# A's for its preemption.
+down_b=$((down_adverts * adv_ms + 156 * adv_ms / 256))
+down_a=$((down_adverts * adv_ms + 106 * adv_ms / 256))
 
 cleanup() {
   local n pids f
@@ -94,7 +99,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM
-tag="$mode advert_int $advert, $kill_kind"
+down_tag=""
+[ "$down_adverts" = 3 ] || down_tag=", down_timer_adverts $down_adverts"
+tag="$mode advert_int $advert, $kill_kind$down_tag${rt:+, vrrp_rt_priority $rt}"
 fail() {
   echo "FAIL (ha_pair $tag): $*" >&2
   local n
@@ -191,6 +198,7 @@ global_defs {
   router_id gale_lab
   script_user root
 $([ "$sync" = 1 ] && echo "  lvs_sync_daemon eth0 VI_1")
+$([ -n "$rt" ] && echo "  vrrp_rt_priority $rt")
 }
 gale {
   interfaces eth0
@@ -210,6 +218,7 @@ vrrp_instance VI_1 {
 @B priority 100
   advert_int $advert
   version 3
+  down_timer_adverts $down_adverts
 @A notify "$LAB_DIR/notify.sh A"
 @B notify "$LAB_DIR/notify.sh B"
   virtual_ipaddress {
