@@ -33,6 +33,18 @@ const char* to_string(TunEncap e) {
   return "?";
 }
 
+const char* to_string(ProxyProto p) {
+  switch (p) {
+    case ProxyProto::none:
+      return "none";
+    case ProxyProto::v1:
+      return "v1";
+    case ProxyProto::v2:
+      return "v2";
+  }
+  return "?";
+}
+
 void EndpointMap::build(std::span<const Endpoint> owned) {
   size_t n4 = 16, n6 = 16;
   for (const Endpoint& e : owned) {

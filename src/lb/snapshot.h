@@ -26,8 +26,12 @@ namespace gale::lb {
 // ipvsadm's -g -i -m, and FullNAT (two-arm SNAT + DNAT).
 enum class FwdMode : uint8_t { dr, tun, nat, fullnat };
 enum class TunEncap : uint8_t { ipip, gue, vxlan };
+// FullNAT: how a real server learns the client's address (docs/modes.md): a PROXY
+// protocol header (haproxy's v1 text or v2 binary) in front of the connection's payload.
+enum class ProxyProto : uint8_t { none, v1, v2 };
 const char* to_string(FwdMode m);
 const char* to_string(TunEncap e);
+const char* to_string(ProxyProto p);
 
 // A real server, by stable id (its index in Snapshot::real_servers).
 struct RealServer {
@@ -39,9 +43,11 @@ struct RealServer {
   net::MacAddr inner_mac;  // VXLAN: destination MAC of the inner frame
   uint16_t out_link = 0;   // interface index toward it
   uint16_t mtu = 1500;     // L3 MTU of the path toward it
-  uint32_t service = 0;    // owning service (index in Snapshot::services)
-  uint32_t pos = 0;        // index in the service's dests
-  bool live = true;        // false: removed from config, kept while its flows drain
+  ProxyProto proxy = ProxyProto::none;  // FullNAT only
+  bool toa = false;      // FullNAT TCP: the client's address in a TOA option (kind 254)
+  uint32_t service = 0;  // owning service (index in Snapshot::services)
+  uint32_t pos = 0;      // index in the service's dests
+  bool live = true;      // false: removed from config, kept while its flows drain
 };
 
 // A virtual service: VIP, port, protocol, its scheduler and real servers. A firewall-
