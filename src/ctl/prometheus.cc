@@ -52,6 +52,8 @@ constexpr Meta kWorkerMeta[] = {
      "Connection events lost because the worker's sync ring was full."},
     {"sync_applied", "gale_worker_sync_events_applied_total", "counter",
      "Peers' connection events installed, updated or removed by a worker."},
+    {"proxy_headers", "gale_worker_proxy_headers_total", "counter",
+     "PROXY protocol headers put in front of a FullNAT connection's or datagram's payload."},
 };
 
 constexpr Meta kIoMeta[] = {

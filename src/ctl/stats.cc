@@ -28,6 +28,7 @@ constexpr CounterField<WorkerCounters> kWorker[] = {
     {"sync_sent", &WorkerCounters::sync_sent},
     {"sync_lost", &WorkerCounters::sync_lost},
     {"sync_applied", &WorkerCounters::sync_applied},
+    {"proxy_headers", &WorkerCounters::proxy_headers},
 };
 
 constexpr CounterField<io::IoStats> kIo[] = {

@@ -27,6 +27,8 @@ const char* to_string(Drop d) {
       return "no_neighbour";
     case Drop::no_route:
       return "no_route";
+    case Drop::bad_checksum:
+      return "bad_checksum";
     default:
       return "unknown";
   }

@@ -24,6 +24,7 @@ enum class Drop : uint8_t {
   table_full,     // FullNAT: no flow entry free (FullNAT cannot forward statelessly)
   no_neighbour,   // the next hop's MAC is not resolved yet (galed is resolving it)
   no_route,       // no route toward the client of a reply (the host has none either)
+  bad_checksum,   // a segment gale must rewrite whole (PROXY header) arrived corrupted
   count_
 };
 inline constexpr int kDropCount = static_cast<int>(Drop::count_);

@@ -64,6 +64,13 @@ void Worker::use(const Snapshot* snap) {
   if (rs_counters_.size() < snap->real_servers.size())
     rs_counters_.resize(snap->real_servers.size());
   lports_.use(*snap, cfg_.id, shard_owner_);
+  if (proxy4_.empty() &&
+      std::any_of(snap->real_servers.begin(), snap->real_servers.end(), [](const RealServer& rs) {
+        return rs.mode == FwdMode::fullnat && rs.proxy != ProxyProto::none;
+      })) {
+    proxy4_.resize(t4_->capacity());
+    proxy6_.resize(t6_->capacity());
+  }
 }
 
 void Worker::finish(Packet& p, const Outcome& o) {
@@ -302,11 +309,15 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     ++c.out_pkts;
     c.out_bytes += pp.l3_len();
     const NatAddrs a = flows_.nat_addrs(e);
+    if (GALE_UNLIKELY(e.flags & kFlowProxy) && pp.proto == net::kProtoTcp)
+      proxy_to_client(p, pp, proxy_states<Key>()[ref_entry(ref)]);
     return finish(
         p, mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
   }
   if (mode == FwdMode::nat || mode == FwdMode::fullnat) {
     const NatAddrs a = flows_.nat_addrs(e);
+    if (GALE_UNLIKELY(e.flags & kFlowProxy))
+      return forward_proxy(p, pp, e.rs, a, proxy_states<Key>()[ref_entry(ref)]);
     return forward(p, pp, e.rs, mode, &a, s.hash);
   }
   forward(p, pp, e.rs, mode, nullptr, s.hash);  // DR and TUN need no addresses
@@ -333,6 +344,17 @@ void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, Fwd
     case FwdMode::fullnat:
       return finish(p, forward_fullnat(p, pp, rs, *a, snap));
   }
+}
+
+void Worker::forward_proxy(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id,
+                           const NatAddrs& a, ProxyState& st) {
+  net::ParsedPacket grown = pp;
+  const uint16_t was = pp.l3_end;
+  const Outcome o = pp.proto == net::kProtoTcp ? proxy_to_server(p, grown, st)
+                                               : proxy_datagram(p, grown, st.version);
+  if (o.verdict != Verdict::tx) return finish(p, o);
+  if (grown.l3_end != was) ++counters_.proxy_headers;
+  forward(p, grown, rs_id, FwdMode::fullnat, &a, 0);
 }
 
 template <typename Key>
@@ -396,6 +418,15 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
       }
       e.lport = a.lport;
       e.flags |= kFlowFullNat | kFlowHasReply;
+      // The PROXY header needs the client's first sequence number: a connection taken
+      // up midstream goes without (its server got the header from the node that began
+      // it, or the connection never had one).
+      if (rs.proxy != ProxyProto::none && !proxy_states<Key>().empty() && !midstream) {
+        const uint8_t version = rs.proxy == ProxyProto::v1 ? 1 : 2;
+        ProxyState& st = proxy_states<Key>()[idx];
+        st = tcp ? proxy_begin(p, pp, version) : ProxyState{.version = version};
+        if (tcp ? st.delta != 0 : version == 2) e.flags |= kFlowProxy;
+      }
     } else if (rs.mode == FwdMode::nat) {
       e.flags |= kFlowHasReply;
     }
@@ -438,6 +469,8 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
   if (idx == kNoRef) {
     if (rs.mode == FwdMode::fullnat) return drop(p, Drop::table_full);
     ++counters_.stateless;
+  } else if (t.entry(idx).flags & kFlowProxy) {
+    return forward_proxy(p, pp, rs_id, a, proxy_states<Key>()[idx]);
   }
   forward(p, pp, rs_id, rs.mode, &a, s.hash);
 }

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "lb/client_addr.h"
 #include "lb/conn_state.h"
 #include "lb/drop.h"
 #include "lb/flow_export.h"
@@ -63,6 +64,7 @@ struct WorkerCounters {
   uint64_t sync_sent = 0;          // events written to the sync ring (lb/flow_sync.h)
   uint64_t sync_lost = 0;          // events lost: the sync ring was full
   uint64_t sync_applied = 0;       // peers' events installed, updated or removed here
+  uint64_t proxy_headers = 0;      // PROXY protocol headers put in front of a payload
 };
 
 // IPVS's per-real-server statistics.
@@ -213,6 +215,17 @@ class Worker {
 
   void forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, FwdMode mode,
                const NatAddrs* a, uint64_t hash);
+  // A PROXY connection's client packet: the header or the sequence translation, then
+  // forward().
+  void forward_proxy(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, const NatAddrs& a,
+                     ProxyState& st);
+  template <typename Key>
+  std::vector<ProxyState>& proxy_states() {
+    if constexpr (std::is_same_v<Key, FlowKeyV4>)
+      return proxy4_;
+    else
+      return proxy6_;
+  }
   void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
   int adopt_pick(const Service& svc, const net::FiveTuple& t);
   void set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t rs_id);
@@ -233,6 +246,9 @@ class Worker {
   uint32_t laddr_flows_[256] = {};  // by local address id (at most 255, finalize())
   WorkerCounters counters_;
   SyncRing* sync_out_ = nullptr;
+  // PROXY connections' state by entry index (lb/client_addr.h): allocated once a
+  // snapshot has a real server that asks for the header.
+  std::vector<ProxyState> proxy4_, proxy6_;
   Slot slots_[kBatchSize];
 };
 

@@ -21,6 +21,29 @@ inline constexpr uint8_t kTcpUrg = 0x20;
 inline constexpr uint8_t kTcpOptEnd = 0;
 inline constexpr uint8_t kTcpOptNop = 1;
 inline constexpr uint8_t kTcpOptMss = 2;
+inline constexpr uint8_t kTcpOptSack = 5;  // RFC 2018: 2 + 8 bytes per block
+
+// Walks type-length-value options in [p, end) where kinds 0 (end) and 1 (no-op) are
+// one byte long: the shape shared by IPv4 and TCP options. Calls on_option(kind, at,
+// len) for each longer option (`at`: its kind byte). False if an option's length runs
+// past end.
+template <typename Byte, typename OnOption>
+bool walk_options(Byte* p, Byte* end, OnOption on_option) {
+  while (p < end) {
+    const uint8_t kind = p[0];
+    if (kind == 0) return true;
+    if (kind == 1) {
+      ++p;
+      continue;
+    }
+    if (end - p < 2) return false;
+    const uint8_t len = p[1];
+    if (len < 2 || len > end - p) return false;
+    on_option(kind, p, len);
+    p += len;
+  }
+  return true;
+}
 
 // Ports sit at the same offsets in TCP and UDP.
 inline uint16_t l4_sport(const uint8_t* p) {

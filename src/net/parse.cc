@@ -68,27 +68,6 @@ const char* to_string(ParseError e) {
 
 namespace {
 
-// Walks type-length-value options in [p, end) where kinds 0 (end) and 1 (no-op) are
-// one byte long: the shape shared by IPv4 and TCP options. Calls on_option(kind, at,
-// len) for each longer option. False if an option's length runs past end.
-template <typename OnOption>
-bool walk_options(const uint8_t* p, const uint8_t* end, OnOption on_option) {
-  while (p < end) {
-    uint8_t kind = p[0];
-    if (kind == 0) return true;
-    if (kind == 1) {
-      ++p;
-      continue;
-    }
-    if (end - p < 2) return false;
-    uint8_t len = p[1];
-    if (len < 2 || len > end - p) return false;
-    on_option(kind, p, len);
-    p += len;
-  }
-  return true;
-}
-
 bool is_icmp_error(Family family, uint8_t type) {
   if (family == Family::v4) {
     return type == kIcmpDestUnreachable || type == kIcmpSourceQuench || type == kIcmpTimeExceeded ||

@@ -1,0 +1,164 @@
+#include "lb/client_addr.h"
+
+#include <cstring>
+
+#include "net/checksum.h"
+#include "net/ipv4.h"
+#include "net/ipv6.h"
+#include "net/l4.h"
+
+namespace gale::lb {
+
+namespace {
+
+using net::Family;
+
+// The pseudo-header sum of the packet's L4 segment of `len` bytes.
+uint32_t pseudo_sum(const uint8_t* l3, const net::ParsedPacket& pp, size_t len) {
+  if (pp.family == Family::v4)
+    return net::pseudo_header_v4(net::ipv4::src(l3), net::ipv4::dst(l3), pp.proto,
+                                 static_cast<uint16_t>(len));
+  return net::pseudo_header_v6(l3 + 8, l3 + 24, pp.proto, static_cast<uint32_t>(len));
+}
+
+// Where the L4 checksum sits, and whether this segment has one (UDP over IPv4 may not).
+uint8_t* l4_check(uint8_t* l4, const net::ParsedPacket& pp) {
+  if (pp.proto == net::kProtoTcp) return l4 + net::tcp::kCheckOffset;
+  uint8_t* c = l4 + net::udp::kCheckOffset;
+  return pp.family == Family::v4 && net::load_be16(c) == 0 ? nullptr : c;
+}
+
+// Puts n bytes of `prefix` in front of the payload: the headers move n bytes into the
+// headroom, the IP (and UDP) lengths grow, and the L4 checksum is computed whole -- once
+// the received one is found right, so that a corrupted segment is not made to look
+// sound.
+Outcome insert_prefix(Packet& p, net::ParsedPacket& pp, const uint8_t* prefix, size_t n) {
+  if (p.headroom < n) return Outcome::dropped(Drop::headroom);
+  const size_t l4_len = size_t{pp.l3_end} - pp.l4_off;
+  if (pp.l3_len() + n > 0xffff) return Outcome::dropped(Drop::headroom);
+  {
+    const uint8_t* l3 = p.data + pp.l3_off;
+    uint8_t* l4 = p.data + pp.l4_off;
+    if (l4_check(l4, pp) && net::checksum(l4, l4_len, pseudo_sum(l3, pp, l4_len)) != 0)
+      return Outcome::dropped(Drop::bad_checksum);
+  }
+  std::memmove(p.data - n, p.data, pp.payload_off);
+  p.data -= n;
+  p.headroom = static_cast<uint16_t>(p.headroom - n);
+  p.len = static_cast<uint16_t>(p.len + n);
+  std::memcpy(p.data + pp.payload_off, prefix, n);
+  pp.l3_end = static_cast<uint16_t>(pp.l3_end + n);
+  pp.frame_len = static_cast<uint16_t>(pp.frame_len + n);
+
+  uint8_t* l3 = p.data + pp.l3_off;
+  uint8_t* l4 = p.data + pp.l4_off;
+  if (pp.family == Family::v4) {
+    const uint16_t old_len = net::ipv4::total_len(l3);
+    const uint16_t new_len = static_cast<uint16_t>(old_len + n);
+    net::store_be16(l3 + 2, new_len);
+    net::ipv4::set_check(l3, net::csum_update16(net::ipv4::check(l3), old_len, new_len));
+  } else {
+    net::store_be16(l3 + 4, static_cast<uint16_t>(net::ipv6::payload_len(l3) + n));
+  }
+  const size_t new_l4_len = l4_len + n;
+  if (pp.proto == net::kProtoUdp) net::store_be16(l4 + 4, static_cast<uint16_t>(new_l4_len));
+  if (uint8_t* c = l4_check(l4, pp)) {
+    net::store_be16(c, 0);
+    uint16_t sum = net::checksum(l4, new_l4_len, pseudo_sum(l3, pp, new_l4_len));
+    if (sum == 0 && pp.proto == net::kProtoUdp) sum = 0xffff;
+    net::store_be16(c, sum);
+  }
+  return Outcome::tx();
+}
+
+// Rewrites the 32-bit field at l4 + off and the TCP checksum (RFC 1624), at any byte
+// offset: a field at an odd offset is updated in the byte-swapped domain, where it is
+// word aligned (ones'-complement sums commute with byte swapping, RFC 1071).
+void set_tcp_u32(uint8_t* l4, size_t off, uint32_t v) {
+  const uint32_t old_v = net::load_be32(l4 + off);
+  if (old_v == v) return;
+  net::store_be32(l4 + off, v);
+  uint16_t c = net::tcp::check(l4);
+  if (off % 2 == 0) {
+    c = net::csum_update32(c, old_v, v);
+  } else {
+    c = __builtin_bswap16(net::csum_update32(__builtin_bswap16(c), old_v, v));
+  }
+  net::tcp::set_check(l4, c);
+}
+
+// A sequence number of the server's space for the client's bytes, in the client's: the
+// header's bytes map to the first payload byte.
+uint32_t to_client_space(uint32_t v, const ProxyState& st) {
+  const int32_t past = static_cast<int32_t>(v - st.first_seq);
+  if (past <= 0) return v;
+  if (past < st.delta) return st.first_seq;
+  return v - st.delta;
+}
+
+// The header for a client's packet.
+size_t header_of(const net::ParsedPacket& pp, uint8_t version, uint8_t* out) {
+  return net::write_proxy_header(out, version, proxy_endpoints(pp));
+}
+
+}  // namespace
+
+ProxyState proxy_begin(const Packet& p, const net::ParsedPacket& pp, uint8_t version) {
+  uint8_t hdr[net::kProxyHeaderMax];
+  const size_t n = header_of(pp, version, hdr);
+  return {.first_seq = net::tcp::seq(p.data + pp.l4_off) + 1,
+          .delta = static_cast<uint16_t>(n),
+          .version = version};
+}
+
+Outcome proxy_to_server(Packet& p, net::ParsedPacket& pp, ProxyState& st) {
+  if (st.delta == 0 || (pp.tcp_flags & net::kTcpSyn)) return Outcome::tx();
+  uint8_t* l4 = p.data + pp.l4_off;
+  const uint32_t seq = net::tcp::seq(l4);
+  if (seq == st.first_seq && !st.acked) {
+    // A reset before the server has the header stays where the server expects it.
+    if (pp.tcp_flags & net::kTcpRst) return Outcome::tx();
+    uint8_t hdr[net::kProxyHeaderMax];
+    if (header_of(pp, st.version, hdr) != st.delta) return Outcome::dropped(Drop::headroom);
+    return insert_prefix(p, pp, hdr, st.delta);
+  }
+  if (static_cast<int32_t>(seq - st.first_seq) >= 0) set_tcp_u32(l4, 4, seq + st.delta);
+  return Outcome::tx();
+}
+
+Outcome proxy_datagram(Packet& p, net::ParsedPacket& pp, uint8_t version) {
+  uint8_t hdr[net::kProxyHeaderMax];
+  const size_t n = header_of(pp, version, hdr);
+  if (n == 0) return Outcome::tx();
+  return insert_prefix(p, pp, hdr, n);
+}
+
+void proxy_to_client(Packet& p, const net::ParsedPacket& pp, ProxyState& st) {
+  if (st.delta == 0) return;
+  uint8_t* l4 = p.data + pp.l4_off;
+  if (pp.tcp_flags & net::kTcpAck) {
+    const uint32_t ack = net::tcp::ack(l4);
+    if (static_cast<int32_t>(ack - st.first_seq) >= st.delta) st.acked = 1;
+    set_tcp_u32(l4, 8, to_client_space(ack, st));
+  }
+  uint8_t* opts = l4 + net::kTcpMinHeaderLen;
+  uint8_t* end = l4 + net::tcp::header_len(l4);
+  if (opts == end) return;
+  net::walk_options(opts, end, [&](uint8_t kind, uint8_t* at, uint8_t len) {
+    if (kind == net::kTcpOptSack) {
+      for (size_t e = 2; e + 4 <= len; e += 4) {
+        const size_t off = static_cast<size_t>(at - l4) + e;
+        set_tcp_u32(l4, off, to_client_space(net::load_be32(l4 + off), st));
+      }
+    } else if (kind == net::kTcpOptMss && len == 4 && (pp.tcp_flags & net::kTcpSyn)) {
+      // The client's segments must leave room for the header in front of the first.
+      const uint16_t mss = net::load_be16(at + 2);
+      if (mss > st.delta + 64) {
+        const size_t off = static_cast<size_t>(at - l4);  // kind, len, value: aligned
+        set_tcp_u32(l4, off, net::load_be32(at) - st.delta);
+      }
+    }
+  });
+}
+
+}  // namespace gale::lb
