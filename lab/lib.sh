@@ -32,6 +32,12 @@ LAB_ROUTER6=fd99:2::1
 LAB_CLIENT6=fd99:1::2
 LAB_RS6=(fd99:2::11 fd99:2::12 fd99:2::13)
 LAB_LADDRS6=(fd99:2::200 fd99:2::201)
+# LAB_PROXY=v1|v2: the TCP :80 services send a PROXY protocol header (FullNAT), and
+# nginx reads it there (logging and answering /client with the client's address); each
+# real server also serves plain HTTP on :81 and PUT/GET under /files/. LAB_EXTRA_CONF:
+# more gale.conf text (another service).
+LAB_PROXY=${LAB_PROXY:-}
+LAB_EXTRA_CONF=${LAB_EXTRA_CONF:-}
 LAB_DIR=${LAB_DIR:-/tmp/$LAB}
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -181,6 +187,15 @@ lab_up_v6() {
 lab_start_servers() {
   local rs=$1 dir="$LAB_DIR/$1"
   mkdir -p "$dir"
+  local pp="" log='$remote_addr' extra=""
+  if [ -n "$LAB_PROXY" ]; then
+    pp=" proxy_protocol" log='$proxy_protocol_addr $remote_addr'
+    extra="server {
+    listen 81 reuseport backlog=4096;
+    access_log off;
+    location / { return 200 \"$rs\\n\"; }
+  }"
+  fi
   cat >"$dir/nginx.conf" <<NGINX
 daemon off;
 worker_processes 1;
@@ -188,15 +203,18 @@ pid $dir/nginx.pid;
 error_log $dir/error.log;
 events { worker_connections 4096; }
 http {
-  log_format short "\$remote_addr";
+  log_format short "$log";
   access_log $dir/access.log short;
   keepalive_requests 100000;
   server {
-    listen 80 reuseport backlog=4096;
-    $([ "$LAB_V6" = 1 ] && echo "listen [::]:80 reuseport backlog=4096;")
+    listen 80$pp reuseport backlog=4096;
+    $([ "$LAB_V6" = 1 ] && echo "listen [::]:80$pp reuseport backlog=4096;")
     location / { return 200 "$rs\n"; }
     location /whoami { return 200 "\$remote_addr\n"; }
+    $([ -n "$LAB_PROXY" ] && echo "location /client { return 200 \"\$proxy_protocol_addr\\n\"; }
+    location /files/ { root $dir; dav_methods PUT; create_full_put_path on; client_max_body_size 256m; client_body_temp_path $dir/tmp; }")
   }
+  $extra
 }
 NGINX
   ip netns exec "$(ns "$rs")" nginx -c "$dir/nginx.conf" -p "$dir" >/dev/null 2>&1 &
@@ -286,6 +304,7 @@ virtual_server $LAB_VIP 80 {
   lb_algo wrr
   lb_kind $kind
   protocol TCP
+  $([ -n "$LAB_PROXY" ] && echo "proxy_protocol $LAB_PROXY")
   real_server ${LAB_RS[0]} 80 { weight 1 }
   real_server ${LAB_RS[1]} 80 { weight 2 }
   real_server ${LAB_RS[2]} 80 { weight 3 }
@@ -305,12 +324,14 @@ virtual_server $LAB_VIP6 80 {
   lb_algo wrr
   lb_kind $kind
   protocol TCP
+  $([ -n "$LAB_PROXY" ] && echo "proxy_protocol $LAB_PROXY")
   real_server ${LAB_RS6[0]} 80 { weight 1 }
   real_server ${LAB_RS6[1]} 80 { weight 2 }
   real_server ${LAB_RS6[2]} 80 { weight 3 }
 }
 CONF
   fi
+  [ -z "$LAB_EXTRA_CONF" ] || echo "$LAB_EXTRA_CONF" >>"$LAB_DIR/gale.conf"
   # Not through in_ns: $! must be galed itself (ip netns exec execs it), not a subshell.
   ip netns exec "$(ns gale)" "$build/galed" -f "$LAB_DIR/gale.conf" >"$LAB_DIR/galed.log" 2>&1 &
   echo $! >"$LAB_DIR/galed.pid"
@@ -328,6 +349,24 @@ CONF
 
 # One request to galed's control socket.
 lab_ctl() { in_ns gale socat -t2 - UNIX-CONNECT:"$LAB_DIR/gale.sock" <<<"$1"; }
+
+# Fails (status 1, saying what) when galed dropped anything: every drop reason and
+# every per-worker counter named *drop* (I/O, hand-off rings, kernel) must be zero.
+lab_no_drops() {
+  local stats
+  stats=$(lab_ctl '{"cmd":"stats"}') || { echo "stats: no answer" >&2; return 1; }
+  /usr/bin/python3 - "$stats" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+bad = {k: v for k, v in s.get("drops", {}).items() if v}
+for i, w in enumerate(s["workers"]):
+    bad.update({f"worker{i}.{k}": v for k, v in w.items() if "drop" in k and v})
+bad.update({k: v for k, v in s.items() if "drop" in k and isinstance(v, int) and v})
+if bad:
+    print("dropped:", bad, file=sys.stderr)
+    sys.exit(1)
+PY
+}
 
 lab_stop_gale() {
   [ -f "$LAB_DIR/galed.pid" ] || return 0

@@ -27,23 +27,8 @@ fail() {
 }
 pass() { echo "ok ($mode/$io): $*"; }
 
-# Nothing in this test should be dropped: every drop reason and every per-worker counter
-# named *drop* (I/O, hand-off rings, kernel) must still be zero.
-no_drops() {
-  local stats
-  stats=$(lab_ctl '{"cmd":"stats"}') || fail "stats: no answer"
-  /usr/bin/python3 - "$stats" <<'PY' || fail "drops after $1: $stats"
-import json, sys
-s = json.loads(sys.argv[1])
-bad = {k: v for k, v in s.get("drops", {}).items() if v}
-for i, w in enumerate(s["workers"]):
-    bad.update({f"worker{i}.{k}": v for k, v in w.items() if "drop" in k and v})
-bad.update({k: v for k, v in s.items() if "drop" in k and isinstance(v, int) and v})
-if bad:
-    print("dropped:", bad, file=sys.stderr)
-    sys.exit(1)
-PY
-}
+# Nothing in this test should be dropped (lab_no_drops).
+no_drops() { lab_no_drops || fail "drops after $1"; }
 
 workers=2
 lab_up "$mode"
