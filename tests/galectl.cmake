@@ -5,6 +5,7 @@ add_executable(unit_galectl
   unit/galectl/parse_test.cc
   unit/galectl/render_test.cc
   unit/galectl/request_test.cc
+  unit/galectl/client_addr_test.cc
 )
 target_link_libraries(unit_galectl PRIVATE gale_ctl_ipvsadm_request GTest::gtest_main)
 add_test(NAME unit.galectl COMMAND unit_galectl)

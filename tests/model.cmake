@@ -4,6 +4,7 @@ add_executable(unit_model
   unit/model/model_json_test.cc
   unit/model/model_test.cc
   unit/model/rate_estimator_test.cc
+  unit/model/client_addr_test.cc
 )
 target_link_libraries(unit_model PRIVATE gale_ctl gale_ctl_socket GTest::gtest_main)
 add_test(NAME unit.model COMMAND unit_model)

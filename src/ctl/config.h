@@ -124,6 +124,16 @@ struct HealthCheck {
 
 // ---- virtual servers --------------------------------------------------------------------
 
+// gale's FullNAT client-address options (docs/modes.md) as written in a virtual_server
+// (the default of its real servers) or a real_server (its own, which wins). Not written:
+// the service's, else off.
+struct ClientAddrConf {
+  std::optional<lb::ProxyProto> proxy;  // proxy_protocol v1|v2|none
+  std::optional<bool> toa;              // toa [on|off]
+  Location proxy_at;                    // where each was written, for validation
+  Location toa_at;
+};
+
 // real_server IP [PORT] { ... }
 struct RealServerConf {
   Location where;
@@ -137,6 +147,7 @@ struct RealServerConf {
   uint32_t lthreshold = 0;                // IPVS -y
   std::optional<lb::FwdMode> mode;        // lb_kind inside real_server; else the service's
   std::optional<lb::TunEncap> encap;      // tunnel_encap; else gale { tunnel_encap }
+  ClientAddrConf client_addr;             // proxy_protocol, toa; else the service's
   std::optional<uint32_t> delay_loop_ms;  // overrides the virtual server's
   std::string notify_up;
   std::string notify_down;
@@ -173,12 +184,24 @@ struct VirtualServerConf {
   bool sorry_server_inhibit = false;             // in the pool at weight 0 while unused
   std::optional<lb::FwdMode> sorry_server_mode;  // sorry_server_lvs_method; else the service's
   std::string virtualhost;                       // default Host of HTTP_GET checkers
+  ClientAddrConf client_addr;                    // its real servers' default
   CheckDefaults defaults;  // written here, for its real servers' checkers (CheckDefaults)
   std::vector<RealServerConf> real_servers;
   // A firewall-mark service's address family when a runtime command said it (-6);
   // none: the family of its real servers (keepalived's way).
   net::Family fwmark_family = net::Family::none;
 };
+
+// What a real server of `vs` is sent of the client's address (FullNAT): its own
+// proxy_protocol and toa, else the service's, else none. Validation, the snapshot and the
+// listings all take it from here.
+struct ClientAddr {
+  lb::ProxyProto proxy = lb::ProxyProto::none;
+  bool toa = false;
+  Location proxy_at;  // where the effective proxy_protocol / toa was written
+  Location toa_at;
+};
+ClientAddr client_addr(const RealServerConf& rs, const VirtualServerConf& vs);
 
 // One member of a virtual_server_group: IP PORT (an IPv4 range A.B.C.D-E expands into
 // one entry per address) or fwmark N.

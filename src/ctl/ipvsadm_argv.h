@@ -75,6 +75,9 @@ enum Tag : int {
   tag_tun_remcsum,
   // gale's own, long only
   tag_fullnat,
+  tag_proxy_protocol,
+  tag_toa,
+  tag_no_toa,
   tag_set_health,
   tag_socket,
   tag_vrrp
@@ -147,6 +150,9 @@ inline constexpr OptionDef kOptions[] = {
     {"tun-csum", 0, Arg::none, tag_tun_csum},
     {"tun-remcsum", 0, Arg::none, tag_tun_remcsum},
     {"fullnat", 0, Arg::none, tag_fullnat},
+    {"proxy-protocol", 0, Arg::required, tag_proxy_protocol},
+    {"toa", 0, Arg::none, tag_toa},
+    {"no-toa", 0, Arg::none, tag_no_toa},
     {"set-health", 0, Arg::required, tag_set_health},
     {"socket", 0, Arg::required, tag_socket},
     {"vrrp", 0, Arg::none, tag_vrrp},

@@ -193,6 +193,18 @@ gale::Result<void, Refusal> check_invocation(Invocation& inv, const Walked& w) {
       if (w.tun_type == 2) return refuse("gale: --tun-type gre is not supported (ipip, gue)");
       dest.encap = w.tun_type == 1 ? lb::TunEncap::gue : lb::TunEncap::ipip;
     }
+    // gale's FullNAT options, as ipvsadm refuses tunnel options: what turns one on needs
+    // --fullnat; a fwmark service's protocol is galed's to check (-f says none).
+    const bool proxy_on = dest.proxy && *dest.proxy != lb::ProxyProto::none;
+    const bool toa_on = dest.toa.value_or(false);
+    if ((proxy_on || toa_on) && dest.mode != lb::FwdMode::fullnat)
+      return refuse(
+          "Client address options conflict with forward method (--proxy-protocol and "
+          "--toa need --fullnat)");
+    const bool udp = !svc.key.fwmark && svc.key.proto == 17;
+    if (toa_on && udp) return refuse("TOA is only for TCP virtual services");
+    if (dest.proxy == lb::ProxyProto::v1 && udp)
+      return refuse("PROXY protocol v1 is only for TCP virtual services (v2 has a UDP form)");
   }
   if (c == Command::list) {
     const bool conn_like =
@@ -280,6 +292,10 @@ std::string usage(std::string_view program) {
     u += "  " + p + form + "\n";
   u += "\nCommands and options are ipvsadm 1.31's (see ipvsadm(8)); -h lists gale's additions:\n"
        "  --fullnat                           FullNAT forwarding (with -a/-e)\n"
+       "  --proxy-protocol v1|v2|none         FullNAT: a PROXY protocol header to the\n"
+       "                                      server (with -a/-e; v1: TCP only)\n"
+       "  --toa, --no-toa                     FullNAT TCP: the client's address in a TOA\n"
+       "                                      option (with -a/-e)\n"
        "  --set-health up|down                mark a real server up or down by hand\n"
        "  --vrrp                              the VRRP instances: state, priority\n"
        "                                      (effective/configured), VIPs\n"

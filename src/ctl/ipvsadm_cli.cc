@@ -406,6 +406,22 @@ gale::Result<Invocation, Refusal> parse(const std::vector<std::string>& args, co
         GALE_SET(tun_remcsum);
         dest.tun_csum = DestSpec::TunCsum::remcsum;
         break;
+      case tag_proxy_protocol:
+        GALE_SET(Opt::proxy_protocol);
+        if (arg == "v1")
+          dest.proxy = lb::ProxyProto::v1;
+        else if (arg == "v2")
+          dest.proxy = lb::ProxyProto::v2;
+        else if (arg == "none")
+          dest.proxy = lb::ProxyProto::none;
+        else
+          return refuse("illegal proxy-protocol `" + arg + "' specified (v1, v2 or none)");
+        break;
+      case tag_toa:
+      case tag_no_toa:
+        GALE_SET(Opt::toa);
+        dest.toa = t.tag == tag_toa;
+        break;
       case tag_socket:
         inv.socket = arg;
         break;

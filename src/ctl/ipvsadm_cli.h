@@ -4,8 +4,8 @@
 // optional argument), the command/option table, the tunnel-type/option table, and the
 // same messages and exit codes (2 for a refused option, 255 where ipvsadm prints its
 // "Try ... -h" line or a kernel error). gale's own options are long only: --fullnat,
-// --set-health up|down, --vrrp, --socket PATH; and `-o json` (ipvsadm's -o, --ops, takes no
-// argument) prints a listing as JSON.
+// --proxy-protocol, --toa / --no-toa, --set-health up|down, --vrrp, --socket PATH; and
+// `-o json` (ipvsadm's -o, --ops, takes no argument) prints a listing as JSON.
 //
 // Pure: host and service names go through an injected Resolver (numeric only when
 // absent), so tests and `-R` on a machine without DNS do not block.

@@ -49,6 +49,9 @@ enum Opt : uint8_t {
   tun_nocsum,
   tun_csum,
   tun_remcsum,
+  // gale's own, after ipvsadm's: --proxy-protocol, --toa / --no-toa (with -a and -e).
+  proxy_protocol,
+  toa,
   kNumOpts
 };
 
@@ -85,7 +88,9 @@ inline constexpr std::array<const char*, kNumOpts> kOptNames{"numeric",
                                                              "tun-port",
                                                              "tun-nocsum",
                                                              "tun-csum",
-                                                             "tun-remcsum"};
+                                                             "tun-remcsum",
+                                                             "proxy-protocol",
+                                                             "toa"};
 
 // ipvsadm's cmdnames, indexed by its CMD_* - 1 (add-service .. zero).
 inline constexpr std::array<const char*, 14> kCmdNames{
@@ -94,22 +99,22 @@ inline constexpr std::array<const char*, 14> kCmdNames{
     "stop-daemon", "restore",       "save",           "zero"};
 
 // commands_v_options: '+' compulsory, 'x' illegal, '1' exclusive, ' ' optional. Rows in
-// kCmdNames order, columns in Opt order.
+// kCmdNames order, columns in Opt order (the last two: gale's own).
 inline constexpr std::array<const char*, 14> kCommandsVOptions{
-    "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",  // add-service
-    "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",  // edit-service
-    "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // delete-service
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // flush
-    " 11xxxxxxxxx11       xxxxxxx xxxxx",  // list
-    "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",  // add-server
-    "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx",  // delete-server
-    "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",  // edit-server
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // set
-    "xxxxxxxxxxx xxxxxxx xxxx    xxxxxx",  // start-daemon
-    "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx",  // stop-daemon
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // restore
-    " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // save
-    "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // zero
+    "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxx",  // add-service
+    "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxx",  // edit-service
+    "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // delete-service
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // flush
+    " 11xxxxxxxxx11       xxxxxxx xxxxxxx",  // list
+    "xx+xxx+    xxxxxxxxxxxxxxxxxx       ",  // add-server
+    "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // delete-server
+    "xx+xxx+    xxxxxxxxxxxxxxxxxx       ",  // edit-server
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // set
+    "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxx",  // start-daemon
+    "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxx",  // stop-daemon
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // restore
+    " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // save
+    "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",  // zero
 };
 
 // tunnel_types_v_options: rows ipip, gue, gre; columns tun-port, tun-nocsum, tun-csum,

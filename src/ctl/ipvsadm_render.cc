@@ -105,6 +105,15 @@ std::string tunnel_rule(const std::string& svc, const std::string& dname, const 
   return line + " --tun-type " + lb::to_string(*d.encap) + "\n";
 }
 
+// gale's FullNAT options as -a takes them back (-R), when they are on.
+std::string client_addr_options(const DestSpec& d) {
+  std::string out;
+  if (d.proxy && *d.proxy != lb::ProxyProto::none)
+    out += std::string(" --proxy-protocol ") + lb::to_string(*d.proxy);
+  if (d.toa.value_or(false)) out += " --toa";
+  return out;
+}
+
 std::string title(const ListFormat& f) {
   if (f.stats)
     return format("%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port",
@@ -196,7 +205,7 @@ std::string service_entry(const ServiceRow& row, const ListFormat& f, const Name
       out += d->spec.mode == lb::FwdMode::tun
                  ? tunnel_rule(svc, dname, d->spec)
                  : "-a " + svc + " -r " + dname + " " + fwd_switch(d->spec.mode) + " -w " +
-                       std::to_string(d->spec.weight) + "\n";
+                       std::to_string(d->spec.weight) + client_addr_options(d->spec) + "\n";
     } else if (f.stats) {
       out += format("  -> %-28s", dname.c_str()) + numbers(d->stats, f.exact) + "\n";
     } else if (f.rate) {

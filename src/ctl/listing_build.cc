@@ -34,6 +34,10 @@ DestSpec spec_of(const RealServerConf& rc, const VirtualServerConf& vs, const Ga
              .uthreshold = rc.uthreshold,
              .lthreshold = rc.lthreshold};
   if (d.mode == lb::FwdMode::tun) d.encap = rc.encap.value_or(g.tunnel_encap);
+  // What the server is sent, whoever said it (-S writes it on the server's line).
+  const ClientAddr ca = client_addr(rc, vs);
+  d.proxy = ca.proxy;
+  d.toa = ca.toa;
   return d;
 }
 

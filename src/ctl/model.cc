@@ -70,6 +70,12 @@ VirtualServerConf to_conf(const ServiceSpec& s) {
   return vs;
 }
 
+// --proxy-protocol and --toa as the config keeps them (written "at" the runtime).
+ClientAddrConf client_addr_of(const DestSpec& d) {
+  const Location at{.file = kRuntimeFile};
+  return {.proxy = d.proxy, .toa = d.toa, .proxy_at = at, .toa_at = at};
+}
+
 RealServerConf to_conf(const DestSpec& d) {
   RealServerConf rc{.where = {.file = kRuntimeFile},
                     .origin = Origin::runtime,
@@ -80,6 +86,7 @@ RealServerConf to_conf(const DestSpec& d) {
                     .lthreshold = d.lthreshold,
                     .mode = d.mode};
   if (d.mode == lb::FwdMode::tun) rc.encap = d.encap;
+  rc.client_addr = client_addr_of(d);
   return rc;
 }
 
@@ -106,8 +113,10 @@ Expected<void> check_spec(const ServiceSpec& s) {
   return {};
 }
 
-// ipvsadm's and IPVS's refusals of a real server of service `key` (family `fam`).
-Expected<void> check_dest(const DestSpec& d, const ServiceKey& key, net::Family fam) {
+// ipvsadm's and IPVS's refusals of a real server of service `key` (family `fam`,
+// protocol `proto`: a fwmark key's is not the service's).
+Expected<void> check_dest(const DestSpec& d, const ServiceKey& key, net::Family fam,
+                          uint8_t proto) {
   if (d.addr.family == net::Family::none) return fail("a real server needs an address (-r)");
   if (d.weight > 65535)
     return fail("weight " + std::to_string(d.weight) + ": IPVS takes 0 to 65535");
@@ -121,6 +130,15 @@ Expected<void> check_dest(const DestSpec& d, const ServiceKey& key, net::Family 
   if (gue && !d.tun_port) return fail("GUE tunnelling needs the port to send to (--tun-port)");
   if (!gue && (d.tun_port || d.tun_csum != DestSpec::TunCsum::none))
     return fail("--tun-port and the checksum options apply to --tun-type gue only");
+  // What is asked for explicitly; the service's default is the whole-config check's.
+  const bool proxy_on = d.proxy && *d.proxy != lb::ProxyProto::none;
+  if ((proxy_on || d.toa.value_or(false)) && d.mode != lb::FwdMode::fullnat)
+    return fail(
+        "--proxy-protocol and --toa need FullNAT forwarding (--fullnat): DR, TUN and "
+        "NAT servers see the client's address already");
+  if (d.toa.value_or(false) && proto != 6) return fail("--toa needs a TCP service (-t)");
+  if (d.proxy == lb::ProxyProto::v1 && proto != 6)
+    return fail("--proxy-protocol v1 needs a TCP service: v1 has no UDP form (use v2)");
   // IPVS (ip_vs_ctl.c) accepts a real server of the other family only when tunnelling.
   if (fam != net::Family::none && d.addr.family != fam && d.mode != lb::FwdMode::tun)
     return fail("real server " + dest_name(d.addr, d.port) + " is not in the family of " +
@@ -320,7 +338,7 @@ Expected<void> Model::add_dest(const ServiceKey& key, const DestSpec& d) {
   auto i = editable(effective_, key);
   if (!i) return fail(i.error().message);
   const VirtualServerConf& vs = effective_.virtual_servers[static_cast<size_t>(*i)];
-  GALE_CTL_TRY(check_dest(d, key, family_of(vs)));
+  GALE_CTL_TRY(check_dest(d, key, family_of(vs), vs.proto));
   if (find_dest(vs, key, d.addr, d.port) >= 0)
     return fail("real server " + dest_name(d.addr, effective_port(key, d.port)) + " of " +
                 service_name(key) + " already exists");
@@ -333,7 +351,7 @@ Expected<void> Model::edit_dest(const ServiceKey& key, const DestSpec& d) {
   auto i = editable(effective_, key);
   if (!i) return fail(i.error().message);
   const VirtualServerConf& vs = effective_.virtual_servers[static_cast<size_t>(*i)];
-  GALE_CTL_TRY(check_dest(d, key, family_of(vs)));
+  GALE_CTL_TRY(check_dest(d, key, family_of(vs), vs.proto));
   const int r = find_dest(vs, key, d.addr, d.port);
   if (r < 0)
     return fail("no real server " + dest_name(d.addr, effective_port(key, d.port)) + " in " +
@@ -347,6 +365,8 @@ Expected<void> Model::edit_dest(const ServiceKey& key, const DestSpec& d) {
   rc.lthreshold = d.lthreshold;
   rc.mode = d.mode;
   rc.encap = d.mode == lb::FwdMode::tun ? d.encap : std::nullopt;
+  // As ipvsadm's -e resets what it does not say: not given, the service's.
+  rc.client_addr = client_addr_of(d);
   return commit(std::move(next));
 }
 

@@ -58,6 +58,10 @@ struct DestSpec {
   uint16_t tun_port = 0;               // --tun-port (GUE)
   // --tun-nocsum / --tun-csum / --tun-remcsum (GUE): as ipvsadm's flags.
   enum class TunCsum : uint8_t { none, csum, remcsum } tun_csum = TunCsum::none;
+  // gale's (FullNAT only): --proxy-protocol v1|v2|none, --toa / --no-toa. Not given: the
+  // service's (a config file's virtual_server may set one for all its servers).
+  std::optional<lb::ProxyProto> proxy;
+  std::optional<bool> toa;
 };
 
 // A health verdict on one real server of one service: from a checker, or by hand.

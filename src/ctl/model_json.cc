@@ -30,6 +30,15 @@ constexpr std::array<std::pair<const char*, DestSpec::TunCsum>, 3> kCsums{{
     {"remcsum", DestSpec::TunCsum::remcsum},
 }};
 
+// lb's words for the PROXY protocol versions: "v1", "v2", "none".
+Expected<lb::ProxyProto> proxy_of(const json& j) {
+  constexpr lb::ProxyProto kAll[] = {lb::ProxyProto::v1, lb::ProxyProto::v2, lb::ProxyProto::none};
+  const std::string w = j.is_string() ? j.get<std::string>() : j.dump();
+  for (lb::ProxyProto p : kAll)
+    if (w == lb::to_string(p)) return p;
+  return fail("proxy_protocol: \"" + w + "\" is not one of v1, v2, none");
+}
+
 template <typename T, size_t N>
 std::string names_of(const std::array<std::pair<const char*, T>, N>& table) {
   std::string out;
@@ -161,6 +170,8 @@ json to_json(const DestSpec& d) {
   if (d.encap) j["tun_type"] = lb::to_string(*d.encap);
   if (d.tun_port) j["tun_port"] = d.tun_port;
   if (d.tun_csum != DestSpec::TunCsum::none) j["tun_csum"] = name_in(kCsums, d.tun_csum);
+  if (d.proxy) j["proxy_protocol"] = lb::to_string(*d.proxy);
+  if (d.toa) j["toa"] = *d.toa;
   return j;
 }
 
@@ -198,6 +209,10 @@ Expected<DestSpec> dest_spec_from_json(const json& j, lb::FwdMode default_mode) 
   std::string csum;
   GALE_JSON_GET(csum, string_field(j, "tun_csum", "nocsum"));
   GALE_JSON_GET(d.tun_csum, pick(kCsums, "tun_csum", csum));
+  // Absent: the service's (DestSpec::proxy, ::toa).
+  if (const auto it = j.find("proxy_protocol"); it != j.end())
+    GALE_JSON_GET(d.proxy, proxy_of(*it));
+  if (j.contains("toa")) GALE_JSON_GET(d.toa, bool_field(j, "toa", false));
   return d;
 }
 

@@ -40,6 +40,17 @@ std::span<const Choice<lb::TunEncap>> encap_choices() {
   return table;
 }
 
+std::span<const Choice<lb::ProxyProto>> proxy_choices() {
+  static const auto table = [] {
+    std::array<Choice<lb::ProxyProto>, 3> t{};
+    int i = 0;
+    for (lb::ProxyProto p : {lb::ProxyProto::v1, lb::ProxyProto::v2, lb::ProxyProto::none})
+      t[i++] = {lb::to_string(p), p};
+    return t;
+  }();
+  return table;
+}
+
 const char* mode_name(lb::FwdMode m) {
   for (const auto& c : kModes)
     if (c.value == m) return c.name.data();

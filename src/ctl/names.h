@@ -15,6 +15,7 @@ namespace gale::ctl::detail {
 std::span<const Choice<lb::SchedKind>> sched_choices();
 std::span<const Choice<lb::FwdMode>> mode_choices();  // FNAT is FULLNAT's alias
 std::span<const Choice<lb::TunEncap>> encap_choices();
+std::span<const Choice<lb::ProxyProto>> proxy_choices();  // v1 v2 none
 // The config's word for a mode ("DR", "NAT", "TUN", "FULLNAT").
 const char* mode_name(lb::FwdMode m);
 

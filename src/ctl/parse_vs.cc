@@ -77,6 +77,24 @@ void add_default_rules(std::vector<Rule>& rules, CheckDefaults& d) {
       {"alpha", [&d](const Statement& x) -> Expected<void> { return set_flag(x, d.alpha); }});
 }
 
+// The keywords a virtual_server and a real_server share: gale's FullNAT client-address
+// options (ClientAddrConf). Whether they may apply is validation's question: it knows
+// the real server's effective mode and the service's protocol.
+void add_client_addr_rules(std::vector<Rule>& rules, ClientAddrConf& ca) {
+  rules.push_back({"proxy_protocol", [&ca](const Statement& x) -> Expected<void> {
+                     GALE_CTL_TRY(want_args(x, 1, 1, "proxy_protocol v1|v2|none"));
+                     auto p = choose<lb::ProxyProto>(x.words[1], x.keyword(), proxy_choices());
+                     if (!p) return Expected<void>(fail(p.error().message));
+                     ca.proxy = *p;
+                     ca.proxy_at = location(x.head());
+                     return Expected<void>();
+                   }});
+  rules.push_back({"toa", [&ca](const Statement& x) -> Expected<void> {
+                     ca.toa_at = location(x.head());
+                     return set_flag(x, ca.toa);
+                   }});
+}
+
 // The written defaults into every checker of the service (see CheckDefaults).
 void resolve_defaults(VirtualServerConf& vs) {
   vs.alpha = vs.defaults.alpha.value_or(false);
@@ -384,6 +402,7 @@ Expected<void> parse_real_server(const Statement& s, VirtualServerConf& vs) {
       {"SMTP_CHECK", check(CheckKind::smtp)},
   };
   add_default_rules(rules, rs.defaults);
+  add_client_addr_rules(rules, rs.client_addr);
   if (s.has_block) GALE_CTL_TRY(dispatch(s.block, "real_server", rules));
   if (rs.lthreshold && rs.uthreshold && rs.lthreshold > rs.uthreshold)
     return error_at(s.head(), "lthreshold " + std::to_string(rs.lthreshold) +
@@ -618,6 +637,7 @@ Expected<void> parse_virtual_server(const Statement& s, Config& c) {
        [&](const Statement& x) -> Expected<void> { return parse_real_server(x, vs); }},
   };
   add_default_rules(rules, vs.defaults);
+  add_client_addr_rules(rules, vs.client_addr);
   GALE_CTL_TRY(dispatch(s.block, "virtual_server", rules));
   resolve_defaults(vs);
   c.virtual_servers.push_back(std::move(vs));

@@ -163,12 +163,17 @@ std::vector<std::string> unreachable(const lb::Snapshot& s,
 
 std::optional<RealServerConf> sorry_dest(const VirtualServerConf& vs, bool quorum_lost) {
   if (!vs.sorry_server || (!quorum_lost && !vs.sorry_server_inhibit)) return std::nullopt;
-  return RealServerConf{.where = vs.sorry_where,
-                        .origin = vs.origin,
-                        .addr = vs.sorry_server->addr,
-                        .port = vs.sorry_server->port,
-                        .weight = quorum_lost ? 1u : 0u,
-                        .mode = vs.sorry_server_mode};
+  RealServerConf sorry{.where = vs.sorry_where,
+                       .origin = vs.origin,
+                       .addr = vs.sorry_server->addr,
+                       .port = vs.sorry_server->port,
+                       .weight = quorum_lost ? 1u : 0u,
+                       .mode = vs.sorry_server_mode};
+  // It takes the service's proxy_protocol and toa when it forwards as FullNAT; another
+  // method sees the client's address already (and could not be told otherwise).
+  if (vs.sorry_server_mode.value_or(vs.mode) != lb::FwdMode::fullnat)
+    sorry.client_addr = {.proxy = lb::ProxyProto::none, .toa = false};
+  return sorry;
 }
 
 Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& host,
@@ -251,10 +256,13 @@ Expected<BuiltSnapshot> build_snapshot(const Config& config, const HostView& hos
         const auto id =
             next.assign({.service = key, .addr = rc.addr, .port = rc.port, .mode = mode});
         if (!id) return fail(to_string(rc.where) + ": out of real server ids (65534)");
+        const ClientAddr ca = client_addr(rc, vs);
         lb::RealServer rs{.addr = rc.addr,
                           .port = rc.port,
                           .mode = mode,
                           .encap = rc.encap.value_or(g.tunnel_encap),
+                          .proxy = ca.proxy,
+                          .toa = ca.toa,
                           .service = si};
         bool found = false;
         for (size_t p = nports; p-- > 0 && host.neighbour;) {

@@ -18,8 +18,8 @@ auto fields(const lb::SchedFlags& f) {
 // (from the dest order, the service order and the service's protocol), so a finalized
 // snapshot compares equal to an unfinalized one of the same inputs.
 auto fields(const lb::RealServer& r) {
-  return std::tie(r.addr, r.port, r.mode, r.encap, r.mac, r.inner_mac, r.out_link, r.mtu, r.service,
-                  r.live);
+  return std::tie(r.addr, r.port, r.mode, r.encap, r.mac, r.inner_mac, r.out_link, r.mtu, r.proxy,
+                  r.toa, r.service, r.live);
 }
 auto fields(const lb::FwmarkRule& r) {
   return std::tie(r.fwmark, r.net, r.prefix_len, r.port_lo, r.port_hi);

@@ -30,6 +30,45 @@ std::string rs_name(const RealServerConf& rs) {
   return name;
 }
 
+// proxy_protocol and toa, at the line they took effect from (the real server's own, else
+// the service's): only FullNAT hides the client's address, TOA rides on TCP segments,
+// and PROXY v1 is text in front of a TCP stream (v2 has a UDP form).
+Expected<void> check_client_addr(const RealServerConf& rs, const VirtualServerConf& vs,
+                                 lb::FwdMode mode) {
+  const ClientAddr ca = client_addr(rs, vs);
+  const std::string needs_fullnat =
+      " needs lb_kind FULLNAT: DR, TUN and NAT servers see the client's address already "
+      "(this server uses " +
+      std::string(mode_name(mode)) + ")";
+  // Written for the service: the way out for this one server (galectl's for a runtime one).
+  const auto off_here = [&](bool own, const char* off, const char* option) {
+    if (own) return std::string();
+    if (rs.origin == Origin::runtime) return std::string("; give it ") + option;
+    return std::string("; write `") + off + "` in its real_server block";
+  };
+  if (ca.proxy != lb::ProxyProto::none) {
+    if (mode != lb::FwdMode::fullnat)
+      return error_loc(ca.proxy_at, rs_name(rs) + ": proxy_protocol" + needs_fullnat +
+                                        off_here(rs.client_addr.proxy.has_value(),
+                                                 "proxy_protocol none", "--proxy-protocol none"));
+    if (ca.proxy == lb::ProxyProto::v1 && vs.proto != 6)
+      return error_loc(ca.proxy_at, rs_name(rs) +
+                                        ": proxy_protocol v1 needs protocol TCP: v1 has no UDP "
+                                        "form (use v2)");
+  }
+  if (ca.toa) {
+    if (mode != lb::FwdMode::fullnat)
+      return error_loc(ca.toa_at,
+                       rs_name(rs) + ": toa" + needs_fullnat +
+                           off_here(rs.client_addr.toa.has_value(), "toa off", "--no-toa"));
+    if (vs.proto != 6)
+      return error_loc(ca.toa_at, rs_name(rs) +
+                                      ": toa needs protocol TCP: the address rides in a TCP "
+                                      "option (proxy_protocol v2 has a UDP form)");
+  }
+  return {};
+}
+
 Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerConf& vs,
                                  const std::vector<ServiceKey>& ms, const Config& c) {
   const lb::FwdMode mode = rs.mode.value_or(vs.mode);
@@ -82,6 +121,7 @@ Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerCo
                                      ": FULLNAT needs a local address of its family "
                                      "(gale { fullnat_local_addresses ... })");
   }
+  GALE_CTL_TRY(check_client_addr(rs, vs, mode));
   if (mode == lb::FwdMode::tun) {
     if (rs.addr.is_v4() && !g.tunnel_source)
       return error_loc(rs.where, rs_name(rs) + ": TUN needs gale { tunnel_source IPV4 }");
@@ -335,6 +375,24 @@ Expected<void> validate(const Config& c, const std::string& main_file,
 }  // namespace gale::ctl::detail
 
 namespace gale::ctl {
+
+ClientAddr client_addr(const RealServerConf& rs, const VirtualServerConf& vs) {
+  const ClientAddrConf& own = rs.client_addr;
+  const ClientAddrConf& svc = vs.client_addr;
+  ClientAddr out;
+  if (own.proxy)
+    out = {.proxy = *own.proxy, .proxy_at = own.proxy_at};
+  else if (svc.proxy)
+    out = {.proxy = *svc.proxy, .proxy_at = svc.proxy_at};
+  if (own.toa) {
+    out.toa = *own.toa;
+    out.toa_at = own.toa_at;
+  } else if (svc.toa) {
+    out.toa = *svc.toa;
+    out.toa_at = svc.toa_at;
+  }
+  return out;
+}
 
 net::IpAddr vrrp_group(const Config& c, const VrrpInstance& vi) {
   if (vi.mcast_dst_ip) return *vi.mcast_dst_ip;

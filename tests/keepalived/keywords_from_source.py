@@ -143,6 +143,19 @@ def replay(src):
     return out
 
 
+# gale's own keywords in keepalived's blocks (keepalived does not know them), printed
+# after keepalived's under GALE_OWN_HEADER: the test marks them gale's own in the table.
+# Their samples must be valid in the test's NAT virtual_server (no FULLNAT there), so
+# they say "off".
+GALE_OWN_HEADER = "# gale's own keywords (not keepalived's)"
+GALE_OWN = [
+    ('virtual_server', 'proxy_protocol none'),
+    ('virtual_server', 'toa off'),
+    ('virtual_server real_server', 'proxy_protocol none'),
+    ('virtual_server real_server', 'toa off'),
+]
+
+
 def main():
     seen = set()
     print('# keepalived 2.2.7 keywords by block, from tests/keepalived/keywords_from_source.py')
@@ -156,6 +169,9 @@ def main():
         if sample is None and (block.startswith(WITH_VALUE_PARENTS) or block.endswith('url')):
             sample = CHECKER.get(kw)
         print(block + '\t' + (sample or kw))
+    print(GALE_OWN_HEADER)
+    for block, sample in GALE_OWN:
+        print(block + '\t' + sample)
 
 
 main()

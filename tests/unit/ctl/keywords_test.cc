@@ -1,6 +1,7 @@
 // Every keyword keepalived 2.2.7 accepts (tests/keepalived/keywords.txt, read from its
 // source by tests/keepalived/keywords_from_source.py) is accepted by gale in its block:
-// acted on, or accepted with at most one warning at the keyword. With
+// acted on, or accepted with at most one warning at the keyword. gale's own keywords in
+// keepalived's blocks follow in the same file (after "# gale's own"), marked so. With
 // GALE_KEYWORD_TABLE=FILE set, the test also writes the markdown table docs/config.md
 // carries (what gale does with each keyword).
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@ struct Entry {
   std::vector<std::string> path;  // enclosing blocks, outermost first
   std::string sample;             // the statement, lines separated by '\n'
   int line = 0;                   // in keywords.txt
+  bool gale_own = false;          // not keepalived's: after the "# gale's own" line
 };
 
 std::vector<Entry> read_keywords() {
@@ -29,13 +31,15 @@ std::vector<Entry> read_keywords() {
   std::vector<Entry> out;
   std::string line;
   int n = 0;
+  bool gale_own = false;
   while (std::getline(in, line)) {
     ++n;
+    if (line.rfind("# gale's own", 0) == 0) gale_own = true;
     if (line.empty() || line[0] == '#') continue;
     const size_t tab = line.find('\t');
     EXPECT_NE(tab, std::string::npos) << "keywords.txt:" << n << ": no tab";
     if (tab == std::string::npos) continue;
-    Entry e{.line = n};
+    Entry e{.line = n, .gale_own = gale_own};
     std::istringstream blocks(line.substr(0, tab));
     for (std::string b; blocks >> b;)
       if (b != "-") e.path.push_back(b);
@@ -126,6 +130,7 @@ TEST(KeepalivedKeywords, EveryOneIsAcceptedInItsBlock) {
       for (const Warning& w : c->warnings)
         if (static_cast<int>(w.where.line) < line && static_cast<int>(w.where.line) > 10)
           what = "inside an inert block (its warning covers it)";
+    if (e.gale_own) what = "gale's own (keepalived does not know it): " + what;
     table << "| " << (path.empty() ? "(top)" : path) << " | `" << keyword_of(e) << "` | " << what
           << " |\n";
   }
