@@ -243,7 +243,9 @@ while True:
   # Ready when nginx answers locally and the UDP responder's socket is bound (a datagram
   # that arrives before would be refused: bounded waits).
   local tries=0
-  until in_ns "$rs" curl -sf -m1 http://127.0.0.1/ >/dev/null 2>&1; do
+  local ready=()
+  [ -z "$LAB_PROXY" ] || ready=(--haproxy-protocol)  # nginx wants the header on :80
+  until in_ns "$rs" curl -sf -m1 "${ready[@]}" http://127.0.0.1/ >/dev/null 2>&1; do
     tries=$((tries + 1))
     [ $tries -lt 100 ] || { echo "lab: nginx on $rs did not start" >&2; return 1; }
     sleep 0.05
