@@ -53,7 +53,8 @@ SyncWriter::SyncWriter(std::span<uint8_t> buf, const SyncHeader& h) : buf_(buf) 
 bool SyncWriter::add(const lb::SyncEvent& ev) {
   const lb::FlowRecord& r = ev.flow;
   const net::Family f = r.tuple.src.family;
-  const size_t n = f == net::Family::v4 ? kSyncRecordV4 : kSyncRecordV6;
+  const size_t base = f == net::Family::v4 ? kSyncRecordV4 : kSyncRecordV6;
+  const size_t n = base + (r.proxy_version ? kSyncSeqLen : 0);
   if (count_ == kSyncMaxRecords || len_ + n > buf_.size()) return false;
   uint8_t* p = buf_.data() + len_;
   std::memset(p, 0, n);
@@ -70,7 +71,8 @@ bool SyncWriter::add(const lb::SyncEvent& ev) {
   net::store_be16(p + 20, r.tuple.sport);
   net::store_be16(p + 22, r.tuple.dport);
   net::store_be16(p + 24, r.lport);
-  net::store_be16(p + 26, r.persistence_template ? kSyncFlagTemplate : 0);
+  net::store_be16(p + 26, (r.persistence_template ? kSyncFlagTemplate : 0) |
+                              (r.proxy_version ? kSyncFlagInSeq : 0));
   const size_t al = addr_len(f);
   uint8_t* a = p + kSyncRecordFixed;
   put_addr(a, r.vip, f);
@@ -78,6 +80,13 @@ bool SyncWriter::add(const lb::SyncEvent& ev) {
   put_addr(a + 2 * al, r.tuple.src, f);
   put_addr(a + 3 * al, r.tuple.dst, f);
   put_addr(a + 4 * al, r.laddr, f);
+  if (r.proxy_version) {
+    uint8_t* q = p + base;
+    net::store_be32(q, r.proxy_first_seq);
+    net::store_be16(q + 4, r.proxy_delta);
+    q[6] = r.proxy_version;
+    q[7] = r.proxy_acked ? 1 : 0;
+  }
   len_ += n;
   ++count_;
   return true;
@@ -129,7 +138,18 @@ Expected<SyncHeader> parse_sync(std::span<const uint8_t> d, std::vector<lb::Sync
     r.proto = p[2];
     r.mode = static_cast<lb::FwdMode>(p[3]);
     r.state = static_cast<lb::ConnState>(p[4]);
-    r.persistence_template = (net::load_be16(p + 26) & kSyncFlagTemplate) != 0;
+    const uint16_t flags = net::load_be16(p + 26);
+    r.persistence_template = (flags & kSyncFlagTemplate) != 0;
+    if (flags & kSyncFlagInSeq) {
+      if (len < need + kSyncSeqLen) return bad(at + "sequence translation truncated");
+      const uint8_t* q = p + need;
+      r.proxy_first_seq = net::load_be32(q);
+      r.proxy_delta = net::load_be16(q + 4);
+      r.proxy_version = q[6];
+      r.proxy_acked = q[7] != 0;
+      if (r.proxy_version < 1 || r.proxy_version > 2)
+        return bad(at + "sequence translation version " + std::to_string(q[6]));
+    }
     r.tuple = {.src = get_addr(a + 2 * al, f),
                .dst = get_addr(a + 3 * al, f),
                .sport = net::load_be16(p + 20),

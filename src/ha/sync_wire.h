@@ -9,7 +9,10 @@
 //           destination port, FullNAT local port, flags (16 bits: a persistence
 //           template or a connection), then five
 //           addresses of the family: VIP, real server, client, client's destination,
-//           FullNAT local address (zero when not FullNAT).
+//           FullNAT local address (zero when not FullNAT); with flag 0x0400 (a FullNAT
+//           connection with a PROXY header), 8 more bytes: the client's first payload
+//           sequence number (32 bits), the header's length (16), its version, and 1
+//           when the server has acknowledged it.
 // All fields are in network byte order.
 #pragma once
 
@@ -32,6 +35,10 @@ inline constexpr size_t kSyncMaxRecords = 255;
 // The record's flags: a persistence template rather than a connection, at IPVS's bit
 // for it (IP_VS_CONN_F_TEMPLATE). A reader ignores the bits it does not know.
 inline constexpr uint16_t kSyncFlagTemplate = 0x1000;
+// A sequence-translated connection (lb/client_addr.h), at IPVS's bit for "input
+// sequence adjust" (IP_VS_CONN_F_IN_SEQ); its 8 bytes follow the addresses.
+inline constexpr uint16_t kSyncFlagInSeq = 0x0400;
+inline constexpr size_t kSyncSeqLen = 8;
 
 enum class SyncType : uint8_t {
   flows = 1,         // records

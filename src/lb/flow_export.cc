@@ -48,6 +48,13 @@ FlowRecord Worker::record_of(const FlowEntry<Key>& e, uint32_t now_s) const {
     r.laddr = snap.fullnat.laddrs[e.laddr];
     r.lport = e.lport;
   }
+  if (e.flags & kFlowProxy) {
+    const ProxyState& st = proxy_states<Key>()[flows_.table<Key>().index_of(e)];
+    r.proxy_version = st.version;
+    r.proxy_acked = st.acked != 0;
+    r.proxy_delta = st.delta;
+    r.proxy_first_seq = st.first_seq;
+  }
   return r;
 }
 
@@ -213,6 +220,7 @@ ImportResult Worker::apply_into(const SyncEvent& ev, const Resolved& at, uint32_
                       (r.mode != FwdMode::fullnat || (e.laddr == at.laddr && e.lport == r.lport));
     if (ev.op == SyncOp::upsert && same && !(e.flags & kFlowReplyOnly) == !at.mirror) {
       set_state(e.flags, e.state, r.state, e.rs);
+      if ((e.flags & kFlowProxy) && r.proxy_acked) proxy_states<Key>()[ref_entry(ref)].acked = 1;
       e.expires = now_s + r.timeout_s;
       ++counters_.sync_applied;
       return ImportResult::ok;
@@ -292,6 +300,15 @@ ImportResult Worker::import_into(const FlowRecord& r, uint16_t rs_id, uint8_t la
   }
   set_state(e.flags, e.state, r.state, rs_id);
   e.expires = now_s + r.timeout_s;
+  if (r.proxy_version && r.mode == FwdMode::fullnat) {
+    // The translation the node that began the connection applied goes on here.
+    ensure_proxy_states();
+    proxy_states<Key>()[idx] = {.first_seq = r.proxy_first_seq,
+                                .delta = r.proxy_delta,
+                                .version = r.proxy_version,
+                                .acked = static_cast<uint8_t>(r.proxy_acked)};
+    e.flags |= kFlowProxy;
+  }
   ++rs_counters_[rs_id].flows;
   if (e.flags & kFlowFullNat) ++laddr_flows_[e.laddr];
   ++counters_.flows_imported;

@@ -34,6 +34,12 @@ struct FlowRecord {
   // A persistence template (ipvsadm -p), not a connection: tuple.src is the client's
   // network, port 0; the client's next connections go to this real server.
   bool persistence_template = false;
+  // FullNAT with a PROXY protocol header (lb/client_addr.h): the connection's sequence
+  // translation, which a takeover must go on applying. proxy_version 0: none.
+  uint8_t proxy_version = 0;
+  bool proxy_acked = false;      // the server acknowledged the header
+  uint16_t proxy_delta = 0;      // the header's length
+  uint32_t proxy_first_seq = 0;  // the client's first payload byte
   friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
 };
 

@@ -241,6 +241,7 @@ class FlowTable {
   const Entry& entry(uint32_t i) const { return entries_[i]; }
 
   uint32_t capacity() const { return capacity_; }
+  uint32_t index_of(const Entry& e) const { return static_cast<uint32_t>(&e - entries_); }
   // The index, for tests and fuzzers that check `reach`.
   uint32_t buckets() const { return nbuckets_ + kMaxReach; }
   const FlowBucket& bucket(uint32_t i) const { return buckets_[i]; }

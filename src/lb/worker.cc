@@ -64,13 +64,16 @@ void Worker::use(const Snapshot* snap) {
   if (rs_counters_.size() < snap->real_servers.size())
     rs_counters_.resize(snap->real_servers.size());
   lports_.use(*snap, cfg_.id, shard_owner_);
-  if (proxy4_.empty() &&
-      std::any_of(snap->real_servers.begin(), snap->real_servers.end(), [](const RealServer& rs) {
+  if (std::any_of(snap->real_servers.begin(), snap->real_servers.end(), [](const RealServer& rs) {
         return rs.mode == FwdMode::fullnat && rs.proxy != ProxyProto::none;
-      })) {
-    proxy4_.resize(t4_->capacity());
-    proxy6_.resize(t6_->capacity());
-  }
+      }))
+    ensure_proxy_states();
+}
+
+void Worker::ensure_proxy_states() {
+  if (!proxy4_.empty()) return;
+  proxy4_.resize(t4_->capacity());
+  proxy6_.resize(t6_->capacity());
 }
 
 void Worker::finish(Packet& p, const Outcome& o) {

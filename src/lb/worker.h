@@ -226,6 +226,13 @@ class Worker {
     else
       return proxy6_;
   }
+  template <typename Key>
+  const std::vector<ProxyState>& proxy_states() const {
+    return const_cast<Worker*>(this)->proxy_states<Key>();
+  }
+  // Allocates the PROXY side arrays (once: a reload that asks for the header, or a
+  // synced connection that has one).
+  void ensure_proxy_states();
   void handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s);
   int adopt_pick(const Service& svc, const net::FiveTuple& t);
   void set_state(uint8_t& flags, uint8_t& state, ConnState next, uint16_t rs_id);

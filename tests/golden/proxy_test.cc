@@ -175,8 +175,8 @@ class ProxyGolden : public ::testing::TestWithParam<ProxyCase> {
     return t;
   }
 
-  Out client_sends(const Tcp& t) { return g.run(tcp_frame(kClientSideMac, kPort0Mac, t)); }
-  Out server_sends(const Tcp& t) { return g.run(tcp_frame(text(rs->mac), kPort1Mac, t), 1); }
+  Out client_sends(const Tcp& t) { return node->run(tcp_frame(kClientSideMac, kPort0Mac, t)); }
+  Out server_sends(const Tcp& t) { return node->run(tcp_frame(text(rs->mac), kPort1Mac, t), 1); }
   ::testing::AssertionResult server_gets(const Out& o, const Tcp& t) {
     return sent(o, 1, tcp_frame(kPort1Mac, text(rs->mac), t));
   }
@@ -216,6 +216,7 @@ class ProxyGolden : public ::testing::TestWithParam<ProxyCase> {
   }
 
   Golden g;
+  Golden* node = &g;  // the node the packets go through
   const RealServer* rs = nullptr;
   uint16_t lport = 0;
 };
@@ -314,6 +315,43 @@ TEST_P(ProxyGolden, ConnectionTakenUpMidstreamGoesWithoutHeader) {
   lport = sent_sport(out.bytes, F.v6);
   EXPECT_TRUE(server_gets(out, at_server(mid, 5000, bytes_of("data"))));
   EXPECT_EQ(g.worker.counters().proxy_headers, 0u);
+}
+
+// A node taking the connection over (connection sync, an export) goes on translating:
+// the record carries the first sequence number, the header's length and whether the
+// server has it.
+TEST_P(ProxyGolden, TakeoverGoesOnTranslating) {
+  handshake();
+  if (HasFatalFailure()) return;
+  const uint32_t first = kIsn + 1;
+  const uint32_t d = delta();
+  Tcp get = from_client(net::kTcpAck, first, kServerIsn + 1, "GET /");
+  EXPECT_TRUE(server_gets(client_sends(get), at_server(get, first, header_and("GET /"))));
+  Tcp acked = from_server(net::kTcpAck, kServerIsn + 1, first + d + 5);
+  EXPECT_TRUE(client_gets(server_sends(acked), at_client(acked, first + 5, {})));
+
+  std::vector<lb::FlowRecord> recs;
+  g.worker.export_flows(recs, g.now);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].proxy_version, GetParam().version == lb::ProxyProto::v1 ? 1 : 2);
+  EXPECT_EQ(recs[0].proxy_first_seq, first);
+  EXPECT_EQ(recs[0].proxy_delta, d);
+  EXPECT_TRUE(recs[0].proxy_acked);
+
+  Golden other;  // the peer, with the same config
+  Snapshot s = make_snapshot();
+  s.generation = 2;
+  for (RealServer& r : s.real_servers)
+    if (r.mode == FwdMode::fullnat) r.proxy = GetParam().version;
+  other.reload(std::move(s));
+  ASSERT_EQ(other.worker.import_flow(recs[0], other.now), lb::ImportResult::ok);
+  node = &other;
+  Tcp more = from_client(net::kTcpAck, first + 5, kServerIsn + 1, "more");
+  EXPECT_TRUE(server_gets(client_sends(more), at_server(more, first + 5 + d, bytes_of("more"))));
+  Tcp ack = from_server(net::kTcpAck, kServerIsn + 1, first + 9 + d);
+  EXPECT_TRUE(client_gets(server_sends(ack), at_client(ack, first + 9, {})));
+  EXPECT_EQ(other.worker.counters().proxy_headers, 0u);
+  EXPECT_EQ(other.worker.counters().flows_imported, 1u);
 }
 
 const ProxyCase kProxyCases[] = {{&kV4, lb::ProxyProto::v1},

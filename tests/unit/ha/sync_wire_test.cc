@@ -134,6 +134,46 @@ TEST(SyncWire, ATemplateRecordCarriesTheTemplateFlag) {
   EXPECT_EQ(static_cast<int>(lb::ConnState::other), 13) << "the wire's state numbers";
 }
 
+// A FullNAT connection with a PROXY header: flag 0x0400 (IPVS's IP_VS_CONN_F_IN_SEQ)
+// and 8 bytes after the addresses -- first sequence number, header length, version,
+// acknowledged.
+TEST(SyncWire, ASequenceTranslatedConnectionCarriesItsEightBytes) {
+  lb::SyncEvent ev = nat_v4();
+  ev.flow.mode = lb::FwdMode::fullnat;
+  ev.flow.laddr = ip("10.3.0.1");
+  ev.flow.lport = 20001;
+  ev.flow.proxy_version = 2;
+  ev.flow.proxy_acked = true;
+  ev.flow.proxy_delta = 28;
+  ev.flow.proxy_first_seq = 0xfffffff1;
+  std::vector<uint8_t> buf(1472);
+  SyncWriter w(buf, {.type = SyncType::flows, .syncid = 7, .node = 0x01020304, .seq = 9});
+  ASSERT_TRUE(w.add(ev));
+  const size_t len = w.finish();
+  const std::vector<uint8_t> want = {
+      'G',  'S',  'Y',  'N',  1,    1,    7,    1,     // magic, version, type flows, syncid, 1
+      1,    2,    3,    4,    0,    0,    0,    9,     // node, sequence
+      1,    4,    6,    3,    2,    0,    0,    56,    // upsert, IPv4, TCP, FullNAT, est., 56
+      0,    0,    0,    0,    0,    0,    0x03, 0x84,  // fwmark 0, 900 s
+      0,    80,   0x1f, 0x90, 0x9c, 0x40, 0,    80,    // ports
+      0x4e, 0x21, 0x04, 0x00,                          // local port 20001, flags: in-seq
+      192,  0,    2,    10,   10,   0,    0,    2,     // VIP, real server
+      198,  51,   100,  7,    192,  0,    2,    10,    // client, its destination
+      10,   3,    0,    1,                             // local address
+      0xff, 0xff, 0xff, 0xf1, 0,    28,   2,    1};    // first seq, 28 bytes, v2, acked
+  ASSERT_EQ(len, want.size());
+  EXPECT_EQ(std::vector<uint8_t>(buf.begin(), buf.begin() + len), want);
+  std::vector<lb::SyncEvent> out;
+  ASSERT_TRUE(parse_sync({buf.data(), len}, out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], ev);
+  // The flag without its 8 bytes is refused, not read past.
+  std::vector<uint8_t> cut(want.begin(), want.end() - 8);
+  cut[23] = 48;
+  std::vector<lb::SyncEvent> none;
+  EXPECT_FALSE(parse_sync(cut, none));
+}
+
 TEST(SyncWire, TemplatesOfBothFamiliesRoundTripAndUnknownFlagsAreIgnored) {
   lb::SyncEvent v6 = template_v4();
   v6.flow.vip = v6.flow.tuple.dst = ip("2001:db8::10");
