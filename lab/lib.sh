@@ -192,6 +192,7 @@ lab_start_servers() {
     pp=" proxy_protocol" log='$proxy_protocol_addr $remote_addr'
     extra="server {
     listen 81 reuseport backlog=4096;
+    $([ "$LAB_V6" = 1 ] && echo "listen [::]:81 reuseport backlog=4096;")
     access_log off;
     location / { return 200 \"$rs\\n\"; }
   }"
@@ -351,6 +352,19 @@ CONF
 
 # One request to galed's control socket.
 lab_ctl() { in_ns gale socat -t2 - UNIX-CONNECT:"$LAB_DIR/gale.sock" <<<"$1"; }
+
+now_ms() { date +%s%3N; }
+# Polls CONDITION every STEP seconds for at most MS milliseconds; prints the ms it took.
+wait_for() {  # MS STEP CONDITION...
+  local ms=$1 step=$2 t0
+  shift 2
+  t0=$(now_ms)
+  until "$@"; do
+    [ $(($(now_ms) - t0)) -le "$ms" ] || return 1
+    sleep "$step"
+  done
+  echo $(($(now_ms) - t0))
+}
 
 # Fails (status 1, saying what) when galed dropped anything: every drop reason and
 # every per-worker counter named *drop* (I/O, hand-off rings, kernel) must be zero.

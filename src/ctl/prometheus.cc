@@ -54,6 +54,10 @@ constexpr Meta kWorkerMeta[] = {
      "Peers' connection events installed, updated or removed by a worker."},
     {"proxy_headers", "gale_worker_proxy_headers_total", "counter",
      "PROXY protocol headers put in front of a FullNAT connection's or datagram's payload."},
+    {"toa_added", "gale_worker_toa_added_total", "counter",
+     "TOA options (the client's address) put in a FullNAT client's SYN or first segment."},
+    {"toa_no_room", "gale_worker_toa_no_room_total", "counter",
+     "TOA options left out: the segment's TCP options (40 bytes) had no room for one."},
 };
 
 constexpr Meta kIoMeta[] = {

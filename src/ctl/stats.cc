@@ -29,6 +29,8 @@ constexpr CounterField<WorkerCounters> kWorker[] = {
     {"sync_lost", &WorkerCounters::sync_lost},
     {"sync_applied", &WorkerCounters::sync_applied},
     {"proxy_headers", &WorkerCounters::proxy_headers},
+    {"toa_added", &WorkerCounters::toa_added},
+    {"toa_no_room", &WorkerCounters::toa_no_room},
 };
 
 constexpr CounterField<io::IoStats> kIo[] = {

@@ -2,7 +2,6 @@
 // forwarding modes have what they need, fwmark services have their match rules.
 #include <algorithm>
 #include <map>
-#include <set>
 #include <tuple>
 
 #include "ctl/names.h"
@@ -196,18 +195,8 @@ Expected<void> check_virtual_servers_impl(const Config& c, std::vector<Warning>&
       return error_loc(vs.where, "sh-port and sh-fallback apply to lb_algo sh only");
     if ((vs.sched_flags.mh_port || vs.sched_flags.mh_fallback) && !mh)
       return error_loc(vs.where, "mh-port and mh-fallback apply to lb_algo mh only");
-    std::set<std::string> toa_warned;  // the lines already warned about
-    for (const RealServerConf& rs : vs.real_servers) {
+    for (const RealServerConf& rs : vs.real_servers)
       GALE_CTL_TRY(check_real_server(rs, vs, ms, c));
-      // Accepted, not acted on yet: said once per line that asked for it.
-      const ClientAddr ca = client_addr(rs, vs);
-      if (ca.toa && toa_warned.insert(to_string(ca.toa_at)).second) {
-        warnings.push_back({.where = ca.toa_at,
-                            .message = "toa: gale does not add the TOA option yet (accepted, "
-                                       "not acted on); proxy_protocol v1|v2 tells the "
-                                       "server the client's address"});
-      }
-    }
     // The sorry server serves as a real server of the service does, so it is checked as
     // one (and counts against the ids).
     if (const auto sorry = sorry_dest(vs, true)) {

@@ -11,6 +11,14 @@
 // shrink by delta (an edge inside the header maps to first_seq), and the server's
 // SYN-ACK announces an MSS smaller by delta, so that the one segment that grows never
 // exceeds the path MTU. All of it is per packet and stateless but for ProxyState.
+//
+// TOA (the "TCP option address" FullNAT balancers add, read on the server by a kernel
+// module): option 254 with the client's port and address (8 bytes for IPv4, 20 for
+// IPv6) first among the options of the client's SYN and of every segment starting at
+// first_seq (the handshake's ACK, the first data) until the server is past the
+// handshake (it sends data, or acknowledges some). It fits in the TCP header's 40 bytes
+// of options or is left out and counted; the SYN-ACK's MSS is lowered by its length
+// too. A connection may have both, the header and the option.
 #pragma once
 
 #include <cstdint>
@@ -25,10 +33,13 @@ namespace gale::lb {
 // A PROXY connection's state: 8 bytes in a side array of the worker, indexed like the
 // flow entries, which have no room for it.
 struct ProxyState {
-  uint32_t first_seq = 0;  // the client's first payload byte (its ISN + 1)
-  uint16_t delta = 0;      // the header's length
-  uint8_t version = 0;     // 1 or 2
-  uint8_t acked = 0;       // the server acknowledged the whole header
+  uint32_t first_seq = 0;    // the client's first payload byte (its ISN + 1)
+  uint16_t delta = 0;        // the header's length; 0: no header (TOA only)
+  uint8_t version = 0;       // 1 or 2; 0: no header
+  uint8_t acked : 1 = 0;     // the server acknowledged the whole header
+  uint8_t toa : 1 = 0;       // the client's segments carry the TOA option ...
+  uint8_t toa_v6 : 1 = 0;    // ... in its IPv6 form (the client's family)
+  uint8_t toa_done : 1 = 0;  // ... until the server is past the handshake
 };
 static_assert(sizeof(ProxyState) == 8);
 
@@ -41,20 +52,38 @@ inline net::ProxyEndpoints proxy_endpoints(const net::ParsedPacket& pp) {
           .proto = pp.proto};
 }
 
-// The state of a connection whose client SYN is pp, or delta 0 when the header cannot
-// describe it.
-ProxyState proxy_begin(const Packet& p, const net::ParsedPacket& pp, uint8_t version);
+// The TOA option's kind and lengths (the form DPVS and its toa module use: one kind,
+// the length tells the family).
+inline constexpr uint8_t kTcpOptToa = 254;
+inline constexpr uint8_t kToaLenV4 = 8;   // kind, length, port, IPv4 address
+inline constexpr uint8_t kToaLenV6 = 20;  // kind, length, port, IPv6 address
 
-// A client's TCP segment of a PROXY connection, before the FullNAT rewrite: inserts the
-// header or moves the sequence number. pp follows the frame (its end grows with an
-// insertion). Outcome::tx() when the packet goes on.
-Outcome proxy_to_server(Packet& p, net::ParsedPacket& pp, ProxyState& st);
+// The state of a connection whose client SYN is pp: `version` 0 for no header, and
+// delta 0 when the header cannot describe it; `toa` asks for the option.
+ProxyState proxy_begin(const Packet& p, const net::ParsedPacket& pp, uint8_t version, bool toa);
+// Whether the connection has anything to do (a header or the option).
+inline bool proxy_active(const ProxyState& st) {
+  return st.delta != 0 || st.toa;
+}
+
+// What happened to a client's segment besides its verdict, for the counters.
+struct ProxyAdded {
+  bool header = false;
+  bool toa = false;
+  bool toa_no_room = false;
+};
+
+// A client's TCP segment of a PROXY or TOA connection, before the FullNAT rewrite:
+// inserts the header and the option, or moves the sequence number. pp follows the frame
+// (its end grows with an insertion). Outcome::tx() when the packet goes on.
+Outcome proxy_to_server(Packet& p, net::ParsedPacket& pp, ProxyState& st, ProxyAdded& added);
 
 // A UDP datagram toward a PROXY v2 server: the header in front of each datagram.
 Outcome proxy_datagram(Packet& p, net::ParsedPacket& pp, uint8_t version);
 
-// The server's TCP segment of a PROXY connection, before the FullNAT rewrite:
-// acknowledgement, SACK blocks and (SYN-ACK) MSS back in the client's space.
+// The server's TCP segment of a PROXY or TOA connection, before the FullNAT rewrite:
+// acknowledgement, SACK blocks and (SYN-ACK) MSS back in the client's space; notes when
+// the server is past the handshake.
 void proxy_to_client(Packet& p, const net::ParsedPacket& pp, ProxyState& st);
 
 }  // namespace gale::lb

@@ -92,8 +92,8 @@ enum FlowFlag : uint8_t {
   // An imported copy of a connection another worker of this node counts: it carries
   // only the direction whose packets reach this worker (Worker::import_flow).
   kFlowMirror = 1 << 5,
-  // FullNAT with a PROXY protocol header (lb/client_addr.h): its ProxyState sits in the
-  // worker's side array at the entry's index.
+  // FullNAT with a PROXY protocol header or the TOA option (lb/client_addr.h): its
+  // ProxyState sits in the worker's side array at the entry's index.
   kFlowProxy = 1 << 6,
 };
 

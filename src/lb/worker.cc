@@ -65,7 +65,7 @@ void Worker::use(const Snapshot* snap) {
     rs_counters_.resize(snap->real_servers.size());
   lports_.use(*snap, cfg_.id, shard_owner_);
   if (std::any_of(snap->real_servers.begin(), snap->real_servers.end(), [](const RealServer& rs) {
-        return rs.mode == FwdMode::fullnat && rs.proxy != ProxyProto::none;
+        return rs.mode == FwdMode::fullnat && (rs.proxy != ProxyProto::none || rs.toa);
       }))
     ensure_proxy_states();
 }
@@ -352,11 +352,19 @@ void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, Fwd
 void Worker::forward_proxy(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id,
                            const NatAddrs& a, ProxyState& st) {
   net::ParsedPacket grown = pp;
-  const uint16_t was = pp.l3_end;
-  const Outcome o = pp.proto == net::kProtoTcp ? proxy_to_server(p, grown, st)
-                                               : proxy_datagram(p, grown, st.version);
+  ProxyAdded added;
+  Outcome o;
+  if (pp.proto == net::kProtoTcp) {
+    o = proxy_to_server(p, grown, st, added);
+  } else {
+    const uint16_t was = pp.l3_end;
+    o = proxy_datagram(p, grown, st.version);
+    added.header = grown.l3_end != was;
+  }
+  counters_.proxy_headers += added.header;
+  counters_.toa_added += added.toa;
+  counters_.toa_no_room += added.toa_no_room;
   if (o.verdict != Verdict::tx) return finish(p, o);
-  if (grown.l3_end != was) ++counters_.proxy_headers;
   forward(p, grown, rs_id, FwdMode::fullnat, &a, 0);
 }
 
@@ -424,11 +432,11 @@ void Worker::act_new(Packet& p, Slot& s, uint32_t now_s) {
       // The PROXY header needs the client's first sequence number: a connection taken
       // up midstream goes without (its server got the header from the node that began
       // it, or the connection never had one).
-      if (rs.proxy != ProxyProto::none && !proxy_states<Key>().empty() && !midstream) {
-        const uint8_t version = rs.proxy == ProxyProto::v1 ? 1 : 2;
+      if ((rs.proxy != ProxyProto::none || rs.toa) && !proxy_states<Key>().empty() && !midstream) {
+        const uint8_t version = rs.proxy == ProxyProto::v1 ? 1 : rs.proxy == ProxyProto::v2 ? 2 : 0;
         ProxyState& st = proxy_states<Key>()[idx];
-        st = tcp ? proxy_begin(p, pp, version) : ProxyState{.version = version};
-        if (tcp ? st.delta != 0 : version == 2) e.flags |= kFlowProxy;
+        st = tcp ? proxy_begin(p, pp, version, rs.toa) : ProxyState{.version = version};
+        if (tcp ? proxy_active(st) : version == 2) e.flags |= kFlowProxy;
       }
     } else if (rs.mode == FwdMode::nat) {
       e.flags |= kFlowHasReply;

@@ -65,6 +65,8 @@ struct WorkerCounters {
   uint64_t sync_lost = 0;          // events lost: the sync ring was full
   uint64_t sync_applied = 0;       // peers' events installed, updated or removed here
   uint64_t proxy_headers = 0;      // PROXY protocol headers put in front of a payload
+  uint64_t toa_added = 0;          // TOA options put in a client's segment
+  uint64_t toa_no_room = 0;        // ... left out: the TCP options or headroom were full
 };
 
 // IPVS's per-real-server statistics.

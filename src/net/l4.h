@@ -9,6 +9,7 @@
 namespace gale::net {
 
 inline constexpr size_t kTcpMinHeaderLen = 20;
+inline constexpr size_t kTcpMaxHeaderLen = 60;  // data offset 15: 40 bytes of options
 inline constexpr size_t kUdpHeaderLen = 8;
 
 inline constexpr uint8_t kTcpFin = 0x01;

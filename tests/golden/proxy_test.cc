@@ -6,15 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "lb_fixture.h"
 #include "net/proxy_protocol.h"
+#include "tcp_conn.h"
 
 namespace gale::golden {
 namespace {
-
-Bytes bytes_of(std::string_view s) {
-  return Bytes(s.begin(), s.end());
-}
 
 // --- the header's bytes ------------------------------------------------------------
 
@@ -61,31 +57,6 @@ TEST(ProxyHeader, Version2IsBinary) {
 
 // --- a connection through the worker -------------------------------------------------
 
-// One TCP segment, with the sequence fields the translation is about.
-struct Tcp {
-  std::string src, dst;
-  uint16_t sport = 0, dport = 0;
-  uint8_t flags = net::kTcpAck;
-  uint32_t seq = 0, ack = 0;
-  Bytes payload;
-  std::vector<uint8_t> options;
-  uint8_t ttl = 64;
-  std::optional<uint16_t> checksum;  // forced (a corrupted segment)
-};
-
-Bytes tcp_frame(std::string_view smac, std::string_view dmac, const Tcp& t) {
-  PacketBuilder b;
-  b.eth(smac, dmac);
-  if (t.src.find(':') != std::string::npos)
-    b.ipv6(t.src, t.dst).ttl(t.ttl);
-  else
-    b.ipv4(t.src, t.dst).ttl(t.ttl);
-  b.tcp(t.sport, t.dport, t.flags).seq(t.seq).ack(t.ack);
-  if (!t.options.empty()) b.tcp_options(t.options);
-  if (t.checksum) b.checksum(*t.checksum);
-  return b.payload(t.payload).build();
-}
-
 struct ProxyCase {
   const Family* f;
   lb::ProxyProto version;
@@ -94,22 +65,10 @@ void PrintTo(const ProxyCase& c, std::ostream* os) {
   *os << c.f->name << "/" << lb::to_string(c.version);
 }
 
-constexpr uint16_t kCport = 40000;
-constexpr uint32_t kIsn = 0xfffffff0;  // the client's: its sequence space wraps midway
-constexpr uint32_t kServerIsn = 7000;
-
-class ProxyGolden : public ::testing::TestWithParam<ProxyCase> {
+class ProxyGolden : public ::testing::TestWithParam<ProxyCase>, public TcpConn {
  protected:
-  const Family& F = *GetParam().f;
-
-  // The fixture's snapshot with every FullNAT real server asking for the header.
-  void SetUp() override {
-    Snapshot s = make_snapshot();
-    s.generation = 2;
-    for (RealServer& rs : s.real_servers)
-      if (rs.mode == FwdMode::fullnat) rs.proxy = GetParam().version;
-    g.reload(std::move(s));
-  }
+  ProxyGolden() : TcpConn(*GetParam().f) {}
+  void SetUp() override { g.reload(client_addr_snapshot(GetParam().version)); }
 
   // The header the real server must read: the client and the VIP it connected to,
   // written out from the specification.
@@ -130,95 +89,15 @@ class ProxyGolden : public ::testing::TestWithParam<ProxyCase> {
     return h;
   }
 
-  // client -> VIP, and what the real server must receive for it.
-  Tcp from_client(uint8_t flags, uint32_t seq, uint32_t ack, std::string_view data = {}) const {
-    return {.src = F.client,
-            .dst = F.vip,
-            .sport = kCport,
-            .dport = port_of(Svc::fullnat),
-            .flags = flags,
-            .seq = seq,
-            .ack = ack,
-            .payload = bytes_of(data)};
-  }
-  Tcp at_server(const Tcp& c, uint32_t seq, Bytes payload) const {
-    Tcp t = c;
-    t.src = F.laddr;
-    t.sport = lport;
-    t.dst = text(rs->addr);
-    t.dport = kRsPort;
-    t.seq = seq;
-    t.payload = std::move(payload);
-    t.ttl = 63;
-    return t;
-  }
-  // real server -> local address, and what the client must receive for it.
-  Tcp from_server(uint8_t flags, uint32_t seq, uint32_t ack, std::vector<uint8_t> opts = {}) const {
-    return {.src = text(rs->addr),
-            .dst = F.laddr,
-            .sport = kRsPort,
-            .dport = lport,
-            .flags = flags,
-            .seq = seq,
-            .ack = ack,
-            .options = std::move(opts)};
-  }
-  Tcp at_client(const Tcp& s, uint32_t ack, std::vector<uint8_t> opts) const {
-    Tcp t = s;
-    t.src = F.vip;
-    t.sport = port_of(Svc::fullnat);
-    t.dst = F.client;
-    t.dport = kCport;
-    t.ack = ack;
-    t.options = std::move(opts);
-    t.ttl = 63;
-    return t;
-  }
-
-  Out client_sends(const Tcp& t) { return node->run(tcp_frame(kClientSideMac, kPort0Mac, t)); }
-  Out server_sends(const Tcp& t) { return node->run(tcp_frame(text(rs->mac), kPort1Mac, t), 1); }
-  ::testing::AssertionResult server_gets(const Out& o, const Tcp& t) {
-    return sent(o, 1, tcp_frame(kPort1Mac, text(rs->mac), t));
-  }
-  ::testing::AssertionResult client_gets(const Out& o, const Tcp& t) {
-    return sent(o, 0, tcp_frame(kPort0Mac, kGatewayMac, t));
-  }
-
   // The handshake: the SYN passes unchanged but for FullNAT's rewrite; the SYN-ACK's
   // MSS is lowered by the header's length.
-  void handshake() {
-    const Tcp syn = from_client(net::kTcpSyn, kIsn, 0);
-    const Out out = client_sends(syn);
-    rs = g.flow_rs({.src = F.client,
-                    .dst = F.vip,
-                    .sport = kCport,
-                    .dport = port_of(Svc::fullnat),
-                    .proto = net::kProtoTcp});
-    ASSERT_NE(rs, nullptr);
-    ASSERT_EQ(out.verdict, Verdict::tx) << lb::to_string(out.drop);
-    lport = sent_sport(out.bytes, F.v6);
-    EXPECT_TRUE(server_gets(out, at_server(syn, kIsn, {})));
-
-    const uint16_t mss = 1460;
-    const Tcp synack = from_server(net::kTcpSyn | net::kTcpAck, kServerIsn, kIsn + 1,
-                                   {2, 4, mss >> 8, mss & 0xff});
-    const uint16_t lowered = static_cast<uint16_t>(mss - delta());
-    EXPECT_TRUE(
-        client_gets(server_sends(synack), at_client(synack, kIsn + 1,
-                                                    {2, 4, static_cast<uint8_t>(lowered >> 8),
-                                                     static_cast<uint8_t>(lowered & 0xff)})));
-  }
+  void handshake() { TcpConn::handshake({}, {}, static_cast<uint16_t>(kServerMss - delta())); }
   uint32_t delta() const { return static_cast<uint32_t>(expected_header().size()); }
   Bytes header_and(std::string_view data) const {
     Bytes b = expected_header();
     b.insert(b.end(), data.begin(), data.end());
     return b;
   }
-
-  Golden g;
-  Golden* node = &g;  // the node the packets go through
-  const RealServer* rs = nullptr;
-  uint16_t lport = 0;
 };
 
 TEST_P(ProxyGolden, HeaderGoesInFrontOfTheFirstPayloadAndSequencesFollow) {
@@ -306,11 +185,7 @@ TEST_P(ProxyGolden, ConnectionTakenUpMidstreamGoesWithoutHeader) {
   Tcp mid = from_client(net::kTcpAck, 5000, 9000, "data");
   const Out out = client_sends(mid);
   ASSERT_EQ(out.verdict, Verdict::tx) << lb::to_string(out.drop);
-  rs = g.flow_rs({.src = F.client,
-                  .dst = F.vip,
-                  .sport = kCport,
-                  .dport = port_of(Svc::fullnat),
-                  .proto = net::kProtoTcp});
+  rs = g.flow_rs(conn_tuple());
   ASSERT_NE(rs, nullptr);
   lport = sent_sport(out.bytes, F.v6);
   EXPECT_TRUE(server_gets(out, at_server(mid, 5000, bytes_of("data"))));
@@ -339,11 +214,7 @@ TEST_P(ProxyGolden, TakeoverGoesOnTranslating) {
   EXPECT_TRUE(recs[0].proxy_acked);
 
   Golden other;  // the peer, with the same config
-  Snapshot s = make_snapshot();
-  s.generation = 2;
-  for (RealServer& r : s.real_servers)
-    if (r.mode == FwdMode::fullnat) r.proxy = GetParam().version;
-  other.reload(std::move(s));
+  other.reload(client_addr_snapshot(GetParam().version));
   ASSERT_EQ(other.worker.import_flow(recs[0], other.now), lb::ImportResult::ok);
   node = &other;
   Tcp more = from_client(net::kTcpAck, first + 5, kServerIsn + 1, "more");
@@ -369,11 +240,7 @@ TEST(ProxyGoldenUdp, Version2PrecedesEveryDatagram) {
   for (const Family* f : {&kV4, &kV6}) {
     SCOPED_TRACE(f->name);
     Golden g;
-    Snapshot s = make_snapshot();
-    s.generation = 2;
-    for (RealServer& rs : s.real_servers)
-      if (rs.mode == FwdMode::fullnat) rs.proxy = lb::ProxyProto::v2;
-    g.reload(std::move(s));
+    g.reload(client_addr_snapshot(lb::ProxyProto::v2));
     Seg q{.src = f->client,
           .dst = f->vip,
           .sport = kCport,

@@ -112,19 +112,7 @@ fail() {
   [ -f "$LAB_DIR/trickle.log" ] && { echo "-- client" >&2; tail -20 "$LAB_DIR/trickle.log" >&2; }
   exit 1
 }
-now_ms() { date +%s%3N; }
 event() { echo "$1 $(date +%s.%N)" >>"$LAB_DIR/events"; }
-# Polls CONDITION every STEP seconds for at most MS milliseconds; prints the ms it took.
-wait_for() {
-  local ms=$1 step=$2 t0
-  shift 2
-  t0=$(now_ms)
-  until "$@"; do
-    [ $(($(now_ms) - t0)) -le "$ms" ] || return 1
-    sleep "$step"
-  done
-  echo $(($(now_ms) - t0))
-}
 # A node's VRRP state as its notify script last wrote it (MASTER, BACKUP, STOP, ...).
 state_of() { cat "$LAB_DIR/$1.state" 2>/dev/null || true; }
 is_state() { [ "$(state_of "$1")" = "$2" ]; }

@@ -45,6 +45,20 @@ virtual_server $LAB_VIP6 8081 {
   proxy_protocol $ver
   real_server ${LAB_RS6[0]} 8081 { weight 1 }
 }
+virtual_server $LAB_VIP 8082 {
+  lb_algo rr
+  lb_kind FNAT
+  protocol TCP
+  toa
+  real_server ${LAB_RS[0]} 81 { weight 1 }
+}
+virtual_server $LAB_VIP6 8082 {
+  lb_algo rr
+  lb_kind FNAT
+  protocol TCP
+  toa
+  real_server ${LAB_RS6[0]} 81 { weight 1 }
+}
 virtual_server $LAB_VIP 81 {
   lb_algo wrr
   lb_kind FNAT
@@ -99,6 +113,36 @@ for fam in 4 6; do
   got=$(in_ns client curl -sf -m3 -g "$url:8081/") || fail "curl $url:8081 (haproxy) failed"
   [ "$got" = "$client" ] || fail "haproxy read $got from the header, expected $client"
   pass "IPv$fam: nginx and HAProxy read $client from the $ver header; the connection came from $who"
+done
+
+# 1b. TOA (:8082, no header): the option the server's toa module would read, as rs1's
+#     kernel received it (tcpdump there, decoded by tshark): kind 254, the client's
+#     port and address, on the SYN and on segments after it; the server's kernel
+#     accepts the connection with it.
+toa_hex() {  # kind, length, port, address: the layout docs/modes.md gives
+  /usr/bin/python3 -c 'import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1]).packed; print((bytes([254, 4 + len(a)]) + int(sys.argv[2]).to_bytes(2, "big") + a).hex())' "$1" "$2"
+}
+for fam in 4 6; do
+  if [ $fam = 4 ]; then url=$url4 client=$LAB_CLIENT; else url=$url6 client=$LAB_CLIENT6; fi
+  cport=$((45000 + fam))
+  cap=$LAB_DIR/toa$fam.pcap
+  ip netns exec "$(ns rs1)" tcpdump --immediate-mode -U -n -i any -w "$cap" "tcp dst port 81" \
+    2>"$cap.err" &
+  capture=$!
+  wait_for 5000 0.05 grep -q listening "$cap.err" >/dev/null || fail "tcpdump did not start"
+  got=$(in_ns client curl -sf -m3 -g --local-port $cport "$url:8082/") || fail "curl $url:8082 (toa) failed"
+  [ "$got" = rs1 ] || fail "toa: answered '$got'"
+  want=$(toa_hex "$client" $cport)
+  # SYN flag and options of each segment rs1 received (written as they come: -U).
+  received() { tshark -r "$cap" -T fields -e tcp.flags.syn -e tcp.options 2>/dev/null || true; }
+  with_toa() { received | awk -v w="$want" -v syn="$1" '$1 == syn && index($2, w) == 1' | wc -l; }
+  both() { [ "$(with_toa 1)" -ge 1 ] && [ "$(with_toa 0)" -ge 1 ]; }
+  wait_for 3000 0.05 both >/dev/null ||
+    fail "IPv$fam toa: want $want first on the SYN and the next segments; rs1 received (SYN flag, options): $(received | head -5)"
+  acks=$(with_toa 0)
+  kill -INT $capture
+  wait $capture || true
+  pass "IPv$fam: rs1's kernel received TOA $want on the SYN and $acks later segment(s)"
 done
 
 # 2. A large download and upload through the translated connection: whole, and without
@@ -166,6 +210,8 @@ headers=$(/usr/bin/python3 -c 'import json,sys; print(sum(w["proxy_headers"] for
 # Without keep-alive each request is a connection of its own, with its own header.
 closed=$((logged_after[close] - logged_after[keepalive]))
 [ "$headers" -ge "$closed" ] || fail "$headers headers counted for $closed connections"
+toa=$(/usr/bin/python3 -c 'import json,sys; w=json.loads(sys.argv[1])["workers"]; print(sum(x["toa_added"] for x in w), sum(x["toa_no_room"] for x in w))' "$stats")
+[ "${toa% *}" -ge 4 ] && [ "${toa#* }" -eq 0 ] || fail "toa counted (added, no room): $toa"
 lab_no_drops || fail "drops"
-pass "$headers headers counted; no drops"
+pass "$headers headers and ${toa% *} TOA options counted; no drops"
 echo "e2e proxy $ver/$io: 1 passed, 0 failed"
