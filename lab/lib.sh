@@ -212,8 +212,8 @@ http {
     $([ "$LAB_V6" = 1 ] && echo "listen [::]:80$pp reuseport backlog=4096;")
     location / { return 200 "$rs\n"; }
     location /whoami { return 200 "\$remote_addr\n"; }
-    $([ -n "$LAB_PROXY" ] && echo "location /client { return 200 \"\$proxy_protocol_addr\\n\"; }
-    location /files/ { root $dir; dav_methods PUT; create_full_put_path on; client_max_body_size 256m; client_body_temp_path $dir/tmp; }")
+    location /files/ { root $dir; dav_methods PUT; create_full_put_path on; client_max_body_size 256m; client_body_temp_path $dir/tmp; }
+    $([ -n "$LAB_PROXY" ] && echo "location /client { return 200 \"\$proxy_protocol_addr\\n\"; }")
   }
   $extra
 }
