@@ -88,10 +88,11 @@ void set_tcp_u32(uint8_t* l4, size_t off, uint32_t v) {
 }
 
 // A sequence number of the server's space for the client's bytes, in the client's: the
-// header's bytes map to the first payload byte.
+// header's bytes map to the first payload byte. Distances from first_seq are unsigned:
+// TCP's signed comparison would call a byte 2 GiB on "before" it; only the ISN is.
 uint32_t to_client_space(uint32_t v, const ProxyState& st) {
-  const int32_t past = static_cast<int32_t>(v - st.first_seq);
-  if (past <= 0) return v;
+  const uint32_t past = v - st.first_seq;
+  if (past == ~uint32_t{0}) return v;
   if (past < st.delta) return st.first_seq;
   return v - st.delta;
 }
@@ -122,7 +123,8 @@ Outcome proxy_to_server(Packet& p, net::ParsedPacket& pp, ProxyState& st) {
     if (header_of(pp, st.version, hdr) != st.delta) return Outcome::dropped(Drop::headroom);
     return insert_prefix(p, pp, hdr, st.delta);
   }
-  if (static_cast<int32_t>(seq - st.first_seq) >= 0) set_tcp_u32(l4, 4, seq + st.delta);
+  // All but the ISN (a keep-alive probe before any data), however far on.
+  if (seq != st.first_seq - 1) set_tcp_u32(l4, 4, seq + st.delta);
   return Outcome::tx();
 }
 
