@@ -8,7 +8,10 @@
 //
 // Cases (DR unless named): established flows at 1, 1k, 1M, 10M (random order); new
 // flows (every packet a SYN of a new connection); NAT and FullNAT with both directions
-// mixed; TUN/IPIP; and two floors:
+// mixed, FullNAT also with a PROXY v2 header on its servers (past the header: every
+// packet pays its sequence or acknowledgement translation; and at the first payload
+// byte, not yet acknowledged: every packet carries the header, against the same
+// client-only FullNAT case); TUN/IPIP; and two floors:
 //   floor      read each frame and swap its MACs (the compute floor)
 //   floor-mem  per frame, read one random 64-byte line of a region as large as the
 //              1M-flow table, with the same batch prefetching (the memory floor)
@@ -24,12 +27,12 @@
 #include <string_view>
 #include <vector>
 
+#include "frame_ring.h"
 #include "lb/worker.h"
 #include "net/checksum.h"
 #include "net/ethernet.h"
 #include "net/ipv4.h"
 #include "net/l4.h"
-#include "packet_builder.h"
 
 namespace gale::bench {
 namespace {
@@ -38,11 +41,6 @@ using lb::Batch;
 using lb::FwdMode;
 using lb::Packet;
 
-constexpr size_t kRing = 4096;
-constexpr size_t kStride = 2112;
-constexpr uint16_t kHeadroom = 256;
-constexpr uint16_t kFrameLen = 64;
-
 net::IpAddr ip(const char* s) {
   return *net::parse_ip(s);
 }
@@ -50,7 +48,7 @@ net::MacAddr mac(const char* s) {
   return *net::parse_mac(s);
 }
 
-lb::Snapshot make_snapshot(FwdMode mode) {
+lb::Snapshot make_snapshot(FwdMode mode, lb::ProxyProto proxy = lb::ProxyProto::none) {
   lb::Snapshot s;
   s.generation = 1;
   s.links.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
@@ -58,7 +56,8 @@ lb::Snapshot make_snapshot(FwdMode mode) {
       .vip = ip("192.0.2.10"), .port = 80, .proto = net::kProtoTcp, .sched = lb::SchedKind::wrr};
   for (uint16_t i = 0; i < 10; ++i) {
     net::IpAddr a = net::Ipv4Addr{0x0a010001u + i};
-    s.real_servers.push_back({.addr = a, .mode = mode, .mac = mac("02:00:00:00:01:01")});
+    s.real_servers.push_back(
+        {.addr = a, .mode = mode, .mac = mac("02:00:00:00:01:01"), .proxy = proxy});
     svc.dests.push_back({.addr = a, .port = 80, .weight = 1 + i % 3});
     svc.dest_ids.push_back(i);
   }
@@ -72,53 +71,6 @@ lb::Snapshot make_snapshot(FwdMode mode) {
   if (!s.finalize()) std::abort();
   return s;
 }
-
-// One direction's packet of a flow: what the driver writes into a buffer.
-struct FlowPkt {
-  uint32_t src, dst;
-  uint16_t sport, dport;
-  uint8_t flags;
-};
-
-class Ring {
- public:
-  Ring() {
-    mem_ = static_cast<uint8_t*>(
-        mmap(nullptr, kRing * kStride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    tmpl_ = test::PacketBuilder()
-                .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                .ipv4("198.51.100.1", "192.0.2.10")
-                .tcp(1, 80, net::kTcpAck)
-                .pad_to(kFrameLen)
-                .build();
-    tmpl_src_ = net::load_be32(tmpl_.data() + 26);
-    tmpl_dst_ = net::load_be32(tmpl_.data() + 30);
-    tmpl_check_ = net::load_be16(tmpl_.data() + 24);
-  }
-  ~Ring() { munmap(mem_, kRing * kStride); }
-
-  // Refills batch slot i from buffer `slot` with flow packet f.
-  void fill(Packet& p, size_t slot, const FlowPkt& f) {
-    uint8_t* d = mem_ + slot * kStride + kHeadroom;
-    std::memcpy(d, tmpl_.data(), kFrameLen);
-    net::store_be32(d + 26, f.src);
-    net::store_be32(d + 30, f.dst);
-    // The header checksum follows the addresses, as on a frame off the wire (the parser
-    // refuses a wrong one): two incremental updates of the template's.
-    net::store_be16(d + 24, net::csum_update32(net::csum_update32(tmpl_check_, tmpl_src_, f.src),
-                                               tmpl_dst_, f.dst));
-    net::store_be16(d + 34, f.sport);
-    net::store_be16(d + 36, f.dport);
-    d[47] = f.flags;
-    p = Packet{.data = d, .len = kFrameLen, .headroom = kHeadroom};
-  }
-
- private:
-  uint8_t* mem_;
-  std::vector<uint8_t> tmpl_;
-  uint32_t tmpl_src_ = 0, tmpl_dst_ = 0;
-  uint16_t tmpl_check_ = 0;
-};
 
 struct Result {
   std::string name, mode;
@@ -164,7 +116,7 @@ std::vector<FlowPkt> client_flows(size_t n, uint8_t flags, std::mt19937_64& rng)
 // Establishes every flow (untimed) and returns, per flow, the reply packet the real
 // server would send, read off the forwarded SYN.
 std::vector<FlowPkt> establish(lb::Worker& w, Ring& ring, const std::vector<FlowPkt>& fwd,
-                               uint32_t now) {
+                               uint32_t syn_seq, uint32_t now) {
   std::vector<FlowPkt> replies;
   replies.reserve(fwd.size());
   Batch b;
@@ -174,6 +126,7 @@ std::vector<FlowPkt> establish(lb::Worker& w, Ring& ring, const std::vector<Flow
       FlowPkt syn = fwd[i + j];
       syn.flags = net::kTcpSyn;
       ring.fill(b.pkts[j], j, syn);
+      net::store_be32(b.pkts[j].data + kSeqOffset, syn_seq);  // (a SYN's checksum is not read)
     }
     b.count = static_cast<uint16_t>(n);
     w.process(b, now);
@@ -199,15 +152,28 @@ double bytes_per_flow(const lb::Worker& w) {
   return static_cast<double>(w.table_v4().memory_bytes()) / w.table_v4().capacity();
 }
 
-Result run_established(const char* mode_name, FwdMode mode, size_t flows, bool both_dirs,
-                       size_t min_packets) {
+// A case of established flows.
+struct Established {
+  const char* mode_name;
+  FwdMode mode;
+  size_t flows;
+  bool both_dirs = false;  // the servers' replies mixed in
+  lb::ProxyProto proxy = lb::ProxyProto::none;
+  // Every client segment at its first payload byte (the SYN just before it): with a
+  // PROXY header, each carries it, as before the server acknowledged it.
+  bool at_first_byte = false;
+};
+
+Result run_established(const Established& c, size_t min_packets) {
+  const char* mode_name = c.mode_name;
+  const size_t flows = c.flows;
   std::mt19937_64 rng(42);
-  Ring ring;
-  lb::Snapshot snap = make_snapshot(mode);
+  Ring ring(c.at_first_byte ? L4Checksum::kept : L4Checksum::stale);
+  lb::Snapshot snap = make_snapshot(c.mode, c.proxy);
   auto w = make_worker(flows);
   w->use(&snap);
   auto fwd = client_flows(flows, net::kTcpAck, rng);
-  auto rev = establish(*w, ring, fwd, 1);
+  auto rev = establish(*w, ring, fwd, c.at_first_byte ? kSeq - 1 : kSynSeq, 1);
   if (getenv("GALE_BENCH_DEBUG"))
     std::fprintf(stderr, "established %u flows, tx %lu kernel %lu created %lu\n", w->flows(),
                  w->counters().tx, w->counters().to_kernel, w->counters().flows_created);
@@ -217,19 +183,25 @@ Result run_established(const char* mode_name, FwdMode mode, size_t flows, bool b
         std::fprintf(stderr, "  drop %s: %lu\n", lb::to_string(lb::Drop(d)),
                      w->counters().drops[d]);
   std::vector<FlowPkt> pkts = fwd;
-  if (both_dirs) pkts.insert(pkts.end(), rev.begin(), rev.end());
+  if (c.both_dirs) pkts.insert(pkts.end(), rev.begin(), rev.end());
   // A fresh order: in establishing order the entries (allocated in that order) would be
   // read sequentially, and the hardware prefetcher would hide their misses.
   std::shuffle(pkts.begin(), pkts.end(), rng);
+  const uint64_t headers = w->counters().proxy_headers;
   double ns = time_run(ring, pkts, min_packets, [&](Batch& b) { w->process(b, 2); });
-  const auto& c = w->counters();
-  if (c.tx < min_packets) {
+  const auto& n = w->counters();
+  if (n.tx < min_packets) {
     std::fprintf(stderr, "warning: %s forwarded only %lu (kernel %lu, stateless replies %lu)\n",
-                 mode_name, c.tx, c.to_kernel, c.stateless_replies);
+                 mode_name, n.tx, n.to_kernel, n.stateless_replies);
     for (int d = 0; d < lb::kDropCount; ++d)
-      if (c.drops[d])
-        std::fprintf(stderr, "  drop %s: %lu\n", lb::to_string(lb::Drop(d)), c.drops[d]);
+      if (n.drops[d])
+        std::fprintf(stderr, "  drop %s: %lu\n", lb::to_string(lb::Drop(d)), n.drops[d]);
   }
+  // The PROXY cases measure what they say: a header on every packet, or on none.
+  const bool all = c.proxy != lb::ProxyProto::none && c.at_first_byte;
+  if (n.proxy_headers - headers != (all ? n.tx - flows : 0))
+    std::fprintf(stderr, "warning: %s put %lu PROXY headers in front of %lu packets\n", mode_name,
+                 n.proxy_headers - headers, n.tx - flows);
   return {"", mode_name, flows, ns, bytes_per_flow(*w)};
 }
 
@@ -358,16 +330,46 @@ int pipeline(bool json) {
   add("floor-mem", median3([&] { return run_floor_mem(region, kMin); }));
   for (size_t flows : {size_t{1}, size_t{1000}, size_t{1} << 20, size_t{10} << 20}) {
     add("dr-established", median3([&] {
-          return run_established("dr", FwdMode::dr, flows, false, std::max(kMin, flows));
+          return run_established({.mode_name = "dr", .mode = FwdMode::dr, .flows = flows},
+                                 std::max(kMin, flows));
         }));
   }
   add("dr-new-flows", median3([&] { return run_new_flows(1 << 20); }));
-  add("nat-both-directions",
-      median3([&] { return run_established("nat", FwdMode::nat, 1 << 20, true, kMin); }));
-  add("fullnat-both-directions",
-      median3([&] { return run_established("fullnat", FwdMode::fullnat, 1 << 20, true, kMin); }));
-  add("tun-ipip",
-      median3([&] { return run_established("tun", FwdMode::tun, 1 << 20, false, kMin); }));
+  add("nat-both-directions", median3([&] {
+        return run_established(
+            {.mode_name = "nat", .mode = FwdMode::nat, .flows = 1 << 20, .both_dirs = true}, kMin);
+      }));
+  add("fullnat-both-directions", median3([&] {
+        return run_established(
+            {.mode_name = "fullnat", .mode = FwdMode::fullnat, .flows = 1 << 20, .both_dirs = true},
+            kMin);
+      }));
+  add("fullnat-proxy-v2-both-directions", median3([&] {
+        return run_established({.mode_name = "fullnat",
+                                .mode = FwdMode::fullnat,
+                                .flows = 1 << 20,
+                                .both_dirs = true,
+                                .proxy = lb::ProxyProto::v2},
+                               kMin);
+      }));
+  add("fullnat-client-to-server", median3([&] {
+        return run_established({.mode_name = "fullnat",
+                                .mode = FwdMode::fullnat,
+                                .flows = 1 << 20,
+                                .at_first_byte = true},
+                               kMin);
+      }));
+  add("fullnat-proxy-v2-first-segment", median3([&] {
+        return run_established({.mode_name = "fullnat",
+                                .mode = FwdMode::fullnat,
+                                .flows = 1 << 20,
+                                .proxy = lb::ProxyProto::v2,
+                                .at_first_byte = true},
+                               kMin);
+      }));
+  add("tun-ipip", median3([&] {
+        return run_established({.mode_name = "tun", .mode = FwdMode::tun, .flows = 1 << 20}, kMin);
+      }));
   return 0;
 }
 
@@ -376,8 +378,15 @@ int pipeline(bool json) {
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  // gale-bench one MODE FLOWS [both]: one case, for profiling (valgrind --tool=callgrind).
+  // gale-bench one MODE FLOWS [both] [proxy-v1|proxy-v2] [first]: one case, for profiling
+  // (valgrind --tool=callgrind); `first`: every client segment at its first payload byte.
   if (args.size() >= 3 && args[0] == "one") {
+    auto has = [&](std::string_view a) {
+      return std::find(args.begin(), args.end(), a) != args.end();
+    };
+    const auto proxy = has("proxy-v2")   ? gale::lb::ProxyProto::v2
+                       : has("proxy-v1") ? gale::lb::ProxyProto::v1
+                                         : gale::lb::ProxyProto::none;
     using gale::lb::FwdMode;
     const std::string m(args[1]);
     const FwdMode mode = m == "nat"       ? FwdMode::nat
@@ -385,7 +394,12 @@ int main(int argc, char** argv) {
                          : m == "tun"     ? FwdMode::tun
                                           : FwdMode::dr;
     auto r = gale::bench::run_established(
-        m.c_str(), mode, std::stoul(std::string(args[2])), args.size() > 3,
+        {.mode_name = m.c_str(),
+         .mode = mode,
+         .flows = std::stoul(std::string(args[2])),
+         .both_dirs = has("both"),
+         .proxy = proxy,
+         .at_first_byte = has("first")},
         getenv("GALE_BENCH_PACKETS") ? std::stoul(getenv("GALE_BENCH_PACKETS")) : 1000000);
     std::printf("%s %s flows: %.2f ns/packet\n", m.c_str(), std::string(args[2]).c_str(),
                 r.ns_per_packet);

@@ -158,6 +158,30 @@ def pipeline_table(rows):
     return head, body
 
 
+# PROXY cases and the case each is measured against in the same run (gale-bench).
+PROXY_PAIRS = [
+    ("fullnat-proxy-v2-both-directions", "fullnat-both-directions",
+     "PROXY v2 on the FullNAT servers, established connections past the header (each "
+     "packet's sequence or acknowledgement number translated)"),
+    ("fullnat-proxy-v2-first-segment", "fullnat-client-to-server",
+     "PROXY v2 header put in front of every client segment (the first payload byte, not "
+     "yet acknowledged: checksum verified, headers moved, checksum computed whole)"),
+]
+
+
+def proxy_notes(rows):
+    """One line per PROXY case whose plain counterpart ran too: X ns vs Y ns."""
+    ns = {str(r["case"]): float(r["ns_per_packet"]) for r in rows}
+    notes = []
+    for proxy, plain, what in PROXY_PAIRS:
+        if proxy in ns and plain in ns:
+            notes.append(
+                f"{what}: {ns[proxy]:.1f} ns/packet vs {ns[plain]:.1f} ns for `{plain}` "
+                f"({ns[proxy] - ns[plain]:+.1f} ns), same run."
+            )
+    return notes
+
+
 def text_table(head, body):
     widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(head)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
@@ -276,6 +300,8 @@ def main():
         ph, pb = pipeline_table(pipe)
         print()
         print(text_table(ph, pb))
+        for note in proxy_notes(pipe):
+            print(note)
 
     png = os.path.join(args.img_dir, "pipeline-ns-per-packet.png")
     plot_error = plot(pipe, png) if pipe else None
@@ -323,6 +349,8 @@ def main():
             md_table(ph, pb),
             "",
         ]
+        for note in proxy_notes(pipe):
+            page += [note, ""]
         if plot_error is None:
             rel = os.path.relpath(png, os.path.dirname(os.path.abspath(args.out)))
             page += [f"![ns per packet vs flows]({rel})", ""]

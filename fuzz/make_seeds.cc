@@ -2,11 +2,14 @@
 // fuzzer starts from inputs that reach every branch rather than from the Ethernet header:
 //   fuzz_parse:    one small frame of each kind the parser and the decapsulators know;
 //   fuzz_pipeline: sequences of batches (its input format, see pipeline_fuzz.cc) to the
-//                  services, servers and local addresses pipeline_fuzz.cc configures.
+//                  services, servers and local addresses pipeline_fuzz.cc configures;
+//   fuzz_proxy:    one PROXY connection each, in proxy_fuzz.cc's operations
+//                  (fuzz/proxy_seeds.h).
 //
 //   make_seeds DIR                (the committed corpus is fuzz/corpus/parse/)
 //   make_seeds --pipeline DIR     (fuzz/corpus/pipeline/)
 //   make_seeds --flow-table DIR   (fuzz/corpus/flow_table/)
+//   make_seeds --proxy DIR        (fuzz/corpus/proxy/)
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "packet_builder.h"
+#include "proxy_seeds.h"
 
 using gale::test::PacketBuilder;
 
@@ -413,6 +417,9 @@ int main(int argc, char** argv) {
     return write_all(argv[2], pipeline_seeds()) ? 0 : 1;
   if (argc == 3 && std::string(argv[1]) == "--flow-table")
     return write_all(argv[2], flow_table_seeds()) ? 0 : 1;
-  std::fprintf(stderr, "usage: %s DIR | --pipeline DIR | --flow-table DIR\n", argv[0]);
+  if (argc == 3 && std::string(argv[1]) == "--proxy")
+    return write_all(argv[2], gale::fuzz::proxy_seeds()) ? 0 : 1;
+  std::fprintf(stderr, "usage: %s DIR | --pipeline DIR | --flow-table DIR | --proxy DIR\n",
+               argv[0]);
   return 2;
 }

@@ -100,10 +100,11 @@ void set_tcp_u32(uint8_t* l4, size_t off, uint32_t v) {
 }
 
 // A sequence number of the server's space for the client's bytes, in the client's: the
-// header's bytes map to the first payload byte.
+// header's bytes map to the first payload byte. Distances from first_seq are unsigned:
+// TCP's signed comparison would call a byte 2 GiB on "before" it; only the ISN is.
 uint32_t to_client_space(uint32_t v, const ProxyState& st) {
-  const int32_t past = static_cast<int32_t>(v - st.first_seq);
-  if (past <= 0) return v;
+  const uint32_t past = v - st.first_seq;
+  if (past == ~uint32_t{0}) return v;
   if (past < st.delta) return st.first_seq;
   return v - st.delta;
 }
@@ -189,8 +190,8 @@ Outcome proxy_to_server(Packet& p, net::ParsedPacket& pp, ProxyState& st, ProxyA
     }
     l4 = p.data + pp.l4_off;  // the option moved the headers
   }
-  if (st.delta != 0 && static_cast<int32_t>(seq - st.first_seq) >= 0)
-    set_tcp_u32(l4, 4, seq + st.delta);
+  // All but the ISN (a keep-alive probe before any data), however far on.
+  if (st.delta != 0 && seq != st.first_seq - 1) set_tcp_u32(l4, 4, seq + st.delta);
   return Outcome::tx();
 }
 

@@ -1,0 +1,96 @@
+// The frames gale-bench's driver hands the worker: a ring of a few thousand buffers, as
+// a NIC's would (stride 2112 bytes: a power-of-two stride would alias every frame's
+// headers into a few cache sets), each refilled before its batch from a 64-byte
+// template and one flow's addresses, ports and flags.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "lb/packet.h"
+#include "net/checksum.h"
+#include "net/l4.h"
+#include "packet_builder.h"
+
+namespace gale::bench {
+
+constexpr size_t kRing = 4096;
+constexpr size_t kStride = 2112;
+constexpr uint16_t kHeadroom = 256;
+constexpr uint16_t kFrameLen = 64;
+// The client's sequence numbers: its SYN, then every later segment (past its first
+// payload byte, so a PROXY connection moves it); the server acknowledges past the
+// header (so that a PROXY connection maps it back).
+constexpr uint32_t kSynSeq = 0;
+constexpr uint32_t kSeq = 1000;
+constexpr uint32_t kAck = 5000;
+constexpr size_t kSeqOffset = 14 + 20 + 4;  // in the template's frame
+
+// One direction's packet of a flow: what the driver writes into a buffer.
+struct FlowPkt {
+  uint32_t src, dst;
+  uint16_t sport, dport;
+  uint8_t flags;
+};
+
+// The TCP checksum of the frames the driver writes: left as the template's (nothing
+// checks it on the way), or kept right (a PROXY insertion verifies it), which costs the
+// driver four more incremental updates.
+enum class L4Checksum { stale, kept };
+
+class Ring {
+ public:
+  explicit Ring(L4Checksum l4 = L4Checksum::stale) : l4_(l4) {
+    mem_ = static_cast<uint8_t*>(
+        mmap(nullptr, kRing * kStride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    tmpl_ = test::PacketBuilder()
+                .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                .ipv4("198.51.100.1", "192.0.2.10")
+                .tcp(1, 80, net::kTcpAck)
+                .seq(kSeq)
+                .ack(kAck)
+                .pad_to(kFrameLen)
+                .build();
+    tmpl_src_ = net::load_be32(tmpl_.data() + 26);
+    tmpl_dst_ = net::load_be32(tmpl_.data() + 30);
+    tmpl_check_ = net::load_be16(tmpl_.data() + 24);
+    tmpl_ports_ = net::load_be32(tmpl_.data() + 34);
+    tmpl_flags_ = net::load_be16(tmpl_.data() + 46);
+    tmpl_tcp_check_ = net::load_be16(tmpl_.data() + 50);
+  }
+  ~Ring() { munmap(mem_, kRing * kStride); }
+
+  // Refills batch slot i from buffer `slot` with flow packet f.
+  void fill(lb::Packet& p, size_t slot, const FlowPkt& f) {
+    uint8_t* d = mem_ + slot * kStride + kHeadroom;
+    std::memcpy(d, tmpl_.data(), kFrameLen);
+    net::store_be32(d + 26, f.src);
+    net::store_be32(d + 30, f.dst);
+    // The header checksum follows the addresses, as on a frame off the wire (the parser
+    // refuses a wrong one): two incremental updates of the template's.
+    net::store_be16(d + 24, net::csum_update32(net::csum_update32(tmpl_check_, tmpl_src_, f.src),
+                                               tmpl_dst_, f.dst));
+    net::store_be16(d + 34, f.sport);
+    net::store_be16(d + 36, f.dport);
+    d[47] = f.flags;
+    if (l4_ == L4Checksum::kept) {
+      uint16_t c = net::csum_update32(tmpl_tcp_check_, tmpl_src_, f.src);
+      c = net::csum_update32(c, tmpl_dst_, f.dst);
+      c = net::csum_update32(c, tmpl_ports_, uint32_t{f.sport} << 16 | f.dport);
+      net::store_be16(d + 50, net::csum_update16(c, tmpl_flags_, net::load_be16(d + 46)));
+    }
+    p = lb::Packet{.data = d, .len = kFrameLen, .headroom = kHeadroom};
+  }
+
+ private:
+  L4Checksum l4_;
+  uint8_t* mem_;
+  std::vector<uint8_t> tmpl_;
+  uint32_t tmpl_src_ = 0, tmpl_dst_ = 0, tmpl_ports_ = 0;
+  uint16_t tmpl_check_ = 0, tmpl_flags_ = 0, tmpl_tcp_check_ = 0;
+};
+
+}  // namespace gale::bench
