@@ -251,15 +251,16 @@ void AfPacketIo::flush() {
   }
 }
 
-bool AfPacketIo::wait_rx(int timeout_ms) {
+bool AfPacketIo::wait_rx(int timeout_ms, int wake_fd) {
   for (Ring& r : rings_) {  // a block half read, or handed over since: no need to sleep
     auto* bd = reinterpret_cast<tpacket_block_desc*>(r.rx + size_t{r.block} * cfg_.rx_block_size);
     if (r.left > 0 || (load_acquire(bd->hdr.bh1.block_status) & TP_STATUS_USER)) return true;
   }
-  pollfd fds[16];
-  const size_t n = std::min(rings_.size(), std::size(fds));
+  pollfd fds[17];
+  size_t n = std::min<size_t>(rings_.size(), 16);
   for (size_t i = 0; i < n; ++i)
     fds[i] = {.fd = rings_[i].fd, .events = POLLIN, .revents = 0};
+  if (wake_fd >= 0) fds[n++] = {.fd = wake_fd, .events = POLLIN, .revents = 0};
   return poll(fds, n, timeout_ms) > 0;
 }
 

@@ -47,7 +47,7 @@ class AfPacketIo final : public LinkIo {
   void release(std::span<uint8_t* const> frames) override;
   void flush() override;
   IoStats stats() const override;
-  bool wait_rx(int timeout_ms) override;
+  bool wait_rx(int timeout_ms, int wake_fd) override;
 
  private:
   struct Ring {

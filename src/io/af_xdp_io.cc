@@ -340,13 +340,14 @@ void AfXdpIo::flush() {
   }
 }
 
-bool AfXdpIo::wait_rx(int timeout_ms) {
-  pollfd fds[64];
-  const size_t n = std::min(socks_.size(), std::size(fds));
+bool AfXdpIo::wait_rx(int timeout_ms, int wake_fd) {
+  pollfd fds[65];
+  size_t n = std::min<size_t>(socks_.size(), 64);
   for (size_t i = 0; i < n; ++i) {
     if (xsk_cons_nb_avail(&socks_[i]->rx, 1) > 0) return true;
     fds[i] = {.fd = socks_[i]->fd, .events = POLLIN, .revents = 0};
   }
+  if (wake_fd >= 0) fds[n++] = {.fd = wake_fd, .events = POLLIN, .revents = 0};
   return poll(fds, n, timeout_ms) > 0;
 }
 

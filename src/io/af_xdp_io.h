@@ -56,7 +56,7 @@ class AfXdpIo final : public LinkIo {
   void release(std::span<uint8_t* const> frames) override;
   void flush() override;
   IoStats stats() const override;
-  bool wait_rx(int timeout_ms) override;
+  bool wait_rx(int timeout_ms, int wake_fd) override;
 
   size_t sockets() const { return socks_.size(); }
   // Whether every socket got zero-copy.

@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,8 +24,17 @@ constexpr uint64_t kReportEveryNs = 50'000'000;
 }  // namespace
 
 struct Dataplane::PerWorker {
-  explicit PerWorker(uint16_t workers) : board(workers) {}
+  explicit PerWorker(uint16_t workers)
+      : board(workers), wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~PerWorker() {
+    if (wake_fd >= 0) close(wake_fd);
+  }
   ReportBoard board;
+  // Hand-off wake-up: a worker about to sleep in wait_rx says so in `sleeping`; a worker
+  // that lends it frames then writes `wake_fd` (an eventfd its wait includes), so a
+  // handed-over frame waits for no timeout. -1 if eventfd failed: the timeout remains.
+  const int wake_fd;
+  alignas(64) std::atomic<bool> sleeping{false};
   // Made on the worker's thread, freed by stop() once every worker has stopped: an owner
   // may still hold frames this backend lent it.
   std::unique_ptr<LinkIo> io;
@@ -132,6 +143,10 @@ Dataplane::~Dataplane() {
 
 void Dataplane::stop() {
   stop_.store(true);
+  for (auto& w : workers_) {  // a sleeping worker wakes at once
+    const uint64_t one = 1;
+    if (w->wake_fd >= 0) (void)!write(w->wake_fd, &one, sizeof one);
+  }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   for (auto& w : workers_)
@@ -189,7 +204,25 @@ void Dataplane::run(uint16_t id) {
   uint64_t handoff_in = 0, handoff_out = 0, batches = 0, busy_ns = 0;
   std::vector<uint64_t> dropped_to(n);  // by owner: its lane was full
   uint64_t last_report = 0;
+  bool unreported = false;  // busy turns since the last report
 
+  // Frames lent to this worker and not yet borrowed.
+  auto inbound = [&] {
+    for (uint16_t from = 0; from < n; ++from)
+      if (from != id && lane(from, id).waiting()) return true;
+    return false;
+  };
+  // Wakes the owners in `mask` (bit owner % 64) that sleep: one eventfd write each.
+  auto wake_owners = [&](uint64_t mask) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (uint16_t to = 0; to < n; ++to) {
+      if (to == id || !(mask >> (to % 64) & 1)) continue;
+      PerWorker& owner = *workers_[to];
+      if (owner.wake_fd < 0 || !owner.sleeping.load(std::memory_order_relaxed)) continue;
+      const uint64_t one = 1;
+      (void)!write(owner.wake_fd, &one, sizeof one);
+    }
+  };
   auto lent = [&] {
     uint64_t sum = 0;
     for (uint16_t to = 0; to < n; ++to)
@@ -258,6 +291,7 @@ void Dataplane::run(uint16_t id) {
         for (uint16_t i = 0; i < batch.count; ++i)
           batch.pkts[i].verdict = lb::Verdict::to_kernel;
       }
+      uint64_t lent_to = 0;  // owners (bit owner % 64) given frames this turn
       for (uint16_t i = 0; i < batch.count; ++i) {
         lb::Packet& p = batch.pkts[i];
         if (p.verdict != lb::Verdict::handoff) continue;
@@ -265,11 +299,13 @@ void Dataplane::run(uint16_t id) {
             lane(id, p.owner)
                 .lend({.data = p.data, .len = p.len, .headroom = p.headroom, .link = p.link})) {
           ++handoff_out;
+          lent_to |= uint64_t{1} << (p.owner % 64);
         } else {
           p.verdict = lb::Verdict::drop;  // complete() frees it
           if (p.owner < n) ++dropped_to[p.owner];
         }
       }
+      if (lent_to) wake_owners(lent_to);
       io.complete(batch);
     } else if (snap) {
       // Idle: keep the expiry sweep going.
@@ -305,8 +341,27 @@ void Dataplane::run(uint16_t id) {
     if (now_ns - last_report > kReportEveryNs) {
       publish_report();
       last_report = now_ns;
+      unreported = false;
     }
-    if (!busy) io.wait_rx(cfg_.idle_wait_ms);
+    if (busy) unreported = true;
+    if (!busy) {
+      // A sleep longer than the report period would leave the last turns' work unseen.
+      if (unreported && uint64_t(cfg_.idle_wait_ms) * 1'000'000u >= kReportEveryNs) {
+        publish_report();
+        last_report = now_ns;
+        unreported = false;
+      }
+      // Said before the last look at the lanes (the fences pair with wake_owners'): a
+      // frame lent after that look finds `sleeping` set and writes wake_fd.
+      me.sleeping.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (!inbound()) {
+        io.wait_rx(cfg_.idle_wait_ms, me.wake_fd);
+        uint64_t nudges;
+        if (me.wake_fd >= 0) (void)!read(me.wake_fd, &nudges, sizeof nudges);
+      }
+      me.sleeping.store(false, std::memory_order_relaxed);
+    }
   }
   publish_report();
   snaps_.offline(id);

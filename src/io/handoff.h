@@ -28,7 +28,7 @@ struct HandoffFrame {
 
 class HandoffLane {
  public:
-  static constexpr uint32_t kSlots = 256;  // four batches in flight per pair of workers
+  static constexpr uint32_t kSlots = 1024;  // 16 batches in flight per pair of workers
 
   // Lender side.
   bool lend(const HandoffFrame& f) {
@@ -45,6 +45,7 @@ class HandoffLane {
 
   // Owner side.
   uint32_t borrow(HandoffFrame* out, uint32_t max) { return frames_.pop(out, max); }
+  bool waiting() const { return frames_.size() != 0; }
   void give_back(uint8_t* data) {
     // Cannot fail: at most kSlots frames are lent on this lane.
     (void)returns_.push(data);

@@ -3,7 +3,7 @@
 namespace gale::io {
 
 LinkIo::~LinkIo() = default;
-bool LinkIo::wait_rx(int) {
+bool LinkIo::wait_rx(int, int) {
   return true;
 }
 

@@ -2,7 +2,7 @@
 // set of interfaces ("links": the index into the config's interface list, the same index
 // as lb::Snapshot::links). The worker loop is:
 //
-//   io.wait_rx(timeout);                 // optional: sleep while idle (one poll())
+//   io.wait_rx(timeout, wake_fd);        // optional: sleep while idle (one poll())
 //   while (io.rx(batch)) { worker.process(batch, now); io.complete(batch); io.flush(); }
 //
 // Calls are virtual once per batch, never per frame. Frames handed out by rx() stay
@@ -51,9 +51,10 @@ class LinkIo {
   // Kicks transmission of what complete() queued (one syscall per socket at most).
   virtual void flush() = 0;
   virtual IoStats stats() const = 0;
-  // Waits up to `timeout_ms` for frames to receive; true when some may be there.
+  // Waits up to `timeout_ms` for frames to receive, or for `wake_fd` (when >= 0: another
+  // worker's nudge, an eventfd) to become readable; true when some may be there.
   // Backends without a file descriptor to wait on return true at once.
-  virtual bool wait_rx(int timeout_ms);
+  virtual bool wait_rx(int timeout_ms, int wake_fd = -1);
 };
 
 }  // namespace gale::io

@@ -4,6 +4,9 @@
 #include "io/dataplane.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,19 +22,20 @@ namespace {
 
 using test::PacketBuilder;
 
-// Lets the test keep the MemoryIo (to read what was sent after the threads stop).
-class BorrowedIo final : public LinkIo {
+// Lets the test keep the backend (to read what was sent after the threads stop).
+class BorrowedLink final : public LinkIo {
  public:
-  explicit BorrowedIo(MemoryIo& io) : io_(io) {}
+  explicit BorrowedLink(LinkIo& io) : io_(io) {}
   uint16_t rx(lb::Batch& b) override { return io_.rx(b); }
   void complete(lb::Batch& b) override { io_.complete(b); }
   void complete_foreign(lb::Batch& b) override { io_.complete_foreign(b); }
   void release(std::span<uint8_t* const> f) override { io_.release(f); }
   void flush() override { io_.flush(); }
   IoStats stats() const override { return io_.stats(); }
+  bool wait_rx(int timeout_ms, int wake_fd) override { return io_.wait_rx(timeout_ms, wake_fd); }
 
  private:
-  MemoryIo& io_;
+  LinkIo& io_;
 };
 
 std::unique_ptr<lb::Snapshot> make_snapshot(uint64_t generation) {
@@ -80,7 +84,7 @@ TEST(Dataplane, NonOwnedFramesAreForwardedByTheirOwner) {
   MemoryIo* ios[2] = {&io0, &io1};
   {
     Dataplane dp({.worker = {.flows_v4 = 4096, .flows_v6 = 64}, .workers = 2}, snaps,
-                 [&](uint16_t i) { return std::make_unique<BorrowedIo>(*ios[i]); });
+                 [&](uint16_t i) { return std::make_unique<BorrowedLink>(*ios[i]); });
     ASSERT_TRUE(eventually([&] {
       uint64_t tx = 0;
       for (const auto& r : dp.reports())
@@ -101,6 +105,74 @@ TEST(Dataplane, NonOwnedFramesAreForwardedByTheirOwner) {
   }
 }
 
+// A backend with a file descriptor to sleep on, like a socket's: its frames (injected
+// before the threads start) come out of rx() only once the test says they arrived and
+// makes `link_fd` readable; wait_rx() polls link_fd and the dataplane's wake-up fd.
+class FdLinkIo final : public LinkIo {
+ public:
+  explicit FdLinkIo(MemoryIo& io) : io_(io), link_fd_(eventfd(0, EFD_CLOEXEC)) {}
+  ~FdLinkIo() override { close(link_fd_); }
+  uint16_t rx(lb::Batch& b) override { return arrived_.load() ? io_.rx(b) : 0; }
+  void complete(lb::Batch& b) override { io_.complete(b); }
+  void complete_foreign(lb::Batch& b) override { io_.complete_foreign(b); }
+  void release(std::span<uint8_t* const> f) override { io_.release(f); }
+  void flush() override { io_.flush(); }
+  IoStats stats() const override { return io_.stats(); }
+  bool wait_rx(int timeout_ms, int wake_fd) override {
+    ++waits_;
+    pollfd fds[2] = {{.fd = link_fd_, .events = POLLIN, .revents = 0},
+                     {.fd = wake_fd, .events = POLLIN, .revents = 0}};
+    return poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms) > 0;
+  }
+  void arrive() {
+    arrived_.store(true);
+    const uint64_t one = 1;
+    ASSERT_EQ(write(link_fd_, &one, sizeof one), 8);
+  }
+  int waits() const { return waits_.load(); }
+
+ private:
+  MemoryIo& io_;
+  const int link_fd_;
+  std::atomic<bool> arrived_{false};
+  std::atomic<int> waits_{0};
+};
+
+// Idle workers sleep up to a minute here. Frames arrive at worker 0 for flows of both;
+// those it hands to worker 1 must wake it (all are forwarded within the 10 s the test
+// waits), and stop() must not wait for a sleeper either.
+TEST(Dataplane, AHandedOverFrameWakesItsSleepingOwner) {
+  Qsbr<lb::Snapshot> snaps(2);
+  snaps.publish(make_snapshot(1));
+  MemoryIo io0, io1;
+  constexpr int kFlows = 64;
+  for (int c = 0; c < kFlows; ++c)
+    io0.inject(0, PacketBuilder()
+                      .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                      .ipv4("198.51.100." + std::to_string(c + 1), "192.0.2.10")
+                      .tcp(static_cast<uint16_t>(30000 + c), 80, net::kTcpSyn)
+                      .build());
+  FdLinkIo link0(io0), link1(io1);
+  FdLinkIo* links[2] = {&link0, &link1};
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    Dataplane dp(
+        {.worker = {.flows_v4 = 4096, .flows_v6 = 64}, .workers = 2, .idle_wait_ms = 60'000}, snaps,
+        [&](uint16_t i) { return std::make_unique<BorrowedLink>(*links[i]); });
+    ASSERT_TRUE(eventually([&] { return link0.waits() > 0 && link1.waits() > 0; }));
+    link0.arrive();
+    ASSERT_TRUE(eventually([&] {
+      uint64_t tx = 0;
+      for (const auto& r : dp.reports())
+        tx += r.counters.tx;
+      return tx == kFlows;
+    }));
+    dp.stop();
+    EXPECT_GT(dp.reports()[1].handoff_in, 0u);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+}
+
 std::vector<uint8_t> syn_from(int c) {
   const std::string client =
       "198.51." + std::to_string(100 + c / 250) + "." + std::to_string(c % 250 + 1);
@@ -117,18 +189,24 @@ std::vector<uint8_t> syn_from(int c) {
 TEST(Dataplane, AFullLaneIsCountedAndLentFramesComeBack) {
   Qsbr<lb::Snapshot> snaps(2);
   snaps.publish(make_snapshot(1));
-  MemoryIo io0({.buffers = 2048}), io1;  // io0: buffers enough for the lane to fill
-  constexpr int kFlows = 1200;
+  // io0: buffers enough for the lane to fill; about half the flows are worker 1's.
+  MemoryIo io0({.buffers = 4 * HandoffLane::kSlots}), io1;
+  constexpr int kFlows = 3 * HandoffLane::kSlots;
   for (int c = 0; c < kFlows; ++c)
     io0.inject(0, syn_from(c));
   MemoryIo* ios[2] = {&io0, &io1};
   std::atomic<bool> go{false};
+  struct Release {  // worker 1 starts even when an assertion below returns early
+    std::atomic<bool>& go;
+    ~Release() { go = true; }
+  };
   Dataplane dp({.worker = {.flows_v4 = 4096, .flows_v6 = 64}, .workers = 2}, snaps,
                [&](uint16_t i) {
                  while (i == 1 && !go.load())
                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                 return std::make_unique<BorrowedIo>(*ios[i]);
+                 return std::make_unique<BorrowedLink>(*ios[i]);
                });
+  const Release release{go};
   ASSERT_TRUE(eventually([&] { return dp.reports()[0].counters.rx == kFlows; }));
   ASSERT_TRUE(eventually([&] {
     const auto r = dp.reports()[0];

@@ -113,7 +113,8 @@ TEST(HandoffLane, MemoryPerPairOfWorkers) {
               after);
   std::printf("64 workers (%zu pairs): before %.2f GB (%zu rings: n*n), after %.1f MB\n", pairs64,
               double(before) * 64 * 64 / 1e9, size_t{64 * 64}, double(after) * pairs64 / 1e6);
-  EXPECT_LE(after, 8u * 1024);
+  // 1024 slots since the lab's bulk transfers lost frames at 256 (issue 10): ~25 KiB.
+  EXPECT_LE(after, 32u * 1024);
   EXPECT_EQ(sizeof(HandoffFrame), 16u);
 }
 
