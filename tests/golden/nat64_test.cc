@@ -5,42 +5,15 @@
 #include <string>
 
 #include "lb_fixture.h"
+#include "nat64_fixture.h"
 #include "net/ipv6.h"
 #include "net/proxy_protocol.h"
 
 namespace gale::golden {
 namespace {
 
-constexpr uint16_t kNat64Port = 64;  // the NAT64 service's port on the IPv6 VIP
 constexpr uint16_t kCport = 40000;
 constexpr uint8_t kTclass = 0xb8;  // EF: a traffic class that must survive both ways
-
-// The fixture's snapshot plus, on the IPv6 VIP, port 64 (TCP and UDP) served by two
-// IPv4 FullNAT servers each: 10.<1 tcp|2 udp>.64.<n>, listening on kRsPort.
-Snapshot nat64_snapshot(lb::ProxyProto proxy = lb::ProxyProto::none) {
-  Snapshot s = make_snapshot();
-  s.generation = 2;
-  for (uint8_t proto : {net::kProtoTcp, net::kProtoUdp}) {
-    Service svc{.vip = ip(kV6.vip), .port = kNat64Port, .proto = proto};
-    for (int n = 1; n <= 2; ++n) {
-      char addr[32];
-      std::snprintf(addr, sizeof addr, "10.%d.64.%d", proto == net::kProtoTcp ? 1 : 2, n);
-      RealServer rs{.addr = ip(addr),
-                    .port = kRsPort,
-                    .mode = FwdMode::fullnat,
-                    .mac = mac(rs_mac(false, Svc{kNat64Port}, proto, n)),
-                    .out_link = 1,
-                    .proxy = proto == net::kProtoTcp ? proxy : lb::ProxyProto::none};
-      svc.dests.push_back({.addr = rs.addr, .port = kRsPort, .weight = 1});
-      svc.dest_ids.push_back(static_cast<uint16_t>(s.real_servers.size()));
-      s.real_servers.push_back(rs);
-    }
-    s.services.push_back(std::move(svc));
-  }
-  auto ok = s.finalize();
-  EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error().message);
-  return s;
-}
 
 // RFC 1071, one 16-bit word at a time: the ones'-complement sum of the bytes, folded.
 uint16_t sum16(const Bytes& b, size_t from, size_t len, uint32_t sum = 0) {
