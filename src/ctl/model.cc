@@ -145,9 +145,10 @@ Expected<void> check_dest(const DestSpec& d, const ServiceKey& key, net::Family 
       d.mode == lb::FwdMode::fullnat && !key.fwmark && fam == net::Family::v6 && d.addr.is_v4();
   if (fam != net::Family::none && d.addr.family != fam && d.mode != lb::FwdMode::tun && !nat64)
     return fail("real server " + dest_name(d.addr, d.port) + " is not in the family of " +
-                service_name(key) +
-                ": only tunnelling (-i) mixes families, and FullNAT (--fullnat) an IPv6 "
-                "service with IPv4 servers (NAT64)");
+                service_name(key) + ": only tunnelling (-i) mixes families" +
+                (fam == net::Family::v6 && d.addr.is_v4() && !key.fwmark
+                     ? " (and FullNAT, --fullnat, an IPv6 service with IPv4 servers: NAT64)"
+                     : ""));
   return {};
 }
 
