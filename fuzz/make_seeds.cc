@@ -241,6 +241,31 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> pipeline_seeds() {
   }
   add("v6_fullnat_returns", fnat6);
 
+  // NAT64 (lb/nat64.h): IPv6 clients of the IPv6 VIP's port 80, some scheduled to the
+  // IPv4 FullNAT server 10.1.0.27:8080, which answers a local address; ICMP errors
+  // about those connections from both sides.
+  PipelineInput nat64;
+  for (uint16_t cport = 43100; cport < 43108; ++cport)
+    nat64.frame(tcp6(cport, kSyn));
+  nat64.next_batch();
+  for (const char* laddr : {"10.2.0.1", "10.2.0.2"}) {
+    for (uint16_t lport : {1024, 1025}) {
+      nat64.frame(from_server().ipv4("10.1.0.27", laddr).tcp(8080, lport, kSyn | kAck).build());
+      nat64.frame(
+          from_server()
+              .ipv4("10.1.0.254", laddr)
+              .icmp(3, 4, 1400)
+              .payload(quote(PacketBuilder().ipv4(laddr, "10.1.0.27").tcp(lport, 8080).build(), 28))
+              .build());
+    }
+  }
+  nat64.frame(from_client()
+                  .ipv6("2001:db8:ff::1", kVip6)
+                  .icmp(2, 0, 1280)
+                  .payload(quote(PacketBuilder().ipv6(kVip6, kClient6).tcp(80, 43100).build(), 60))
+                  .build());
+  add("nat64_returns", nat64);
+
   // ICMP errors about VIP flows, from either side.
   add("v4_icmp_frag_needed",
       PipelineInput()

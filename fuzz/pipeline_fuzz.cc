@@ -98,7 +98,8 @@ constexpr RsSpec kServers[] = {
     {2, "2001:db8:1::23", FwdMode::tun, TunEncap::vxlan},
     {2, "2001:db8:1::24", FwdMode::nat},
     {2, "2001:db8:1::25", FwdMode::fullnat},
-    {2, "10.1.0.26", FwdMode::tun, TunEncap::gue},
+    {2, "10.1.0.26", FwdMode::tun, TunEncap::gue},             // TUN, and NAT64 FullNAT by reloads
+    {2, "10.1.0.27", FwdMode::fullnat, TunEncap::ipip, 8080},  // NAT64 (lb/nat64.h)
     {3, "2001:db8:1::31", FwdMode::nat},
     {3, "2001:db8:1::32", FwdMode::fullnat, TunEncap::ipip, 5353},
     {3, "2001:db8:1::33", FwdMode::tun, TunEncap::ipip, 0, 1, 1280},
@@ -180,12 +181,15 @@ lb::Snapshot make_snapshot(const Model& m) {
 }
 
 // The modes server id may take: its own family as the VIP's and no port of its own:
-// any; a port of its own: the NAT modes; another family: DR (same family only) and TUN.
+// any; a port of its own: the NAT modes; another family: DR (same family only) and TUN,
+// and FullNAT for an IPv4 server of an IPv6 VIP (NAT64; with a port of its own, only it).
 FwdMode next_mode(size_t id, FwdMode now) {
   const RsSpec& r = kServers[id];
   const bool same_family = ip(r.addr).family == ip(kServices[r.service].vip).family;
+  const bool nat64 = ip(kServices[r.service].vip).is_v6() && ip(r.addr).is_v4();
+  if (!same_family && r.port) return FwdMode::fullnat;
+  if (!same_family) return nat64 && now == FwdMode::tun ? FwdMode::fullnat : FwdMode::tun;
   if (r.port) return now == FwdMode::nat ? FwdMode::fullnat : FwdMode::nat;
-  if (!same_family) return FwdMode::tun;
   return static_cast<FwdMode>((static_cast<int>(now) + 1) % 4);
 }
 

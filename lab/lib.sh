@@ -278,14 +278,14 @@ lab_down() {
   rm -rf "$LAB_DIR"
 }
 
-# Writes the gale config for a mode (dr nat fullnat tun) and starts galed in the gale
+# Writes the gale config for a mode (dr nat fullnat nat64 tun) and starts galed in the gale
 # namespace; waits until its control socket answers.
 lab_start_gale() {
   local mode=$1 workers=${2:-2} io=${3:-af_xdp} build=${GALE_BUILD:-$LAB_ROOT/build}
   local kind
   local encap=vxlan
   case $mode in
-    dr) kind=DR ;; nat) kind=NAT ;; fullnat) kind=FNAT ;; tun) kind=TUN ;;
+    dr) kind=DR ;; nat) kind=NAT ;; fullnat | nat64) kind=FNAT ;; tun) kind=TUN ;;
     tun-ipip) kind=TUN encap=ipip ;; tun-gue) kind=TUN encap=gue ;;
   esac
   cat >"$LAB_DIR/gale.conf" <<CONF
@@ -322,15 +322,18 @@ virtual_server $LAB_VIP 5353 {
 }
 CONF
   if [ "$LAB_V6" = 1 ]; then
+    # nat64: the IPv6 VIP served by the servers' IPv4 addresses (FullNAT, docs/modes.md).
+    local rs6=("${LAB_RS6[@]}")
+    [ "$mode" = nat64 ] && rs6=("${LAB_RS[@]}")
     cat >>"$LAB_DIR/gale.conf" <<CONF
 virtual_server $LAB_VIP6 80 {
   lb_algo wrr
   lb_kind $kind
   protocol TCP
   $([ -n "$LAB_PROXY" ] && echo "proxy_protocol $LAB_PROXY")
-  real_server ${LAB_RS6[0]} 80 { weight 1 }
-  real_server ${LAB_RS6[1]} 80 { weight 2 }
-  real_server ${LAB_RS6[2]} 80 { weight 3 }
+  real_server ${rs6[0]} 80 { weight 1 }
+  real_server ${rs6[1]} 80 { weight 2 }
+  real_server ${rs6[2]} 80 { weight 3 }
 }
 CONF
   fi

@@ -182,7 +182,10 @@ gale::Result<void, Refusal> check_invocation(Invocation& inv, const Walked& w) {
     const bool tunnel = dest.mode == lb::FwdMode::tun;
     // A DR or TUN server listens on the service's port (IPVS cannot map it).
     if (!svc.key.fwmark && (tunnel || dest.mode == lb::FwdMode::dr)) dest.port = svc.key.port;
-    if (dest.addr.family != svc.family && !tunnel)
+    // gale's FullNAT translates an IPv6 service to IPv4 servers (NAT64); not the reverse.
+    const bool nat64 = dest.mode == lb::FwdMode::fullnat && !svc.key.fwmark &&
+                       svc.family == net::Family::v6 && dest.addr.is_v4();
+    if (dest.addr.family != svc.family && !tunnel && !nat64)
       return refuse("Different address family is allowed only for tunneling servers");
     const uint64_t tun_opts = (1ull << tun_type) | (1ull << tun_port) | (1ull << tun_nocsum) |
                               (1ull << tun_csum) | (1ull << tun_remcsum);

@@ -139,10 +139,16 @@ Expected<void> check_dest(const DestSpec& d, const ServiceKey& key, net::Family 
   if (d.toa.value_or(false) && proto != 6) return fail("--toa needs a TCP service (-t)");
   if (d.proxy == lb::ProxyProto::v1 && proto != 6)
     return fail("--proxy-protocol v1 needs a TCP service: v1 has no UDP form (use v2)");
-  // IPVS (ip_vs_ctl.c) accepts a real server of the other family only when tunnelling.
-  if (fam != net::Family::none && d.addr.family != fam && d.mode != lb::FwdMode::tun)
+  // IPVS (ip_vs_ctl.c) accepts a real server of the other family only when tunnelling;
+  // gale's FullNAT also serves an IPv6 VIP from IPv4 servers (NAT64, docs/modes.md).
+  const bool nat64 =
+      d.mode == lb::FwdMode::fullnat && !key.fwmark && fam == net::Family::v6 && d.addr.is_v4();
+  if (fam != net::Family::none && d.addr.family != fam && d.mode != lb::FwdMode::tun && !nat64)
     return fail("real server " + dest_name(d.addr, d.port) + " is not in the family of " +
-                service_name(key) + ": only tunnelling (-i) mixes families");
+                service_name(key) + ": only tunnelling (-i) mixes families" +
+                (fam == net::Family::v6 && d.addr.is_v4() && !key.fwmark
+                     ? " (and FullNAT, --fullnat, an IPv6 service with IPv4 servers: NAT64)"
+                     : ""));
   return {};
 }
 

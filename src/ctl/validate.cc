@@ -88,10 +88,16 @@ Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerCo
       }
     }
     if (mode == lb::FwdMode::nat || mode == lb::FwdMode::fullnat) {
-      if (!m.fwmark && m.vip.family != rs.addr.family)
+      // NAT64 (docs/modes.md): FULLNAT of an IPv6 VIP to an IPv4 server translates.
+      const bool nat64 = mode == lb::FwdMode::fullnat && m.vip.is_v6() && rs.addr.is_v4();
+      if (!m.fwmark && m.vip.family != rs.addr.family && !nat64)
         return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +
                                        " needs the real server in the VIP's address family (" +
-                                       text(m.vip) + "); use DR or TUN to mix families");
+                                       text(m.vip) + "); use DR or TUN to mix families" +
+                                       (mode == lb::FwdMode::fullnat
+                                            ? " (FULLNAT translates IPv6 VIPs to IPv4 servers "
+                                              "only: NAT64)"
+                                            : ""));
       for (const FwmarkMatch& f : g.fwmarks)
         if (m.fwmark && f.fwmark == m.fwmark && f.net.family != rs.addr.family)
           return error_loc(rs.where, rs_name(rs) + ": " + mode_name(mode) +
@@ -116,10 +122,16 @@ Expected<void> check_real_server(const RealServerConf& rs, const VirtualServerCo
     bool have = false;
     for (const net::IpAddr& a : g.fullnat_local_addresses)
       have |= a.family == rs.addr.family;
-    if (!have)
+    if (!have) {
+      const bool nat64 = std::any_of(ms.begin(), ms.end(), [&](const ServiceKey& m) {
+        return m.vip.family != rs.addr.family;
+      });
       return error_loc(rs.where, rs_name(rs) +
-                                     ": FULLNAT needs a local address of its family "
-                                     "(gale { fullnat_local_addresses ... })");
+                                     (nat64 ? ": NAT64 (an IPv6 VIP, this IPv4 server) needs an "
+                                              "IPv4 FullNAT local address"
+                                            : ": FULLNAT needs a local address of its family") +
+                                     " (gale { fullnat_local_addresses ... })");
+    }
   }
   GALE_CTL_TRY(check_client_addr(rs, vs, mode));
   if (mode == lb::FwdMode::tun) {

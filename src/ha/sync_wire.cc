@@ -26,6 +26,21 @@ net::IpAddr get_addr(const uint8_t* p, net::Family f) {
   return net::IpAddr(a);
 }
 
+// NAT64 (lb/nat64.h): an IPv6 record's real server and local address may be IPv4,
+// written IPv4-mapped (::ffff:a.b.c.d, RFC 4291 2.5.5.2), which no IPv6 server or local
+// address is. A reader that does not know this finds no such server: refused, counted.
+constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+void put_addr_or_mapped(uint8_t* p, const net::IpAddr& a, net::Family f) {
+  if (f != net::Family::v6 || !a.is_v4()) return put_addr(p, a, f);
+  std::memcpy(p, kMappedPrefix, 12);
+  std::memcpy(p + 12, a.b.data(), 4);
+}
+net::IpAddr get_addr_or_mapped(const uint8_t* p, net::Family f) {
+  if (f == net::Family::v6 && std::memcmp(p, kMappedPrefix, 12) == 0)
+    return net::IpAddr(net::Ipv4Addr{net::load_be32(p + 12)});
+  return get_addr(p, f);
+}
+
 bool all_zero(const uint8_t* p, size_t n) {
   for (size_t i = 0; i < n; ++i)
     if (p[i]) return false;
@@ -76,10 +91,10 @@ bool SyncWriter::add(const lb::SyncEvent& ev) {
   const size_t al = addr_len(f);
   uint8_t* a = p + kSyncRecordFixed;
   put_addr(a, r.vip, f);
-  put_addr(a + al, r.rs_addr, f);
+  put_addr_or_mapped(a + al, r.rs_addr, f);
   put_addr(a + 2 * al, r.tuple.src, f);
   put_addr(a + 3 * al, r.tuple.dst, f);
-  put_addr(a + 4 * al, r.laddr, f);
+  put_addr_or_mapped(a + 4 * al, r.laddr, f);
   if (r.proxy_version) {
     uint8_t* q = p + base;
     net::store_be32(q, r.proxy_first_seq);
@@ -157,9 +172,9 @@ Expected<SyncHeader> parse_sync(std::span<const uint8_t> d, std::vector<lb::Sync
                .proto = p[2]};
     // A fwmark service has no VIP; the fields read back as they were written.
     r.vip = r.fwmark && all_zero(a, al) ? net::IpAddr{} : get_addr(a, f);
-    r.rs_addr = get_addr(a + al, f);
+    r.rs_addr = get_addr_or_mapped(a + al, f);
     if (r.mode == lb::FwdMode::fullnat) {
-      r.laddr = get_addr(a + 4 * al, f);
+      r.laddr = get_addr_or_mapped(a + 4 * al, f);
       r.lport = net::load_be16(p + 24);
     }
     got.push_back(ev);

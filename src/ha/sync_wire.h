@@ -9,7 +9,8 @@
 //           destination port, FullNAT local port, flags (16 bits: a persistence
 //           template or a connection), then five
 //           addresses of the family: VIP, real server, client, client's destination,
-//           FullNAT local address (zero when not FullNAT); with flag 0x0400 (a FullNAT
+//           FullNAT local address (zero when not FullNAT; NAT64's IPv4 real server
+//           and local address in an IPv6 record: IPv4-mapped); with flag 0x0400 (a FullNAT
 //           connection with a PROXY header), 8 more bytes: the client's first payload
 //           sequence number (32 bits), the header's length (16), its version, and 1
 //           when the server has acknowledged it.

@@ -29,6 +29,10 @@ const char* to_string(Drop d) {
       return "no_route";
     case Drop::bad_checksum:
       return "bad_checksum";
+    case Drop::nat64_fragment:
+      return "nat64_fragment";
+    case Drop::nat64_untranslatable:
+      return "nat64_untranslatable";
     default:
       return "unknown";
   }

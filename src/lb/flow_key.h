@@ -75,6 +75,18 @@ inline Key key_of(const net::FiveTuple& t) {
   return Key::make(t.src, t.sport, t.dst, t.dport, t.proto);
 }
 
+// NAT64 (lb/nat64.h): a connection of an IPv6 client to an IPv4 server lives in the
+// IPv6 table, and its reply key there is the server's IPv4 tuple (each address in the
+// first 4 of its 16 bytes, as IpAddr keeps it), marked apart from IPv6 tuples by this
+// pad byte.
+inline constexpr uint8_t kNat64KeyMark = 0x64;
+inline FlowKeyV6 nat64_key(const net::IpAddr& src, uint16_t sport, const net::IpAddr& dst,
+                           uint16_t dport, uint8_t proto) {
+  FlowKeyV6 k = FlowKeyV6::make(src, sport, dst, dport, proto);
+  k.pad[1] = kNat64KeyMark;
+  return k;
+}
+
 // Seeded hash of a key's words: a multiply-xorshift per word and a final avalanche,
 // cheap enough for every packet. The seed is secret per worker, so an attacker cannot
 // aim a flood of tuples at one bucket.

@@ -77,7 +77,10 @@ class FlowTracker {
       // The builder keeps a draining address's id; a snapshot that dropped it anyway
       // leaves the flow unreachable rather than read past the array.
       if (e.laddr >= snap_->fullnat.laddrs.size()) return Key{};
-      return Key::make(rs.addr, rsport, snap_->fullnat.laddrs[e.laddr], e.lport, e.key.proto);
+      const net::IpAddr& laddr = snap_->fullnat.laddrs[e.laddr];
+      if constexpr (std::is_same_v<Key, FlowKeyV6>)
+        if (rs.addr.is_v4()) return nat64_key(rs.addr, rsport, laddr, e.lport, e.key.proto);
+      return Key::make(rs.addr, rsport, laddr, e.lport, e.key.proto);
     }
     return Key::make(rs.addr, rsport, e.key.src_ip(), e.key.sport, e.key.proto);
   }

@@ -1,6 +1,7 @@
 #include "lb/local_ports.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace gale::lb {
 
@@ -33,6 +34,26 @@ uint16_t LocalPorts::nth_port(uint32_t n) const {
   return static_cast<uint16_t>(it->port + (n - it->first));
 }
 
+namespace {
+
+// Whether a flow's reply key already uses (laddr, port) toward (rs, rsport). An IPv4
+// local address serves IPv4 FullNAT and NAT64 connections alike, whose reply keys live
+// in different tables (lb/flow_key.h, nat64_key): with NAT64 in the snapshot, both.
+template <typename Key>
+bool port_taken(const FlowTracker& flows, const Snapshot& snap, const net::IpAddr& rs,
+                uint16_t rsport, const net::IpAddr& laddr, uint16_t port, uint8_t proto) {
+  if constexpr (std::is_same_v<Key, FlowKeyV6>) {
+    if (rs.is_v4())
+      return flows.find(nat64_key(rs, rsport, laddr, port, proto), true) != kNoRef ||
+             flows.find(FlowKeyV4::make(rs, rsport, laddr, port, proto), true) != kNoRef;
+  } else if (snap.nat64 && flows.find(nat64_key(rs, rsport, laddr, port, proto), true) != kNoRef) {
+    return true;
+  }
+  return flows.find(Key::make(rs, rsport, laddr, port, proto), true) != kNoRef;
+}
+
+}  // namespace
+
 template <typename Key>
 bool LocalPorts::pick(const FlowTracker& flows, const Snapshot& snap, const RealServer& rs,
                       uint16_t rsport, uint8_t proto, NatAddrs& a, uint8_t& laddr_id) {
@@ -46,13 +67,11 @@ bool LocalPorts::pick(const FlowTracker& flows, const Snapshot& snap, const Real
     const uint8_t id = ids[c % ids.size()];
     const net::IpAddr& laddr = snap.fullnat.laddrs[id];
     const uint16_t port = nth_port(static_cast<uint32_t>((c / ids.size()) % owned_));
-    const Key rk = Key::make(rs.addr, rsport, laddr, port, proto);
-    if (flows.find(rk, true) == kNoRef) {
-      a.laddr = laddr;
-      a.lport = port;
-      laddr_id = id;
-      return true;
-    }
+    if (port_taken<Key>(flows, snap, rs.addr, rsport, laddr, port, proto)) continue;
+    a.laddr = laddr;
+    a.lport = port;
+    laddr_id = id;
+    return true;
   }
   return false;
 }

@@ -16,6 +16,8 @@ uint8_t* l4_or_null(Packet& p, const net::ParsedPacket& pp) {
   return pp.has(net::kFlagL4) ? p.data + pp.l4_off : nullptr;
 }
 
+}  // namespace
+
 // Writes a fresh Ethernet header right before the IP header (dropping any VLAN tags:
 // routed output leaves untagged) and trims Ethernet padding.
 Outcome route_out(Packet& p, const net::ParsedPacket& pp, const net::MacAddr& dst, uint16_t link,
@@ -48,6 +50,8 @@ Outcome to_client(Packet& p, const net::ParsedPacket& pp, const net::IpAddr& cli
   }
   return route_out(p, pp, *mac, r->link, snap);
 }
+
+namespace {
 
 // Moves the start of the frame back to `start` (inside the headroom).
 void grow_front(Packet& p, uint8_t* start, uint8_t* end) {

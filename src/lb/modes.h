@@ -50,6 +50,13 @@ Outcome reply_fullnat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a,
 // (IPv6) answer to its sender, announcing `mtu`, sent back out the link it came in on.
 Outcome answer_too_big(Packet& p, const net::ParsedPacket& pp, uint32_t mtu, const Snapshot& snap);
 
+// Routed output, shared with lb/nat64.cc: a fresh Ethernet header before pp's IP header
+// (pp.l3_off), to `dst` on `link`; or toward `client` by the snapshot's routes.
+Outcome route_out(Packet& p, const net::ParsedPacket& pp, const net::MacAddr& dst, uint16_t link,
+                  const Snapshot& snap);
+Outcome to_client(Packet& p, const net::ParsedPacket& pp, const net::IpAddr& client,
+                  const Snapshot& snap);
+
 // ICMP errors about a connection: `to_server` says which way the error travels.
 // Translates the outer and the quoted headers the way the connection's packets are
 // translated, and recomputes the ICMP checksum.

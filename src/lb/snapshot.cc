@@ -176,6 +176,7 @@ Expected<void> Snapshot::finalize(const Snapshot* reuse) {
   if (fwmark_rules.size() > kMaxFwmarkRules)
     return fail("at most " + std::to_string(kMaxFwmarkRules) + " fwmark match rules");
   std::vector<Endpoint> exact;
+  nat64 = false;
   for (size_t si = 0; si < services.size(); ++si) {
     Service& s = services[si];
     if (s.dests.size() != s.dest_ids.size())
@@ -217,10 +218,13 @@ Expected<void> Snapshot::finalize(const Snapshot* reuse) {
       if (rs.out_link >= links.size()) return fail("real server on an unknown interface");
       uint32_t w = s.dests[d].weight > 0 ? static_cast<uint32_t>(s.dests[d].weight) : 0;
       backends.push_back({.key = maglev_key(rs.addr, rs.port), .weight = w});
-      if ((rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat) &&
-          rs.addr.family != (s.fwmark ? rs.addr.family : s.vip.family))
+      const bool other_family = !s.fwmark && rs.addr.family != s.vip.family;
+      // NAT64: an IPv6 VIP served by an IPv4 FullNAT server (lb/nat64.h).
+      const bool is_nat64 = rs.mode == FwdMode::fullnat && s.vip.is_v6() && rs.addr.is_v4();
+      if ((rs.mode == FwdMode::nat || rs.mode == FwdMode::fullnat) && other_family && !is_nat64)
         return fail("real server " + std::string(net::to_text(rs.addr).view()) +
-                    ": NAT and FullNAT need the VIP's address family");
+                    ": NAT and FullNAT need the VIP's address family (but for FullNAT of an "
+                    "IPv6 VIP to IPv4 servers: NAT64)");
       if ((rs.mode == FwdMode::dr || rs.mode == FwdMode::tun) && rs.port && rs.port != s.port)
         return fail("real server " + std::string(net::to_text(rs.addr).view()) + ":" +
                     std::to_string(rs.port) +
@@ -249,6 +253,11 @@ Expected<void> Snapshot::finalize(const Snapshot* reuse) {
     if (auto r = nat_sources(static_cast<uint16_t>(id), exact); !r) return r;
   }
   if (auto r = check_fullnat(); !r) return r;
+  // Draining servers too (their flows' replies must still be found); one whose service
+  // is gone may have been NAT64.
+  for (const RealServer& rs : real_servers)
+    nat64 |= rs.mode == FwdMode::fullnat && rs.addr.is_v4() &&
+             (rs.service >= services.size() || services[rs.service].vip.is_v6());
   // Draining local addresses too (their flows' replies must still be ours); a freed id
   // holds a family-none address.
   for (size_t i = 0; i < fullnat.laddrs.size(); ++i)

@@ -264,6 +264,9 @@ struct Snapshot {
   uint32_t fwmark_begin = 0, fwmark_end = 0;  // the fwmark entries of `owned`
   EndpointMap endpoints;                      // exact-match index of `owned`
   TimeoutTable timeout_of;                    // timeouts indexed by state
+  // A FullNAT server of an IPv6 VIP is IPv4 (NAT64, lb/nat64.h): IPv4 replies to a local
+  // address that no IPv4 flow knows are looked for among the IPv6 flows too.
+  bool nat64 = false;
 
   // Checks consistency, builds scheduler tables, Maglev tables and the endpoint list.
   // `reuse`: the running snapshot, whose services' tables are taken as they are where a

@@ -5,6 +5,7 @@
 
 #include "lb/classify.h"
 #include "lb/icmp_relay.h"
+#include "lb/nat64.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/l4.h"
@@ -225,6 +226,16 @@ void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_
   }
 }
 
+// An IPv4 reply to a local address that no IPv4 flow knows: NAT64 connections keep
+// their reply key, the server's IPv4 tuple, in the IPv6 table (lb/flow_key.h).
+void Worker::act_nat64_reply(Packet& p, Slot& s, uint32_t now_s) {
+  const net::FiveTuple& t = s.pp.tuple;
+  s.k6 = nat64_key(t.src, t.sport, t.dst, t.dport, t.proto);
+  s.hash = t6_->hash(s.k6);
+  s.home = t6_->home(s.hash);
+  act<FlowKeyV6>(p, s, now_s);
+}
+
 // A client's new SYN on a connection that is closing or closed (the client reused its
 // port) starts a new connection, scheduled afresh: IPVS's conn_reuse_mode=1.
 inline bool reuses_closed(const net::ParsedPacket& pp, ConnState st) {
@@ -284,6 +295,8 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
       ++counters_.stateless_replies;
       return finish(p, reply_nat(p, pp, {.vip = svc.vip, .vport = svc.port}, snap));
     }
+    if constexpr (std::is_same_v<Key, FlowKeyV4>)
+      if (snap.nat64) return act_nat64_reply(p, s, now_s);  // an IPv6 client's? (lb/nat64.h)
     return finish(p, {Verdict::to_kernel});  // a local-address port no flow of ours uses
   }
 
@@ -314,6 +327,8 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     const NatAddrs a = flows_.nat_addrs(e);
     if (GALE_UNLIKELY(e.flags & kFlowProxy) && pp.proto == net::kProtoTcp)
       proxy_to_client(p, pp, proxy_states<Key>()[ref_entry(ref)]);
+    if constexpr (std::is_same_v<Key, FlowKeyV6>)
+      if (GALE_UNLIKELY(pp.family == Family::v4)) return finish(p, reply_nat64(p, pp, a, snap));
     return finish(
         p, mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
   }
@@ -345,6 +360,8 @@ void Worker::forward(Packet& p, const net::ParsedPacket& pp, uint16_t rs_id, Fwd
     case FwdMode::nat:
       return finish(p, forward_nat(p, pp, rs, *a, snap));
     case FwdMode::fullnat:
+      if (GALE_UNLIKELY(rs.addr.family != pp.family))
+        return finish(p, forward_nat64(p, pp, rs, *a, snap));
       return finish(p, forward_fullnat(p, pp, rs, *a, snap));
   }
 }

@@ -176,6 +176,7 @@ class Worker {
   void act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s);
   template <typename Key>
   void act(Packet& p, Slot& s, uint32_t now_s);
+  void act_nat64_reply(Packet& p, Slot& s, uint32_t now_s);
   bool ends_nodest(const Snapshot& snap, uint16_t rs_id);
   template <typename Key>
   void act_new(Packet& p, Slot& s, uint32_t now_s);

@@ -144,6 +144,13 @@ TEST(Parse, Tunnels) {
             R(2, "illegal tunnel port specified"));
   EXPECT_EQ(refused("-a -t [2001:db8::1]:80 -r 10.0.0.2 -m"),
             R(2, "Different address family is allowed only for tunneling servers"));
+  // gale: FullNAT serves an IPv6 service from IPv4 servers (NAT64), not the reverse.
+  EXPECT_EQ(ok("-a -t [2001:db8::1]:80 -r 10.0.0.2:8080 --fullnat").dest.addr,
+            *net::parse_ip("10.0.0.2"));
+  EXPECT_EQ(refused("-a -t [2001:db8::1]:80 -r 10.0.0.2 -g"),
+            R(2, "Different address family is allowed only for tunneling servers"));
+  EXPECT_EQ(refused("-a -t 10.0.0.1:80 -r [2001:db8::2]:8080 --fullnat"),
+            R(2, "Different address family is allowed only for tunneling servers"));
   EXPECT_EQ(refused("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gre").second,
             "gale: --tun-type gre is not supported (ipip, gue)");
 }

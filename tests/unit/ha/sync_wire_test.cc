@@ -95,6 +95,29 @@ TEST(SyncWire, RecordsOfBothFamiliesRoundTrip) {
     EXPECT_EQ(out[i], in[i]) << "record " << i;
 }
 
+// NAT64 (docs/modes.md): an IPv6 record whose real server and local address are IPv4,
+// written IPv4-mapped, and read back as IPv4.
+TEST(SyncWire, ANat64RecordCarriesItsIpv4AddressesMapped) {
+  lb::SyncEvent ev = fullnat_v6();
+  ev.flow.rs_addr = ip("10.1.64.1");
+  ev.flow.laddr = ip("10.3.0.1");
+  std::vector<uint8_t> buf(1472);
+  SyncWriter w(buf, {.type = SyncType::flows, .syncid = 1, .node = 1, .seq = 1});
+  ASSERT_TRUE(w.add(ev));
+  const size_t len = w.finish();
+  ASSERT_EQ(len, kSyncHeaderLen + kSyncRecordV6);
+  const uint8_t* rec = buf.data() + kSyncHeaderLen;
+  EXPECT_EQ(rec[1], 6);
+  const std::vector<uint8_t> rs(rec + kSyncRecordFixed + 16, rec + kSyncRecordFixed + 32);
+  const std::vector<uint8_t> laddr(rec + kSyncRecordFixed + 64, rec + kSyncRecordFixed + 80);
+  EXPECT_EQ(rs, (std::vector<uint8_t>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 64, 1}));
+  EXPECT_EQ(laddr, (std::vector<uint8_t>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 3, 0, 1}));
+  std::vector<lb::SyncEvent> out;
+  ASSERT_TRUE(parse_sync({buf.data(), len}, out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], ev);
+}
+
 // A persistence template (ipvsadm -p): the client's network, port 0, to the service's
 // VIP and port; flagged at IPVS's IP_VS_CONN_F_TEMPLATE bit, 0x1000.
 lb::SyncEvent template_v4() {
