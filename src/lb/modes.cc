@@ -60,6 +60,14 @@ void grow_front(Packet& p, uint8_t* start, uint8_t* end) {
   p.len = static_cast<uint16_t>(end - start);
 }
 
+// Whether an ICMP message's checksum checks out (ICMPv6's covers a pseudo-header).
+bool icmp_checksum_ok(const uint8_t* l3, const uint8_t* icmp, size_t len, Family f) {
+  uint32_t sum = 0;
+  if (f == Family::v6)
+    sum = net::pseudo_header_v6(l3 + 8, l3 + 24, net::kProtoIcmpv6, static_cast<uint32_t>(len));
+  return net::checksum(icmp, len, sum) == 0;
+}
+
 void fill_icmp_checksum(uint8_t* l3, uint8_t* icmp, size_t len, Family f) {
   net::store_be16(icmp + 2, 0);
   uint32_t sum = 0;
@@ -263,6 +271,9 @@ Outcome forward_icmp_error(Packet& p, const net::ParsedPacket& pp, const net::Ic
   uint8_t* il3 = p.data + in.l3_off;
   uint8_t* il4 = p.data + in.l4_off;
   const uint8_t iproto = in.tuple.proto;
+  // Its checksum is computed whole below: a corrupted error must not leave looking sound.
+  if (!icmp_checksum_ok(l3, icmp, pp.l3_end - pp.l4_off, pp.family))
+    return Outcome::dropped(Drop::bad_checksum);
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   const bool fullnat = rs.mode == FwdMode::fullnat;
   if (to_server) {

@@ -212,10 +212,14 @@ template <typename Key>
 void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s) {
   constexpr size_t kAhead = 8;
   FlowTable<Key>& t = flows_.table<Key>();
+  // A config with PROXY or TOA connections: their 8-byte state sits in a side array,
+  // another random line, fetched with the entry.
+  const ProxyState* side = proxy_states<Key>().empty() ? nullptr : proxy_states<Key>().data();
   auto fetch = [&](size_t k) {
     Slot& s = slots_[idx[k]];
     s.ref = t.first_candidate(s.home, s.hash);
     t.prefetch_entry(s.ref);
+    if (side && s.ref != kNoRef) prefetch(side + ref_entry(s.ref));
   };
   const size_t n = idx.size();
   for (size_t k = 0; k < std::min(kAhead, n); ++k)
@@ -536,7 +540,7 @@ int Worker::sticky_dest(const Key& k, uint32_t service, uint32_t now_s) {
 void Worker::handle_icmp_error(Packet& p, const net::ParsedPacket& pp, uint32_t now_s) {
   Outcome o;
   if (!relay_icmp_error(p, pp, flows_, *snap_, now_s, o)) return finish(p, {Verdict::to_kernel});
-  ++counters_.icmp_forwarded;
+  if (o.verdict == Verdict::tx) ++counters_.icmp_forwarded;
   finish(p, o);
 }
 

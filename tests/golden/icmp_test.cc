@@ -160,6 +160,25 @@ TEST_P(IcmpGolden, FromTheServerSideNatTranslatesBackToTheClientsView) {
   EXPECT_EQ(g.worker.counters().icmp_forwarded, 1u);
 }
 
+// The error's checksum is computed anew for the translated message: a corrupted one is
+// dropped, not made to look sound.
+TEST_P(IcmpGolden, CorruptedErrorIsDroppedNotMadeSound) {
+  Golden g;
+  const RealServer* rs = open(g, Svc::nat);
+  ASSERT_NE(rs, nullptr);
+  Seg to_rs = to_vip(Svc::nat);
+  to_rs.dst = text(rs->addr);
+  to_rs.dport = kRsPort;
+  to_rs.ttl = 63;
+  PacketBuilder b;
+  b.eth(text(rs->mac), kPort1Mac);
+  add_icmp(b, text(rs->addr), F.client, 64, quote(to_rs)).checksum(0x1234);
+  const Out out = g.run(b.build(), 1);
+  EXPECT_EQ(out.verdict, Verdict::drop);
+  EXPECT_EQ(out.drop, Drop::bad_checksum);
+  EXPECT_EQ(g.worker.counters().icmp_forwarded, 0u);
+}
+
 TEST_P(IcmpGolden, FromTheServerSideFullNatTranslatesBackToTheClientsView) {
   Golden g;
   uint16_t lport = 0;
