@@ -157,6 +157,19 @@ class TcpConn {
         client_gets(server_sends(synack), at_client(synack, kIsn + 1, mss_option(client_mss))));
   }
 
+  // A segment of a connection whose SYN gale never saw (another node began it) reaches
+  // the server with nothing but FullNAT's rewrite. Sets rs and lport.
+  ::testing::AssertionResult midstream_passes_unchanged() {
+    const Tcp mid = from_client(net::kTcpAck, 5000, 9000, "data");
+    const Out out = client_sends(mid);
+    if (out.verdict != Verdict::tx)
+      return ::testing::AssertionFailure() << "dropped: " << lb::to_string(out.drop);
+    rs = g.flow_rs(conn_tuple());
+    if (rs == nullptr) return ::testing::AssertionFailure() << "no flow";
+    lport = sent_sport(out.bytes, F.v6);
+    return server_gets(out, at_server(mid, 5000, bytes_of("data")));
+  }
+
   const Family& F;
   Golden g;
   Golden* node = &g;  // the node the packets go through

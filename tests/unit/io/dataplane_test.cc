@@ -58,6 +58,14 @@ std::unique_ptr<lb::Snapshot> make_snapshot(uint64_t generation) {
   return s;
 }
 
+// Frames the workers sent, as their reports say.
+uint64_t total_tx(const Dataplane& dp) {
+  uint64_t tx = 0;
+  for (const auto& r : dp.reports())
+    tx += r.counters.tx;
+  return tx;
+}
+
 template <typename Pred>
 bool eventually(Pred pred) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -85,12 +93,7 @@ TEST(Dataplane, NonOwnedFramesAreForwardedByTheirOwner) {
   {
     Dataplane dp({.worker = {.flows_v4 = 4096, .flows_v6 = 64}, .workers = 2}, snaps,
                  [&](uint16_t i) { return std::make_unique<BorrowedLink>(*ios[i]); });
-    ASSERT_TRUE(eventually([&] {
-      uint64_t tx = 0;
-      for (const auto& r : dp.reports())
-        tx += r.counters.tx;
-      return tx == kFlows;
-    }));
+    ASSERT_TRUE(eventually([&] { return total_tx(dp) == kFlows; }));
     dp.stop();
     const auto reports = dp.reports();
     EXPECT_GT(reports[0].flows, 0u);
@@ -161,12 +164,7 @@ TEST(Dataplane, AHandedOverFrameWakesItsSleepingOwner) {
         [&](uint16_t i) { return std::make_unique<BorrowedLink>(*links[i]); });
     ASSERT_TRUE(eventually([&] { return link0.waits() > 0 && link1.waits() > 0; }));
     link0.arrive();
-    ASSERT_TRUE(eventually([&] {
-      uint64_t tx = 0;
-      for (const auto& r : dp.reports())
-        tx += r.counters.tx;
-      return tx == kFlows;
-    }));
+    ASSERT_TRUE(eventually([&] { return total_tx(dp) == kFlows; }));
     dp.stop();
     EXPECT_GT(dp.reports()[1].handoff_in, 0u);
   }
