@@ -35,6 +35,7 @@ struct Dataplane::PerWorker {
   // handed-over frame waits for no timeout. -1 if eventfd failed: the timeout remains.
   const int wake_fd;
   alignas(64) std::atomic<bool> sleeping{false};
+  std::atomic<bool> nudged{false};  // wake_fd was written and not read yet
   // Made on the worker's thread, freed by stop() once every worker has stopped: an owner
   // may still hold frames this backend lent it.
   std::unique_ptr<LinkIo> io;
@@ -145,7 +146,7 @@ void Dataplane::stop() {
   stop_.store(true);
   for (auto& w : workers_) {  // a sleeping worker wakes at once
     const uint64_t one = 1;
-    if (w->wake_fd >= 0) (void)!write(w->wake_fd, &one, sizeof one);
+    if (w->wake_fd >= 0 && !w->nudged.exchange(true)) (void)!write(w->wake_fd, &one, sizeof one);
   }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
@@ -219,6 +220,7 @@ void Dataplane::run(uint16_t id) {
       if (to == id || !(mask >> (to % 64) & 1)) continue;
       PerWorker& owner = *workers_[to];
       if (owner.wake_fd < 0 || !owner.sleeping.load(std::memory_order_relaxed)) continue;
+      if (owner.nudged.exchange(true, std::memory_order_relaxed)) continue;  // already
       const uint64_t one = 1;
       (void)!write(owner.wake_fd, &one, sizeof one);
     }
@@ -357,8 +359,10 @@ void Dataplane::run(uint16_t id) {
       std::atomic_thread_fence(std::memory_order_seq_cst);
       if (!inbound()) {
         io.wait_rx(cfg_.idle_wait_ms, me.wake_fd);
+        // Read only when written: an idle turn costs no syscall more than the poll.
         uint64_t nudges;
-        if (me.wake_fd >= 0) (void)!read(me.wake_fd, &nudges, sizeof nudges);
+        if (me.nudged.exchange(false, std::memory_order_relaxed))
+          (void)!read(me.wake_fd, &nudges, sizeof nudges);
       }
       me.sleeping.store(false, std::memory_order_relaxed);
     }
