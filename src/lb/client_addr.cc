@@ -175,9 +175,11 @@ Outcome proxy_to_server(Packet& p, net::ParsedPacket& pp, ProxyState& st, ProxyA
   uint8_t* l4 = p.data + pp.l4_off;
   const uint32_t seq = net::tcp::seq(l4);
   if (seq == st.first_seq) {
-    // A reset before the server has the header stays where the server expects it.
-    if (pp.tcp_flags & net::kTcpRst) return Outcome::tx();
-    if (want_toa) (insert_toa(p, pp) ? added.toa : added.toa_no_room) = true;
+    const bool rst = pp.tcp_flags & net::kTcpRst;
+    // A reset before the server has the header stays where the server expects it, bare;
+    // once the header is acknowledged, the first byte is past it like every other.
+    if (rst && (st.delta == 0 || !st.acked)) return Outcome::tx();
+    if (want_toa && !rst) (insert_toa(p, pp) ? added.toa : added.toa_no_room) = true;
     if (st.delta == 0) return Outcome::tx();
     if (!st.acked) {
       // The same bytes as at the SYN: the header depends on the connection's addresses.

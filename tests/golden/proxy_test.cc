@@ -195,6 +195,16 @@ TEST_P(ProxyGolden, ResetBeforeTheHeaderStaysWhereTheServerExpectsIt) {
   EXPECT_EQ(g.worker.counters().proxy_headers, 0u);
 }
 
+// Once the server has acknowledged the header, a reset at the first payload byte moves
+// past it like data there would (found by fuzz_proxy: the reset stayed at ISN + 1,
+// inside the header, where the server's window no longer is).
+TEST_P(ProxyGolden, ResetAfterTheHeaderMovesPastIt) {
+  header_sent_and_acknowledged();
+  if (HasFatalFailure()) return;
+  Tcp rst = from_client(net::kTcpRst, kIsn + 1, 0);
+  EXPECT_TRUE(server_gets(client_sends(rst), at_server(rst, kIsn + 1 + delta(), {})));
+}
+
 TEST_P(ProxyGolden, CorruptedFirstSegmentIsDroppedNotMadeSound) {
   handshake();
   if (HasFatalFailure()) return;
