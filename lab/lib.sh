@@ -127,8 +127,10 @@ lab_up() {
       in_ns $rs ip link set vxlan0 up
       in_ns $rs sysctl -qw net.ipv4.conf.vxlan0.rp_filter=0
     fi
-    lab_start_servers $rs
   done
+  # The IPv6 half first: the servers' UDP responders bind to the VIPs on their lo.
+  [ "$LAB_V6" = 1 ] && lab_up_v6 "$mode"
+  for i in 1 2 3; do lab_start_servers rs$i; done
   if [ "$mode" = tun-ipip ] || [ "$mode" = tun-gue ]; then
     local t=0
     for i in 1 2 3; do
@@ -139,7 +141,6 @@ lab_up() {
       done
     done
   fi
-  [ "$LAB_V6" = 1 ] && lab_up_v6 "$mode"
   # Resolve every neighbour once, so the first measured packets find MACs.
   for a in "${LAB_RS[@]}" $LAB_ROUTER; do in_ns gale ping -c1 -W1 "$a" >/dev/null 2>&1 || true; done
   if [ "$LAB_V6" = 1 ]; then
@@ -225,21 +226,35 @@ NGINX
   # grep's early exit fails `ip` with EPIPE about one time in five here, which bound the
   # responder to 0.0.0.0 -- its replies then came from the server's own address, and
   # the client's connected socket dropped them: the "lost first datagram".
-  [[ $(ip -n "$(ns "$rs")" addr show dev lo) == *" $LAB_VIP/"* ]] && bind=$LAB_VIP
+  local lo
+  lo=$(ip -n "$(ns "$rs")" addr show dev lo)
+  [[ $lo == *" $LAB_VIP/"* ]] && bind=$LAB_VIP
+  # LAB_V6=1: an IPv6 socket beside it, on the IPv6 VIP where the server has it.
+  local bind6=""
+  if [ "$LAB_V6" = 1 ]; then
+    bind6=::
+    [[ $lo == *" $LAB_VIP6/"* ]] && bind6=$LAB_VIP6
+  fi
   # One process answers every datagram itself, with no fork or exec per datagram. The
   # socat UDP-LISTEN,fork + SYSTEM:echo responder it replaces lost first datagrams under
   # load: the server's kernel delivered them (UdpInDatagrams counted) and no reply left
   # (no UdpOutDatagrams) -- most likely its child's 1 s inactivity timeout (-T1) expiring
   # before the shell it spawned had written.
   ip netns exec "$(ns "$rs")" /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 5353))
+import select, socket, sys
 name = (sys.argv[2] + "\n").encode()
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM)]
+socks[0].bind((sys.argv[1], 5353))
+if len(sys.argv) > 3:
+    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s6.bind((sys.argv[3], 5353))
+    socks.append(s6)
 while True:
-    _, peer = s.recvfrom(2048)
-    s.sendto(name, peer)
-' "$bind" "$rs" >"$dir/udp.log" 2>&1 &
+    for s in select.select(socks, [], [])[0]:
+        _, peer = s.recvfrom(2048)
+        s.sendto(name, peer)
+' "$bind" "$rs" $bind6 >"$dir/udp.log" 2>&1 &
   echo $! >"$dir/udp.pid"
   # Ready when nginx answers locally and the UDP responder's socket is bound (a datagram
   # that arrives before would be refused: bounded waits).
@@ -252,7 +267,10 @@ while True:
     sleep 0.05
   done
   tries=0
-  until [ -n "$(in_ns "$rs" ss -Hlun 'sport = :5353')" ]; do
+  local want=1 bound
+  [ -z "$bind6" ] || want=2
+  until bound=$(in_ns "$rs" ss -Hlun 'sport = :5353') && [ -n "$bound" ] &&
+    [ "$(wc -l <<<"$bound")" -ge $want ]; do
     tries=$((tries + 1))
     [ $tries -lt 100 ] || { echo "lab: the UDP responder on $rs did not start" >&2; return 1; }
     sleep 0.05
@@ -334,6 +352,14 @@ virtual_server $LAB_VIP6 80 {
   real_server ${rs6[0]} 80 { weight 1 }
   real_server ${rs6[1]} 80 { weight 2 }
   real_server ${rs6[2]} 80 { weight 3 }
+}
+virtual_server $LAB_VIP6 5353 {
+  lb_algo rr
+  lb_kind $kind
+  protocol UDP
+  real_server ${rs6[0]} 5353 { weight 1 }
+  real_server ${rs6[1]} 5353 { weight 1 }
+  real_server ${rs6[2]} 5353 { weight 1 }
 }
 CONF
   fi
