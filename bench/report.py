@@ -278,6 +278,46 @@ def health_section(path):
     ]
 
 
+ICOUNT_STAGES = ["parse", "classify", "key+hash", "lookup", "state", "schedule", "rewrite",
+                 "batch", "other"]
+
+
+def icount_section(path):
+    """bench/icount's lines: instructions per packet per case, split into stages."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                r = json.loads(line)
+                st = r["stages"]
+                rows.append([r["case"], f"`{r['args']}`", fmt(r["engine_per_packet"], 1)]
+                            + [fmt(st.get(k, 0.0), 1) for k in ICOUNT_STAGES]
+                            + [fmt(st.get("driver", 0.0), 1)])
+    if not rows:
+        return []
+    head = ["case", "gale-bench one", "engine"] + ICOUNT_STAGES + ["driver"]
+    return [
+        "## Instructions per packet (callgrind)",
+        "",
+        "Command: `bench/icount build --json` (each case `valgrind --tool=callgrind",
+        "--instr-atstart=no gale-bench one ...`, 256,000 packets; only the timed loop is",
+        "counted, not the flows established before it). Instruction counts are stable",
+        "where timings are not. `engine` is every instruction but the benchmark driver's",
+        "(`driver`: refilling each frame from its template). The stages follow where",
+        "callgrind puts each instruction (the function it ran in, the source file of its",
+        "line after inlining; rules in `bench/icount`): `parse` net::parse (Ethernet, IPv4",
+        "with its checksum and martian checks, TCP options); `classify` the service",
+        "lookup and the worker's per-frame glue; `key+hash` the flow key and its hash;",
+        "`lookup` the flow table (bucket, entry, the flow's translation); `state` the",
+        "connection's state, timers and counters; `schedule` the scheduler (new flows);",
+        "`rewrite` the mode's rewrite and checksums; `batch` the batch loop.",
+        "",
+        md_table(head, rows),
+        "",
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--micro", required=True)
@@ -285,6 +325,7 @@ def main():
     ap.add_argument("--pipeline")
     ap.add_argument("--pipeline-command", default="gale-bench pipeline --json")
     ap.add_argument("--health", help="bench/health's JSON lines")
+    ap.add_argument("--icount", help="bench/icount's JSON lines")
     ap.add_argument("--out", required=True, help="the markdown page to write")
     ap.add_argument("--img-dir", required=True, help="where the plots go")
     args = ap.parse_args()
@@ -364,6 +405,8 @@ def main():
             "Not measured: this build has no `gale-bench` (the lb pipeline is planned).",
             "",
         ]
+    if args.icount:
+        page += icount_section(args.icount)
     if args.health:
         page += health_section(args.health)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
