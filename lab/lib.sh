@@ -50,7 +50,18 @@ lab_link() {
   local a b
   a=$(printf 'gx%04x%04x' $RANDOM $RANDOM)
   b=$(printf 'gy%04x%04x' $RANDOM $RANDOM)
-  ip link add "$a" type veth peer name "$b"
+  # LAB_QUEUES=N: N rx and tx queues on both ends, all active, so the sending kernel
+  # spreads frames over them by flow hash and each of gale's workers reads its own.
+  # Unset: the kernel's default (one active queue of as many as CPUs).
+  if [ -n "${LAB_QUEUES:-}" ]; then
+    local q=$LAB_QUEUES
+    ip link add "$a" numtxqueues "$q" numrxqueues "$q" type veth peer name "$b" \
+      numtxqueues "$q" numrxqueues "$q"
+    ethtool -L "$a" rx "$q" tx "$q"
+    ethtool -L "$b" rx "$q" tx "$q"
+  else
+    ip link add "$a" type veth peer name "$b"
+  fi
   ip link set "$a" netns "$(ns "$1")"
   ip link set "$b" netns "$(ns "$3")"
   ip -n "$(ns "$1")" link set "$a" name "$2"

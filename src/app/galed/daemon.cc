@@ -96,6 +96,25 @@ Expected<void> Daemon::start() {
       log(ifname + ": XDP program attached (" + io::to_string(programs_.back()->mode()) + ")");
     }
   }
+  if (cfg->gale.io == IoBackend::af_xdp) {
+    // Each AF_XDP worker reads queues of its own (worker i: queues i, i + n, ...): a
+    // worker beyond the smallest interface's queue count would have none to read.
+    uint32_t fewest = workers_;
+    std::string which;
+    for (const auto& p : programs_) {
+      const uint32_t q = io::interface_queues(p->ifname()).active;
+      if (q < fewest) {
+        fewest = q;
+        which = p->ifname();
+      }
+    }
+    if (fewest < workers_) {
+      log("warning: " + which + " has " + std::to_string(fewest) + " active queue(s): " +
+          std::to_string(fewest) + " AF_XDP worker(s), not " + std::to_string(workers_) +
+          "; ethtool -l " + which + " shows its queues, ethtool -L sets them)");
+      workers_ = fewest;
+    }
+  }
   // The model takes the config once the backend is known (a derived config may have
   // fallen back to AF_PACKET above).
   if (auto r = model_.load(std::move(*cfg)); !r) return fail(r.error().message);
