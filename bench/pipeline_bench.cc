@@ -7,7 +7,8 @@
 // driver cost, so ratios against the floors compare the pipelines alone.
 //
 // Cases (DR unless named): established flows at 1, 1k, 1M, 10M (random order); new
-// flows (every packet a SYN of a new connection); NAT and FullNAT with both directions
+// flows (every packet a SYN of a new connection); churn (256k live flows, one packet in
+// 16 a new one, the old ones expiring and swept); NAT and FullNAT with both directions
 // mixed, FullNAT also with a PROXY v2 header on its servers (past the header: every
 // packet pays its sequence or acknowledgement translation; and at the first payload
 // byte, not yet acknowledged: every packet carries the header, against the same
@@ -89,13 +90,15 @@ struct Result {
 using Clock = std::chrono::steady_clock;
 
 // Runs `pkts` (in order, cycling) through `step` for at least `min_packets` packets.
+// `counted`: false for a warm-up, which callgrind (bench/icount) must not count.
 template <typename Step>
-double time_run(Ring& ring, const std::vector<FlowPkt>& pkts, size_t min_packets, Step step) {
+double time_run(Ring& ring, const std::vector<FlowPkt>& pkts, size_t min_packets, Step step,
+                bool counted = true) {
   Batch b;
   size_t next = 0, slot = 0, done = 0;
   // Under valgrind --tool=callgrind --instr-atstart=no (bench/icount), only this loop
   // is counted: the set-up (the flows established) is not.
-  CALLGRIND_START_INSTRUMENTATION;
+  if (counted) CALLGRIND_START_INSTRUMENTATION;
   const auto t0 = Clock::now();
   while (done < min_packets) {
     for (int i = 0; i < lb::kBatchSize; ++i) {
@@ -108,7 +111,7 @@ double time_run(Ring& ring, const std::vector<FlowPkt>& pkts, size_t min_packets
     done += lb::kBatchSize;
   }
   const auto t1 = Clock::now();
-  CALLGRIND_STOP_INSTRUMENTATION;
+  if (counted) CALLGRIND_STOP_INSTRUMENTATION;
   return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(done);
 }
 
@@ -230,6 +233,59 @@ Result run_new_flows(size_t flows, size_t packets = 0) {
   return {"dr-new-flows", "dr", flows, ns, bytes_per_flow(*w)};
 }
 
+// Steady-state churn (DR): kLive flows carry the traffic, one packet in 16 is the SYN of
+// a new flow, and the flow it replaces is never seen again, so it must expire (TCP
+// timeout kTimeout s; the clock ticks every kPerSecond packets) and the sweep reclaim
+// its entry. The first kWarm packets (untimed) fill the table to its steady state:
+// expiries then keep pace with arrivals, and their cost is in the figure.
+Result run_churn(size_t min_packets) {
+  constexpr size_t kLive = 256 * 1024, kPerSecond = 4 << 20, kWarm = 24 << 20;
+  constexpr uint32_t kTimeout = 2;
+  std::mt19937_64 rng(47);
+  Ring ring;
+  lb::Snapshot snap = make_snapshot(FwdMode::dr);
+  snap.timeouts.tcp = snap.timeouts.syn_recv = kTimeout;
+  snap.timeout_of = snap.timeouts.table();
+  auto w = make_worker(size_t{2} << 20);
+  w->use(&snap);
+  // Flow id i's packet: distinct endpoints for 2^32 ids.
+  auto flow = [](uint64_t i, uint8_t flags) {
+    return FlowPkt{.src = 0xc6000000u + static_cast<uint32_t>(i >> 14),
+                   .dst = 0xc000020a,
+                   .sport = static_cast<uint16_t>(1024 + (i & 0x3fff)),
+                   .dport = 80,
+                   .flags = flags};
+  };
+  uint64_t next = 0;  // the next new flow's id; the live ones are [next - kLive, next)
+  auto stream = [&](size_t n) {
+    std::vector<FlowPkt> v(n);
+    for (auto& p : v) {
+      if (next < kLive || rng() % 16 == 0)
+        p = flow(next++, net::kTcpSyn);
+      else
+        p = flow(next - 1 - rng() % kLive, net::kTcpAck);
+    }
+    return v;
+  };
+  size_t done = 0;
+  auto step = [&](Batch& b) {
+    w->process(b, 1 + static_cast<uint32_t>(done / kPerSecond));
+    done += b.count;
+  };
+  const auto warm = stream(kWarm);
+  time_run(ring, warm, warm.size(), step, false);
+  const auto pkts = stream(min_packets);
+  const uint64_t expired = w->counters().flows_expired, stateless = w->counters().stateless;
+  const double ns = time_run(ring, pkts, pkts.size(), step);
+  if (w->counters().flows_expired == expired || w->counters().stateless != stateless)
+    std::fprintf(stderr, "warning: churn: %lu flows expired while timed, %lu stateless\n",
+                 w->counters().flows_expired - expired, w->counters().stateless - stateless);
+  if (getenv("GALE_BENCH_DEBUG"))
+    std::fprintf(stderr, "churn: %u flows in the table, %lu expired while timed\n", w->flows(),
+                 w->counters().flows_expired - expired);
+  return {"dr-churn", "dr", kLive, ns, bytes_per_flow(*w)};
+}
+
 Result run_floor(size_t min_packets) {
   std::mt19937_64 rng(44);
   Ring ring;
@@ -348,6 +404,7 @@ int pipeline(bool json) {
         }));
   }
   add("dr-new-flows", median3([&] { return run_new_flows(1 << 20); }));
+  add("dr-churn", median3([&] { return run_churn(kMin); }));
   add("nat-both-directions", median3([&] {
         return run_established(
             {.mode_name = "nat", .mode = FwdMode::nat, .flows = 1 << 20, .both_dirs = true}, kMin);
@@ -391,16 +448,21 @@ int pipeline(bool json) {
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  // gale-bench one MODE FLOWS [both] [proxy-v1|proxy-v2] [first] [new]: one case, for
-  // profiling (valgrind --tool=callgrind, bench/icount); `first`: every client segment at
-  // its first payload byte; `new`: DR SYNs of FLOWS new connections (the first
-  // GALE_BENCH_PACKETS of them).
+  // gale-bench one MODE FLOWS [both] [proxy-v1|proxy-v2] [first] [new|churn]: one case,
+  // for profiling (valgrind --tool=callgrind, bench/icount); `first`: every client
+  // segment at its first payload byte; `new`: DR SYNs of FLOWS new connections (the first
+  // GALE_BENCH_PACKETS of them); `churn`: the dr-churn case (FLOWS unused).
   if (args.size() >= 3 && args[0] == "one") {
     auto has = [&](std::string_view a) {
       return std::find(args.begin(), args.end(), a) != args.end();
     };
     const size_t packets =
         getenv("GALE_BENCH_PACKETS") ? std::stoul(getenv("GALE_BENCH_PACKETS")) : 1000000;
+    if (has("churn")) {
+      auto r = gale::bench::run_churn(packets);
+      std::printf("dr churn: %.2f ns/packet\n", r.ns_per_packet);
+      return 0;
+    }
     if (has("new")) {
       auto r = gale::bench::run_new_flows(std::stoul(std::string(args[2])), packets);
       std::printf("dr new flows: %lu packets, %.2f ns/packet\n", r.flows, r.ns_per_packet);
