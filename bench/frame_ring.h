@@ -41,11 +41,27 @@ struct FlowPkt {
 // driver four more incremental updates.
 enum class L4Checksum { stale, kept };
 
+// The family of the frames: IPv6 frames carry a flow's 32-bit src and dst as the last
+// 4 bytes of 2001:db8:c::/96 and 2001:db8::/96 addresses (their TCP checksum stale).
+enum class RingFamily { v4, v6 };
+constexpr uint16_t kFrameLenV6 = 14 + 40 + 20;
+
 class Ring {
  public:
-  explicit Ring(L4Checksum l4 = L4Checksum::stale) : l4_(l4) {
+  explicit Ring(L4Checksum l4 = L4Checksum::stale, RingFamily family = RingFamily::v4)
+      : l4_(l4), v6_(family == RingFamily::v6) {
     mem_ = static_cast<uint8_t*>(
         mmap(nullptr, kRing * kStride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (v6_) {
+      tmpl_ = test::PacketBuilder()
+                  .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
+                  .ipv6("2001:db8:c::1", "2001:db8::10")
+                  .tcp(1, 80, net::kTcpAck)
+                  .seq(kSeq)
+                  .ack(kAck)
+                  .build();
+      return;
+    }
     tmpl_ = test::PacketBuilder()
                 .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
                 .ipv4("198.51.100.1", "192.0.2.10")
@@ -63,9 +79,23 @@ class Ring {
   }
   ~Ring() { munmap(mem_, kRing * kStride); }
 
+  bool v6() const { return v6_; }
+  // Where the TCP sequence number is in a frame.
+  size_t seq_offset() const { return v6_ ? 14 + 40 + 4 : kSeqOffset; }
+
   // Refills batch slot i from buffer `slot` with flow packet f.
   void fill(lb::Packet& p, size_t slot, const FlowPkt& f) {
     uint8_t* d = mem_ + slot * kStride + kHeadroom;
+    if (v6_) {
+      std::memcpy(d, tmpl_.data(), kFrameLenV6);
+      net::store_be32(d + 14 + 8 + 12, f.src);
+      net::store_be32(d + 14 + 24 + 12, f.dst);
+      net::store_be16(d + 54, f.sport);
+      net::store_be16(d + 56, f.dport);
+      d[54 + 13] = f.flags;
+      p = lb::Packet{.data = d, .len = kFrameLenV6, .headroom = kHeadroom};
+      return;
+    }
     std::memcpy(d, tmpl_.data(), kFrameLen);
     net::store_be32(d + 26, f.src);
     net::store_be32(d + 30, f.dst);
@@ -87,6 +117,7 @@ class Ring {
 
  private:
   L4Checksum l4_;
+  bool v6_;
   uint8_t* mem_;
   std::vector<uint8_t> tmpl_;
   uint32_t tmpl_src_ = 0, tmpl_dst_ = 0, tmpl_ports_ = 0;

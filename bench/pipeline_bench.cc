@@ -7,7 +7,8 @@
 // driver cost, so ratios against the floors compare the pipelines alone.
 //
 // Cases (DR unless named): established flows at 1, 1k, 1M, 10M (random order); new
-// flows (every packet a SYN of a new connection); churn (256k live flows, one packet in
+// flows (every packet a SYN of a new connection), with wrr and keepalived's default
+// wlc; IPv6 established (1M flows); churn (256k live flows, one packet in
 // 16 a new one, the old ones expiring and swept); NAT and FullNAT with both directions
 // mixed, FullNAT also with a PROXY v2 header on its servers (past the header: every
 // packet pays its sequence or acknowledgement translation; and at the first payload
@@ -56,14 +57,19 @@ net::MacAddr mac(const char* s) {
   return *net::parse_mac(s);
 }
 
-lb::Snapshot make_snapshot(FwdMode mode, lb::ProxyProto proxy = lb::ProxyProto::none) {
+lb::Snapshot make_snapshot(FwdMode mode, lb::ProxyProto proxy = lb::ProxyProto::none,
+                           lb::SchedKind sched = lb::SchedKind::wrr, bool v6 = false) {
   lb::Snapshot s;
   s.generation = 1;
   s.links.push_back({.mac = mac("02:00:00:00:00:01"), .gateway_mac = mac("02:00:00:00:00:fe")});
-  lb::Service svc{
-      .vip = ip("192.0.2.10"), .port = 80, .proto = net::kProtoTcp, .sched = lb::SchedKind::wrr};
+  // IPv6: the VIP Ring writes (RingFamily::v6), servers 2001:db8:1::1-10.
+  lb::Service svc{.vip = ip(v6 ? "2001:db8::c000:20a" : "192.0.2.10"),
+                  .port = 80,
+                  .proto = net::kProtoTcp,
+                  .sched = sched};
   for (uint16_t i = 0; i < 10; ++i) {
     net::IpAddr a = net::Ipv4Addr{0x0a010001u + i};
+    if (v6) a = ip(("2001:db8:1::" + std::to_string(i + 1)).c_str());
     s.real_servers.push_back(
         {.addr = a, .mode = mode, .mac = mac("02:00:00:00:01:01"), .proxy = proxy});
     svc.dests.push_back({.addr = a, .port = 80, .weight = 1 + i % 3});
@@ -140,11 +146,11 @@ std::vector<FlowPkt> establish(lb::Worker& w, Ring& ring, const std::vector<Flow
       FlowPkt syn = fwd[i + j];
       syn.flags = net::kTcpSyn;
       ring.fill(b.pkts[j], j, syn);
-      net::store_be32(b.pkts[j].data + kSeqOffset, syn_seq);  // (a SYN's checksum is not read)
+      net::store_be32(b.pkts[j].data + ring.seq_offset(), syn_seq);  // (its checksum unread)
     }
     b.count = static_cast<uint16_t>(n);
     w.process(b, now);
-    for (size_t j = 0; j < n; ++j) {
+    for (size_t j = 0; j < n && !ring.v6(); ++j) {  // (IPv4 cases only mix replies in)
       const Packet& p = b.pkts[j];
       const uint8_t* l3 = p.data + net::kEthHeaderLen;
       replies.push_back({.src = net::load_be32(l3 + 16),
@@ -157,12 +163,14 @@ std::vector<FlowPkt> establish(lb::Worker& w, Ring& ring, const std::vector<Flow
   return replies;
 }
 
-std::unique_ptr<lb::Worker> make_worker(size_t flows) {
-  return std::make_unique<lb::Worker>(lb::WorkerConfig{
-      .flows_v4 = static_cast<uint32_t>(std::max<size_t>(flows, 1024)), .flows_v6 = 1024});
+std::unique_ptr<lb::Worker> make_worker(size_t flows, bool v6 = false) {
+  const auto n = static_cast<uint32_t>(std::max<size_t>(flows, 1024));
+  return std::make_unique<lb::Worker>(
+      lb::WorkerConfig{.flows_v4 = v6 ? 1024 : n, .flows_v6 = v6 ? n : 1024});
 }
 
-double bytes_per_flow(const lb::Worker& w) {
+double bytes_per_flow(const lb::Worker& w, bool v6 = false) {
+  if (v6) return static_cast<double>(w.table_v6().memory_bytes()) / w.table_v6().capacity();
   return static_cast<double>(w.table_v4().memory_bytes()) / w.table_v4().capacity();
 }
 
@@ -176,15 +184,17 @@ struct Established {
   // Every client segment at its first payload byte (the SYN just before it): with a
   // PROXY header, each carries it, as before the server acknowledged it.
   bool at_first_byte = false;
+  bool v6 = false;  // IPv6 client, VIP and servers (not with both_dirs)
 };
 
 Result run_established(const Established& c, size_t min_packets) {
   const char* mode_name = c.mode_name;
   const size_t flows = c.flows;
   std::mt19937_64 rng(42);
-  Ring ring(c.at_first_byte ? L4Checksum::kept : L4Checksum::stale);
-  lb::Snapshot snap = make_snapshot(c.mode, c.proxy);
-  auto w = make_worker(flows);
+  Ring ring(c.at_first_byte ? L4Checksum::kept : L4Checksum::stale,
+            c.v6 ? RingFamily::v6 : RingFamily::v4);
+  lb::Snapshot snap = make_snapshot(c.mode, c.proxy, lb::SchedKind::wrr, c.v6);
+  auto w = make_worker(flows, c.v6);
   w->use(&snap);
   auto fwd = client_flows(flows, net::kTcpAck, rng);
   auto rev = establish(*w, ring, fwd, c.at_first_byte ? kSeq - 1 : kSynSeq, 1);
@@ -216,13 +226,13 @@ Result run_established(const Established& c, size_t min_packets) {
   if (n.proxy_headers - headers != (all ? n.tx - flows : 0))
     std::fprintf(stderr, "warning: %s put %lu PROXY headers in front of %lu packets\n", mode_name,
                  n.proxy_headers - headers, n.tx - flows);
-  return {"", mode_name, flows, ns, bytes_per_flow(*w)};
+  return {"", mode_name, flows, ns, bytes_per_flow(*w, c.v6)};
 }
 
-Result run_new_flows(size_t flows, size_t packets = 0) {
+Result run_new_flows(size_t flows, size_t packets = 0, lb::SchedKind sched = lb::SchedKind::wrr) {
   std::mt19937_64 rng(43);
   Ring ring;
-  lb::Snapshot snap = make_snapshot(FwdMode::dr);
+  lb::Snapshot snap = make_snapshot(FwdMode::dr, lb::ProxyProto::none, sched);
   auto w = make_worker(flows);
   w->use(&snap);
   auto pkts = client_flows(flows, net::kTcpSyn, rng);
@@ -230,7 +240,8 @@ Result run_new_flows(size_t flows, size_t packets = 0) {
   double ns = time_run(ring, pkts, pkts.size(), [&](Batch& b) { w->process(b, 1); });
   flows = pkts.size();
   if (w->flows() != flows) std::fprintf(stderr, "warning: %u flows created\n", w->flows());
-  return {"dr-new-flows", "dr", flows, ns, bytes_per_flow(*w)};
+  return {sched == lb::SchedKind::wrr ? "dr-new-flows" : "dr-new-flows-wlc", "dr", flows, ns,
+          bytes_per_flow(*w)};
 }
 
 // Steady-state churn (DR): kLive flows carry the traffic, one packet in 16 is the SYN of
@@ -404,6 +415,8 @@ int pipeline(bool json) {
         }));
   }
   add("dr-new-flows", median3([&] { return run_new_flows(1 << 20); }));
+  // keepalived's default scheduler beside wrr.
+  add("dr-new-flows-wlc", median3([&] { return run_new_flows(1 << 20, 0, lb::SchedKind::wlc); }));
   add("dr-churn", median3([&] { return run_churn(kMin); }));
   add("nat-both-directions", median3([&] {
         return run_established(
@@ -440,6 +453,10 @@ int pipeline(bool json) {
   add("tun-ipip", median3([&] {
         return run_established({.mode_name = "tun", .mode = FwdMode::tun, .flows = 1 << 20}, kMin);
       }));
+  add("dr-established-ipv6", median3([&] {
+        return run_established(
+            {.mode_name = "dr", .mode = FwdMode::dr, .flows = 1 << 20, .v6 = true}, kMin);
+      }));
   return 0;
 }
 
@@ -448,7 +465,7 @@ int pipeline(bool json) {
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  // gale-bench one MODE FLOWS [both] [proxy-v1|proxy-v2] [first] [new|churn]: one case,
+  // gale-bench one MODE FLOWS [both] [proxy-v1|proxy-v2] [first] [v6] [new [wlc]|churn]: one case,
   // for profiling (valgrind --tool=callgrind, bench/icount); `first`: every client
   // segment at its first payload byte; `new`: DR SYNs of FLOWS new connections (the first
   // GALE_BENCH_PACKETS of them); `churn`: the dr-churn case (FLOWS unused).
@@ -464,7 +481,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (has("new")) {
-      auto r = gale::bench::run_new_flows(std::stoul(std::string(args[2])), packets);
+      auto r = gale::bench::run_new_flows(
+          std::stoul(std::string(args[2])), packets,
+          has("wlc") ? gale::lb::SchedKind::wlc : gale::lb::SchedKind::wrr);
       std::printf("dr new flows: %lu packets, %.2f ns/packet\n", r.flows, r.ns_per_packet);
       return 0;
     }
@@ -482,7 +501,8 @@ int main(int argc, char** argv) {
                                            .flows = std::stoul(std::string(args[2])),
                                            .both_dirs = has("both"),
                                            .proxy = proxy,
-                                           .at_first_byte = has("first")},
+                                           .at_first_byte = has("first"),
+                                           .v6 = has("v6")},
                                           packets);
     std::printf("%s %s flows: %.2f ns/packet\n", m.c_str(), std::string(args[2]).c_str(),
                 r.ns_per_packet);
