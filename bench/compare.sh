@@ -91,6 +91,17 @@ cpu_snap() {
   echo "$m $b $(awk -v l="$l" -v hz="$hz" 'BEGIN {printf "%.3f", l / hz}')"
 }
 
+# The machine's busy CPUs over one second: busy jiffies over all jiffies (idle included),
+# times the CPUs, so the time the two reads themselves take does not matter.
+idle_load() {
+  local a b
+  a=$(awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+  sleep 1
+  b=$(awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "%.2f", (y[1] - x[1]) / (y[2] - x[2]) * n}'
+}
+
 # --- output --------------------------------------------------------------------------
 # One JSON object per line: record KEY=VALUE... (values that are numbers stay numbers).
 record() {
@@ -363,9 +374,9 @@ done
 t0=$SECONDS
 for round in $(seq 1 "$rounds"); do
   # The machine's load with the lab idle: what the run shares the CPUs with.
-  read -r m0 _ <<<"$(cpu_snap)"; sleep 1; read -r m1 _ <<<"$(cpu_snap)"
-  record round="$round" peer=machine test=idle busy_cores="$(awk "BEGIN {print $m1 - $m0}")"
-  log "round $round: machine busy $(awk "BEGIN {printf \"%.2f\", $m1 - $m0}") cores while the lab is idle"
+  busy=$(idle_load)
+  record round="$round" peer=machine test=idle busy_cores="$busy"
+  log "round $round: machine busy $busy cores while the lab is idle"
   for p in "${peers[@]}"; do
     if [ $SECONDS -ge $deadline ]; then
       record round="$round" peer="$p" test=all ok=false why="skipped: past the run's time bound"
