@@ -118,6 +118,12 @@ print(json.dumps(obj))
 PY
 }
 log() { echo "compare: $*" >&2; }
+# A command as one would type it: arguments with spaces in double quotes.
+shown() {
+  local a out=""
+  for a in "$@"; do [[ $a == *" "* ]] && out+="\"$a\" " || out+="$a "; done
+  echo "${out% }"
+}
 
 # --- peers ---------------------------------------------------------------------------
 routes_via() {  # the real servers' default route: router (DR, proxies) or gale (NAT)
@@ -272,7 +278,7 @@ measure_http() {
   errs=$(awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' <<<"$o")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$o")
   if [ -z "$reqs" ] || [ "$reqs" -eq 0 ] || [ "${non2xx:-0}" -gt $((reqs / 100)) ]; then
-    record round="$round" peer="$current" test="$test" ok=false why="wrk: ${o//$'\n'/ }" command="${cmd[*]}"
+    record round="$round" peer="$current" test="$test" ok=false why="wrk: ${o//$'\n'/ }" command="$(shown "${cmd[@]}")"
     log "$current $test FAILED: $o"
     return
   fi
@@ -288,7 +294,7 @@ measure_http() {
   [ -z "$cg" ] || bench=$(awk "BEGIN {print $b1 - $b0}")
   record round="$round" peer="$current" test="$test" ok=true rps="$rps" p50_ms="$p50" p99_ms="$p99" \
     requests="$reqs" errors="${errs:-0}" non2xx="${non2xx:-0}" machine_cpu_s="$(awk "BEGIN {print $m1 - $m0}")" \
-    bench_cpu_s="$bench" lb_cpu_s="$lb" command="ip netns exec $(ns client) ${cmd[*]}"
+    bench_cpu_s="$bench" lb_cpu_s="$lb" command="$(shown ip netns exec "$(ns client)" "${cmd[@]}")"
   log "$(printf '%-16s %-9s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s' "$current" "$test" "$rps" "$p50" "$p99" "${errs:-0}")"
 }
 
@@ -410,7 +416,8 @@ for v in GALE_UDPGEN GALE_COMPARE_PEERS GALE_COMPARE_SECONDS; do
   if [ -n "${!v:-}" ]; then env_used+="$v=\"${!v}\" "; fi
 done
 /usr/bin/python3 "$root/bench/compare_summary.py" "$raw" "$out/compare.jsonl" \
-  --command "${env_used}bench/compare.sh $1 $rounds" --seconds $((SECONDS - t0))
+  --command "${env_used}bench/compare.sh $1 $rounds" --seconds $((SECONDS - t0)) \
+  --commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ "${GALE_COMPARE_NO_REPORT:-0}" != 1 ]; then
   /usr/bin/python3 "$root/bench/report.py" --compare "$out/compare.jsonl" \
     --out "$root/docs/benchmarks.md" --img-dir "$root/docs/img"

@@ -43,6 +43,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--command", default="bench/compare.sh")
     ap.add_argument("--seconds", type=int)
+    ap.add_argument("--commit", help="the scripts' git commit")
     args = ap.parse_args()
 
     rows = []
@@ -95,7 +96,8 @@ def main():
     idle = [r["busy_cores"] for r in rows if r["test"] == "idle"]
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(json.dumps({"run": True, "command": args.command, "rounds": len(rounds),
-                            "seconds": args.seconds, "idle_busy_cores": idle}) + "\n")
+                            "seconds": args.seconds, "commit": args.commit,
+                            "idle_busy_cores": idle}) + "\n")
         for (peer, metric), e in values.items():
             if not e["values"] and not e["failed"]:
                 continue

@@ -408,38 +408,48 @@ def compare_table(rows, metric, higher):
 
 
 def bar_plot(png, title, ylabel, series, peers, rows):
-    """Clustered bars, one cluster per peer, one bar per metric in series [(metric, label)];
-    a failed figure is left out (no bar), not drawn as zero."""
+    """Bars per peer, one panel per metric in series [(metric, panel title)], each on its
+    own scale. A failed or unsupported figure gets no bar (its label says so), never a
+    zero; negative values (a marginal figure below the baseline) are drawn below zero."""
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
         return "gnuplot not found"
     os.makedirs(os.path.dirname(png), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "bars.dat")
-        with open(data, "w", encoding="utf-8") as f:
-            for peer in peers:
-                cells = []
-                for metric, _ in series:
-                    r = rows.get((peer, metric))
-                    cells.append("?" if not r or r["median"] is None else str(r["median"]))
-                f.write(f'"{peer}" ' + " ".join(cells) + "\n")
-        plots = [f'"{data}" using {i + 2}:xtic(1) title "{label}"' for i, (_, label) in enumerate(series)]
-        script = "\n".join([
-            "set terminal pngcairo size 900,480 noenhanced",
+        script = [
+            f"set terminal pngcairo size {max(460 * len(series), 720)},480 noenhanced",
             f'set output "{png}"',
-            f'set title "{title}"',
-            f'set ylabel "{ylabel}"',
             'set datafile missing "?"',
             "set style data histograms",
             "set style histogram clustered gap 1",
             "set style fill solid 0.8 border -1",
-            "set xtics rotate by -30",
-            "set yrange [0:*]",
+            "set xtics rotate by -40",
             "set grid ytics",
-            "set key top right",
-            "plot " + ", ".join(plots),
-        ])
-        r = subprocess.run([gnuplot], input=script, capture_output=True, text=True, check=False)
+            "set key off",
+            f'set multiplot layout 1,{len(series)} title "{title}"',
+        ]
+        for i, (metric, label) in enumerate(series):
+            data = os.path.join(tmp, f"bars{i}.dat")
+            values = []
+            with open(data, "w", encoding="utf-8") as f:
+                for peer in peers:
+                    r = rows.get((peer, metric))
+                    v = None if not r or r["median"] is None else r["median"]
+                    if r is None:
+                        continue
+                    values.append(v)
+                    tag = peer if v is not None else f"{peer} (none)"
+                    f.write(f'"{tag}" ' + ("?" if v is None else str(v)) + "\n")
+            low = "*" if any(v is not None and v < 0 for v in values) else "0"
+            script += [
+                f'set title "{label}"',
+                f'set ylabel "{ylabel}"',
+                f"set yrange [{low}:*]",
+                f'plot "{data}" using 2:xtic(1)',
+            ]
+        script.append("unset multiplot")
+        r = subprocess.run([gnuplot], input="\n".join(script), capture_output=True, text=True,
+                           check=False)
         if r.returncode != 0:
             return r.stderr.strip() or f"gnuplot exited {r.returncode}"
     return None
@@ -462,7 +472,9 @@ def compare_section(path, out_page, img_dir):
         "",
         f"- machine: {m['cpu']}, {m['nproc']} CPUs, kernel {m['kernel']} ({m['os']}); {when}",
         f"- command: `{run.get('command', 'bench/compare.sh')}` -- {run.get('rounds', '?')} rounds, "
-        f"measured in {run.get('seconds', '?')} s",
+        f"measured in {run.get('seconds', '?')} s, at commit {run.get('commit') or '?'}; the peers'",
+        "  configurations (gale.conf, the nftables ruleset, haproxy.cfg, nginx.conf) are written",
+        "  by `peer_up` in bench/compare.sh and lab_start_gale in lab/lib.sh",
         "- load beside the run: the machine's busy CPUs over 1 s with the lab idle, at the start "
         "of each round: " + (", ".join(f"{c:.2f}" for c in idle) or "not measured")
         + " (of 2: another job shared the machine; whole-machine figures carry its load)",
@@ -493,7 +505,12 @@ def compare_section(path, out_page, img_dir):
         "  a netdev ingress hook (the datagrams are dropped there, so no server socket limits it).",
         "  From 50k/s double while loss < 0.1% (or halve while not), then bisect 3 times; the",
         "  figure is the received rate of the fastest step with < 0.1% loss. \"generator-limited\"",
-        "  means the sender itself reached < 95% of its target at that step: a lower bound.",
+        "  means the sender reached < 95% of its target at that step: the sending side ran out",
+        "  of CPU. That side includes the kernel work the sender's own system calls drive in",
+        "  softirq (the router's forwarding, the bridge, and the load-balancer node's receive",
+        "  path: XDP and the copy into the AF_XDP ring, or nftables' forwarding), so a peer",
+        "  whose receive path costs more lowers the sender's ceiling: the figure is what the",
+        "  whole path did on these 2 CPUs, not the load balancer's own limit.",
         "  `direct` is the generator's own ceiling through the router. HAProxy has no UDP.",
         "- ratio: the median over the best of nftables, HAProxy and nginx for that metric (for",
         "  CPU and latency, lower is better: a ratio above 1 is worse).",
@@ -502,10 +519,11 @@ def compare_section(path, out_page, img_dir):
     plots = [
         ("compare-http.png", "HTTP through each peer (median)", "per second",
          [("rps_keepalive", "keep-alive req/s"), ("cps_close", "new connections/s")]),
-        ("compare-cpu.png", "Marginal CPU per 1,000 requests (this run's CPU minus direct)", "ms CPU",
-         [("marginal_bench_cpu_per_1k_keepalive", "keep-alive"), ("marginal_bench_cpu_per_1k_close", "Connection: close")]),
+        ("compare-cpu.png", "Marginal CPU (this run's CPU minus direct's, median)", "ms CPU",
+         [("marginal_bench_cpu_per_1k_keepalive", "keep-alive, per 1,000 requests"),
+          ("marginal_bench_cpu_per_1k_close", "Connection: close, per 1,000 connections")]),
         ("compare-udp.png", "64-byte UDP forwarded with < 0.1% loss (median)", "packets/s",
-         [("udp_pps", "UDP pps")]),
+         [("udp_pps", "packets/s at the servers")]),
     ]
     errors = []
     for name, title, ylabel, series in plots:
