@@ -39,9 +39,21 @@ void store_release(uint32_t& v, uint32_t x) {
   std::atomic_ref<uint32_t>(v).store(x, std::memory_order_release);
 }
 
-// Where a tx slot's frame starts: the kernel reads it right after the tpacket3_hdr
-// (TPACKET3_HDRLEN less the sockaddr_ll that only rx fills in).
-constexpr size_t kTxDataOffset = TPACKET3_HDRLEN - sizeof(sockaddr_ll);
+// Where a tx slot's frame starts: the kernel reads it right after the tpacket2_hdr
+// (TPACKET2_HDRLEN less the sockaddr_ll that only rx fills in).
+constexpr size_t kTxDataOffset = TPACKET2_HDRLEN - sizeof(sockaddr_ll);
+constexpr uint32_t kRingBlock = 1u << 16;  // the rings' block: slots never cross one
+
+// A ring of n slots of `size` bytes in whole blocks.
+tpacket_req ring_req(uint32_t n, uint32_t size) {
+  const uint32_t per_block = kRingBlock / size;
+  tpacket_req q{};
+  q.tp_block_size = kRingBlock;
+  q.tp_block_nr = (n + per_block - 1) / per_block;
+  q.tp_frame_size = size;
+  q.tp_frame_nr = q.tp_block_nr * per_block;
+  return q;
+}
 
 }  // namespace
 
@@ -78,26 +90,16 @@ void AfPacketIo::open_ring(Ring& r) {
   // Protocol 0 until the rings exist, so nothing queues up before them.
   r.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (r.fd < 0) fail_on(r.ifname, "socket(AF_PACKET)");
-  set_opt(r.fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V3}, r.ifname, "PACKET_VERSION v3");
+  set_opt(r.fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V2}, r.ifname, "PACKET_VERSION v2");
 
   // Before the rings (the kernel refuses it after): a malformed tx slot is skipped
   // (TP_STATUS_WRONG_FORMAT) instead of stopping the ring.
   set_opt(r.fd, SOL_PACKET, PACKET_LOSS, int{1}, r.ifname, "PACKET_LOSS");
 
-  tpacket_req3 rx{};
-  rx.tp_block_size = cfg_.rx_block_size;
-  rx.tp_block_nr = cfg_.rx_blocks;
-  rx.tp_frame_size = 2048;  // only a hint in V3: frames are packed into the block
-  rx.tp_frame_nr = cfg_.rx_block_size / 2048 * cfg_.rx_blocks;
-  rx.tp_retire_blk_tov = cfg_.rx_block_timeout_ms;
+  const tpacket_req rx = ring_req(cfg_.rx_frames, cfg_.rx_frame_size);
+  cfg_.rx_frames = rx.tp_frame_nr;
   set_opt(r.fd, SOL_PACKET, PACKET_RX_RING, rx, r.ifname, "PACKET_RX_RING");
-
-  tpacket_req3 tx{};
-  const uint32_t per_block = 16;
-  tx.tp_block_size = cfg_.tx_frame_size * per_block;
-  tx.tp_block_nr = (cfg_.tx_frames + per_block - 1) / per_block;
-  tx.tp_frame_size = cfg_.tx_frame_size;
-  tx.tp_frame_nr = tx.tp_block_nr * per_block;
+  const tpacket_req tx = ring_req(cfg_.tx_frames, cfg_.tx_frame_size);
   cfg_.tx_frames = tx.tp_frame_nr;
   set_opt(r.fd, SOL_PACKET, PACKET_TX_RING, tx, r.ifname, "PACKET_TX_RING");
 
@@ -125,18 +127,19 @@ void AfPacketIo::open_ring(Ring& r) {
   }
 }
 
-// Copies the frame at r.next into batch slot `slot`; false if it cannot be handed over.
-bool AfPacketIo::take(Ring& r, uint16_t link, lb::Packet& p, uint8_t* dst) {
-  const auto* h = reinterpret_cast<const tpacket3_hdr*>(r.next);
-  const uint8_t* src = r.next + h->tp_mac;
+// Copies the frame of rx slot `slot` into dst for p; false if it cannot be handed over
+// (cut short by the slot, or too long for a pool buffer).
+bool AfPacketIo::take(const uint8_t* slot, uint16_t link, lb::Packet& p, uint8_t* dst) {
+  const auto* h = reinterpret_cast<const tpacket2_hdr*>(slot);
+  const uint8_t* src = slot + h->tp_mac;
   uint32_t len = h->tp_snaplen;
   const bool vlan = (h->tp_status & TP_STATUS_VLAN_VALID) != 0 && len >= 12;
   if (len < h->tp_len || len + (vlan ? 4 : 0) > pool_.max_frame()) return false;
   if (vlan) {
     // The kernel moved the 802.1Q tag into metadata: put it back where it was.
     const uint16_t tpid =
-        (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;
-    const uint16_t tci = static_cast<uint16_t>(h->hv1.tp_vlan_tci);
+        (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid : ETH_P_8021Q;
+    const uint16_t tci = h->tp_vlan_tci;
     std::memcpy(dst, src, 12);
     const uint8_t tag[4] = {uint8_t(tpid >> 8), uint8_t(tpid), uint8_t(tci >> 8), uint8_t(tci)};
     std::memcpy(dst + 12, tag, 4);
@@ -161,29 +164,19 @@ uint16_t AfPacketIo::rx(lb::Batch& batch) {
     const uint16_t link = static_cast<uint16_t>((rr_ + k) % links);
     Ring& r = rings_[link];
     while (n < lb::kBatchSize) {
-      auto* bd = reinterpret_cast<tpacket_block_desc*>(r.rx + size_t{r.block} * cfg_.rx_block_size);
-      tpacket_hdr_v1& bh = bd->hdr.bh1;
-      if (r.left == 0) {
-        if (!(load_acquire(bh.block_status) & TP_STATUS_USER)) break;
-        r.left = bh.num_pkts;
-        r.next = reinterpret_cast<uint8_t*>(bd) + bh.offset_to_first_pkt;
+      uint8_t* slot = r.rx + size_t{r.rx_next} * cfg_.rx_frame_size;
+      auto* h = reinterpret_cast<tpacket2_hdr*>(slot);
+      if (!(load_acquire(h->tp_status) & TP_STATUS_USER)) break;
+      uint8_t* dst = pool_.take();
+      if (dst == nullptr) break;  // every buffer is lent out: the frame waits in the ring
+      if (take(slot, link, batch.pkts[n], dst)) {
+        ++n;
+      } else {
+        pool_.give(dst);
+        ++stats_.rx_dropped;
       }
-      if (r.left > 0) {
-        uint8_t* dst = pool_.take();
-        if (dst == nullptr) break;  // every buffer is lent out: the frame waits in the ring
-        if (take(r, link, batch.pkts[n], dst)) {
-          ++n;
-        } else {
-          pool_.give(dst);
-          ++stats_.rx_dropped;
-        }
-        r.next += reinterpret_cast<const tpacket3_hdr*>(r.next)->tp_next_offset;
-        --r.left;
-      }
-      if (r.left == 0) {  // block done (or empty): give it back
-        store_release(bh.block_status, TP_STATUS_KERNEL);
-        r.block = (r.block + 1) % cfg_.rx_blocks;
-      }
+      store_release(h->tp_status, TP_STATUS_KERNEL);  // the slot is the kernel's again
+      r.rx_next = r.rx_next + 1 == cfg_.rx_frames ? 0 : r.rx_next + 1;
     }
   }
   rr_ = static_cast<uint16_t>((rr_ + 1) % links);
@@ -199,7 +192,7 @@ bool AfPacketIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
   }
   Ring& r = rings_[link];
   uint8_t* slot = r.tx + size_t{r.tx_next} * cfg_.tx_frame_size;
-  auto* h = reinterpret_cast<tpacket3_hdr*>(slot);
+  auto* h = reinterpret_cast<tpacket2_hdr*>(slot);
   const uint32_t st = load_acquire(h->tp_status);
   if (st != TP_STATUS_AVAILABLE && st != TP_STATUS_WRONG_FORMAT) {
     ++stats_.tx_dropped;  // the kernel has not sent this slot yet: ring full
@@ -208,7 +201,6 @@ bool AfPacketIo::transmit(uint16_t link, const uint8_t* data, uint16_t len) {
   std::memcpy(slot + kTxDataOffset, data, len);
   h->tp_len = len;
   h->tp_snaplen = len;
-  h->tp_next_offset = 0;
   store_release(h->tp_status, TP_STATUS_SEND_REQUEST);
   r.tx_next = (r.tx_next + 1) % cfg_.tx_frames;
   r.tx_pending = true;
@@ -252,9 +244,9 @@ void AfPacketIo::flush() {
 }
 
 bool AfPacketIo::wait_rx(int timeout_ms, int wake_fd) {
-  for (Ring& r : rings_) {  // a block half read, or handed over since: no need to sleep
-    auto* bd = reinterpret_cast<tpacket_block_desc*>(r.rx + size_t{r.block} * cfg_.rx_block_size);
-    if (r.left > 0 || (load_acquire(bd->hdr.bh1.block_status) & TP_STATUS_USER)) return true;
+  for (Ring& r : rings_) {  // a frame waiting already: no need to sleep
+    auto* h = reinterpret_cast<tpacket2_hdr*>(r.rx + size_t{r.rx_next} * cfg_.rx_frame_size);
+    if (load_acquire(h->tp_status) & TP_STATUS_USER) return true;
   }
   pollfd fds[17];
   size_t n = std::min<size_t>(rings_.size(), 16);
@@ -266,7 +258,7 @@ bool AfPacketIo::wait_rx(int timeout_ms, int wake_fd) {
 
 IoStats AfPacketIo::stats() const {
   for (const Ring& r : rings_) {
-    tpacket_stats_v3 st{};
+    tpacket_stats st{};
     socklen_t len = sizeof st;
     if (getsockopt(r.fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) ring_drops_ += st.tp_drops;
   }

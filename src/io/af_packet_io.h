@@ -1,9 +1,12 @@
 // The AF_PACKET backend (DESIGN.md section 4): the fallback where XDP is unavailable.
-// Per interface one packet socket with a TPACKET_V3 rx ring (blocks of frames the
-// kernel fills; one poll() wakes us per block) and a tx ring sent with
-// PACKET_QDISC_BYPASS (straight to the driver). Received frames are copied into
-// worker-owned buffers with headroom (the ring leaves none to grow into; FramePool) and VLAN tags
-// the kernel took off are put back, so the pipeline sees the frame as it was on the wire.
+// Per interface one packet socket with a TPACKET_V2 rx ring (one slot per frame, each
+// ours as soon as the kernel wrote it) and a tx ring sent with PACKET_QDISC_BYPASS
+// (straight to the driver). Not TPACKET_V3: its blocks reach user space only when full
+// or when their retire timeout (1 ms at least) expires, which at low rates held every
+// frame up to 1 ms, twice per request (bench/compare.sh: 16k requests/s, p50 1.96 ms). Received
+// frames are copied into worker-owned buffers with headroom (the ring leaves none to grow into;
+// FramePool) and VLAN tags the kernel took off are put back, so the pipeline sees the frame as it
+// was on the wire.
 //
 // The host stack still receives every frame (a packet socket gets a copy): install the
 // owned-traffic filter (io/owned_filter.h) on each interface, or the kernel forwards
@@ -23,11 +26,10 @@ struct AfPacketConfig {
   std::vector<std::string> interfaces;  // link i = interfaces[i]
   uint16_t headroom = 256;              // >= lb::kMinHeadroom
   uint32_t buffer_size = 4096;          // per batch slot: headroom + frame + tailroom
-  uint32_t rx_block_size = 1u << 18;    // TPACKET_V3 block (a multiple of the page size)
-  uint32_t rx_blocks = 16;
-  uint32_t rx_block_timeout_ms = 1;  // a partly filled block is handed over after this
-  uint32_t tx_frames = 512;          // tx ring slots per interface
-  uint32_t tx_frame_size = 4096;     // tx ring slot: tpacket header + frame
+  uint32_t rx_frames = 1024;            // rx ring slots per interface
+  uint32_t rx_frame_size = 4096;        // rx ring slot: tpacket header + frame (larger: dropped)
+  uint32_t tx_frames = 512;             // tx ring slots per interface
+  uint32_t tx_frame_size = 4096;        // tx ring slot: tpacket header + frame
   // Non-zero: join this PACKET_FANOUT group (hash) so that several workers share the
   // interfaces, each frame going to one of them. The group id must be unique per host.
   uint16_t fanout_group = 0;
@@ -55,16 +57,14 @@ class AfPacketIo final : public LinkIo {
     int fd = -1;
     uint8_t* map = nullptr;
     size_t map_size = 0;
-    uint8_t* rx = nullptr;  // rx_blocks blocks
+    uint8_t* rx = nullptr;  // rx_frames slots
     uint8_t* tx = nullptr;  // tx_frames slots
-    uint32_t block = 0;     // the rx block being read
-    uint32_t left = 0;      // frames left in it (0: not opened yet)
-    uint8_t* next = nullptr;
+    uint32_t rx_next = 0;   // the rx slot to read next
     uint32_t tx_next = 0;
     bool tx_pending = false;
   };
   void open_ring(Ring& r);
-  bool take(Ring& r, uint16_t link, lb::Packet& p, uint8_t* dst);
+  bool take(const uint8_t* slot, uint16_t link, lb::Packet& p, uint8_t* dst);
   // Copies a frame into the link's tx ring.
   bool transmit(uint16_t link, const uint8_t* data, uint16_t len);
 
