@@ -52,24 +52,16 @@ class Ring {
       : l4_(l4), v6_(family == RingFamily::v6) {
     mem_ = static_cast<uint8_t*>(
         mmap(nullptr, kRing * kStride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (v6_) {
-      tmpl_ = test::PacketBuilder()
-                  .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                  .ipv6("2001:db8:c::1", "2001:db8::10")
-                  .tcp(1, 80, net::kTcpAck)
-                  .seq(kSeq)
-                  .ack(kAck)
-                  .build();
-      return;
-    }
-    tmpl_ = test::PacketBuilder()
-                .eth("02:00:00:00:00:aa", "02:00:00:00:00:01")
-                .ipv4("198.51.100.1", "192.0.2.10")
-                .tcp(1, 80, net::kTcpAck)
-                .seq(kSeq)
-                .ack(kAck)
-                .pad_to(kFrameLen)
-                .build();
+    test::PacketBuilder b;
+    b.eth("02:00:00:00:00:aa", "02:00:00:00:00:01");
+    if (v6_)
+      b.ipv6("2001:db8:c::1", "2001:db8::10");
+    else
+      b.ipv4("198.51.100.1", "192.0.2.10");
+    b.tcp(1, 80, net::kTcpAck).seq(kSeq).ack(kAck);
+    if (!v6_) b.pad_to(kFrameLen);  // an IPv6 frame is longer than kFrameLen already
+    tmpl_ = b.build();
+    if (v6_) return;
     tmpl_src_ = net::load_be32(tmpl_.data() + 26);
     tmpl_dst_ = net::load_be32(tmpl_.data() + 30);
     tmpl_check_ = net::load_be16(tmpl_.data() + 24);
