@@ -111,7 +111,7 @@ Expected<void> Daemon::start() {
     if (fewest < workers_) {
       log("warning: " + which + " has " + std::to_string(fewest) + " active queue(s): " +
           std::to_string(fewest) + " AF_XDP worker(s), not " + std::to_string(workers_) +
-          "; ethtool -l " + which + " shows its queues, ethtool -L sets them)");
+          " (ethtool -l " + which + " shows its queues, ethtool -L sets them)");
       workers_ = fewest;
     }
   }
