@@ -307,6 +307,32 @@ lab_down() {
   rm -rf "$LAB_DIR"
 }
 
+# The services of one VIP: TCP :80 wrr with weights 1:2:3 (a PROXY header if LAB_PROXY)
+# and UDP :5353 rr over the three real servers given.
+#   lab_vip_conf VIP LB_KIND RS1 RS2 RS3
+lab_vip_conf() {
+  local vip=$1 kind=$2
+  cat <<CONF
+virtual_server $vip 80 {
+  lb_algo wrr
+  lb_kind $kind
+  protocol TCP
+  $([ -n "$LAB_PROXY" ] && echo "proxy_protocol $LAB_PROXY")
+  real_server $3 80 { weight 1 }
+  real_server $4 80 { weight 2 }
+  real_server $5 80 { weight 3 }
+}
+virtual_server $vip 5353 {
+  lb_algo rr
+  lb_kind $kind
+  protocol UDP
+  real_server $3 5353 { weight 1 }
+  real_server $4 5353 { weight 1 }
+  real_server $5 5353 { weight 1 }
+}
+CONF
+}
+
 # Writes the gale config for a mode (dr nat fullnat nat64 tun) and starts galed in the gale
 # namespace; waits until its control socket answers.
 lab_start_gale() {
@@ -332,47 +358,13 @@ gale {
   gue_port 6080
   control_socket $LAB_DIR/gale.sock
 }
-virtual_server $LAB_VIP 80 {
-  lb_algo wrr
-  lb_kind $kind
-  protocol TCP
-  $([ -n "$LAB_PROXY" ] && echo "proxy_protocol $LAB_PROXY")
-  real_server ${LAB_RS[0]} 80 { weight 1 }
-  real_server ${LAB_RS[1]} 80 { weight 2 }
-  real_server ${LAB_RS[2]} 80 { weight 3 }
-}
-virtual_server $LAB_VIP 5353 {
-  lb_algo rr
-  lb_kind $kind
-  protocol UDP
-  real_server ${LAB_RS[0]} 5353 { weight 1 }
-  real_server ${LAB_RS[1]} 5353 { weight 1 }
-  real_server ${LAB_RS[2]} 5353 { weight 1 }
-}
 CONF
+  lab_vip_conf "$LAB_VIP" $kind "${LAB_RS[@]}" >>"$LAB_DIR/gale.conf"
   if [ "$LAB_V6" = 1 ]; then
     # nat64: the IPv6 VIP served by the servers' IPv4 addresses (FullNAT, docs/modes.md).
     local rs6=("${LAB_RS6[@]}")
     [ "$mode" = nat64 ] && rs6=("${LAB_RS[@]}")
-    cat >>"$LAB_DIR/gale.conf" <<CONF
-virtual_server $LAB_VIP6 80 {
-  lb_algo wrr
-  lb_kind $kind
-  protocol TCP
-  $([ -n "$LAB_PROXY" ] && echo "proxy_protocol $LAB_PROXY")
-  real_server ${rs6[0]} 80 { weight 1 }
-  real_server ${rs6[1]} 80 { weight 2 }
-  real_server ${rs6[2]} 80 { weight 3 }
-}
-virtual_server $LAB_VIP6 5353 {
-  lb_algo rr
-  lb_kind $kind
-  protocol UDP
-  real_server ${rs6[0]} 5353 { weight 1 }
-  real_server ${rs6[1]} 5353 { weight 1 }
-  real_server ${rs6[2]} 5353 { weight 1 }
-}
-CONF
+    lab_vip_conf "$LAB_VIP6" $kind "${rs6[@]}" >>"$LAB_DIR/gale.conf"
   fi
   [ -z "$LAB_EXTRA_CONF" ] || echo "$LAB_EXTRA_CONF" >>"$LAB_DIR/gale.conf"
   # Not through in_ns: $! must be galed itself (ip netns exec execs it), not a subshell.
