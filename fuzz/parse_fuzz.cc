@@ -2,7 +2,9 @@
 // frame leads to (the packet quoted in an ICMP error; the inner packet of IPIP, GUE and
 // VXLAN, parsed again, tunnels in tunnels included). ASan/UBSan catch bad reads and
 // undefined arithmetic; the invariants below catch offsets that are in bounds of the
-// buffer but wrong, which the sanitizers cannot see.
+// buffer but wrong, which the sanitizers cannot see. The fast parse of the common frame
+// (net/parse_fast.h) is held to parse(): a frame it takes, parse() takes and reads the
+// same way.
 #include <cstddef>
 #include <cstdint>
 
@@ -13,6 +15,7 @@
 #include "net/ipv6.h"
 #include "net/l4.h"
 #include "net/parse.h"
+#include "net/parse_fast.h"
 
 #include "fuzz_check.h"
 
@@ -144,6 +147,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ParsedPacket pp;
   ParseError e = parse(frame, pp);
   CHECK(to_string(e) != nullptr);
+  ParsedPacket fast;
+  if (parse_fast_v4(frame, fast)) {
+    CHECK(e == ParseError::ok);
+    CHECK(fast == pp);
+  }
   if (e != ParseError::ok) return 0;
   check_parsed(frame, pp);
   check_ip(frame, pp, 0);

@@ -3,6 +3,7 @@
 #include "base/compiler.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/parse_fast.h"
 
 namespace gale::lb {
 
@@ -97,6 +98,10 @@ Classified classify(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& p
     pp.family = net::Family::none;
     return {};
   }
+  // Untagged IPv4 TCP/UDP that parses cleanly, the bulk of the traffic: parsed in a few
+  // instructions, to the same ParsedPacket, and classified as classify_parsed() would
+  // (no fragment, no ICMP error).
+  if (GALE_LIKELY(net::parse_fast_v4(frame, pp))) return tuple_class(pp.tuple, snap);
   switch (const ParseError err = net::parse(frame, pp)) {
     case ParseError::ok:
       break;

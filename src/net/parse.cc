@@ -7,6 +7,7 @@
 #include "net/ipv4.h"
 #include "net/ipv6.h"
 #include "net/l4.h"
+#include "net/parse_fast.h"
 
 namespace gale::net {
 
@@ -124,25 +125,6 @@ ParseError parse_l4(const uint8_t* base, ParsedPacket& out) {
       return ParseError::ok;  // no L4 header gale needs to see (VRRP, ESP, GRE, ...)
   }
   out.flags |= kFlagL4;
-  return ParseError::ok;
-}
-
-// Linux's martian rules (ip_route_input_slow and ip_route_input_mc, route_localnet off)
-// for a packet to this host. A source equal to the destination is a local source, which
-// fib_validate_source refuses (a LAND attack). Class E (240/4) sources pass, as in Linux.
-// 0/8 sources pass where Linux takes them: to the limited broadcast (DHCP), and to
-// 224.0.0.0/24 or in IGMP (reports of hosts, bridges with no address yet).
-ParseError ipv4_martian(const uint8_t* ip) {
-  constexpr uint32_t kBroadcast = 0xffffffffu;
-  const uint32_t src = load_be32(ip + 12);
-  const uint32_t dst = load_be32(ip + 16);
-  const uint32_t src_net = src >> 24;
-  const uint32_t dst_net = dst >> 24;
-  if ((src >> 28) == 0xe || src == kBroadcast || src_net == 127 || src == dst)
-    return ParseError::ipv4_martian_src;
-  if (src_net == 0 && dst != kBroadcast && (dst >> 8) != 0xe00000 && ip[9] != kProtoIgmp)
-    return ParseError::ipv4_martian_src;
-  if (dst_net == 0 || dst_net == 127) return ParseError::ipv4_martian_dst;
   return ParseError::ok;
 }
 

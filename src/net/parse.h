@@ -86,6 +86,7 @@ struct ParsedPacket {
 
   bool has(PacketFlag f) const { return (flags & f) != 0; }
   uint16_t l3_len() const { return static_cast<uint16_t>(l3_end - l3_off); }
+  friend bool operator==(const ParsedPacket&, const ParsedPacket&) = default;
 };
 
 // Parses the frame's headers. On error, fields already parsed stay set (they help a
