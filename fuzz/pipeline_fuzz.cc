@@ -20,7 +20,9 @@
 // net/checksum); a frame handed to the kernel that was modified; a drop without a reason;
 // counters that do not add up; a flow whose real server or local address id is not in
 // the current snapshot (live or draining), or whose mode and flags disagree; per-server
-// and per-local-address flow counts that differ from the tables' contents.
+// and per-local-address flow counts that differ from the tables' contents. A second
+// worker without the short way for steady packets (Worker::steady) takes the same
+// batches and snapshots: every frame, verdict and counter of the two must agree.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -194,6 +196,7 @@ FwdMode next_mode(size_t id, FwdMode now) {
 }
 
 std::unique_ptr<lb::Worker> g_worker;
+std::unique_ptr<lb::Worker> g_general;  // the same, with WorkerConfig::steady off
 std::unique_ptr<lb::Snapshot> g_snap;
 uint32_t g_now = 1000;
 
@@ -235,7 +238,8 @@ void reload(uint8_t op) {
   }
   ++m.generation;
   auto next = std::make_unique<lb::Snapshot>(make_snapshot(m));
-  g_worker->use(next.get());  // the worker no longer reads the old one
+  g_worker->use(next.get());  // the workers no longer read the old one
+  g_general->use(next.get());
   g_snap = std::move(next);
 }
 
@@ -244,6 +248,9 @@ void new_worker() {
   g_snap = std::make_unique<lb::Snapshot>(make_snapshot(g_model));
   g_worker = std::make_unique<lb::Worker>(lb::WorkerConfig{.flows_v4 = 256, .flows_v6 = 64});
   g_worker->use(g_snap.get());
+  g_general = std::make_unique<lb::Worker>(
+      lb::WorkerConfig{.flows_v4 = 256, .flows_v6 = 64, .steady = false});
+  g_general->use(g_snap.get());
   g_now = 1000;
 }
 
@@ -403,12 +410,38 @@ void run_batch(std::vector<Frame>& frames) {
                                .headroom = static_cast<uint16_t>(kHeadroom),
                                .link = static_cast<uint16_t>(i & 1)};
   }
+  // The general way's copy of the batch, in buffers of its own.
+  std::vector<std::unique_ptr<uint8_t[]>> copies;
+  lb::Batch general = batch;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    copies.push_back(std::make_unique<uint8_t[]>(frames[i].size));
+    std::memcpy(copies[i].get(), frames[i].buf.get(), frames[i].size);
+    general.pkts[i].data = copies[i].get() + kHeadroom;
+  }
   const lb::WorkerCounters before = g_worker->counters();
   g_worker->process(batch, g_now);
+  g_general->process(general, g_now);
   const lb::WorkerCounters& after = g_worker->counters();
   CHECK(after.rx == before.rx + frames.size());
-  for (size_t i = 0; i < frames.size(); ++i)
+  for (size_t i = 0; i < frames.size(); ++i) {
     check_output(batch.pkts[i], frames[i]);
+    const lb::Packet& a = batch.pkts[i];
+    const lb::Packet& b = general.pkts[i];
+    CHECK(a.verdict == b.verdict && a.drop_reason == b.drop_reason && a.len == b.len &&
+          a.link == b.link && a.owner == b.owner && a.headroom == b.headroom);
+    CHECK(a.data - frames[i].buf.get() == b.data - copies[i].get());
+    CHECK(std::memcmp(a.data, b.data, a.len) == 0);
+  }
+  CHECK(std::memcmp(&after, &g_general->counters(), sizeof after) == 0);
+  for (size_t id = 0; id < g_worker->rs_counters().size(); ++id) {
+    const lb::RsCounters& x = g_worker->rs_counters()[id];
+    const lb::RsCounters& y = g_general->rs_counters()[id];
+    CHECK(x.conns == y.conns && x.flows == y.flows && x.active == y.active &&
+          x.in_pkts == y.in_pkts && x.out_pkts == y.out_pkts && x.in_bytes == y.in_bytes &&
+          x.out_bytes == y.out_bytes);
+  }
+  for (size_t id = 0; id < 256; ++id)
+    CHECK(g_worker->laddr_flows()[id] == g_general->laddr_flows()[id]);
   check_counters(after);
   CHECK(g_worker->table_v4().used() <= 256 && g_worker->table_v6().used() <= 64);
   check_flows();

@@ -152,6 +152,26 @@ int Worker::adopt_pick(const Service& svc, const net::FiveTuple& t) {
 // otherwise its verdict is already set.
 bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   net::ParsedPacket& pp = s.pp;
+  const int64_t service = classify_fast({p.data, p.len}, *snap_, pp);
+  if (GALE_LIKELY(service >= 0)) {
+    if (cfg_.count > 1) {
+      const uint16_t owner = owner_of_conn(snap_->services[static_cast<size_t>(service)],
+                                           pp.tuple.src, pp.tuple.sport);
+      if (owner != cfg_.id) {
+        p.verdict = Verdict::handoff;
+        p.owner = owner;
+        ++counters_.handed_off;
+        return false;
+      }
+    }
+    s.kind = Kind::forward;
+    s.target = static_cast<int32_t>(service);
+    s.k4 = key_of<FlowKeyV4>(pp.tuple);
+    s.hash = t4_->hash(s.k4);
+    s.home = t4_->home(s.hash);
+    t4_->prefetch_bucket(s.home);
+    return true;
+  }
   const Classified c = lb::classify({p.data, p.len}, *snap_, pp);
   if (c.cls == Class::to_kernel) {
     finish(p, {Verdict::to_kernel});
@@ -226,7 +246,12 @@ void Worker::act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_
     fetch(k);
   for (size_t k = 0; k < n; ++k) {
     if (k + kAhead < n) fetch(k + kAhead);
-    act<Key>(batch.pkts[idx[k]], slots_[idx[k]], now_s);
+    Packet& p = batch.pkts[idx[k]];
+    Slot& s = slots_[idx[k]];
+    const uint32_t ref =
+        flows_.find(s.template key<Key>(), s.home, s.hash, s.kind != Kind::forward);
+    if (GALE_LIKELY(ref != kNoRef) && steady<Key>(p, s, t.entry(ref_entry(ref)), now_s)) continue;
+    act<Key>(p, s, ref, now_s);
   }
 }
 
@@ -237,7 +262,7 @@ void Worker::act_nat64_reply(Packet& p, Slot& s, uint32_t now_s) {
   s.k6 = nat64_key(t.src, t.sport, t.dst, t.dport, t.proto);
   s.hash = t6_->hash(s.k6);
   s.home = t6_->home(s.hash);
-  act<FlowKeyV6>(p, s, now_s);
+  act<FlowKeyV6>(p, s, flows_.find(s.k6, s.home, s.hash, true), now_s);
 }
 
 // A client's new SYN on a connection that is closing or closed (the client reused its
@@ -258,14 +283,13 @@ bool Worker::ends_nodest(const Snapshot& snap, uint16_t rs_id) {
   return true;
 }
 
+// `ref`: what the flow table holds under the slot's key (act_stage looked it up).
 template <typename Key>
-void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
+void Worker::act(Packet& p, Slot& s, uint32_t ref, uint32_t now_s) {
   FlowTable<Key>& t = flows_.table<Key>();
   const Snapshot& snap = *snap_;
   const net::ParsedPacket& pp = s.pp;
   const bool reply = s.kind != Kind::forward;
-  const Key& k = s.template key<Key>();
-  uint32_t ref = flows_.find(k, s.home, s.hash, reply);
   if (ref != kNoRef) {
     const FlowEntry<Key>& e = t.entry(ref_entry(ref));
     if (e.expires <= now_s || !flows_.holds(e)) {
@@ -343,6 +367,54 @@ void Worker::act(Packet& p, Slot& s, uint32_t now_s) {
     return forward(p, pp, e.rs, mode, &a, s.hash);
   }
   forward(p, pp, e.rs, mode, nullptr, s.hash);  // DR and TUN need no addresses
+}
+
+// The packet of a live connection that leaves its state as it is: an ACK-only TCP
+// segment of an established connection, or a UDP datagram. act() would do the same,
+// through checks that cannot apply here; anything else is declined (false), with nothing
+// changed, and goes the general way. tests/unit/lb/worker_steady_test.cc runs traffic
+// through workers with and without it and compares every frame and counter.
+template <typename Key>
+GALE_ALWAYS_INLINE bool Worker::steady(Packet& p, Slot& s, FlowEntry<Key>& e, uint32_t now_s) {
+  const Snapshot& snap = *snap_;
+  const net::ParsedPacket& pp = s.pp;
+  constexpr uint8_t kStateBits = net::kTcpSyn | net::kTcpFin | net::kTcpRst;
+  const bool unchanged =
+      pp.proto == net::kProtoTcp
+          ? e.state == static_cast<uint8_t>(ConnState::established) && !(pp.tcp_flags & kStateBits)
+          : pp.proto == net::kProtoUdp && e.state == static_cast<uint8_t>(ConnState::udp);
+  if (!unchanged || !cfg_.steady || e.expires <= now_s || (e.flags & kFlowProxy) ||
+      e.rs >= snap.real_servers.size())
+    return false;
+  const RealServer& rs = snap.real_servers[e.rs];
+  // A connection whose server left goes the general way (expire_nodest_conn), and so
+  // does a FullNAT one whose local address the snapshot no longer has (FlowTracker::holds).
+  if (!rs.live || !flows_.holds(e)) return false;
+  ++steady_packets_;
+  const uint32_t expires = now_s + snap.timeout_of[e.state];
+  if (e.expires != expires) e.expires = expires;
+  note_sync(e, false, now_s);
+  const FwdMode mode = static_cast<FwdMode>(e.mode);
+  if (s.kind != Kind::forward) {
+    if constexpr (std::is_same_v<Key, FlowKeyV6>)
+      if (pp.family == Family::v4) return false;  // NAT64 (act())
+    RsCounters& c = rs_counters_[e.rs];
+    ++c.out_pkts;
+    c.out_bytes += pp.l3_len();
+    const NatAddrs a = flows_.nat_addrs(e);
+    finish(p, mode == FwdMode::fullnat ? reply_fullnat(p, pp, a, snap) : reply_nat(p, pp, a, snap));
+    return true;
+  }
+  if (mode == FwdMode::dr) {
+    count_in(e.rs, pp.l3_len());
+    finish(p, forward_dr(p, rs, snap));
+  } else if (mode == FwdMode::nat || mode == FwdMode::fullnat) {
+    const NatAddrs a = flows_.nat_addrs(e);
+    forward(p, pp, e.rs, mode, &a, s.hash);
+  } else {
+    forward(p, pp, e.rs, mode, nullptr, s.hash);
+  }
+  return true;
 }
 
 // Client -> real server, by the flow's mode; counts the server's packets.

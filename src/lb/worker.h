@@ -42,6 +42,9 @@ struct WorkerConfig {
   uint64_t ownership_seed = 0x0b5eed;
   // Shard -> worker, kShards entries; empty: even_shards(count).
   std::vector<uint16_t> shard_owner;
+  // The short way for packets that leave a connection's state as it is
+  // (Worker::steady); off only to compare with the general way (tests, fuzzers).
+  bool steady = true;
 };
 
 // Per-worker counters; the control plane sums them over workers.
@@ -101,6 +104,8 @@ class Worker {
   std::span<const uint32_t> laddr_flows() const { return laddr_flows_; }
   std::span<const DestLoad> loads(size_t service) const { return services_[service].loads; }
   uint32_t flows() const { return flows_.flows(); }
+  // Packets that went the short way (Worker::steady): for tests and benchmarks.
+  uint64_t steady_packets() const { return steady_packets_; }
   size_t flow_memory_bytes() const { return flows_.memory_bytes(); }
   const FlowTable<FlowKeyV4>& table_v4() const { return flows_.table<FlowKeyV4>(); }
   const FlowTable<FlowKeyV6>& table_v6() const { return flows_.table<FlowKeyV6>(); }
@@ -175,9 +180,11 @@ class Worker {
   template <typename Key>
   void act_stage(Batch& batch, std::span<const uint8_t> idx, uint32_t now_s);
   template <typename Key>
-  void act(Packet& p, Slot& s, uint32_t now_s);
+  void act(Packet& p, Slot& s, uint32_t ref, uint32_t now_s);
   void act_nat64_reply(Packet& p, Slot& s, uint32_t now_s);
   bool ends_nodest(const Snapshot& snap, uint16_t rs_id);
+  template <typename Key>
+  bool steady(Packet& p, Slot& s, FlowEntry<Key>& e, uint32_t now_s);
   template <typename Key>
   void act_new(Packet& p, Slot& s, uint32_t now_s);
   template <typename Key>
@@ -255,6 +262,7 @@ class Worker {
   std::vector<RsCounters> rs_counters_;
   uint32_t laddr_flows_[256] = {};  // by local address id (at most 255, finalize())
   WorkerCounters counters_;
+  uint64_t steady_packets_ = 0;
   SyncRing* sync_out_ = nullptr;
   // PROXY connections' state by entry index (lb/client_addr.h): allocated once a
   // snapshot has a real server that asks for the header.

@@ -33,8 +33,8 @@ PacketBuilder v4() {
 // Frames of the kinds the fast parse exists for.
 std::vector<std::vector<uint8_t>> common_frames() {
   const std::vector<uint8_t> ts = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
-  const std::vector<uint8_t> syn_opts = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3,
-                                         3, 7};
+  const std::vector<uint8_t> syn_opts = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
+                                         0, 1, 0, 0,    0, 0, 1, 3,  3, 7};
   return {
       v4().tcp(40000, 80, kTcpAck).build(),
       v4().tcp(40000, 80, kTcpAck).pad_to(60).build(),  // Ethernet padding after the packet
@@ -86,7 +86,12 @@ TEST(ParseFast, FindsTheMssOptionWhereParseDoes) {
 // fragments, and each error parse() reports for an untagged IPv4 TCP/UDP frame.
 TEST(ParseFast, RefusesWhatItDoesNotCover) {
   std::vector<std::vector<uint8_t>> refused = {
-      PacketBuilder().eth(kMacA, kMacB).vlan(10).ipv4("198.51.100.7", "192.0.2.10").tcp(1, 80).build(),
+      PacketBuilder()
+          .eth(kMacA, kMacB)
+          .vlan(10)
+          .ipv4("198.51.100.7", "192.0.2.10")
+          .tcp(1, 80)
+          .build(),
       PacketBuilder().eth(kMacA, kMacB).ipv6("2001:db8::7", "2001:db8::10").tcp(1, 80).build(),
       v4().icmp(8, 0, 0x00010001).build(),
       v4().ip_options({1, 1, 1, 0}).tcp(1, 80).build(),
