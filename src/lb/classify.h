@@ -47,15 +47,17 @@ struct Classified {
 // allocation, no side effect besides `pp`.
 Classified classify(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& pp);
 
-// The bulk of the traffic in few instructions: a client's untagged IPv4 TCP/UDP frame
-// to an exact VIP:port, parsed by net::parse_fast_v4. Returns the service index, the
-// answer classify() gives such a frame (Class::forward, `target`), with `pp` as it
-// fills it; or -1 for every other frame, which then goes to classify(). Inlined where
-// the worker calls it on every frame.
-GALE_ALWAYS_INLINE int64_t classify_fast(net::Bytes frame, const Snapshot& snap,
-                                         net::ParsedPacket& pp) {
-  if (!net::parse_fast_v4(frame, pp) || !snap.accepts_dst(frame.data())) return -1;
-  return snap.endpoints.find(EndpointKind::service, pp.tuple.dst, pp.tuple.dport, pp.proto);
+// The bulk of the traffic in few instructions: an untagged IPv4 TCP/UDP frame for this
+// node, parsed by net::parse_fast_v4. False for every other frame, which then goes to
+// classify(). True with `pp` as classify() fills it and `service` set: the index of the
+// VIP:port's service, the answer classify() gives (Class::forward, `target`); or -1,
+// when classify_tuple(pp.tuple) gives the answer (a reply, a fwmark service, the
+// kernel's). Inlined where the worker calls it on every frame.
+GALE_ALWAYS_INLINE bool classify_fast(net::Bytes frame, const Snapshot& snap, net::ParsedPacket& pp,
+                                      int64_t& service) {
+  if (!net::parse_fast_v4(frame, pp) || !snap.accepts_dst(frame.data())) return false;
+  service = snap.endpoints.find(EndpointKind::service, pp.tuple.dst, pp.tuple.dport, pp.proto);
+  return true;
 }
 
 // What a packet with this tuple is to the dataplane (forward / reply_nat /

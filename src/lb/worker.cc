@@ -152,7 +152,8 @@ int Worker::adopt_pick(const Service& svc, const net::FiveTuple& t) {
 // otherwise its verdict is already set.
 bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
   net::ParsedPacket& pp = s.pp;
-  const int64_t service = classify_fast({p.data, p.len}, *snap_, pp);
+  int64_t service = -1;
+  const bool fast = classify_fast({p.data, p.len}, *snap_, pp, service);
   if (GALE_LIKELY(service >= 0)) {
     if (cfg_.count > 1) {
       const uint16_t owner = owner_of_conn(snap_->services[static_cast<size_t>(service)],
@@ -172,7 +173,8 @@ bool Worker::classify(Packet& p, Slot& s, uint32_t now_s) {
     t4_->prefetch_bucket(s.home);
     return true;
   }
-  const Classified c = lb::classify({p.data, p.len}, *snap_, pp);
+  const Classified c =
+      fast ? classify_tuple(pp.tuple, *snap_) : lb::classify({p.data, p.len}, *snap_, pp);
   if (c.cls == Class::to_kernel) {
     finish(p, {Verdict::to_kernel});
     return false;

@@ -39,9 +39,10 @@ inline bool ipv4_header_sums_ok(const uint8_t* ip, size_t hl) {
   uint64_t sum = word(0) + word(4) + word(8) + word(12) + word(16);
   for (size_t i = 20; i < hl; i += 4)
     sum += word(i);
-  sum = (sum & 0xffffffff) + (sum >> 32);
-  sum = (sum & 0xffffffff) + (sum >> 32);
-  return csum_fold(static_cast<uint32_t>(sum)) == 0xffff;
+  // Folding keeps the value modulo 0xffff (2^16 = 1 there), and folds a sum that is not
+  // zero to 1..0xffff: it folds to 0xffff exactly when it is a nonzero multiple of
+  // 0xffff. The compiler makes the modulo a multiply, fewer steps than four folds.
+  return sum != 0 && sum % 0xffff == 0;
 }
 
 // The checksum to store for len bytes at p (the field itself zeroed or excluded).

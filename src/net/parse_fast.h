@@ -66,11 +66,16 @@ GALE_ALWAYS_INLINE bool parse_fast_v4(Bytes frame, ParsedPacket& out) {
     hl = tcp::header_len(l4);
     if (GALE_UNLIKELY(hl < kTcpMinHeaderLen || hl > avail)) return false;
     tcp_flags = tcp::flags(l4);
-    if (hl > kTcpMinHeaderLen && !walk_options(l4 + kTcpMinHeaderLen, l4 + hl,
-                                               [&](uint8_t kind, const uint8_t* at, uint8_t len) {
-                                                 if (kind == kTcpOptMss && len == 4)
-                                                   mss_off = static_cast<uint16_t>(at + 2 - p);
-                                               }))
+    // NOP, NOP, timestamps: what most segments of an established connection carry.
+    constexpr uint32_t kNopNopTimestamps = 0x0101080a;
+    const bool just_timestamps =
+        hl == kTcpMinHeaderLen + 12 && load_be32(l4 + kTcpMinHeaderLen) == kNopNopTimestamps;
+    if (hl > kTcpMinHeaderLen && !just_timestamps &&
+        !walk_options(l4 + kTcpMinHeaderLen, l4 + hl,
+                      [&](uint8_t kind, const uint8_t* at, uint8_t len) {
+                        if (kind == kTcpOptMss && len == 4)
+                          mss_off = static_cast<uint16_t>(at + 2 - p);
+                      }))
       return false;
   } else if (proto == kProtoUdp) {
     if (GALE_UNLIKELY(avail < kUdpHeaderLen)) return false;
