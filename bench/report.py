@@ -223,6 +223,33 @@ def health_section(path):
     ]
 
 
+def workers_section(path):
+    """gale-workers-bench's lines: W workers through the Dataplane, hand-off share."""
+    rows = [[r["case"], str(r["workers"]), f"{r['mpps']:.3f}",
+             f"{100 * r['handoff_share']:.1f}%", str(r["handoff_dropped"]),
+             f"{r['cpu_ns_per_packet']:.0f}"] for r in read_jsonl(path)]
+    if not rows:
+        return []
+    head = ["case", "workers", "Mpps forwarded", "handed over", "hand-off drops",
+            "CPU ns per packet"]
+    return [
+        "## Workers and hand-off",
+        "",
+        "Command: `gale-workers-bench --json` (4,096 UDP flows to a DR service replayed",
+        "for 3 s per case through the real `io::Dataplane`: worker threads pinned to CPUs",
+        "0 and 1, hand-off lanes, the memory backend copying each received frame into a",
+        "worker buffer as AF_PACKET does). `one-queue`: every frame arrives at worker 0,",
+        "as from a veth with one queue; `spread`: at a worker picked by a hash that knows",
+        "nothing of gale's owners, as NIC RSS without owner steering; `owned`: at its",
+        "owner. `handed over`: the share of received frames passed to the other worker;",
+        "`CPU ns per packet`: the process's CPU time over the packets forwarded (both",
+        "workers spin, so an idle worker's polling counts too).",
+        "",
+        md_table(head, rows),
+        "",
+    ]
+
+
 ICOUNT_STAGES = ["parse", "classify", "key+hash", "lookup", "state", "schedule", "rewrite",
                  "batch", "other"]
 
@@ -244,8 +271,9 @@ def icount_section(path):
         "where timings are not. `engine` is every instruction but the benchmark driver's",
         "(`driver`: refilling each frame from its template). The stages follow where",
         "callgrind puts each instruction (the function it ran in, the source file of its",
-        "line after inlining; rules in `bench/icount`): `parse` net::parse (Ethernet, IPv4",
-        "with its checksum and martian checks, TCP options); `classify` the service",
+        "line after inlining; rules in `bench/icount`): `parse` net::parse or its short way",
+        "net::parse_fast_v4 (Ethernet, IPv4 with its checksum and martian checks, TCP",
+        "options: docs/engine.md); `classify` the service",
         "lookup and the worker's per-frame glue; `key+hash` the flow key and its hash;",
         "`lookup` the flow table (bucket, entry, the flow's translation); `state` the",
         "connection's state, timers and counters; `schedule` the scheduler (new flows);",
@@ -265,6 +293,7 @@ def main():
     ap.add_argument("--pipeline-command", default="gale-bench pipeline --json")
     ap.add_argument("--health", help="bench/health's JSON lines")
     ap.add_argument("--icount", help="bench/icount's JSON lines")
+    ap.add_argument("--workers", help="gale-workers-bench's JSON lines")
     ap.add_argument("--compare", help="bench/compare.sh's compare.jsonl")
     ap.add_argument("--out", required=True, help="the markdown page to write")
     ap.add_argument("--img-dir", required=True, help="where the plots go")
@@ -355,6 +384,8 @@ def main():
         ]
     if args.icount:
         page += icount_section(args.icount)
+    if args.workers:
+        page += workers_section(args.workers)
     if args.health:
         page += health_section(args.health)
     if args.compare:
