@@ -388,6 +388,8 @@ GALE_ALWAYS_INLINE bool Worker::steady(Packet& p, Slot& s, FlowEntry<Key>& e, ui
   if (!unchanged || !cfg_.steady || e.expires <= now_s || (e.flags & kFlowProxy) ||
       e.rs >= snap.real_servers.size())
     return false;
+  if constexpr (std::is_same_v<Key, FlowKeyV6>)
+    if (pp.family == Family::v4) return false;  // a NAT64 reply (act())
   const RealServer& rs = snap.real_servers[e.rs];
   // A connection whose server left goes the general way (expire_nodest_conn), and so
   // does a FullNAT one whose local address the snapshot no longer has (FlowTracker::holds).
@@ -398,8 +400,6 @@ GALE_ALWAYS_INLINE bool Worker::steady(Packet& p, Slot& s, FlowEntry<Key>& e, ui
   note_sync(e, false, now_s);
   const FwdMode mode = static_cast<FwdMode>(e.mode);
   if (s.kind != Kind::forward) {
-    if constexpr (std::is_same_v<Key, FlowKeyV6>)
-      if (pp.family == Family::v4) return false;  // NAT64 (act())
     RsCounters& c = rs_counters_[e.rs];
     ++c.out_pkts;
     c.out_bytes += pp.l3_len();
