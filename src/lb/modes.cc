@@ -16,6 +16,14 @@ uint8_t* l4_or_null(Packet& p, const net::ParsedPacket& pp) {
   return pp.has(net::kFlagL4) ? p.data + pp.l4_off : nullptr;
 }
 
+// An IPv4 TCP/UDP packet translated to IPv4 addresses: rewritten in one pass
+// (translate_v4); anything else field by field.
+bool one_pass_v4(const net::ParsedPacket& pp, const uint8_t* l4, const net::IpAddr& src,
+                 const net::IpAddr& dst) {
+  return pp.family == Family::v4 && l4 &&
+         (pp.proto == net::kProtoTcp || pp.proto == net::kProtoUdp) && src.is_v4() && dst.is_v4();
+}
+
 }  // namespace
 
 // Writes a fresh Ethernet header right before the IP header (dropping any VLAN tags:
@@ -176,6 +184,11 @@ Outcome forward_nat(Packet& p, const net::ParsedPacket& pp, const RealServer& rs
                     const Snapshot& snap) {
   uint8_t* l3 = p.data + pp.l3_off;
   uint8_t* l4 = l4_or_null(p, pp);
+  if (one_pass_v4(pp, l4, pp.tuple.src, a.rs)) {
+    if (!translate_v4<false, true>(l3, l4, pp.proto, {.dst = a.rs.v4().v, .dport = a.rsport}))
+      return Outcome::dropped(Drop::ttl_exceeded);
+    return route_out(p, pp, rs.mac, rs.out_link, snap);
+  }
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   set_dst_addr(l3, l4, pp.proto, a.rs);
   if (l4) set_port(l4, 2, pp.proto, pp.family, a.rsport);
@@ -186,6 +199,13 @@ Outcome forward_fullnat(Packet& p, const net::ParsedPacket& pp, const RealServer
                         const NatAddrs& a, const Snapshot& snap) {
   uint8_t* l3 = p.data + pp.l3_off;
   uint8_t* l4 = l4_or_null(p, pp);
+  if (one_pass_v4(pp, l4, a.laddr, a.rs)) {
+    if (!translate_v4<true, true>(
+            l3, l4, pp.proto,
+            {.src = a.laddr.v4().v, .dst = a.rs.v4().v, .sport = a.lport, .dport = a.rsport}))
+      return Outcome::dropped(Drop::ttl_exceeded);
+    return route_out(p, pp, rs.mac, rs.out_link, snap);
+  }
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   set_src_addr(l3, l4, pp.proto, a.laddr);
   set_dst_addr(l3, l4, pp.proto, a.rs);
@@ -199,6 +219,11 @@ Outcome forward_fullnat(Packet& p, const net::ParsedPacket& pp, const RealServer
 Outcome reply_nat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a, const Snapshot& snap) {
   uint8_t* l3 = p.data + pp.l3_off;
   uint8_t* l4 = l4_or_null(p, pp);
+  if (one_pass_v4(pp, l4, a.vip, pp.tuple.dst)) {
+    if (!translate_v4<true, false>(l3, l4, pp.proto, {.src = a.vip.v4().v, .sport = a.vport}))
+      return Outcome::dropped(Drop::ttl_exceeded);
+    return to_client(p, pp, pp.tuple.dst, snap);
+  }
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   set_src_addr(l3, l4, pp.proto, a.vip);
   if (l4) set_port(l4, 0, pp.proto, pp.family, a.vport);
@@ -209,6 +234,13 @@ Outcome reply_fullnat(Packet& p, const net::ParsedPacket& pp, const NatAddrs& a,
                       const Snapshot& snap) {
   uint8_t* l3 = p.data + pp.l3_off;
   uint8_t* l4 = l4_or_null(p, pp);
+  if (one_pass_v4(pp, l4, a.vip, a.client)) {
+    if (!translate_v4<true, true>(
+            l3, l4, pp.proto,
+            {.src = a.vip.v4().v, .dst = a.client.v4().v, .sport = a.vport, .dport = a.cport}))
+      return Outcome::dropped(Drop::ttl_exceeded);
+    return to_client(p, pp, a.client, snap);
+  }
   if (!decrement_ttl(l3, pp.family)) return Outcome::dropped(Drop::ttl_exceeded);
   set_src_addr(l3, l4, pp.proto, a.vip);
   set_dst_addr(l3, l4, pp.proto, a.client);

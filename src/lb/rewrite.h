@@ -93,6 +93,64 @@ inline bool decrement_ttl(uint8_t* l3, net::Family f) {
   return true;
 }
 
+// An IPv4 packet's new addresses and ports, in host order (translate_v4).
+struct V4Tuple {
+  uint32_t src = 0, dst = 0;
+  uint16_t sport = 0, dport = 0;
+};
+
+// The same rewrite as decrement_ttl, then set_src_addr and set_port(0) (kSrc) and
+// set_dst_addr and set_port(2) (kDst), for an IPv4 packet with a TCP or UDP header at l4,
+// with each checksum updated once: RFC 1624's HC' = ~(~HC + sum of ~m + m') over every
+// changed 16-bit word. The bytes are the same as the field-by-field updates': the
+// results agree modulo 0xffff, and both lie in 0..0xfffe (UDP's 0 written as 0xffff),
+// since a sum with a nonzero term never folds to 0 and the TTL word always changes.
+// False, with nothing changed, when the TTL would reach 0.
+template <bool kSrc, bool kDst>
+inline bool translate_v4(uint8_t* l3, uint8_t* l4, uint8_t proto, const V4Tuple& to) {
+  const uint8_t ttl = net::ipv4::ttl(l3);
+  if (ttl <= 1) return false;
+  const auto delta16 = [](uint16_t old_w, uint16_t new_w) {
+    return uint32_t{static_cast<uint16_t>(~old_w)} + new_w;
+  };
+  const auto delta32 = [&](uint32_t old_v, uint32_t new_v) {
+    return delta16(static_cast<uint16_t>(old_v >> 16), static_cast<uint16_t>(new_v >> 16)) +
+           delta16(static_cast<uint16_t>(old_v), static_cast<uint16_t>(new_v));
+  };
+  const auto apply = [](uint16_t check, uint32_t delta) {
+    return static_cast<uint16_t>(~net::csum_fold(uint32_t{static_cast<uint16_t>(~check)} + delta));
+  };
+  uint32_t addrs = 0, ports = 0;
+  if constexpr (kSrc) {
+    addrs += delta32(net::load_be32(l3 + 12), to.src);
+    ports += delta16(net::load_be16(l4), to.sport);
+    net::store_be32(l3 + 12, to.src);
+    net::store_be16(l4, to.sport);
+  }
+  if constexpr (kDst) {
+    addrs += delta32(net::load_be32(l3 + 16), to.dst);
+    ports += delta16(net::load_be16(l4 + 2), to.dport);
+    net::store_be32(l3 + 16, to.dst);
+    net::store_be16(l4 + 2, to.dport);
+  }
+  const uint16_t ttl_word = net::load_be16(l3 + 8);
+  l3[8] = static_cast<uint8_t>(ttl - 1);
+  net::ipv4::set_check(l3,
+                       apply(net::ipv4::check(l3),
+                             addrs + delta16(ttl_word, static_cast<uint16_t>(ttl_word - 0x100))));
+  if (proto == net::kProtoTcp) {
+    uint8_t* c = l4 + net::tcp::kCheckOffset;
+    net::store_be16(c, apply(net::load_be16(c), addrs + ports));
+  } else {
+    uint8_t* c = l4 + net::udp::kCheckOffset;
+    const uint16_t old_c = net::load_be16(c);
+    if (old_c == 0) return true;  // no checksum (IPv4 only)
+    const uint16_t n = apply(old_c, addrs + ports);
+    net::store_be16(c, n == 0 ? 0xffff : n);
+  }
+  return true;
+}
+
 inline uint16_t ethertype_of(net::Family f) {
   return f == net::Family::v4 ? net::kEtherTypeIpv4 : net::kEtherTypeIpv6;
 }
